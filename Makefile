@@ -1,0 +1,36 @@
+# The front door. `make run` and `make test` are the README's two commands.
+BUILD ?= build
+JOBS  ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build run test bench fuzz clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+configure: $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The main job: until the planner exists, simulate a synthetic flat-pool
+# workload made by `rackscale gen` with both policies and print the summaries.
+run: deps build
+	./scripts/run-example.sh $(BUILD)/rackscale
+
+test: deps build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+bench: deps build
+	./bench/run-bench.sh $(BUILD)
+
+fuzz: deps
+	./fuzz/run-fuzz.sh
+
+clean:
+	rm -rf $(BUILD) build-fuzz

@@ -1,0 +1,26 @@
+// A one-line progress display on stderr, shown only when stderr is a
+// terminal (so logs and pipes stay clean), redrawn at most 5 times a second.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace rackscale {
+
+class ProgressLine {
+ public:
+  explicit ProgressLine(std::string label);
+  ~ProgressLine();  // clears the line
+  bool enabled() const { return enabled_; }
+  // fraction in [0, 1]; detail is appended after the percentage.
+  void Update(double fraction, const std::string& detail);
+  void Clear();
+
+ private:
+  std::string label_;
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace rackscale
