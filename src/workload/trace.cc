@@ -41,7 +41,14 @@ Result<TraceFormat> GuessTraceFormat(std::string_view name, std::string_view tex
     if (line.empty()) continue;
     if (line[0] == ';') return TraceFormat::kSwf;
     if (line.substr(0, 19) == "timestamp,duration,") return TraceFormat::kPhilly;
-    if (line.substr(0, 3) == "id,") return TraceFormat::kCsv;
+    if (line.find(',') != std::string_view::npos) {
+      // Native CSV: a header whose columns include id (in any order).
+      std::string_view cols[16];
+      size_t n = internal::SplitDelimited(line, ',', cols, 16);
+      for (size_t i = 0; i < n && i < 16; ++i) {
+        if (Trim(cols[i]) == "id") return TraceFormat::kCsv;
+      }
+    }
     std::string_view f[2];
     if (internal::SplitWhitespace(line, f, 2) >= 2 && ParseTruncated(f[0])) {
       return TraceFormat::kSwf;

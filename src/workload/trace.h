@@ -44,7 +44,7 @@ struct Workload {
 
 // Guesses the format from the file name (.swf, .swf.gz) and then from the
 // first non-blank line of the content (';' header -> SWF, a header starting
-// "timestamp,duration" -> Philly, "id," -> native CSV, numbers separated by
+// "timestamp,duration" -> Philly, a header with an "id" column -> native CSV, numbers separated by
 // spaces -> SWF). Returns an error if nothing matches.
 Result<TraceFormat> GuessTraceFormat(std::string_view name, std::string_view text);
 

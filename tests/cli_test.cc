@@ -1,0 +1,100 @@
+// End-to-end: the binary's exit codes, messages and outputs.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace rackscale {
+namespace {
+
+std::string Bin() { return RACKSCALE_BIN; }
+
+void Write(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+TEST(Cli, HelpOnEveryCommand) {
+  std::string out;
+  for (const char* cmd : {"--help", "sim --help", "gen --help", "gen flat --help"}) {
+    EXPECT_EQ(testing::RunCommand(Bin() + " " + cmd, &out), 0) << cmd;
+    EXPECT_NE(out.find("Usage"), std::string::npos) << cmd << ": " << out;
+  }
+}
+
+TEST(Cli, BadArgumentsExit2) {
+  std::string out;
+  EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:10", &out), 2);
+  EXPECT_EQ(testing::RunCommand(Bin() + " frobnicate", &out), 2);
+  EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:x --trace a --out b", &out), 2);
+  EXPECT_NE(out.find("--cluster"), std::string::npos) << out;
+  EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:4 --policy sjf --trace a --out b", &out), 2);
+  EXPECT_NE(out.find("expected 'fifo' or 'easy'"), std::string::npos) << out;
+}
+
+TEST(Cli, MissingFileExits1AndMalformedFileExits2WithFileLineField) {
+  std::string dir = testing::TempDir();
+  std::string out;
+  EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:4 --trace " + dir +
+                                    "/nope.csv --out " + dir + "/o",
+                                &out),
+            1);
+  EXPECT_NE(out.find("nope.csv: cannot open"), std::string::npos) << out;
+  Write(dir + "/bad.csv", "id,submit,runtime,size\n1,0,10,2\n2,5,ten,1\n");
+  EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:4 --trace " + dir +
+                                    "/bad.csv --out " + dir + "/o",
+                                &out),
+            2);
+  EXPECT_NE(out.find("bad.csv:3: field 'runtime': expected an integer, got 'ten'"),
+            std::string::npos)
+      << out;
+  // --skip-bad-lines: runs, reports the skipped line, counts it in the summary.
+  EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:4 --skip-bad-lines --trace " + dir +
+                                    "/bad.csv --out " + dir + "/o",
+                                &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("skipped: " + dir + "/bad.csv:3"), std::string::npos) << out;
+  auto summary = nlohmann::json::parse(std::ifstream(dir + "/o/summary.json"));
+  EXPECT_EQ(summary["bad_lines"], 1);
+  EXPECT_EQ(summary["jobs"], 1);
+}
+
+TEST(Cli, SimWritesSchemasAndSummary) {
+  std::string dir = testing::TempDir();
+  Write(dir + "/w.csv", "id,submit,runtime,size,walltime\n1,0,10,4,20\n2,1,5,2,5\n3,1,5,9,\n");
+  std::string out;
+  ASSERT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:4 --policy easy --trace " + dir +
+                                    "/w.csv --out " + dir + "/o",
+                                &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("policy easy"), std::string::npos) << out;
+  std::ifstream jobs(dir + "/o/jobs.csv");
+  std::string header;
+  std::getline(jobs, header);
+  EXPECT_EQ(header, "id,submit,start,end,size,status");
+  auto s = nlohmann::json::parse(std::ifstream(dir + "/o/summary.json"));
+  for (const char* key :
+       {"jobs", "done", "invalid", "rejected", "utilization", "makespan", "mean_wait", "p50_wait",
+        "p95_wait", "p99_wait", "mean_bounded_slowdown", "wall_seconds", "simulated_events"}) {
+    EXPECT_TRUE(s.contains(key)) << key;
+  }
+  EXPECT_EQ(s["done"], 2);
+  EXPECT_EQ(s["rejected"], 1);
+  EXPECT_EQ(s["makespan"], 15);  // job 2 waits for job 1 (4 slots) until 10
+}
+
+TEST(Cli, GenFlatValidatesArguments) {
+  std::string out;
+  EXPECT_EQ(testing::RunCommand(Bin() + " gen flat --jobs 0", &out), 2);
+  EXPECT_NE(out.find("--jobs"), std::string::npos) << out;
+  EXPECT_EQ(testing::RunCommand(Bin() + " gen flat --jobs 5 --slots 8 --seed 1", &out), 0);
+  EXPECT_EQ(out.substr(0, 31), "id,submit,runtime,size,walltime");
+}
+
+}  // namespace
+}  // namespace rackscale

@@ -1,0 +1,58 @@
+// Shared helpers for the test suite.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "model/job.h"
+#include "sched/flat_scheduler.h"
+#include "sim/flat_sim.h"
+#include "workload/trace.h"
+
+namespace rackscale::testing {
+
+// The directory of the public traces: $RACKSCALE_TRACES, else ../shared/traces
+// beside the source tree. Returns "" if the file `relative` is not there.
+std::string TracePath(const std::string& relative);
+
+// Why a trace test skips, and how to get the file. If $RACKSCALE_REQUIRE_TRACES
+// is set (CI), the test fails instead of skipping.
+#define RACKSCALE_REQUIRE_TRACE(var, relative)                                           \
+  std::string var = ::rackscale::testing::TracePath(relative);                          \
+  if (var.empty()) {                                                                   \
+    if (::rackscale::testing::TracesRequired()) {                                       \
+      FAIL() << "trace " << relative << " not found and RACKSCALE_REQUIRE_TRACES is set"; \
+    }                                                                                  \
+    GTEST_SKIP() << "trace " << relative                                               \
+                 << " not found; set RACKSCALE_TRACES or run scripts/fetch-traces.sh";  \
+  }
+bool TracesRequired();
+
+// A workload from (id, submit, runtime, size, requested) tuples.
+struct J {
+  JobId id;
+  Seconds submit, runtime;
+  SlotCount size;
+  Seconds requested = 0;
+};
+Workload MakeWorkload(const std::vector<J>& jobs);
+
+// Runs the simulator; returns id -> start time (-1 rejected, -2 invalid).
+std::map<JobId, Seconds> Starts(const Workload& w, SlotCount slots, QueuePolicy policy);
+
+// The reference: DESIGN.md's flat-pool semantics written as plainly as
+// possible (quadratic time), independent of the scheduler core's indexes.
+// Returns start times parallel to w.jobs (-1 rejected, -2 invalid).
+std::vector<Seconds> ReferenceStarts(const Workload& w, SlotCount slots, QueuePolicy policy);
+
+// Hex SHA-256 of a byte string.
+std::string Sha256Hex(const std::string& data);
+
+// Runs a shell command; returns its exit status and captures stdout+stderr.
+int RunCommand(const std::string& cmd, std::string* output);
+
+// A fresh temporary directory for this test.
+std::string TempDir();
+
+}  // namespace rackscale::testing
