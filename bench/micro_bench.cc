@@ -1,0 +1,110 @@
+// Micro-benchmarks of the flat-pool pieces (Google Benchmark). The whole-run
+// figures the issue asks for come from bench/run-bench.sh, which times the
+// CLI side by side with a plain awk pass over the same input and output.
+#include <benchmark/benchmark.h>
+
+#include "base/random.h"
+#include "report/writers.h"
+#include "sched/end_index.h"
+#include "sched/queue_index.h"
+#include "sim/flat_sim.h"
+#include "workload/generate.h"
+
+namespace rackscale {
+namespace {
+
+const Workload& Gen(int64_t jobs, SlotCount slots, double load) {
+  static std::map<std::tuple<int64_t, SlotCount, double>, Workload> cache;
+  auto key = std::make_tuple(jobs, slots, load);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    FlatGenParams p;
+    p.jobs = jobs;
+    p.slots = slots;
+    p.load = load;
+    p.seed = 1;
+    it = cache.emplace(key, std::move(GenerateFlat(p).value())).first;
+  }
+  return it->second;
+}
+
+// Whole simulation (no I/O): jobs/s for each policy and load.
+void BM_SimulateFlat(benchmark::State& state) {
+  const Workload& w = Gen(state.range(0), 100000, static_cast<double>(state.range(2)) / 100.0);
+  FlatSimOptions o;
+  o.slots = 100000;
+  o.policy = state.range(1) == 0 ? QueuePolicy::kFifo : QueuePolicy::kEasy;
+  int64_t events = 0;
+  for (auto _ : state) {
+    FlatSimResult r = SimulateFlat(w, o);
+    events = r.events;
+    benchmark::DoNotOptimize(r.outcomes.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.counters["events"] = static_cast<double>(events);
+  state.SetLabel(o.policy == QueuePolicy::kFifo ? "fifo" : "easy");
+}
+BENCHMARK(BM_SimulateFlat)
+    ->ArgsProduct({{100000}, {0, 1}, {70, 90, 120}})
+    ->Unit(benchmark::kMillisecond);
+
+// Parsing native CSV (in memory).
+void BM_ParseNativeCsv(benchmark::State& state) {
+  std::string csv = FormatNativeCsv(Gen(state.range(0), 100000, 0.9));
+  for (auto _ : state) {
+    auto r = ParseNativeCsv(csv, "bench.csv", false);
+    benchmark::DoNotOptimize(r.ok());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(csv.size()));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ParseNativeCsv)->Arg(100000)->Unit(benchmark::kMillisecond);
+
+// EndIndex: one shadow-time query among n running jobs (plus one add and
+// one remove to keep the set moving): O(log n).
+void BM_EndIndexShadow(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  EndIndex idx;
+  Rng rng(1);
+  std::vector<std::pair<Seconds, SlotCount>> items;
+  SlotCount total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    Seconds e = static_cast<Seconds>(rng.Below(1u << 30));
+    SlotCount s = 1 + static_cast<SlotCount>(rng.Below(64));
+    idx.Add(e, s);
+    items.emplace_back(e, s);
+    total += s;
+  }
+  size_t k = 0;
+  for (auto _ : state) {
+    auto r = idx.FirstReaching(1 + static_cast<SlotCount>(rng.Below(static_cast<uint64_t>(total))));
+    benchmark::DoNotOptimize(r);
+    auto [e, s] = items[k];
+    idx.Remove(e, s);
+    idx.Add(e + 1, s);
+    items[k].first = e + 1;
+    k = (k + 1) % items.size();
+  }
+}
+BENCHMARK(BM_EndIndexShadow)->Range(1 << 10, 1 << 20);
+
+// QueueIndex: first backfill candidate in a queue of n waiting jobs.
+void BM_QueueIndexFind(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  QueueIndex q;
+  Rng rng(2);
+  for (int64_t i = 0; i < n; ++i) {
+    q.Insert(static_cast<size_t>(i), 1 + static_cast<SlotCount>(rng.Below(4096)),
+             60 + static_cast<Seconds>(rng.Below(86400)));
+  }
+  for (auto _ : state) {
+    size_t from = rng.Below(static_cast<uint64_t>(n));
+    benchmark::DoNotOptimize(q.FindBackfill(from, 64, 8, 3600));
+  }
+}
+BENCHMARK(BM_QueueIndexFind)->Range(1 << 10, 1 << 20);
+
+}  // namespace
+}  // namespace rackscale
+
+BENCHMARK_MAIN();

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The flat-pool scale benchmark (issue: 1,000,000 jobs on flat:100000 with
+# EASY in at most 3 s wall and 1 GiB peak memory, parsing and writing
+# included). Runs, side by side and interleaved so that machine noise hits
+# all alike:
+#   easy  rackscale sim --policy easy   (parse, simulate, write jobs.csv + summary)
+#   fifo  rackscale sim --policy fifo
+#   awk   one plain text pass over the same input writing a jobs.csv-shaped
+#         file (the floor for any tool that reads and writes these bytes)
+# and prints the median wall time, peak RSS, jobs/s, simulated seconds per
+# wall second, and the ratio to the awk pass. Then the micro-benchmarks.
+#
+# Usage: bench/run-bench.sh [BUILD_DIR] ; env: JOBS (1000000), SLOTS (100000),
+# LOAD (0.9), REPS (5), MICRO (1 to also run rackscale_bench).
+set -euo pipefail
+BUILD=${1:-build}
+BIN=$BUILD/rackscale
+JOBS=${JOBS:-1000000}
+SLOTS=${SLOTS:-100000}
+LOAD=${LOAD:-0.9}
+REPS=${REPS:-5}
+MICRO=${MICRO:-1}
+WORK=$(mktemp -d /tmp/rackscale-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+"$BIN" gen flat --jobs "$JOBS" --slots "$SLOTS" --load "$LOAD" --seed 1 --out "$WORK/w.csv"
+echo "workload: rackscale gen flat --jobs $JOBS --slots $SLOTS --load $LOAD --seed 1 ($(du -h "$WORK/w.csv" | cut -f1))"
+
+run_one() {  # name -> appends "seconds maxrss_kb" to $WORK/name.t
+  local name=$1
+  case $name in
+    easy|fifo)
+      /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN" sim --cluster "flat:$SLOTS" --policy "$name" \
+        --trace "$WORK/w.csv" --out "$WORK/out-$name" -q ;;
+    awk)
+      /usr/bin/time -f "%e %M" -o "$WORK/t" mawk -F, 'NR==1{print "id,submit,start,end,size,status"; next}
+        {print $1 "," $2 "," $2 "," $2+$3 "," $4 ",done"}' "$WORK/w.csv" > "$WORK/awk.csv" ;;
+  esac
+  cat "$WORK/t" >> "$WORK/$name.t"
+}
+for ((r = 0; r < REPS; r++)); do
+  for name in easy fifo awk; do run_one "$name"; done
+done
+
+median() { sort -n | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+awk_med=$(cut -d' ' -f1 "$WORK/awk.t" | median)
+makespan_of() { grep -o '"makespan": [0-9]*' "$WORK/out-$1/summary.json" | grep -o '[0-9]*$'; }
+printf "\n%-6s %10s %10s %12s %16s %10s\n" run "median s" "peak MiB" "jobs/s" "sim s / wall s" "x awk"
+for name in easy fifo awk; do
+  med=$(cut -d' ' -f1 "$WORK/$name.t" | median)
+  rss=$(cut -d' ' -f2 "$WORK/$name.t" | sort -n | tail -1)
+  makespan=0; [ "$name" = awk ] || makespan=$(makespan_of "$name")
+  awk -v n="$name" -v m="$med" -v r="$rss" -v j="$JOBS" -v a="$awk_med" -v ms="$makespan" 'BEGIN{
+    printf "%-6s %10.2f %10.0f %12.0f %16.3g %10.2f\n", n, m, r/1024, j/m, (n=="awk") ? 0 : ms/m, m/a}'
+done
+echo "(medians of $REPS interleaved runs; peak = max RSS over the runs)"
+if [ "$MICRO" = 1 ] && [ -x "$BUILD/bench/rackscale_bench" ]; then
+  echo
+  "$BUILD/bench/rackscale_bench" --benchmark_min_time=0.2
+fi
