@@ -24,6 +24,11 @@ const char* QueuePolicyName(QueuePolicy p) {
 FlatScheduler::FlatScheduler(SlotCount capacity, QueuePolicy policy)
     : capacity_(capacity), policy_(policy), free_(capacity) {}
 
+void FlatScheduler::Reserve(size_t jobs) {
+  entries_.reserve(jobs);
+  if (policy_ == QueuePolicy::kEasy) queue_.Reserve(jobs);
+}
+
 FlatScheduler::Ticket FlatScheduler::Submit(SlotCount size, Seconds walltime) {
   assert(size >= 1 && size <= capacity_ && walltime >= 1);
   Ticket t = static_cast<Ticket>(entries_.size());

@@ -55,6 +55,9 @@ class FlatScheduler {
 
   FlatScheduler(SlotCount capacity, QueuePolicy policy);
 
+  // Pre-sizes the internal arrays for `jobs` submissions (optional).
+  void Reserve(size_t jobs);
+
   // Appends a job to the tail of the queue. Requires 1 <= size <= capacity()
   // and walltime >= 1 (the caller rejects other jobs).
   Ticket Submit(SlotCount size, Seconds walltime);

@@ -23,6 +23,9 @@ class QueueIndex {
  public:
   static constexpr size_t kNone = std::numeric_limits<size_t>::max();
 
+  // Sizes the index for positions [0, n) up front (optional).
+  void Reserve(size_t n) { Grow(n); }
+
   // Marks position `pos` waiting with this size (>= 1) and walltime (>= 1).
   // Grows the index as needed.
   void Insert(size_t pos, SlotCount size, Seconds walltime);

@@ -47,6 +47,7 @@ FlatSimResult SimulateFlat(const Workload& w, const FlatSimOptions& options) {
   }
 
   FlatScheduler sched(options.slots, options.policy);
+  sched.Reserve(arrivals.size());
   std::priority_queue<Completion, std::vector<Completion>, std::greater<Completion>> ends;
   std::vector<FlatScheduler::Ticket> started;
   // Ticket k is the k-th arrival: the scheduler hands tickets out in order.
