@@ -3,7 +3,6 @@
 // time; <= 0 or empty means unknown), tenant (a name). Columns may come in
 // any order; an unknown or repeated column name is an error.
 #include <array>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -27,7 +26,7 @@ Result<Workload> ParseNativeCsv(std::string_view text, const std::string& source
   w.tenants.emplace_back();
   w.jobs.reserve(text.size() / 32);
   internal::BadLineSink sink(&w, skip_bad_lines);
-  std::unordered_map<std::string, TenantId> tenant_ids;
+  internal::TenantInterner tenants(&w);
   LineCursor cur(text);
   std::string_view line;
   std::string_view f[kMaxFields];
@@ -114,17 +113,7 @@ Result<Workload> ParseNativeCsv(std::string_view text, const std::string& source
     j.size = v[kSize];
     j.requested = v[kWalltime];
     j.line = cur.line_no();
-    if (pos[kTenant] >= 0) {
-      std::string_view name = Trim(f[pos[kTenant]]);
-      if (!name.empty()) {
-        auto it = tenant_ids.find(std::string(name));
-        if (it == tenant_ids.end()) {
-          it = tenant_ids.emplace(std::string(name), static_cast<TenantId>(w.tenants.size())).first;
-          w.tenants.emplace_back(name);
-        }
-        j.tenant = it->second;
-      }
-    }
+    if (pos[kTenant] >= 0) j.tenant = tenants.Intern(Trim(f[pos[kTenant]]));
     w.jobs.push_back(j);
   }
   if (Status s = internal::Finalize(&w, source, &sink); !s) return s.error();

@@ -7,7 +7,6 @@
 //   id      = 1-based data-row number (the header not counted)
 //   tenant  = cluster (the virtual cluster)
 #include <cmath>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -68,7 +67,7 @@ Result<Workload> ParsePhilly(std::string_view text, const std::string& source,
   w.tenants.emplace_back();
   w.jobs.reserve(text.size() / 40);
   internal::BadLineSink sink(&w, skip_bad_lines);
-  std::unordered_map<std::string, TenantId> tenant_ids;
+  internal::TenantInterner tenants(&w);
   LineCursor cur(text);
   std::string_view line;
 
@@ -133,13 +132,7 @@ Result<Workload> ParsePhilly(std::string_view text, const std::string& source,
       }
       continue;
     }
-    TenantId tenant = 0;
-    if (std::string cluster(Trim(f[4])); !cluster.empty()) {
-      auto [it, inserted] =
-          tenant_ids.try_emplace(cluster, static_cast<TenantId>(w.tenants.size()));
-      if (inserted) w.tenants.push_back(std::move(cluster));
-      tenant = it->second;
-    }
+    TenantId tenant = tenants.Intern(Trim(f[4]));
     Job j;
     j.id = row;
     j.runtime = static_cast<Seconds>(std::llround(*duration));

@@ -110,6 +110,14 @@ std::string FormatNativeCsv(const Workload& w) {
 
 namespace internal {
 
+TenantId TenantInterner::Intern(std::string_view name) {
+  if (name.empty()) return 0;
+  auto [it, inserted] =
+      ids_.try_emplace(std::string(name), static_cast<TenantId>(w_->tenants.size()));
+  if (inserted) w_->tenants.emplace_back(name);
+  return it->second;
+}
+
 size_t SplitDelimited(std::string_view line, char delim, std::string_view* fields, size_t max) {
   size_t n = 0;
   size_t pos = 0;

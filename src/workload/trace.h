@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -69,6 +70,17 @@ std::optional<int64_t> ParseUtcTimestamp(std::string_view s);
 std::string FormatNativeCsv(const Workload& w);
 
 namespace internal {
+
+// Maps tenant names to TenantIds in w->tenants; the empty name is tenant 0.
+class TenantInterner {
+ public:
+  explicit TenantInterner(Workload* w) : w_(w) {}
+  TenantId Intern(std::string_view name);
+
+ private:
+  Workload* w_;
+  std::unordered_map<std::string, TenantId> ids_;
+};
 
 // Shared bookkeeping for line-oriented readers: either fail on the first bad
 // line or record it and go on.
