@@ -1,6 +1,6 @@
 # The front door. `make run` and `make test` are the README's two commands.
 BUILD ?= build
-JOBS  ?= 2
+PARALLEL ?= 2
 CMAKE_FLAGS ?=
 
 .PHONY: all deps configure build run test bench fuzz clean
@@ -16,7 +16,7 @@ $(BUILD)/build.ninja:
 configure: $(BUILD)/build.ninja
 
 build: configure
-	cmake --build $(BUILD) -j $(JOBS)
+	cmake --build $(BUILD) -j $(PARALLEL)
 
 # The main job: until the planner exists, simulate a synthetic flat-pool
 # workload made by `rackscale gen` with both policies and print the summaries.
@@ -24,7 +24,7 @@ run: deps build
 	./scripts/run-example.sh $(BUILD)/rackscale
 
 test: deps build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -j $(PARALLEL)
 
 bench: deps build
 	./bench/run-bench.sh $(BUILD)

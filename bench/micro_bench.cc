@@ -36,7 +36,7 @@ void BM_SimulateFlat(benchmark::State& state) {
   o.policy = state.range(1) == 0 ? QueuePolicy::kFifo : QueuePolicy::kEasy;
   int64_t events = 0;
   for (auto _ : state) {
-    FlatSimResult r = SimulateFlat(w, o);
+    FlatSimResult r = SimulateFlat(w, o).value();
     events = r.events;
     benchmark::DoNotOptimize(r.outcomes.data());
   }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Downloads the public traces that the trace tests and benchmarks use, from
+# Downloads the public traces that the trace tests use, from
 # their original public sources, into DIR (default: ../shared/traces beside
 # this checkout, where the tests look; or set RACKSCALE_TRACES to DIR).
 # rackscale itself never downloads anything; this script is the one place
@@ -14,8 +14,10 @@ fetch() {  # url dest
 }
 PWA=https://www.cs.huji.ac.il/labs/parallel/workload
 fetch "$PWA/l_kth_sp2/KTH-SP2-1996-2.1-cln.swf.gz" "$DIR/swf/KTH-SP2-1996-2.1-cln.swf.gz"
-fetch "https://raw.githubusercontent.com/DIR-LAB/deep-batch-scheduler/master/data/lublin_256.swf" "$DIR/swf/lublin_256.swf"
-gzip -f "$DIR/swf/lublin_256.swf" 2>/dev/null || true
+if [ ! -s "$DIR/swf/lublin_256.swf.gz" ]; then
+  fetch "https://raw.githubusercontent.com/DIR-LAB/deep-batch-scheduler/master/data/lublin_256.swf" "$DIR/swf/lublin_256.swf"
+  gzip -f "$DIR/swf/lublin_256.swf"
+fi
 fetch "https://raw.githubusercontent.com/petuum/adaptdl/osdi21-artifact/simulator/traces/philly.csv" "$DIR/philly/philly.csv"
 GPU=https://raw.githubusercontent.com/alibaba/clusterdata/master/cluster-trace-gpu-v2023/csv
 for f in openb_node_list_gpu_node openb_node_list_all_node openb_pod_list_default \

@@ -10,7 +10,7 @@ packages=(
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # libFuzzer targets (make fuzz)
-  gawk                       # the side-by-side text-pass baseline in bench/
+  mawk time                  # bench/run-bench.sh: the text-pass baseline, /usr/bin/time
 )
 
 missing=()

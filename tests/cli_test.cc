@@ -63,6 +63,34 @@ TEST(Cli, MissingFileExits1AndMalformedFileExits2WithFileLineField) {
   EXPECT_EQ(summary["jobs"], 1);
 }
 
+TEST(Cli, RuntimesThatWouldOverflowTheClockAreRejected) {
+  // Each runtime passes the reader's 2^50 bound, but 5000 of them in a row
+  // on one slot would push the clock past 2^62.
+  std::string dir = testing::TempDir();
+  std::string csv = "id,submit,runtime,size\n";
+  for (int i = 1; i <= 5000; ++i) csv += std::to_string(i) + ",0,1125899906842624,1\n";
+  Write(dir + "/w.csv", csv);
+  std::string out;
+  EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:1 --trace " + dir + "/w.csv --out " +
+                                    dir + "/o",
+                                &out),
+            2);
+  EXPECT_NE(out.find("past 2^62"), std::string::npos) << out;
+}
+
+TEST(Cli, NonUtf8PathIsWrittenNotFatal) {
+  std::string dir = testing::TempDir();
+  std::string path = dir + "/w\xff.csv";
+  Write(path, "id,submit,runtime,size\n1,0,10,1\n");
+  std::string out;
+  EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:1 --trace '" + path + "' --out " +
+                                    dir + "/o",
+                                &out),
+            0)
+      << out;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/o/summary.json"));
+}
+
 TEST(Cli, SimWritesSchemasAndSummary) {
   std::string dir = testing::TempDir();
   Write(dir + "/w.csv", "id,submit,runtime,size,walltime\n1,0,10,4,20\n2,1,5,2,5\n3,1,5,9,\n");
@@ -92,6 +120,10 @@ TEST(Cli, GenFlatValidatesArguments) {
   std::string out;
   EXPECT_EQ(testing::RunCommand(Bin() + " gen flat --jobs 0", &out), 2);
   EXPECT_NE(out.find("--jobs"), std::string::npos) << out;
+  for (const char* seed : {"-1", "18446744073709551616", "x"}) {
+    EXPECT_EQ(testing::RunCommand(Bin() + " gen flat --jobs 5 --seed " + seed, &out), 2) << seed;
+    EXPECT_NE(out.find("--seed"), std::string::npos) << out;
+  }
   EXPECT_EQ(testing::RunCommand(Bin() + " gen flat --jobs 5 --slots 8 --seed 1", &out), 0);
   EXPECT_EQ(out.substr(0, 31), "id,submit,runtime,size,walltime");
 }

@@ -1,4 +1,4 @@
-// Hand-computed scenarios for the flat-pool semantics of DESIGN.md. Each test
+// Hand-computed scenarios for the flat-pool semantics of docs/semantics.md. Each test
 // carries its arithmetic in comments. Notation: J(id, submit, runtime, size
 // [, requested walltime]); N = slots.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The simulator against the plain reference implementation of DESIGN.md's
+// The simulator against the plain reference implementation of docs/semantics.md's
 // semantics (test_util.cc: ReferenceStarts), job by job: on random workloads
 // built to collide (many ties in submit times and estimated ends, invalid and
 // oversized jobs, ids out of order), and on the public SWF logs.
@@ -19,7 +19,7 @@ void ExpectSameStarts(const Workload& w, SlotCount slots, QueuePolicy policy,
   FlatSimOptions o;
   o.slots = slots;
   o.policy = policy;
-  FlatSimResult r = SimulateFlat(w, o);
+  FlatSimResult r = SimulateFlat(w, o).value();
   std::vector<Seconds> ref = ReferenceStarts(w, slots, policy);
   size_t mismatches = 0;
   for (size_t i = 0; i < w.jobs.size(); ++i) {

@@ -37,7 +37,7 @@ TEST(Golden, KthSp2JobsCsvDigest) {
     FlatSimOptions o;
     o.slots = 100;
     o.policy = policy;
-    FlatSimResult r = SimulateFlat(*w, o);
+    FlatSimResult r = SimulateFlat(*w, o).value();
     std::string csv = FormatJobsCsv(*w, r);
     EXPECT_EQ(testing::Sha256Hex(csv), digest) << QueuePolicyName(policy);
     FlatSummary s = Summarize(*w, r, 100);

@@ -16,7 +16,7 @@ TEST(Metrics, HandComputedSummary) {
   FlatSimOptions o;
   o.slots = 4;
   o.policy = QueuePolicy::kFifo;
-  FlatSimResult r = SimulateFlat(w, o);
+  FlatSimResult r = SimulateFlat(w, o).value();
   FlatSummary s = Summarize(w, r, 4);
   EXPECT_EQ(s.jobs, 5);
   EXPECT_EQ(s.done, 3);
@@ -44,7 +44,7 @@ TEST(Metrics, JobsCsvIsInIdOrderWithEmptyTimesForJobsThatDidNotRun) {
   auto w = testing::MakeWorkload({{3, 0, 10, 1}, {1, 0, 10, 9}, {2, 5, 0, 1}});
   FlatSimOptions o;
   o.slots = 4;
-  FlatSimResult r = SimulateFlat(w, o);
+  FlatSimResult r = SimulateFlat(w, o).value();
   EXPECT_EQ(FormatJobsCsv(w, r),
             "id,submit,start,end,size,status\n"
             "1,0,,,9,rejected\n"
@@ -56,7 +56,7 @@ TEST(Metrics, EmptyWorkload) {
   Workload w = testing::MakeWorkload({});
   FlatSimOptions o;
   o.slots = 4;
-  FlatSummary s = Summarize(w, SimulateFlat(w, o), 4);
+  FlatSummary s = Summarize(w, SimulateFlat(w, o).value(), 4);
   EXPECT_EQ(s.done, 0);
   EXPECT_EQ(s.makespan, 0);
   EXPECT_EQ(s.utilization, 0);

@@ -49,7 +49,7 @@ std::map<JobId, Seconds> Starts(const Workload& w, SlotCount slots, QueuePolicy 
   FlatSimOptions o;
   o.slots = slots;
   o.policy = policy;
-  FlatSimResult r = SimulateFlat(w, o);
+  FlatSimResult r = SimulateFlat(w, o).value();
   std::map<JobId, Seconds> out;
   for (size_t i = 0; i < w.jobs.size(); ++i) {
     const JobOutcome& x = r.outcomes[i];

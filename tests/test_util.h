@@ -41,7 +41,7 @@ Workload MakeWorkload(const std::vector<J>& jobs);
 // Runs the simulator; returns id -> start time (-1 rejected, -2 invalid).
 std::map<JobId, Seconds> Starts(const Workload& w, SlotCount slots, QueuePolicy policy);
 
-// The reference: DESIGN.md's flat-pool semantics written as plainly as
+// The reference: the flat-pool semantics of docs/semantics.md written as plainly as
 // possible (quadratic time), independent of the scheduler core's indexes.
 // Returns start times parallel to w.jobs (-1 rejected, -2 invalid).
 std::vector<Seconds> ReferenceStarts(const Workload& w, SlotCount slots, QueuePolicy policy);

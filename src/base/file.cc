@@ -40,8 +40,9 @@ Result<std::string> Gunzip(std::string_view data, const std::string& source) {
   }
   inflateEnd(&zs);
   if (rc != Z_STREAM_END) {
-    return Error::Io(source, fmt::format("corrupt or truncated gzip data (zlib: {})",
-                                         zs.msg ? zs.msg : "unexpected end of input"));
+    return Error::InvalidInput(source, 0, "",
+                               fmt::format("corrupt or truncated gzip data (zlib: {})",
+                                           zs.msg ? zs.msg : "unexpected end of input"));
   }
   return out;
 }

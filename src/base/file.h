@@ -10,8 +10,9 @@
 namespace rackscale {
 
 // Reads the whole file at `path`. If the content starts with the gzip magic
-// bytes it is inflated (multi-member streams included). Returns an kIo error
-// naming the path if it cannot be opened, read or inflated.
+// bytes it is inflated (multi-member streams included). Returns a kIo error
+// naming the path if it cannot be opened or read, and a kInvalidInput error
+// if its gzip data is corrupt or truncated.
 Result<std::string> ReadFileMaybeGz(const std::string& path);
 
 // Inflates a gzip buffer. `source` names it in errors.

@@ -1,4 +1,5 @@
 // rackscale gen: synthetic workloads.
+#include <charconv>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -12,10 +13,19 @@ namespace {
 
 struct GenFlatArgs {
   FlatGenParams params;
+  std::string seed = "1";  // parsed strictly: CLI11 would wrap "-1" to 2^64 - 1
   std::string out;  // empty: stdout
 };
 
-int RunGenFlat(const GenFlatArgs& a) {
+int RunGenFlat(GenFlatArgs a) {
+  uint64_t seed = 0;
+  auto [ptr, ec] = std::from_chars(a.seed.data(), a.seed.data() + a.seed.size(), seed);
+  if (ec != std::errc() || ptr != a.seed.data() + a.seed.size() || a.seed.empty()) {
+    return ReportError(Error::InvalidInput(
+        "gen flat", 0, "--seed",
+        fmt::format("expected an integer in [0, 2^64 - 1], got '{}'", a.seed)));
+  }
+  a.params.seed = seed;
   auto w = GenerateFlat(a.params);
   if (!w) return ReportError(w.error());
   std::string csv = FormatNativeCsv(*w);
@@ -47,7 +57,7 @@ void RegisterGen(CLI::App& app, CommandFn* run) {
   flat->add_option("--load", args->params.load,
                    "Offered load: sum(size x runtime) / (slots x span)")
       ->capture_default_str();
-  flat->add_option("--seed", args->params.seed, "Random seed")->capture_default_str();
+  flat->add_option("--seed", args->seed, "Random seed, 0 to 2^64 - 1")->capture_default_str();
   flat->add_option("-o,--out", args->out, "Output file (default: stdout)");
   flat->callback([args, run] { *run = [args] { return RunGenFlat(*args); }; });
 }

@@ -70,9 +70,15 @@ int RunSim(const SimArgs& a) {
     };
   }
   const auto t_sim = std::chrono::steady_clock::now();
-  FlatSimResult result = SimulateFlat(*workload, so);
+  auto simulated = SimulateFlat(*workload, so);
   const double sim_seconds = Since(t_sim);
   progress.Clear();
+  if (!simulated) {
+    Error e = simulated.error();
+    e.source = a.trace;
+    return ReportError(e);
+  }
+  const FlatSimResult& result = *simulated;
 
   FlatSummary summary = Summarize(*workload, result, cluster->slots);
   RunInfo info;
@@ -120,7 +126,7 @@ void RegisterSim(CLI::App& app, CommandFn* run) {
   sub->add_flag("--no-timing", args->no_timing,
                 "Leave wall-clock figures out of summary.json, so identical runs give "
                 "identical bytes");
-  sub->add_flag("-q,--quiet", args->quiet, "Print nothing on success");
+  sub->add_flag("-q,--quiet", args->quiet, "Print no summary on stdout (errors, skipped lines and progress still go to stderr)");
   sub->callback([args, run] { *run = [args] { return RunSim(*args); }; });
 }
 

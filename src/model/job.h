@@ -17,7 +17,7 @@ struct Job {
   int64_t line = 0;       // line of the input file it came from (for messages)
 
   // The scheduler's estimate: the requested time if positive, else the
-  // runtime, and never less than the runtime (DESIGN.md, flat-pool semantics).
+  // runtime, and never less than the runtime (docs/semantics.md).
   Seconds Walltime() const {
     Seconds w = requested > 0 ? requested : runtime;
     return w < runtime ? runtime : w;

@@ -1,4 +1,4 @@
-// Summary metrics of a flat-pool simulation (DESIGN.md definitions):
+// Summary metrics of a flat-pool simulation (docs/semantics.md):
 //   wait              = start - submit
 //   bounded slowdown  = max(1, (wait + runtime) / max(runtime, 10))
 //   utilization       = sum(size * runtime) / (N * (last end - first submit))

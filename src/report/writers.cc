@@ -80,7 +80,8 @@ std::string FormatSummaryJson(const FlatSummary& s, const RunInfo& info) {
     j["simulated_seconds_per_wall_second"] =
         info.wall_seconds > 0 ? s.makespan / info.wall_seconds : 0.0;
   }
-  return j.dump(2) + "\n";
+  // Replace invalid UTF-8 (say, in a path) instead of throwing.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string HumanDuration(double seconds) {

@@ -1,6 +1,6 @@
 // FlatScheduler: the queue policies for a flat pool of identical slots.
 //
-// This is the pure scheduler core of DESIGN.md ("Flat-pool semantics"): it
+// This is the pure scheduler core of docs/semantics.md (DESIGN.md, "Flat-pool semantics"): it
 // holds the queue and the running set and, when asked for a pass at time
 // `now`, says which jobs start. It has no clock, no files and no events of
 // its own; the simulator (and later the control plane) drives it:

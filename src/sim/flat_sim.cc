@@ -18,7 +18,7 @@ struct Completion {
 
 }  // namespace
 
-FlatSimResult SimulateFlat(const Workload& w, const FlatSimOptions& options) {
+Result<FlatSimResult> SimulateFlat(const Workload& w, const FlatSimOptions& options) {
   FlatSimResult r;
   const size_t n = w.jobs.size();
   r.outcomes.resize(n);
@@ -35,6 +35,27 @@ FlatSimResult SimulateFlat(const Workload& w, const FlatSimOptions& options) {
     } else {
       r.outcomes[i].status = JobStatus::kDone;
       arrivals.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  // Every job starts by the last submit plus the runtimes of all jobs (the
+  // pool never idles while a job waits after the last submit), so bounding
+  // that sum bounds every time the simulation computes.
+  {
+    __extension__ typedef __int128 Int128;
+    Int128 bound = 0, max_wall = 0;
+    for (uint32_t i : arrivals) {
+      const Job& j = w.jobs[i];
+      bound += j.runtime;
+      max_wall = std::max<Int128>(max_wall, j.Walltime());
+    }
+    Seconds max_submit = 0;
+    for (uint32_t i : arrivals) max_submit = std::max(max_submit, w.jobs[i].submit);
+    if (bound + max_submit + max_wall > (Int128{1} << 62)) {
+      return Error::InvalidInput("", 0, "runtime",
+                                 "the runtimes add up past 2^62 s of simulated time");
+    }
+    if (arrivals.size() > 0xffffffffu) {
+      return Error::InvalidInput("", 0, "", "more than 2^32 - 1 runnable jobs");
     }
   }
   auto before = [&](uint32_t a, uint32_t b) {

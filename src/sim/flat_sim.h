@@ -1,6 +1,6 @@
 // The discrete-event simulation of a flat pool driven by a workload trace.
 //
-// Semantics (DESIGN.md, "Flat-pool semantics"): jobs with size <= 0 or
+// Semantics (docs/semantics.md): jobs with size <= 0 or
 // runtime <= 0 are invalid, jobs larger than the pool are rejected; both are
 // counted, never dropped. At each distinct event time t, every job ending at
 // t frees its slots, then every job submitted at t joins the queue in
@@ -46,7 +46,10 @@ struct FlatSimResult {
   int64_t backfilled = 0;  // jobs started by backfilling
 };
 
-// Runs the simulation. Requires options.slots >= 1.
-FlatSimResult SimulateFlat(const Workload& w, const FlatSimOptions& options);
+// Runs the simulation. Requires options.slots >= 1. Fails (kInvalidInput)
+// only if the workload could drive the clock past 2^62 s (the latest end is
+// at most the latest submit plus the sum of all runtimes) or holds more than
+// 2^32 - 1 runnable jobs.
+Result<FlatSimResult> SimulateFlat(const Workload& w, const FlatSimOptions& options);
 
 }  // namespace rackscale
