@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   CommandFn run;
   RegisterSim(app, &run);
   RegisterGen(app, &run);
+  RegisterPack(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

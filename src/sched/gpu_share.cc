@@ -1,0 +1,370 @@
+#include "sched/gpu_share.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace rackscale {
+namespace {
+
+// The normalising constants of the paper's simulator ("max spec" of a node).
+constexpr double kMaxSpecCpu = 128000.0;
+constexpr double kMaxSpecGpu = 8000.0;
+
+double Sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+int Kind(const ShareRequest& r) { return r.shared() ? 0 : r.num_gpu; }
+
+bool ModelAllowed(GpuModelMask mask, GpuModelId model) { return (mask >> model) & 1u; }
+
+}  // namespace
+
+Result<SharePolicy> ParseSharePolicy(std::string_view name, const std::string& source) {
+  static constexpr std::pair<std::string_view, SharePolicy> kNames[] = {
+      {"first", SharePolicy::kFirst},           {"random", SharePolicy::kRandom},
+      {"bestfit", SharePolicy::kBestFit},       {"dotprod", SharePolicy::kDotProd},
+      {"gpupacking", SharePolicy::kGpuPacking}, {"gpuclustering", SharePolicy::kGpuClustering},
+      {"fgd", SharePolicy::kFgd}};
+  for (auto [n, p] : kNames) {
+    if (n == name) return p;
+  }
+  return Error::InvalidInput(source, 0, "policy",
+                             fmt::format("expected first, random, bestfit, dotprod, gpupacking, "
+                                         "gpuclustering or fgd, got '{}'",
+                                         name));
+}
+
+const char* SharePolicyName(SharePolicy p) {
+  switch (p) {
+    case SharePolicy::kFirst: return "first";
+    case SharePolicy::kRandom: return "random";
+    case SharePolicy::kBestFit: return "bestfit";
+    case SharePolicy::kDotProd: return "dotprod";
+    case SharePolicy::kGpuPacking: return "gpupacking";
+    case SharePolicy::kGpuClustering: return "gpuclustering";
+    case SharePolicy::kFgd: return "fgd";
+  }
+  return "?";
+}
+
+std::vector<TaskType> TargetWorkload(const std::vector<ShareRequest>& pods, double coverage) {
+  using Key = std::tuple<int64_t, int32_t, int32_t, GpuModelMask>;
+  std::map<Key, int64_t> count;
+  for (const ShareRequest& r : pods) {
+    int32_t milli = r.cpu_only() ? 0 : r.gpu_milli;
+    int32_t num = r.cpu_only() ? 0 : r.num_gpu;
+    ++count[Key{r.cpu_milli, milli, num, r.models}];
+  }
+  std::vector<std::pair<Key, int64_t>> kinds(count.begin(), count.end());
+  // Most popular first; ties: larger CPU, GPU milli, GPU count, model mask.
+  std::sort(kinds.begin(), kinds.end(), [](const auto& a, const auto& b) {
+    if (a.second != b.second) return a.second > b.second;
+    return a.first > b.first;
+  });
+  const double need = coverage * static_cast<double>(pods.size());
+  int64_t kept = 0;
+  size_t n = 0;
+  while (n < kinds.size() && static_cast<double>(kept) < need) kept += kinds[n++].second;
+  std::vector<TaskType> out;
+  for (size_t i = 0; i < n; ++i) {
+    const auto& [key, c] = kinds[i];
+    TaskType t;
+    t.request.cpu_milli = std::get<0>(key);
+    t.request.gpu_milli = std::get<1>(key);
+    t.request.num_gpu = std::get<2>(key);
+    t.request.models = std::get<3>(key);
+    t.weight = static_cast<double>(c) / static_cast<double>(kept);
+    out.push_back(t);
+  }
+  return out;
+}
+
+Result<ShareCluster> ShareCluster::Create(const std::vector<NodeSpec>& specs,
+                                          std::vector<TaskType> target) {
+  ShareCluster c;
+  c.target_ = std::move(target);
+  c.nodes_.reserve(specs.size());
+  for (const NodeSpec& s : specs) {
+    if (s.gpus > kMaxGpusPerShareNode) {
+      return Error::InvalidInput(s.name, s.line, "gpu",
+                                 fmt::format("a node may have at most {} GPUs here, got {}",
+                                             kMaxGpusPerShareNode, s.gpus));
+    }
+    Node n;
+    n.cpu_left = s.cpu_milli;
+    n.mem_left = s.memory_mib;
+    n.model = s.model;
+    n.ngpu = s.gpus;
+    for (int g = 0; g < s.gpus; ++g) n.left[static_cast<size_t>(g)] = kMilliPerGpu;
+    c.gpu_capacity_ += static_cast<int64_t>(s.gpus) * kMilliPerGpu;
+    c.Refresh(n);
+    c.frag_total_ += n.frag;
+    c.nodes_.push_back(n);
+  }
+  c.gpu_left_ = c.gpu_capacity_;
+  return c;
+}
+
+double ShareCluster::Fragmentation(int64_t cpu_left, const int32_t* left, int32_t ngpu,
+                                   GpuModelId model) const {
+  int64_t total = 0;
+  for (int32_t g = 0; g < ngpu; ++g) total += left[g];
+  if (total == 0) return 0;
+  const double all = static_cast<double>(total);
+  double f = 0;
+  for (const TaskType& t : target_) {
+    const ShareRequest& r = t.request;
+    if (r.cpu_only() || !ModelAllowed(r.models, model) || cpu_left < r.cpu_milli) {
+      f += t.weight * all;  // the task cannot use any of the idle GPU here
+      continue;
+    }
+    int32_t fit = 0;
+    int64_t small = 0;
+    for (int32_t g = 0; g < ngpu; ++g) {
+      if (left[g] >= r.gpu_milli) {
+        ++fit;
+      } else {
+        small += left[g];
+      }
+    }
+    // The task fits: only GPUs too small for one unit of it are fragments.
+    f += t.weight * static_cast<double>(fit >= r.num_gpu ? small : total);
+  }
+  return f;
+}
+
+void ShareCluster::Refresh(Node& n) {
+  n.max_left = 0;
+  n.full_free = 0;
+  n.total_left = 0;
+  for (int32_t g = 0; g < n.ngpu; ++g) {
+    int32_t l = n.left[static_cast<size_t>(g)];
+    n.max_left = std::max(n.max_left, l);
+    n.full_free += l == kMilliPerGpu;
+    n.total_left += l;
+  }
+  n.frag = Fragmentation(n.cpu_left, n.left.data(), n.ngpu, n.model);
+  ++n.version;
+}
+
+bool ShareCluster::Feasible(const Node& n, const ShareRequest& r) const {
+  if (n.cpu_left < r.cpu_milli || n.mem_left < r.memory_mib) return false;
+  if (r.cpu_only()) return true;
+  if (n.ngpu == 0 || !ModelAllowed(r.models, n.model)) return false;
+  if (r.num_gpu == 1) return n.max_left >= r.gpu_milli;
+  return n.full_free >= r.num_gpu;
+}
+
+int32_t ShareCluster::BestGpu(const Node& n, int32_t milli) const {
+  int32_t best = -1;
+  for (int32_t g = 0; g < n.ngpu; ++g) {
+    int32_t l = n.left[static_cast<size_t>(g)];
+    if (l >= milli && (best < 0 || l < n.left[static_cast<size_t>(best)])) best = g;
+  }
+  return best;
+}
+
+ShareCluster::Scored ShareCluster::Score(const Node& n, const ShareRequest& r,
+                                         SharePolicy policy) const {
+  switch (policy) {
+    case SharePolicy::kDotProd: {
+      // Smallest dot product of the request and the node's free resources.
+      double dot = (static_cast<double>(n.cpu_left) / kMaxSpecCpu) *
+                       (static_cast<double>(r.cpu_milli) / kMaxSpecCpu) +
+                   (static_cast<double>(n.total_left) / kMaxSpecGpu) *
+                       (static_cast<double>(r.total_gpu_milli()) / kMaxSpecGpu);
+      return {static_cast<int64_t>(100.0 * (1.0 - dot / 2.0)), -1};
+    }
+    case SharePolicy::kBestFit: {
+      // Least CPU and GPU left after placing, equally weighted.
+      double rest = 0.5 * static_cast<double>(n.cpu_left - r.cpu_milli) / kMaxSpecCpu +
+                    0.5 * static_cast<double>(n.total_left - r.total_gpu_milli()) / kMaxSpecGpu;
+      return {static_cast<int64_t>((1.0 - rest) * 100.0), -1};
+    }
+    case SharePolicy::kGpuClustering: {
+      if (r.cpu_only()) return {0, -1};
+      const int64_t b = (25 * (8000 - static_cast<int64_t>(n.total_left))) / 8000;
+      const int kind = Kind(r);
+      if (n.kind_count[static_cast<size_t>(kind)] > 0) {
+        return {(n.kinds_present == 1 ? 75 : 50) + b, -1};
+      }
+      return {(n.kinds_present == 0 ? 25 : 0) + b, -1};
+    }
+    case SharePolicy::kGpuPacking: {
+      if (r.cpu_only()) return {0, -1};
+      if (n.full_free == n.ngpu) {  // an idle node: last resort, big nodes last
+        return {std::max<int64_t>(33 - n.full_free, n.full_free), -1};
+      }
+      // The GPUs it would take, least left first (index order on ties).
+      std::array<int32_t, kMaxGpusPerShareNode> order;
+      for (int32_t g = 0; g < n.ngpu; ++g) order[static_cast<size_t>(g)] = g;
+      std::stable_sort(order.begin(), order.begin() + n.ngpu, [&](int32_t a, int32_t b) {
+        return n.left[static_cast<size_t>(a)] < n.left[static_cast<size_t>(b)];
+      });
+      int32_t taken = 0, free_taken = 0;
+      int64_t s = 0;
+      for (int32_t k = 0; k < n.ngpu && taken < r.num_gpu; ++k) {
+        int32_t l = n.left[static_cast<size_t>(order[static_cast<size_t>(k)])];
+        if (l < r.gpu_milli) continue;
+        ++taken;
+        free_taken += l == kMilliPerGpu;
+        s += l * 100 / kMilliPerGpu;
+      }
+      if (free_taken > 0) return {std::max<int64_t>(50 - free_taken, 33), -1};
+      return {std::max<int64_t>(100 - s / 10, 50), -1};
+    }
+    case SharePolicy::kFirst:
+    case SharePolicy::kRandom:
+    case SharePolicy::kFgd:
+      break;
+  }
+  return {0, -1};
+}
+
+std::vector<ShareCluster::CacheEntry>& ShareCluster::CacheFor(const ShareRequest& r) {
+  auto key = std::make_tuple(r.cpu_milli, r.cpu_only() ? 0 : r.gpu_milli,
+                             r.cpu_only() ? 0 : r.num_gpu, r.models);
+  auto it = fgd_cache_.find(key);
+  if (it == fgd_cache_.end()) {
+    it = fgd_cache_.emplace(key, std::vector<CacheEntry>(nodes_.size())).first;
+  }
+  return it->second;
+}
+
+ShareCluster::Scored ShareCluster::FgdScore(size_t i, const ShareRequest& r) {
+  std::vector<CacheEntry>& cache = CacheFor(r);
+  CacheEntry& e = cache[i];
+  const Node& n = nodes_[i];
+  if (e.version == n.version) return e.s;
+  // Score = floor(100 * sigmoid((F_before - F_after) / 1000)): the least
+  // growth of fragmentation wins, quantised as the paper's simulator does.
+  auto score_of = [&](double after) {
+    return static_cast<int64_t>(100.0 * Sigmoid((n.frag - after) / 1000.0));
+  };
+  std::array<int32_t, kMaxGpusPerShareNode> left = n.left;
+  const int64_t cpu = n.cpu_left - r.cpu_milli;
+  Scored best{-1, -1};
+  if (r.shared()) {
+    // Try each GPU that fits; equal lefts give equal results, keep the first.
+    for (int32_t g = 0; g < n.ngpu; ++g) {
+      const int32_t l = n.left[static_cast<size_t>(g)];
+      if (l < r.gpu_milli) continue;
+      bool seen = false;
+      for (int32_t h = 0; h < g && !seen; ++h) seen = n.left[static_cast<size_t>(h)] == l;
+      if (seen) continue;
+      left[static_cast<size_t>(g)] = l - r.gpu_milli;
+      int64_t s = score_of(Fragmentation(cpu, left.data(), n.ngpu, n.model));
+      left[static_cast<size_t>(g)] = l;
+      if (s > best.score) best = {s, g};
+    }
+  } else {
+    int32_t need = r.cpu_only() ? 0 : r.num_gpu;
+    for (int32_t g = 0; g < n.ngpu && need > 0; ++g) {
+      if (left[static_cast<size_t>(g)] == kMilliPerGpu) {
+        left[static_cast<size_t>(g)] = 0;
+        --need;
+      }
+    }
+    best = {score_of(Fragmentation(cpu, left.data(), n.ngpu, n.model)), -1};
+  }
+  e.version = n.version;
+  e.s = best;
+  return best;
+}
+
+std::optional<SharePlacement> ShareCluster::Choose(const ShareRequest& r, SharePolicy policy,
+                                                   Rng& rng) {
+  int32_t chosen = -1;
+  int32_t chosen_gpu = -1;
+  int64_t top = 0;
+  uint64_t feasible = 0;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    if (!Feasible(n, r)) continue;
+    switch (policy) {
+      case SharePolicy::kFirst:
+        chosen = static_cast<int32_t>(i);
+        break;
+      case SharePolicy::kRandom:
+        // Uniform over the feasible nodes (reservoir sampling).
+        if (rng.Below(++feasible) == 0) chosen = static_cast<int32_t>(i);
+        continue;
+      default: {
+        // The highest score wins; ties go to the first node in the cluster's
+        // order, as in the paper's simulator (whose scheduler keeps the
+        // first top-scoring node; it randomises the node order per seed).
+        Scored s = policy == SharePolicy::kFgd ? FgdScore(i, r) : Score(n, r, policy);
+        if (chosen < 0 || s.score > top) {
+          chosen = static_cast<int32_t>(i);
+          chosen_gpu = s.gpu;
+          top = s.score;
+        }
+        continue;
+      }
+    }
+    break;  // kFirst
+  }
+  if (chosen < 0) return std::nullopt;
+
+  const Node& n = nodes_[static_cast<size_t>(chosen)];
+  SharePlacement p;
+  p.node = chosen;
+  if (r.cpu_only()) return p;
+  if (r.shared()) {
+    switch (policy) {
+      case SharePolicy::kFirst:
+        for (int32_t g = 0; g < n.ngpu && p.gpu < 0; ++g) {
+          if (n.left[static_cast<size_t>(g)] >= r.gpu_milli) p.gpu = g;
+        }
+        break;
+      case SharePolicy::kRandom: {
+        uint64_t seen = 0;
+        for (int32_t g = 0; g < n.ngpu; ++g) {
+          if (n.left[static_cast<size_t>(g)] >= r.gpu_milli && rng.Below(++seen) == 0) p.gpu = g;
+        }
+        break;
+      }
+      case SharePolicy::kFgd:
+        p.gpu = chosen_gpu;
+        break;
+      default:
+        p.gpu = BestGpu(n, r.gpu_milli);
+        break;
+    }
+    return p;
+  }
+  // Whole GPUs: the lowest-index fully free ones.
+  int32_t need = r.num_gpu;
+  for (int32_t g = 0; g < n.ngpu && need > 0; ++g) {
+    if (n.left[static_cast<size_t>(g)] == kMilliPerGpu) {
+      p.gpu_mask |= 1u << g;
+      --need;
+    }
+  }
+  return p;
+}
+
+void ShareCluster::Commit(const ShareRequest& r, const SharePlacement& p) {
+  Node& n = nodes_[static_cast<size_t>(p.node)];
+  n.cpu_left -= r.cpu_milli;
+  n.mem_left -= r.memory_mib;
+  if (!r.cpu_only()) {
+    if (r.shared()) {
+      n.left[static_cast<size_t>(p.gpu)] -= r.gpu_milli;
+    } else {
+      for (int32_t g = 0; g < n.ngpu; ++g) {
+        if (p.gpu_mask & (1u << g)) n.left[static_cast<size_t>(g)] = 0;
+      }
+    }
+    gpu_left_ -= r.total_gpu_milli();
+    int32_t& k = n.kind_count[static_cast<size_t>(Kind(r))];
+    if (k++ == 0) ++n.kinds_present;
+  }
+  frag_total_ -= n.frag;
+  Refresh(n);
+  frag_total_ += n.frag;
+}
+
+}  // namespace rackscale

@@ -1,0 +1,163 @@
+// GPU-sharing placement on nodes with CPU, memory and GPUs divisible into
+// thousandths, as in the FGD paper (Weng et al., "Beware of Fragmentation:
+// Scheduling GPU-Sharing Workloads with Fragmentation Gradient Descent",
+// USENIX ATC'23) and its public Kubernetes-based simulator.
+//
+// A pod asks for CPU (milli-cores), memory (MiB) and either nothing on the
+// GPU side, a share of one GPU (num_gpu = 1, gpu_milli < 1000) or whole GPUs
+// (num_gpu >= 1, gpu_milli = 1000), possibly limited to some GPU models.
+// A node is feasible if CPU and memory fit, the model is allowed, and the
+// GPUs fit (a share: one GPU with that much left; whole GPUs: that many fully
+// free GPUs). Each policy scores every feasible node with an integer in
+// [0, 100] exactly as the paper's simulator does (docs/placement.md); the
+// highest score wins and ties go to the first such node in the cluster's node
+// order, as in the paper's simulator (callers that want random tie-breaking
+// shuffle the node order, as that simulator does per seed). Inside the node, whole GPUs are the lowest-index fully free ones; a
+// share goes to the GPU that the policy's rule picks.
+//
+// Fragmentation (the paper's measure) is taken against a target workload of
+// task types with popularity weights: for a node and a task type, the idle
+// GPU milli the task cannot use. The cluster's fragmentation is kept up to
+// date incrementally.
+//
+// Pure scheduler core: no clock, no files. Randomness comes from the Rng the
+// caller passes. Not thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <tuple>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/random.h"
+#include "base/status.h"
+#include "model/gpu_node.h"
+
+namespace rackscale {
+
+inline constexpr int kMaxGpusPerShareNode = 16;
+
+enum class SharePolicy {
+  kFirst,          // first feasible node in list order; first GPU that fits
+  kRandom,         // uniformly random feasible node and GPU
+  kBestFit,        // least CPU + GPU left after placing
+  kDotProd,        // smallest dot product of request and node's free resources
+  kGpuPacking,     // prefer used GPUs, then used nodes, then empty nodes
+  kGpuClustering,  // prefer nodes holding pods of the same GPU-request kind
+  kFgd,            // Fragmentation Gradient Descent: least fragmentation growth
+};
+
+// "first", "random", "bestfit", "dotprod", "gpupacking", "gpuclustering", "fgd".
+Result<SharePolicy> ParseSharePolicy(std::string_view name, const std::string& source);
+const char* SharePolicyName(SharePolicy p);
+
+struct ShareRequest {
+  int64_t cpu_milli = 0;
+  int64_t memory_mib = 0;
+  int32_t num_gpu = 0;
+  int32_t gpu_milli = 0;  // per GPU
+  GpuModelMask models = kAnyGpuModel;
+
+  bool cpu_only() const { return num_gpu == 0 || gpu_milli == 0; }
+  bool shared() const { return num_gpu == 1 && gpu_milli > 0 && gpu_milli < kMilliPerGpu; }
+  int64_t total_gpu_milli() const { return static_cast<int64_t>(num_gpu) * gpu_milli; }
+};
+
+// One kind of task in the target workload, with its share of all tasks.
+struct TaskType {
+  ShareRequest request;  // memory is ignored by the fragmentation measure
+  double weight = 0;
+};
+
+// The paper's target workload: tasks grouped by (CPU, GPU milli, GPU count,
+// model constraint), most popular first (ties: more CPU, then more GPU milli,
+// more GPUs, larger model mask), kept until they cover `coverage` of all
+// tasks, weights renormalised to sum to 1. `pods` are the workload's tasks.
+std::vector<TaskType> TargetWorkload(const std::vector<ShareRequest>& pods, double coverage = 0.95);
+
+struct SharePlacement {
+  int32_t node = -1;
+  // For a share: the GPU index; for whole GPUs: a bit per GPU taken.
+  int32_t gpu = -1;
+  uint32_t gpu_mask = 0;
+};
+
+class ShareCluster {
+ public:
+  // Fails if a node has more than kMaxGpusPerShareNode GPUs.
+  static Result<ShareCluster> Create(const std::vector<NodeSpec>& nodes,
+                                     std::vector<TaskType> target);
+
+  // Picks a node (and GPUs) for `r` under `policy`, or nullopt if no node is
+  // feasible. Does not change the cluster. Draws from `rng` only for the
+  // random policy.
+  std::optional<SharePlacement> Choose(const ShareRequest& r, SharePolicy policy, Rng& rng);
+
+  // Applies a placement returned by Choose for the same request.
+  void Commit(const ShareRequest& r, const SharePlacement& p);
+
+  // Capacity and usage, in milli-GPU.
+  int64_t gpu_capacity_milli() const { return gpu_capacity_; }
+  int64_t gpu_allocated_milli() const { return gpu_capacity_ - gpu_left_; }
+  // The cluster's fragmentation against the target workload, in milli-GPU.
+  double fragmentation_milli() const { return frag_total_; }
+  size_t size() const { return nodes_.size(); }
+
+  // For tests: the fragmentation of node i now.
+  double NodeFragmentation(size_t i) const { return nodes_[i].frag; }
+  int32_t GpuLeft(size_t node, int gpu) const { return nodes_[node].left[gpu]; }
+  int64_t CpuLeft(size_t node) const { return nodes_[node].cpu_left; }
+
+ private:
+  // GPU-request kinds for GpuClustering: 0 = a share, n = n whole GPUs.
+  static constexpr int kKinds = kMaxGpusPerShareNode + 1;
+  struct Node {
+    int64_t cpu_left = 0;
+    int64_t mem_left = 0;
+    GpuModelId model = 0;
+    int32_t ngpu = 0;
+    std::array<int32_t, kMaxGpusPerShareNode> left{};  // milli left per GPU
+    int32_t max_left = 0;    // largest left
+    int32_t full_free = 0;   // GPUs with 1000 left
+    int32_t total_left = 0;  // sum of left
+    std::array<int32_t, kKinds> kind_count{};  // GPU pods on the node by kind
+    int32_t kinds_present = 0;
+    double frag = 0;          // fragmentation now
+    uint32_t version = 0;     // bumped on every change (FGD score cache)
+  };
+  struct Scored {
+    int64_t score;
+    int32_t gpu;
+  };
+
+  bool Feasible(const Node& n, const ShareRequest& r) const;
+  Scored Score(const Node& n, const ShareRequest& r, SharePolicy policy) const;
+  Scored FgdScore(size_t i, const ShareRequest& r);
+  int32_t BestGpu(const Node& n, int32_t milli) const;
+  // Fragmentation of a node state (cpu left, GPU lefts) of model `model`.
+  double Fragmentation(int64_t cpu_left, const int32_t* left, int32_t ngpu, GpuModelId model) const;
+  void Refresh(Node& n);
+
+  std::vector<Node> nodes_;
+  std::vector<TaskType> target_;
+  int64_t gpu_capacity_ = 0;
+  int64_t gpu_left_ = 0;
+  double frag_total_ = 0;
+
+  // FGD: per request kind, per node, the last score and the node version it
+  // was computed at. Pods repeat a few kinds, and one placement changes one
+  // node, so almost every score comes from here.
+  struct CacheEntry {
+    uint32_t version = ~0u;
+    Scored s{0, -1};
+  };
+  std::map<std::tuple<int64_t, int32_t, int32_t, GpuModelMask>, std::vector<CacheEntry>>
+      fgd_cache_;
+  std::vector<CacheEntry>& CacheFor(const ShareRequest& r);
+};
+
+}  // namespace rackscale
