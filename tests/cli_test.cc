@@ -19,7 +19,7 @@ void Write(const std::string& path, const std::string& text) {
 
 TEST(Cli, HelpOnEveryCommand) {
   std::string out;
-  for (const char* cmd : {"--help", "sim --help", "gen --help", "gen flat --help"}) {
+  for (const char* cmd : {"--help", "sim --help", "gen --help", "gen flat --help", "pack --help"}) {
     EXPECT_EQ(testing::RunCommand(Bin() + " " + cmd, &out), 0) << cmd;
     EXPECT_NE(out.find("Usage"), std::string::npos) << cmd << ": " << out;
   }
@@ -114,6 +114,38 @@ TEST(Cli, SimWritesSchemasAndSummary) {
   EXPECT_EQ(s["done"], 2);
   EXPECT_EQ(s["rejected"], 1);
   EXPECT_EQ(s["makespan"], 15);  // job 2 waits for job 1 (4 slots) until 10
+}
+
+TEST(Cli, PackWritesOneRowPerArrivedPercent) {
+  std::string dir = testing::TempDir();
+  Write(dir + "/nodes.csv", "sn,cpu_milli,memory_mib,gpu,model\nn0,32000,65536,4,T4\nn1,32000,65536,2,T4\n");
+  Write(dir + "/pods.csv",
+        "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,4000,1024,1,500\np1,2000,1024,1,1000\n"
+        "p2,1000,512,0,0\np3,8000,2048,2,1000\n");
+  std::string out;
+  ASSERT_EQ(testing::RunCommand(Bin() + " pack --nodes " + dir + "/nodes.csv --pods " + dir +
+                                    "/pods.csv --policy fgd --seed 3 --out " + dir + "/o",
+                                &out),
+            0)
+      << out;
+  std::ifstream f(dir + "/o/pack.csv");
+  std::string line;
+  std::getline(f, line);
+  EXPECT_EQ(line, "arrived_pct,allocated_pct,fragmented_pct");
+  int rows = 0;
+  while (std::getline(f, line)) ++rows;
+  EXPECT_EQ(rows, 131);
+  auto s = nlohmann::json::parse(std::ifstream(dir + "/o/summary.json"));
+  EXPECT_EQ(s["runs"][0]["policy"], "fgd");
+  EXPECT_EQ(s["runs"][0]["trace_pods"], 4);
+  EXPECT_EQ(testing::RunCommand(Bin() + " pack --nodes " + dir + "/nodes.csv --pods " + dir +
+                                    "/pods.csv --policy tetris --out " + dir + "/o",
+                                &out),
+            2);
+  EXPECT_EQ(testing::RunCommand(Bin() + " pack --nodes " + dir + "/nodes.csv --pods " + dir +
+                                    "/pods.csv --seed 5-1 --out " + dir + "/o",
+                                &out),
+            2);
 }
 
 TEST(Cli, GenFlatValidatesArguments) {
