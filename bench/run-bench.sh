@@ -55,6 +55,23 @@ for name in easy fifo awk; do
     printf "%-6s %10.2f %10.0f %12.0f %16.3g %10.2f\n", n, m, r/1024, j/m, (n=="awk") ? 0 : ms/m, m/a}'
 done
 echo "(medians of $REPS interleaved runs; peak = max RSS over the runs)"
+# The FGD paper's experiment: all six policies x 10 seeds (60 runs), timed
+# as one command (reading the trace once), when the openb trace is at hand.
+TRACES=${RACKSCALE_TRACES:-$(cd "$(dirname "$0")/../.." && pwd)/shared/traces}
+if [ -f "$TRACES/openb/openb_pod_list_default.csv" ]; then
+  echo
+  for ((r = 0; r < 3; r++)); do
+    /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN" pack --nodes "$TRACES/openb/openb_node_list_gpu_node.csv" \
+      --pods "$TRACES/openb/openb_pod_list_default.csv" --policy all --seed 42-51 --out "$WORK/pack" -q
+    cat "$WORK/t" >> "$WORK/pack.t"
+  done
+  med=$(cut -d' ' -f1 "$WORK/pack.t" | median)
+  echo "pack: 60 runs (6 policies x seeds 42-51) median $med s over 3 reps = $(awk -v m="$med" 'BEGIN{printf "%.3f", m/60}') s per run; peak $(cut -d' ' -f2 "$WORK/pack.t" | sort -n | tail -1) KB"
+  awk -F, 'NR>1{s[$1]+=$3; n[$1]++} END{for (p in s) printf "  %-14s mean unallocated GPU at 100%% arrived: %.2f%%\n", p, s[p]/n[p]}' "$WORK/pack/runs.csv" | sort
+else
+  echo "pack: skipped (no openb trace under $TRACES; see scripts/fetch-traces.sh)"
+fi
+
 if [ "$MICRO" = 1 ] && [ -x "$BUILD/bench/rackscale_bench" ]; then
   echo
   "$BUILD/bench/rackscale_bench" --benchmark_min_time=0.2
