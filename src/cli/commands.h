@@ -20,6 +20,7 @@ using CommandFn = std::function<int()>;
 void RegisterSim(CLI::App& app, CommandFn* run);
 void RegisterGen(CLI::App& app, CommandFn* run);
 void RegisterPack(CLI::App& app, CommandFn* run);
+void RegisterCluster(CLI::App& app, CommandFn* run);
 
 // Prints "rackscale: error: ..." to stderr and returns the exit code for it.
 int ReportError(const Error& e);

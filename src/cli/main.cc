@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   RegisterSim(app, &run);
   RegisterGen(app, &run);
   RegisterPack(app, &run);
+  RegisterCluster(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

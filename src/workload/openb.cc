@@ -216,4 +216,11 @@ Result<std::vector<PodSpec>> ReadOpenbPods(const std::string& path, GpuModels* m
   return ParseOpenbPods(*data, path, models);
 }
 
+Result<Fleet> LoadFleet(const std::string& path) {
+  if (path.size() >= 5 && path.substr(path.size() - 5) == ".toml") return ReadFleetToml(path);
+  auto nodes = ReadOpenbNodes(path);
+  if (!nodes) return nodes.error();
+  return FleetFromNodeList(nodes->nodes, nodes->models);
+}
+
 }  // namespace rackscale

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/fleet.h"
 #include "model/gpu_node.h"
 
 namespace rackscale {
@@ -49,5 +50,9 @@ Result<NodeList> ReadOpenbNodes(const std::string& path);
 Result<std::vector<PodSpec>> ParseOpenbPods(std::string_view text, const std::string& source,
                                             GpuModels* models);
 Result<std::vector<PodSpec>> ReadOpenbPods(const std::string& path, GpuModels* models);
+
+// Loads a cluster: a path ending in .toml is a fleet description
+// (docs/cluster.md); anything else is read as an openb node list.
+Result<Fleet> LoadFleet(const std::string& path);
 
 }  // namespace rackscale

@@ -1,0 +1,108 @@
+// The fleet: a catalog of accelerator, node and domain types, and the
+// topology site -> block -> domain -> node that instantiates it.
+//
+// An NVLink domain is the unit of tight coupling: an 8-GPU HGX server (one
+// node), a 64-chip Trainium2 UltraServer (4 nodes of 16), a 72-GPU GB200
+// NVL72 rack (18 nodes of 4). A block is a network spine unit: a group of
+// domains in one site. CPU-only nodes form domains of one node.
+//
+// The topology is stored flat (arrays indexed by dense ids, each level a
+// contiguous range of the next) so that 10^5-10^6 accelerators cost a few
+// bytes each. Loaded from TOML (docs/cluster.md) or from an openb node list.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "model/gpu_node.h"
+#include "model/units.h"
+
+namespace rackscale {
+
+using Watts = double;
+using Usd = double;
+
+struct AcceleratorType {
+  std::string name;
+  double memory_gb = 0;
+  Watts busy_watts = 0;  // at full load (TDP)
+  Watts idle_watts = 0;
+  Usd price_usd = 0;
+  double failures_per_year = 0;  // per accelerator
+  double speed = 1;              // relative throughput
+};
+
+struct NodeType {
+  std::string name;
+  int64_t cpu_milli = 0;
+  int64_t memory_mib = 0;
+  int32_t gpus = 0;
+  int32_t accelerator = -1;  // index into Fleet::accelerators; -1 for CPU-only
+  Watts busy_watts = 0;      // host (CPU, memory, NICs) at full load
+  Watts idle_watts = 0;
+};
+
+struct DomainType {
+  std::string name;
+  int32_t node_type = 0;
+  int32_t nodes = 1;
+  int32_t gpus = 0;  // nodes x the node type's GPUs
+};
+
+struct Site {
+  std::string name;
+  double power_cap_mw = 0;  // 0: no cap
+  double pue = 1.0;
+  double usd_per_mwh = 0;
+  int32_t first_block = 0, num_blocks = 0;
+};
+
+struct Block {
+  int32_t site = 0;
+  int32_t first_domain = 0, num_domains = 0;
+};
+
+struct Domain {
+  int32_t block = 0;
+  int32_t type = 0;  // index into Fleet::domain_types
+  int32_t first_node = 0, num_nodes = 0;
+  int32_t gpus = 0;
+};
+
+struct FleetNode {
+  int32_t domain = 0;
+  int32_t type = 0;  // index into Fleet::node_types
+};
+
+struct Fleet {
+  std::vector<AcceleratorType> accelerators;
+  std::vector<NodeType> node_types;
+  std::vector<DomainType> domain_types;
+  std::vector<Site> sites;
+  std::vector<Block> blocks;
+  std::vector<Domain> domains;
+  std::vector<FleetNode> nodes;
+  GpuModels models;  // accelerator names, for pods' model constraints
+
+  int64_t TotalGpus() const;
+  int64_t TotalCpuMilli() const;
+  const NodeType& node_type(int32_t node) const { return node_types[nodes[node].type]; }
+  int32_t site_of_domain(int32_t d) const { return blocks[domains[d].block].site; }
+};
+
+// Parses a TOML fleet description (docs/cluster.md). Errors name the file,
+// the line and the key path (e.g. "site[1].pool[0].domains").
+Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source);
+Result<Fleet> ReadFleetToml(const std::string& path);
+
+// A fleet from an openb node list: one site, one block, each node its own
+// domain, node types by (cpu, memory, gpus, model).
+Fleet FleetFromNodeList(const std::vector<NodeSpec>& nodes, const GpuModels& models);
+
+// "3 sites, 48 blocks, 7,000 domains, 126,000 nodes, 504,000 GPUs (GB200), ..."
+std::string DescribeFleet(const Fleet& f);
+
+}  // namespace rackscale

@@ -1,0 +1,324 @@
+// The TOML fleet reader (docs/cluster.md). toml++ is used header-only with
+// exceptions off, in this one translation unit.
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "base/file.h"
+#include "model/fleet.h"
+
+namespace rackscale {
+namespace {
+
+// Reads keys of one TOML table, remembering which were seen so that unknown
+// (misspelt) keys are reported.
+class TableReader {
+ public:
+  TableReader(const toml::table& t, std::string path, const std::string& source)
+      : t_(t), path_(std::move(path)), source_(source) {}
+
+  int64_t Line(const toml::node* n) const {
+    return n != nullptr ? static_cast<int64_t>(n->source().begin.line)
+                        : static_cast<int64_t>(t_.source().begin.line);
+  }
+  std::string Key(std::string_view k) const {
+    return path_.empty() ? std::string(k) : fmt::format("{}.{}", path_, k);
+  }
+  Error Bad(std::string_view key, const toml::node* n, std::string msg) const {
+    return Error::InvalidInput(source_, Line(n), Key(key), std::move(msg));
+  }
+
+  // A number in [lo, hi]; `def` if absent and not required.
+  Result<double> Number(std::string_view key, bool required, double def, double lo, double hi) {
+    seen_.insert(std::string(key));
+    const toml::node* n = t_.get(key);
+    if (n == nullptr) {
+      if (required) return Bad(key, nullptr, "missing; expected a number");
+      return def;
+    }
+    std::optional<double> v;
+    if (auto i = n->value<int64_t>()) v = static_cast<double>(*i);
+    if (auto d = n->value<double>(); !v && d) v = *d;
+    if (!v || n->is_boolean() || n->is_string()) return Bad(key, n, "expected a number");
+    if (!(*v >= lo && *v <= hi)) {
+      return Bad(key, n, fmt::format("expected a number in [{}, {}], got {}", lo, hi, *v));
+    }
+    return *v;
+  }
+  Result<int64_t> Int(std::string_view key, bool required, int64_t def, int64_t lo, int64_t hi) {
+    seen_.insert(std::string(key));
+    const toml::node* n = t_.get(key);
+    if (n == nullptr) {
+      if (required) return Bad(key, nullptr, "missing; expected an integer");
+      return def;
+    }
+    auto v = n->value_exact<int64_t>();
+    if (!v) return Bad(key, n, "expected an integer");
+    if (*v < lo || *v > hi) {
+      return Bad(key, n, fmt::format("expected an integer in [{}, {}], got {}", lo, hi, *v));
+    }
+    return *v;
+  }
+  Result<std::string> String(std::string_view key, bool required) {
+    seen_.insert(std::string(key));
+    const toml::node* n = t_.get(key);
+    if (n == nullptr) {
+      if (required) return Bad(key, nullptr, "missing; expected a string");
+      return std::string();
+    }
+    auto v = n->value_exact<std::string>();
+    if (!v) return Bad(key, n, "expected a string");
+    return *v;
+  }
+  bool Has(std::string_view key) const { return t_.get(key) != nullptr; }
+  void Mark(std::string_view key) { seen_.insert(std::string(key)); }
+
+  // Any key not read is a typo or an unsupported setting.
+  Status CheckUnknown() const {
+    for (const auto& [k, v] : t_) {
+      if (seen_.count(std::string(k.str())) == 0) {
+        return Bad(k.str(), &v, "unknown key");
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const toml::table& t_;
+  std::string path_;
+  const std::string& source_;
+  std::set<std::string> seen_;
+};
+
+#define RS_TRY(var, expr)          \
+  auto var##_r = (expr);           \
+  if (!var##_r) return var##_r.error(); \
+  auto var = *var##_r
+
+template <typename T>
+int32_t IndexOf(const std::vector<T>& v, std::string_view name) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i].name == name) return static_cast<int32_t>(i);
+  }
+  return -1;
+}
+
+}  // namespace
+
+Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
+  toml::parse_result parsed = toml::parse(text, source);
+  if (!parsed) {
+    const toml::parse_error& e = parsed.error();
+    return Error::InvalidInput(source, static_cast<int64_t>(e.source().begin.line), "",
+                               fmt::format("TOML syntax: {}", e.description()));
+  }
+  const toml::table& root = parsed.table();
+  TableReader top(root, "", source);
+  Fleet f;
+
+  // [accelerators.NAME]
+  top.Mark("accelerators");
+  if (const toml::node* n = root.get("accelerators")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return top.Bad("accelerators", n, "expected a table of accelerator types");
+    for (const auto& [name, v] : *t) {
+      const toml::table* a = v.as_table();
+      std::string path = fmt::format("accelerators.{}", name.str());
+      if (a == nullptr) return Error::InvalidInput(source, top.Line(&v), path, "expected a table");
+      TableReader r(*a, path, source);
+      AcceleratorType x;
+      x.name = std::string(name.str());
+      RS_TRY(mem, r.Number("memory_gb", false, 0, 0, 1e6));
+      RS_TRY(busy, r.Number("busy_watts", true, 0, 0, 1e6));
+      RS_TRY(idle, r.Number("idle_watts", false, 0, 0, 1e6));
+      RS_TRY(price, r.Number("price_usd", false, 0, 0, 1e9));
+      RS_TRY(fail, r.Number("failures_per_year", false, 0, 0, 1e3));
+      RS_TRY(speed, r.Number("speed", false, 1, 1e-6, 1e6));
+      if (idle > busy) return r.Bad("idle_watts", a->get("idle_watts"), "exceeds busy_watts");
+      if (Status s = r.CheckUnknown(); !s) return s.error();
+      x.memory_gb = mem;
+      x.busy_watts = busy;
+      x.idle_watts = idle;
+      x.price_usd = price;
+      x.failures_per_year = fail;
+      x.speed = speed;
+      if (!f.models.Intern(x.name)) {
+        return Error::InvalidInput(source, top.Line(&v), path, "too many accelerator types");
+      }
+      f.accelerators.push_back(x);
+    }
+  }
+
+  // [nodes.NAME]
+  top.Mark("nodes");
+  const toml::node* nodes_node = root.get("nodes");
+  if (nodes_node == nullptr || !nodes_node->is_table()) {
+    return top.Bad("nodes", nodes_node, "missing; expected a table of node types [nodes.NAME]");
+  }
+  for (const auto& [name, v] : *nodes_node->as_table()) {
+    const toml::table* a = v.as_table();
+    std::string path = fmt::format("nodes.{}", name.str());
+    if (a == nullptr) return Error::InvalidInput(source, top.Line(&v), path, "expected a table");
+    TableReader r(*a, path, source);
+    NodeType x;
+    x.name = std::string(name.str());
+    RS_TRY(cpu, r.Int("cpu_milli", true, 0, 0, int64_t{1} << 40));
+    RS_TRY(mem, r.Int("memory_mib", true, 0, 0, int64_t{1} << 40));
+    RS_TRY(gpus, r.Int("gpus", false, 0, 0, 1024));
+    RS_TRY(accel, r.String("accelerator", gpus > 0));
+    RS_TRY(busy, r.Number("busy_watts", false, 0, 0, 1e7));
+    RS_TRY(idle, r.Number("idle_watts", false, 0, 0, 1e7));
+    if (gpus > 0) {
+      x.accelerator = IndexOf(f.accelerators, accel);
+      if (x.accelerator < 0) {
+        return r.Bad("accelerator", a->get("accelerator"),
+                     fmt::format("unknown accelerator type '{}'; define [accelerators.{}]", accel,
+                                 accel));
+      }
+    } else if (!accel.empty()) {
+      return r.Bad("accelerator", a->get("accelerator"), "a node without GPUs has no accelerator");
+    }
+    if (Status s = r.CheckUnknown(); !s) return s.error();
+    x.cpu_milli = cpu;
+    x.memory_mib = mem;
+    x.gpus = static_cast<int32_t>(gpus);
+    x.busy_watts = busy;
+    x.idle_watts = idle;
+    f.node_types.push_back(x);
+  }
+
+  // [domains.NAME]
+  top.Mark("domains");
+  if (const toml::node* n = root.get("domains")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return top.Bad("domains", n, "expected a table of domain types");
+    for (const auto& [name, v] : *t) {
+      const toml::table* a = v.as_table();
+      std::string path = fmt::format("domains.{}", name.str());
+      if (a == nullptr) return Error::InvalidInput(source, top.Line(&v), path, "expected a table");
+      TableReader r(*a, path, source);
+      RS_TRY(node, r.String("node", true));
+      RS_TRY(count, r.Int("nodes", true, 0, 1, 4096));
+      if (Status s = r.CheckUnknown(); !s) return s.error();
+      DomainType d;
+      d.name = std::string(name.str());
+      d.node_type = IndexOf(f.node_types, node);
+      if (d.node_type < 0) {
+        return r.Bad("node", a->get("node"), fmt::format("unknown node type '{}'", node));
+      }
+      d.nodes = static_cast<int32_t>(count);
+      d.gpus = d.nodes * f.node_types[d.node_type].gpus;
+      f.domain_types.push_back(d);
+    }
+  }
+
+  // [[sites]] with [[sites.pools]]
+  top.Mark("sites");
+  const toml::node* sites_node = root.get("sites");
+  const toml::array* sites = sites_node != nullptr ? sites_node->as_array() : nullptr;
+  if (sites == nullptr || sites->empty()) {
+    return top.Bad("sites", sites_node, "missing; expected one or more [[sites]]");
+  }
+  for (size_t si = 0; si < sites->size(); ++si) {
+    const toml::node& sv = (*sites)[si];
+    std::string path = fmt::format("sites[{}]", si);
+    const toml::table* st = sv.as_table();
+    if (st == nullptr) return Error::InvalidInput(source, top.Line(&sv), path, "expected a table");
+    TableReader r(*st, path, source);
+    Site site;
+    RS_TRY(name, r.String("name", true));
+    RS_TRY(cap, r.Number("power_cap_mw", false, 0, 0, 1e6));
+    RS_TRY(pue, r.Number("pue", false, 1.0, 1.0, 5.0));
+    RS_TRY(price, r.Number("usd_per_mwh", false, 0, 0, 1e5));
+    if (IndexOf(f.sites, name) >= 0) {
+      return r.Bad("name", st->get("name"), fmt::format("site '{}' defined twice", name));
+    }
+    site.name = name;
+    site.power_cap_mw = cap;
+    site.pue = pue;
+    site.usd_per_mwh = price;
+    site.first_block = static_cast<int32_t>(f.blocks.size());
+    const int32_t site_id = static_cast<int32_t>(f.sites.size());
+    r.Mark("pools");
+    const toml::node* pn = st->get("pools");
+    const toml::array* pools = pn != nullptr ? pn->as_array() : nullptr;
+    if (pools == nullptr || pools->empty()) {
+      return r.Bad("pools", pn, "missing; expected one or more [[sites.pools]]");
+    }
+    for (size_t pi = 0; pi < pools->size(); ++pi) {
+      const toml::node& pv = (*pools)[pi];
+      std::string ppath = fmt::format("{}.pools[{}]", path, pi);
+      const toml::table* pt = pv.as_table();
+      if (pt == nullptr) return Error::InvalidInput(source, top.Line(&pv), ppath, "expected a table");
+      TableReader pr(*pt, ppath, source);
+      RS_TRY(domain, pr.String("domain", false));
+      RS_TRY(node, pr.String("node", false));
+      RS_TRY(count, pr.Int("count", true, 0, 1, 10'000'000));
+      RS_TRY(per_block, pr.Int("per_block", false, count, 1, 10'000'000));
+      if (Status s = pr.CheckUnknown(); !s) return s.error();
+      if (domain.empty() == node.empty()) {
+        return pr.Bad("domain", pt->get("domain"),
+                      "a pool names exactly one of 'domain' (a domain type) or 'node' (a node "
+                      "type, each node its own domain)");
+      }
+      int32_t dtype;
+      if (!domain.empty()) {
+        dtype = IndexOf(f.domain_types, domain);
+        if (dtype < 0) {
+          return pr.Bad("domain", pt->get("domain"), fmt::format("unknown domain type '{}'", domain));
+        }
+      } else {
+        int32_t nt = IndexOf(f.node_types, node);
+        if (nt < 0) return pr.Bad("node", pt->get("node"), fmt::format("unknown node type '{}'", node));
+        // A node pool: domains of one node, of an implicit domain type.
+        std::string implicit = "node:" + node;
+        dtype = IndexOf(f.domain_types, implicit);
+        if (dtype < 0) {
+          dtype = static_cast<int32_t>(f.domain_types.size());
+          f.domain_types.push_back(DomainType{implicit, nt, 1, f.node_types[nt].gpus});
+        }
+      }
+      const DomainType& dt = f.domain_types[dtype];
+      if (static_cast<int64_t>(f.nodes.size()) + count * dt.nodes > 100'000'000) {
+        return pr.Bad("count", pt->get("count"), "more than 10^8 nodes in the fleet");
+      }
+      for (int64_t made = 0; made < count;) {
+        Block b;
+        b.site = site_id;
+        b.first_domain = static_cast<int32_t>(f.domains.size());
+        int64_t in_block = std::min<int64_t>(per_block, count - made);
+        for (int64_t k = 0; k < in_block; ++k) {
+          Domain d;
+          d.block = static_cast<int32_t>(f.blocks.size());
+          d.type = dtype;
+          d.first_node = static_cast<int32_t>(f.nodes.size());
+          d.num_nodes = dt.nodes;
+          d.gpus = dt.gpus;
+          const int32_t did = static_cast<int32_t>(f.domains.size());
+          for (int32_t j = 0; j < dt.nodes; ++j) f.nodes.push_back(FleetNode{did, dt.node_type});
+          f.domains.push_back(d);
+        }
+        b.num_domains = static_cast<int32_t>(in_block);
+        f.blocks.push_back(b);
+        made += in_block;
+      }
+    }
+    if (Status s = r.CheckUnknown(); !s) return s.error();
+    site.num_blocks = static_cast<int32_t>(f.blocks.size()) - site.first_block;
+    f.sites.push_back(site);
+  }
+  if (Status s = top.CheckUnknown(); !s) return s.error();
+  return f;
+}
+
+Result<Fleet> ReadFleetToml(const std::string& path) {
+  auto data = ReadFileMaybeGz(path);
+  if (!data) return data.error();
+  return ParseFleetToml(*data, path);
+}
+
+}  // namespace rackscale
