@@ -6,6 +6,7 @@
 
 #include "base/file.h"
 #include "cli/commands.h"
+#include "workload/ai_trace.h"
 #include "workload/generate.h"
 
 namespace rackscale {
@@ -17,26 +18,51 @@ struct GenFlatArgs {
   std::string out;  // empty: stdout
 };
 
-int RunGenFlat(GenFlatArgs a) {
+// CLI11 would wrap "-1" to 2^64 - 1: seeds are parsed here, strictly.
+Result<uint64_t> ParseSeed(const std::string& text) {
   uint64_t seed = 0;
-  auto [ptr, ec] = std::from_chars(a.seed.data(), a.seed.data() + a.seed.size(), seed);
-  if (ec != std::errc() || ptr != a.seed.data() + a.seed.size() || a.seed.empty()) {
-    return ReportError(Error::InvalidInput(
-        "gen flat", 0, "--seed",
-        fmt::format("expected an integer in [0, 2^64 - 1], got '{}'", a.seed)));
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) {
+    return Error::InvalidInput("gen", 0, "--seed",
+                               fmt::format("expected an integer in [0, 2^64 - 1], got '{}'", text));
   }
-  a.params.seed = seed;
-  auto w = GenerateFlat(a.params);
-  if (!w) return ReportError(w.error());
-  std::string csv = FormatNativeCsv(*w);
-  if (a.out.empty() || a.out == "-") {
-    if (std::fwrite(csv.data(), 1, csv.size(), stdout) != csv.size()) {
+  return seed;
+}
+
+// Writes to `out`, or to stdout if it is empty or "-".
+int WriteOut(const std::string& out, const std::string& data) {
+  if (out.empty() || out == "-") {
+    if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size()) {
       return ReportError(Error::Io("stdout", "write failed"));
     }
     return kExitOk;
   }
-  if (Status s = WriteFile(a.out, csv); !s) return ReportError(s.error());
+  if (Status s = WriteFile(out, data); !s) return ReportError(s.error());
   return kExitOk;
+}
+
+int RunGenFlat(GenFlatArgs a) {
+  auto seed = ParseSeed(a.seed);
+  if (!seed) return ReportError(seed.error());
+  a.params.seed = *seed;
+  auto w = GenerateFlat(a.params);
+  if (!w) return ReportError(w.error());
+  return WriteOut(a.out, FormatNativeCsv(*w));
+}
+
+struct GenAiArgs {
+  AiGenParams params;
+  std::string seed = "1";
+  std::string out;
+};
+
+int RunGenAi(GenAiArgs a) {
+  auto seed = ParseSeed(a.seed);
+  if (!seed) return ReportError(seed.error());
+  a.params.seed = *seed;
+  auto w = GenerateAi(a.params);
+  if (!w) return ReportError(w.error());
+  return WriteOut(a.out, FormatAiCsv(*w));
 }
 
 }  // namespace
@@ -60,6 +86,37 @@ void RegisterGen(CLI::App& app, CommandFn* run) {
   flat->add_option("--seed", args->seed, "Random seed, 0 to 2^64 - 1")->capture_default_str();
   flat->add_option("-o,--out", args->out, "Output file (default: stdout)");
   flat->callback([args, run] { *run = [args] { return RunGenFlat(*args); }; });
+
+  auto ai = std::make_shared<GenAiArgs>();
+  CLI::App* sub = gen->add_subcommand(
+      "ai",
+      "An AI-cluster workload as native AI CSV (docs/traces.md): mostly 1-8 GPU jobs, a heavy\n"
+      "tail of gangs of 256-16,384 GPUs, log-normal runtimes, Poisson arrivals over --days,\n"
+      "tenants with Zipf-like shares, a share of CPU-only jobs.\n"
+      "Example: rackscale gen ai --jobs 1000000 --days 365 --tenants 16 --seed 3 --out ai.csv");
+  sub->add_option("--jobs", ai->params.jobs, "Number of jobs")->capture_default_str();
+  sub->add_option("--days", ai->params.days, "Arrivals span this many days")->capture_default_str();
+  sub->add_option("--tenants", ai->params.tenants, "Number of tenants (t0, t1, ...)")
+      ->capture_default_str();
+  sub->add_option("--cpu-fraction", ai->params.cpu_fraction, "Share of CPU-only jobs")
+      ->capture_default_str();
+  sub->add_option("--gang-fraction", ai->params.gang_fraction,
+                  "Share of large gangs (256 GPUs to --max-gang)")
+      ->capture_default_str();
+  sub->add_option("--max-gang", ai->params.max_gang, "Largest gang, in GPUs")->capture_default_str();
+  sub->add_option("--preemptible-fraction", ai->params.preemptible_fraction,
+                  "Share of small GPU jobs marked preemptible")
+      ->capture_default_str();
+  sub->add_option("--domain-gpus", ai->params.domain_gpus,
+                  "Gangs up to this size ask for one NVLink domain")
+      ->capture_default_str();
+  sub->add_option("--load", ai->params.load,
+                  "With --gpus: scale GPU runtimes to this offered load (0: leave them)")
+      ->capture_default_str();
+  sub->add_option("--gpus", ai->params.capacity_gpus, "The fleet's GPUs, for --load");
+  sub->add_option("--seed", ai->seed, "Random seed, 0 to 2^64 - 1")->capture_default_str();
+  sub->add_option("-o,--out", ai->out, "Output file (default: stdout)");
+  sub->callback([ai, run] { *run = [ai] { return RunGenAi(*ai); }; });
 }
 
 }  // namespace rackscale
