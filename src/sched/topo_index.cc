@@ -1,0 +1,305 @@
+#include "sched/topo_index.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace rackscale {
+
+void BucketHeads::Init(int32_t buckets) {
+  head_.assign(static_cast<size_t>(buckets), -1);
+  nonempty_.assign(static_cast<size_t>((buckets + 63) / 64), 0);
+}
+
+int32_t BucketHeads::FirstAtLeast(int32_t b) const {
+  if (b < 0) b = 0;
+  const int32_t n = static_cast<int32_t>(head_.size());
+  if (b >= n) return -1;
+  size_t w = static_cast<size_t>(b) / 64;
+  uint64_t bits = nonempty_[w] & (~uint64_t{0} << (b % 64));
+  while (true) {
+    if (bits != 0) return static_cast<int32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(bits)));
+    if (++w == nonempty_.size()) return -1;
+    bits = nonempty_[w];
+  }
+}
+
+int32_t BucketHeads::Last() const {
+  for (size_t w = nonempty_.size(); w-- > 0;) {
+    if (nonempty_[w] != 0) return static_cast<int32_t>(w * 64 + 63 - static_cast<size_t>(__builtin_clzll(nonempty_[w])));
+  }
+  return -1;
+}
+
+void BucketHeads::Push(int32_t item, int32_t b, std::vector<int32_t>& next,
+                       std::vector<int32_t>& prev) {
+  int32_t& h = head_[static_cast<size_t>(b)];
+  next[static_cast<size_t>(item)] = h;
+  prev[static_cast<size_t>(item)] = -1;
+  if (h >= 0) prev[static_cast<size_t>(h)] = item;
+  h = item;
+  nonempty_[static_cast<size_t>(b) / 64] |= uint64_t{1} << (b % 64);
+}
+
+void BucketHeads::Erase(int32_t item, int32_t b, std::vector<int32_t>& next,
+                        std::vector<int32_t>& prev) {
+  const int32_t n = next[static_cast<size_t>(item)], p = prev[static_cast<size_t>(item)];
+  if (p >= 0) {
+    next[static_cast<size_t>(p)] = n;
+  } else {
+    head_[static_cast<size_t>(b)] = n;
+  }
+  if (n >= 0) prev[static_cast<size_t>(n)] = p;
+  if (head_[static_cast<size_t>(b)] < 0) {
+    nonempty_[static_cast<size_t>(b) / 64] &= ~(uint64_t{1} << (b % 64));
+  }
+}
+
+namespace {
+
+int32_t NodeUnits(const NodeType& t) {
+  return t.gpus > 0 ? t.gpus : static_cast<int32_t>(t.cpu_milli / 1000);
+}
+
+}  // namespace
+
+TopoIndex::TopoIndex(const Fleet& fleet, int32_t partitions) : fleet_(fleet) {
+  const int32_t types = static_cast<int32_t>(fleet.domain_types.size());
+  int32_t max_per_block = 1;
+  for (const Block& b : fleet.blocks) max_per_block = std::max(max_per_block, b.num_domains);
+  const size_t nblocks = fleet.blocks.size();
+  partition_pools_.resize(static_cast<size_t>(partitions));
+  partition_free_gpus_.assign(static_cast<size_t>(partitions), 0);
+  block_next_.resize(static_cast<size_t>(partitions * types));
+  block_prev_.resize(static_cast<size_t>(partitions * types));
+  for (int32_t p = 0; p < partitions; ++p) {
+    for (int32_t t = 0; t < types; ++t) {
+      const DomainType& dt = fleet.domain_types[static_cast<size_t>(t)];
+      const NodeType& nt = fleet.node_types[static_cast<size_t>(dt.node_type)];
+      Pool P;
+      P.partition = p;
+      P.domain_type = t;
+      P.node_units_gpu = nt.gpus > 0;
+      P.node_units = NodeUnits(nt);
+      P.domain_gpus = P.node_units * dt.nodes;
+      P.nodes.Init(P.node_units + 1);
+      P.domains.Init(P.domain_gpus + 1);
+      P.blocks.Init(max_per_block + 1);
+      P.block_full.assign(nblocks, 0);
+      P.block_full_head.assign(nblocks, -1);
+      const int32_t id = static_cast<int32_t>(pools_.size());
+      block_next_[static_cast<size_t>(id)].assign(nblocks, -1);
+      block_prev_[static_cast<size_t>(id)].assign(nblocks, -1);
+      pools_.push_back(std::move(P));
+      partition_pools_[static_cast<size_t>(p)].push_back(id);
+    }
+  }
+  const size_t nn = fleet.nodes.size(), nd = fleet.domains.size();
+  node_free_.resize(nn);
+  node_next_.assign(nn, -1);
+  node_prev_.assign(nn, -1);
+  for (size_t i = 0; i < nn; ++i) node_free_[i] = NodeUnits(fleet.node_type(static_cast<int32_t>(i)));
+  domain_free_.resize(nd);
+  domain_units_.resize(nd);
+  domain_pool_.assign(nd, -1);
+  domain_pool_part_.assign(nd, 0);
+  dom_next_.assign(nd, -1);
+  dom_prev_.assign(nd, -1);
+  full_next_.assign(nd, -1);
+  full_prev_.assign(nd, -1);
+  for (size_t d = 0; d < nd; ++d) {
+    const Domain& dom = fleet.domains[d];
+    int32_t units = 0;
+    for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) units += node_free_[static_cast<size_t>(n)];
+    domain_units_[d] = units;
+    domain_free_[d] = units;
+    AddDomain(static_cast<int32_t>(d), dom.type);  // partition 0: pool id = type
+  }
+}
+
+int64_t TopoIndex::free_gpus() const {
+  int64_t s = 0;
+  for (int64_t x : partition_free_gpus_) s += x;
+  return s;
+}
+
+void TopoIndex::AddDomain(int32_t d, int32_t pool) {
+  Pool& P = pools_[static_cast<size_t>(pool)];
+  const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
+  domain_pool_[static_cast<size_t>(d)] = pool;
+  domain_pool_part_[static_cast<size_t>(d)] = P.partition;
+  for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) {
+    P.nodes.Push(n, node_free_[static_cast<size_t>(n)], node_next_, node_prev_);
+  }
+  const int32_t f = domain_free_[static_cast<size_t>(d)];
+  P.domains.Push(d, f, dom_next_, dom_prev_);
+  if (P.node_units_gpu) partition_free_gpus_[static_cast<size_t>(P.partition)] += f;
+  if (f == domain_units_[static_cast<size_t>(d)]) {
+    const int32_t b = dom.block;
+    // Fully free: into the block's list; move the block up one bucket.
+    int32_t& head = P.block_full_head[static_cast<size_t>(b)];
+    full_next_[static_cast<size_t>(d)] = head;
+    full_prev_[static_cast<size_t>(d)] = -1;
+    if (head >= 0) full_prev_[static_cast<size_t>(head)] = d;
+    head = d;
+    int32_t& c = P.block_full[static_cast<size_t>(b)];
+    if (c > 0) P.blocks.Erase(b, c, block_next_[static_cast<size_t>(pool)], block_prev_[static_cast<size_t>(pool)]);
+    ++c;
+    P.blocks.Push(b, c, block_next_[static_cast<size_t>(pool)], block_prev_[static_cast<size_t>(pool)]);
+  }
+}
+
+void TopoIndex::RemoveDomain(int32_t d) {
+  const int32_t pool = domain_pool_[static_cast<size_t>(d)];
+  Pool& P = pools_[static_cast<size_t>(pool)];
+  const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
+  for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) {
+    P.nodes.Erase(n, node_free_[static_cast<size_t>(n)], node_next_, node_prev_);
+  }
+  const int32_t f = domain_free_[static_cast<size_t>(d)];
+  P.domains.Erase(d, f, dom_next_, dom_prev_);
+  if (P.node_units_gpu) partition_free_gpus_[static_cast<size_t>(P.partition)] -= f;
+  if (f == domain_units_[static_cast<size_t>(d)]) {
+    const int32_t b = dom.block;
+    const int32_t nx = full_next_[static_cast<size_t>(d)], pv = full_prev_[static_cast<size_t>(d)];
+    if (pv >= 0) {
+      full_next_[static_cast<size_t>(pv)] = nx;
+    } else {
+      P.block_full_head[static_cast<size_t>(b)] = nx;
+    }
+    if (nx >= 0) full_prev_[static_cast<size_t>(nx)] = pv;
+    int32_t& c = P.block_full[static_cast<size_t>(b)];
+    P.blocks.Erase(b, c, block_next_[static_cast<size_t>(pool)], block_prev_[static_cast<size_t>(pool)]);
+    if (--c > 0) P.blocks.Push(b, c, block_next_[static_cast<size_t>(pool)], block_prev_[static_cast<size_t>(pool)]);
+  }
+  domain_pool_[static_cast<size_t>(d)] = -1;
+}
+
+void TopoIndex::MoveDomain(int32_t d, int32_t partition) {
+  const int32_t type = fleet_.domains[static_cast<size_t>(d)].type;
+  const int32_t pool = partition * static_cast<int32_t>(fleet_.domain_types.size()) + type;
+  if (domain_pool_[static_cast<size_t>(d)] == pool) return;
+  RemoveDomain(d);
+  AddDomain(d, pool);
+}
+
+void TopoIndex::SetNodeFree(int32_t node, int32_t units) {
+  const int32_t d = fleet_.nodes[static_cast<size_t>(node)].domain;
+  // Simplest correct update: take the domain out, change, put it back. A
+  // domain has at most a few dozen nodes, so this stays O(domain size).
+  RemoveDomain(d);
+  const int32_t old = node_free_[static_cast<size_t>(node)];
+  node_free_[static_cast<size_t>(node)] = units;
+  domain_free_[static_cast<size_t>(d)] += units - old;
+  const int32_t type = fleet_.domains[static_cast<size_t>(d)].type;
+  AddDomain(d, domain_pool_part_[static_cast<size_t>(d)] *
+                       static_cast<int32_t>(fleet_.domain_types.size()) + type);
+}
+
+bool TopoIndex::FindNodes(const Pool& P, int32_t d, int32_t gpus,
+                          std::vector<GangPart>* parts) const {
+  const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
+  // Fewest nodes: the freest nodes first (node order on ties).
+  std::vector<int32_t> order;
+  order.reserve(static_cast<size_t>(dom.num_nodes));
+  for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) {
+    if (node_free_[static_cast<size_t>(n)] > 0) order.push_back(n);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    return node_free_[static_cast<size_t>(a)] > node_free_[static_cast<size_t>(b)];
+  });
+  (void)P;
+  int32_t left = gpus;
+  for (int32_t n : order) {
+    if (left == 0) break;
+    int32_t take = std::min(left, node_free_[static_cast<size_t>(n)]);
+    parts->push_back(GangPart{n, take});
+    left -= take;
+  }
+  return left == 0;
+}
+
+bool TopoIndex::Find(const AiJob& job, int32_t pool, Placement* out) const {
+  const Pool& P = pools_[static_cast<size_t>(pool)];
+  out->pool = pool;
+  out->parts.clear();
+  out->domains = out->blocks = 0;
+  if (job.gpus <= 0) {  // a CPU-only job: one CPU node
+    if (P.node_units_gpu) return false;
+    const int32_t cores = static_cast<int32_t>(std::max<int64_t>(1, (job.cpu_milli + 999) / 1000));
+    const int32_t b = P.nodes.FirstAtLeast(cores);
+    if (b < 0) return false;
+    out->parts.push_back(GangPart{P.nodes.head(b), cores});
+    out->domains = out->blocks = 1;
+    return true;
+  }
+  if (!P.node_units_gpu) return false;
+  const DomainType& dt = fleet_.domain_types[static_cast<size_t>(P.domain_type)];
+  const int32_t accel = fleet_.node_types[static_cast<size_t>(dt.node_type)].accelerator;
+  if (!((job.models >> accel) & 1u)) return false;
+  const int32_t G = job.gpus, n = P.node_units, D = P.domain_gpus;
+  if (G <= n) {
+    const int32_t b = P.nodes.FirstAtLeast(G);
+    if (b >= 0) {
+      out->parts.push_back(GangPart{P.nodes.head(b), G});
+      out->domains = out->blocks = 1;
+      return true;
+    }
+  }
+  if (job.topology == TopologyScope::kNode) return false;
+  if (G <= D) {
+    const int32_t b = P.domains.FirstAtLeast(G);
+    if (b < 0) return false;
+    const int32_t d = P.domains.head(b);
+    out->domains = out->blocks = 1;
+    return FindNodes(P, d, G, &out->parts);
+  }
+  if (job.topology == TopologyScope::kDomain) return false;
+  // Whole domains: q fully free ones, in as few blocks as possible.
+  const int32_t q = (G + D - 1) / D;
+  std::vector<int32_t> chosen;
+  chosen.reserve(static_cast<size_t>(q));
+  auto take_block = [&](int32_t blk) {
+    for (int32_t d = P.block_full_head[static_cast<size_t>(blk)];
+         d >= 0 && static_cast<int32_t>(chosen.size()) < q; d = full_next_[static_cast<size_t>(d)]) {
+      chosen.push_back(d);
+    }
+    ++out->blocks;
+  };
+  const int32_t fit = P.blocks.FirstAtLeast(q);
+  if (fit >= 0) {
+    take_block(P.blocks.head(fit));
+  } else {
+    if (job.topology == TopologyScope::kBlock) return false;
+    const auto& next = block_next_[static_cast<size_t>(pool)];
+    for (int32_t c = P.blocks.Last(); c > 0 && static_cast<int32_t>(chosen.size()) < q; --c) {
+      for (int32_t blk = P.blocks.head(c); blk >= 0 && static_cast<int32_t>(chosen.size()) < q;
+           blk = next[static_cast<size_t>(blk)]) {
+        take_block(blk);
+      }
+    }
+    if (static_cast<int32_t>(chosen.size()) < q) return false;
+  }
+  out->domains = q;
+  int32_t left = G;
+  for (int32_t d : chosen) {
+    const int32_t g = std::min(left, D);
+    FindNodes(P, d, g, &out->parts);
+    left -= g;
+  }
+  return true;
+}
+
+void TopoIndex::Commit(const Placement& p) {
+  for (const GangPart& x : p.parts) {
+    assert(node_free_[static_cast<size_t>(x.node)] >= x.units);
+    SetNodeFree(x.node, node_free_[static_cast<size_t>(x.node)] - x.units);
+  }
+}
+
+void TopoIndex::Release(const Placement& p) {
+  for (const GangPart& x : p.parts) {
+    SetNodeFree(x.node, node_free_[static_cast<size_t>(x.node)] + x.units);
+  }
+}
+
+}  // namespace rackscale

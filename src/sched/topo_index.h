@@ -1,0 +1,119 @@
+// TopoIndex: free capacity of a Fleet, indexed for topology-aware placement.
+//
+// Domains are grouped in pools: (partition, domain type). Partition 0 is the
+// shared fleet; other partitions are dedicated clusters that a caller moves
+// domains into and out of. Each pool keeps
+//   - its nodes in buckets by free units (GPUs; cores for CPU-only nodes),
+//   - its domains in buckets by free GPUs,
+//   - per block, the list of its fully free domains, and its blocks in
+//     buckets by that count,
+// so that every placement decision is a handful of bucket look-ups (bitset
+// scans over at most a few hundred buckets), never a scan of the fleet.
+//
+// `topo` placement of a gang of G whole GPUs in a pool whose nodes hold n
+// GPUs and domains D:
+//   G <= n (or scope node):  the node with the fewest free GPUs that fit;
+//   G <= D (or scope domain): the domain with the fewest free GPUs that fit,
+//                             its nodes taken fullest-free first;
+//   otherwise:                ceil(G / D) fully free domains (whole domains),
+//                             all in one block if any block has enough (the
+//                             block with the fewest that suffice), else from
+//                             the blocks with the most (scope any only).
+// CPU-only jobs take the CPU node with the fewest free cores that fit.
+//
+// Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model/ai_job.h"
+#include "model/fleet.h"
+
+namespace rackscale {
+
+// Intrusive buckets: items 0..n-1 (each in at most one bucket of one list
+// family), buckets 0..B-1 per head set, with a bitset of non-empty buckets.
+class BucketHeads {
+ public:
+  void Init(int32_t buckets);
+  int32_t head(int32_t b) const { return head_[static_cast<size_t>(b)]; }
+  // Smallest non-empty bucket >= b, or -1.
+  int32_t FirstAtLeast(int32_t b) const;
+  // Largest non-empty bucket, or -1.
+  int32_t Last() const;
+  void Push(int32_t item, int32_t b, std::vector<int32_t>& next, std::vector<int32_t>& prev);
+  void Erase(int32_t item, int32_t b, std::vector<int32_t>& next, std::vector<int32_t>& prev);
+
+ private:
+  std::vector<int32_t> head_;
+  std::vector<uint64_t> nonempty_;
+};
+
+struct GangPart {
+  int32_t node;
+  int32_t units;  // GPUs, or cores for CPU jobs
+};
+
+struct Placement {
+  int32_t pool = -1;
+  std::vector<GangPart> parts;
+  int32_t domains = 0, blocks = 0;
+};
+
+class TopoIndex {
+ public:
+  TopoIndex(const Fleet& fleet, int32_t partitions);
+
+  // Finds a placement for `job` in pool `pool` without changing anything;
+  // false if it does not fit there now.
+  bool Find(const AiJob& job, int32_t pool, Placement* out) const;
+  void Commit(const Placement& p);
+  void Release(const Placement& p);
+
+  // Moves domain `d` (with whatever runs on it) into partition `p`.
+  void MoveDomain(int32_t d, int32_t partition);
+
+  int32_t num_pools() const { return static_cast<int32_t>(pools_.size()); }
+  int32_t pool_partition(int32_t pool) const { return pools_[pool].partition; }
+  int32_t pool_domain_type(int32_t pool) const { return pools_[pool].domain_type; }
+  bool pool_is_gpu(int32_t pool) const { return pools_[pool].node_units_gpu; }
+  // The pools of partition p, in domain-type order.
+  const std::vector<int32_t>& partition_pools(int32_t p) const { return partition_pools_[p]; }
+  // Free GPUs in a partition and in the whole fleet.
+  int64_t free_gpus(int32_t partition) const { return partition_free_gpus_[partition]; }
+  int64_t free_gpus() const;
+  int32_t domain_partition(int32_t d) const { return domain_pool_part_[d]; }
+  int32_t node_free(int32_t n) const { return node_free_[n]; }
+  int32_t domain_free(int32_t d) const { return domain_free_[d]; }
+
+ private:
+  struct Pool {
+    int32_t partition, domain_type;
+    bool node_units_gpu;  // node buckets count GPUs (else cores)
+    int32_t node_units, domain_gpus;
+    BucketHeads nodes, domains, blocks;
+    std::vector<int32_t> block_full;      // per block: fully free domains here
+    std::vector<int32_t> block_full_head; // per block: list of fully free domains
+  };
+  int32_t PoolOf(int32_t d) const { return domain_pool_[d]; }
+  void AddDomain(int32_t d, int32_t pool);
+  void RemoveDomain(int32_t d);
+  void SetNodeFree(int32_t node, int32_t units);
+  bool FindNodes(const Pool& P, int32_t d, int32_t gpus, std::vector<GangPart>* parts) const;
+
+  const Fleet& fleet_;
+  std::vector<Pool> pools_;
+  std::vector<std::vector<int32_t>> partition_pools_;
+  std::vector<int64_t> partition_free_gpus_;
+  // Per node: free units; bucket links.
+  std::vector<int32_t> node_free_, node_next_, node_prev_;
+  // Per domain: free GPUs (units for CPU domains), pool, bucket links,
+  // fully-free-list links.
+  std::vector<int32_t> domain_free_, domain_units_, domain_pool_, domain_pool_part_;
+  std::vector<int32_t> dom_next_, dom_prev_, full_next_, full_prev_;
+  // Per (pool, block): the same block is linked once per pool it has domains in.
+  std::vector<std::vector<int32_t>> block_next_, block_prev_;
+};
+
+}  // namespace rackscale
