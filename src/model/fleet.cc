@@ -36,8 +36,8 @@ Fleet FleetFromNodeList(const std::vector<NodeSpec>& specs, const GpuModels& mod
     auto it = type_of.find(key);
     if (it == type_of.end()) {
       NodeType t;
-      t.name = fmt::format("{}c-{}g-{}{}", s.cpu_milli / 1000, s.memory_mib / 1024, s.gpus,
-                           accel >= 0 ? "x" + f.accelerators[accel].name : "");
+      t.name = fmt::format("{}c-{}g-{}{}{}", s.cpu_milli / 1000, s.memory_mib / 1024, s.gpus,
+                           accel >= 0 ? "x" : "", accel >= 0 ? f.accelerators[accel].name : "");
       t.cpu_milli = s.cpu_milli;
       t.memory_mib = s.memory_mib;
       t.gpus = s.gpus;

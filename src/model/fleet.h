@@ -106,3 +106,31 @@ Fleet FleetFromNodeList(const std::vector<NodeSpec>& nodes, const GpuModels& mod
 std::string DescribeFleet(const Fleet& f);
 
 }  // namespace rackscale
+
+namespace rackscale {
+
+// Tenants and their dedicated clusters (docs/cluster.md, "Tenants").
+struct TenantSpec {
+  std::string name;
+  double weight = 1;
+};
+
+struct DedicatedSpec {
+  std::string tenant;
+  std::string domain_type;
+  std::string site;      // empty: any site
+  int64_t domains = 0;
+  double start_day = 0, end_day = 0;
+  bool lend = true;
+  int64_t line = 0;
+};
+
+struct TenantsConfig {
+  std::vector<TenantSpec> tenants;
+  std::vector<DedicatedSpec> dedicated;
+};
+
+Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string& source);
+Result<TenantsConfig> ReadTenantsToml(const std::string& path);
+
+}  // namespace rackscale

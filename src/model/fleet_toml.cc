@@ -315,6 +315,80 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
   return f;
 }
 
+Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string& source) {
+  toml::parse_result parsed = toml::parse(text, source);
+  if (!parsed) {
+    const toml::parse_error& e = parsed.error();
+    return Error::InvalidInput(source, static_cast<int64_t>(e.source().begin.line), "",
+                               fmt::format("TOML syntax: {}", e.description()));
+  }
+  const toml::table& root = parsed.table();
+  TableReader top(root, "", source);
+  TenantsConfig cfg;
+  top.Mark("tenants");
+  const toml::node* tn = root.get("tenants");
+  const toml::array* tenants = tn != nullptr ? tn->as_array() : nullptr;
+  if (tenants == nullptr) return top.Bad("tenants", tn, "missing; expected [[tenants]]");
+  for (size_t i = 0; i < tenants->size(); ++i) {
+    const toml::node& v = (*tenants)[i];
+    std::string path = fmt::format("tenants[{}]", i);
+    const toml::table* t = v.as_table();
+    if (t == nullptr) return Error::InvalidInput(source, top.Line(&v), path, "expected a table");
+    TableReader r(*t, path, source);
+    RS_TRY(name, r.String("name", true));
+    RS_TRY(weight, r.Number("weight", false, 1.0, 1e-6, 1e6));
+    for (const TenantSpec& x : cfg.tenants) {
+      if (x.name == name) return r.Bad("name", t->get("name"), fmt::format("tenant '{}' defined twice", name));
+    }
+    cfg.tenants.push_back(TenantSpec{name, weight});
+    r.Mark("dedicated");
+    if (const toml::node* dn = t->get("dedicated")) {
+      const toml::array* ded = dn->as_array();
+      if (ded == nullptr) return r.Bad("dedicated", dn, "expected [[tenants.dedicated]]");
+      for (size_t k = 0; k < ded->size(); ++k) {
+        const toml::node& dv = (*ded)[k];
+        std::string dpath = fmt::format("{}.dedicated[{}]", path, k);
+        const toml::table* dt = dv.as_table();
+        if (dt == nullptr) return Error::InvalidInput(source, top.Line(&dv), dpath, "expected a table");
+        TableReader dr(*dt, dpath, source);
+        DedicatedSpec d;
+        d.tenant = name;
+        d.line = dr.Line(nullptr);
+        RS_TRY(type, dr.String("domain_type", true));
+        RS_TRY(site, dr.String("site", false));
+        RS_TRY(count, dr.Int("domains", true, 0, 1, 100'000'000));
+        RS_TRY(start, dr.Number("start_day", false, 0, -1e6, 1e6));
+        RS_TRY(end, dr.Number("end_day", false, 1e6, -1e6, 1e7));
+        dr.Mark("lend");
+        bool lend = true;
+        if (const toml::node* ln = dt->get("lend")) {
+          auto b = ln->value_exact<bool>();
+          if (!b) return dr.Bad("lend", ln, "expected true or false");
+          lend = *b;
+        }
+        if (end <= start) return dr.Bad("end_day", dt->get("end_day"), "must be after start_day");
+        if (Status s = dr.CheckUnknown(); !s) return s.error();
+        d.domain_type = type;
+        d.site = site;
+        d.domains = count;
+        d.start_day = start;
+        d.end_day = end;
+        d.lend = lend;
+        cfg.dedicated.push_back(d);
+      }
+    }
+    if (Status s = r.CheckUnknown(); !s) return s.error();
+  }
+  if (Status s = top.CheckUnknown(); !s) return s.error();
+  return cfg;
+}
+
+Result<TenantsConfig> ReadTenantsToml(const std::string& path) {
+  auto data = ReadFileMaybeGz(path);
+  if (!data) return data.error();
+  return ParseTenantsToml(*data, path);
+}
+
 Result<Fleet> ReadFleetToml(const std::string& path) {
   auto data = ReadFileMaybeGz(path);
   if (!data) return data.error();

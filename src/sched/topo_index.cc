@@ -127,6 +127,7 @@ void TopoIndex::AddDomain(int32_t d, int32_t pool) {
   const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
   domain_pool_[static_cast<size_t>(d)] = pool;
   domain_pool_part_[static_cast<size_t>(d)] = P.partition;
+  ++P.num_domains;
   for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) {
     P.nodes.Push(n, node_free_[static_cast<size_t>(n)], node_next_, node_prev_);
   }
@@ -172,6 +173,7 @@ void TopoIndex::RemoveDomain(int32_t d) {
     if (--c > 0) P.blocks.Push(b, c, block_next_[static_cast<size_t>(pool)], block_prev_[static_cast<size_t>(pool)]);
   }
   domain_pool_[static_cast<size_t>(d)] = -1;
+  --P.num_domains;
 }
 
 void TopoIndex::MoveDomain(int32_t d, int32_t partition) {
@@ -216,6 +218,24 @@ bool TopoIndex::FindNodes(const Pool& P, int32_t d, int32_t gpus,
     left -= take;
   }
   return left == 0;
+}
+
+bool TopoIndex::FitsEmpty(const AiJob& job, int32_t pool) const {
+  const Pool& P = pools_[static_cast<size_t>(pool)];
+  if (P.num_domains == 0) return false;
+  if (job.gpus <= 0) {
+    return !P.node_units_gpu && P.node_units >= (job.cpu_milli + 999) / 1000;
+  }
+  if (!P.node_units_gpu) return false;
+  const DomainType& dt = fleet_.domain_types[static_cast<size_t>(P.domain_type)];
+  const int32_t accel = fleet_.node_types[static_cast<size_t>(dt.node_type)].accelerator;
+  if (!((job.models >> accel) & 1u)) return false;
+  switch (job.topology) {
+    case TopologyScope::kNode: return job.gpus <= P.node_units;
+    case TopologyScope::kDomain: return job.gpus <= P.domain_gpus;
+    default: return job.gpus <= P.domain_gpus ||
+                    (job.gpus + P.domain_gpus - 1) / P.domain_gpus <= P.num_domains;
+  }
 }
 
 bool TopoIndex::Find(const AiJob& job, int32_t pool, Placement* out) const {

@@ -74,6 +74,10 @@ class TopoIndex {
   // Moves domain `d` (with whatever runs on it) into partition `p`.
   void MoveDomain(int32_t d, int32_t partition);
 
+  // Could `job` fit in `pool` if every job there ended? (Its GPU model, and
+  // its size against the pool's nodes, domains and number of domains.)
+  bool FitsEmpty(const AiJob& job, int32_t pool) const;
+
   int32_t num_pools() const { return static_cast<int32_t>(pools_.size()); }
   int32_t pool_partition(int32_t pool) const { return pools_[pool].partition; }
   int32_t pool_domain_type(int32_t pool) const { return pools_[pool].domain_type; }
@@ -95,6 +99,7 @@ class TopoIndex {
     BucketHeads nodes, domains, blocks;
     std::vector<int32_t> block_full;      // per block: fully free domains here
     std::vector<int32_t> block_full_head; // per block: list of fully free domains
+    int64_t num_domains = 0;
   };
   int32_t PoolOf(int32_t d) const { return domain_pool_[d]; }
   void AddDomain(int32_t d, int32_t pool);

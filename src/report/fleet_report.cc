@@ -1,0 +1,192 @@
+#include "report/fleet_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/text.h"
+#include "report/writers.h"
+
+namespace rackscale {
+namespace {
+
+double Percentile(std::vector<uint32_t> v, double p) {
+  if (v.empty()) return 0;
+  size_t k = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+  k = std::clamp<size_t>(k, 1, v.size()) - 1;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+bool Listed(const TenantStats& t) { return t.jobs > 0 || t.dedicated_gpus > 0; }
+
+}  // namespace
+
+std::string FormatFleetJobsCsv(const AiWorkload& w, const FleetSimResult& r) {
+  std::vector<uint32_t> order(w.jobs.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return w.jobs[a].id < w.jobs[b].id; });
+  OutBuffer out;
+  out.Reserve(w.jobs.size() * 64 + 128);
+  out.Put("id,tenant,submit,first_start,start,end,gpus,cpu_milli,status,preemptions\n");
+  for (uint32_t i : order) {
+    const AiJob& j = w.jobs[i];
+    const FleetJobOutcome& o = r.outcomes[i];
+    out.PutInt(j.id);
+    out.Put(',');
+    out.Put(w.tenants[j.tenant]);
+    out.Put(',');
+    out.PutInt(j.submit);
+    out.Put(',');
+    if (o.status == JobStatus::kDone) {
+      out.PutInt(o.first_start);
+      out.Put(',');
+      out.PutInt(o.start);
+      out.Put(',');
+      out.PutInt(o.end);
+    } else {
+      out.Put(",,");
+    }
+    out.Put(',');
+    out.PutInt(j.gpus);
+    out.Put(',');
+    out.PutInt(j.cpu_milli);
+    out.Put(',');
+    out.Put(JobStatusName(o.status));
+    out.Put(',');
+    out.PutInt(o.preemptions);
+    out.Put('\n');
+  }
+  return out.Take();
+}
+
+std::string FormatTenantsCsv(const FleetSimResult& r) {
+  double total = 0;
+  for (const TenantStats& t : r.tenants) total += t.gpu_seconds;
+  std::string out =
+      "tenant,weight,jobs,done,rejected,invalid,gpu_hours,gpu_share,mean_wait_s,mean_jct_s,"
+      "preemptions,lost_gpu_hours,dedicated_gpus,stranded_gpu_hours\n";
+  for (const TenantStats& t : r.tenants) {
+    if (!Listed(t)) continue;
+    out += fmt::format("{},{},{},{},{},{},{:.3f},{:.6f},{:.1f},{:.1f},{},{:.3f},{},{:.3f}\n",
+                       t.name.empty() ? "(none)" : t.name, t.weight, t.jobs, t.done, t.rejected,
+                       t.invalid, t.gpu_seconds / 3600, total > 0 ? t.gpu_seconds / total : 0,
+                       t.done ? t.wait_sum / static_cast<double>(t.done) : 0,
+                       t.done ? t.jct_sum / static_cast<double>(t.done) : 0, t.preemptions,
+                       t.lost_gpu_seconds / 3600, t.dedicated_gpus, t.stranded_gpu_seconds / 3600);
+  }
+  return out;
+}
+
+std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
+                                   const FleetRunInfo& info) {
+  nlohmann::ordered_json j;
+  j["schema"] = "rackscale.fleet.summary";
+  j["schema_version"] = 1;
+  j["trace"] = info.trace;
+  j["cluster"] = info.cluster;
+  j["policy"] = info.policy;
+  j["placement"] = info.placement;
+  j["tenants_file"] = info.tenants_file;
+  int64_t done = 0, rejected = 0, invalid = 0, preemptions = 0;
+  double wait = 0, jct = 0, lost = 0, stranded = 0;
+  for (const TenantStats& t : r.tenants) {
+    done += t.done;
+    rejected += t.rejected;
+    invalid += t.invalid;
+    preemptions += t.preemptions;
+    wait += t.wait_sum;
+    jct += t.jct_sum;
+    lost += t.lost_gpu_seconds;
+    stranded += t.stranded_gpu_seconds;
+  }
+  const double span = static_cast<double>(r.last_end - r.first_submit);
+  j["jobs"] = w.jobs.size();
+  j["done"] = done;
+  j["rejected"] = rejected;
+  j["invalid"] = invalid;
+  j["fleet_gpus"] = r.fleet_gpus;
+  j["makespan"] = r.last_end - r.first_submit;
+  j["gpu_utilization"] = span > 0 ? r.busy_gpu_seconds / (static_cast<double>(r.fleet_gpus) * span) : 0.0;
+  j["mean_wait"] = done ? wait / static_cast<double>(done) : 0.0;
+  j["mean_jct"] = done ? jct / static_cast<double>(done) : 0.0;
+  j["preemptions"] = preemptions;
+  j["lost_gpu_hours"] = lost / 3600;
+  j["stranded_gpu_hours"] = stranded / 3600;
+  j["fragmented_gpu_hours"] = r.fragmented_gpu_seconds / 3600;
+  j["simulated_events"] = r.events;
+  j["scheduling_passes"] = r.passes;
+  j["placement_decisions"] = r.decisions;
+  nlohmann::ordered_json tenants = nlohmann::json::array();
+  double total = 0;
+  for (const TenantStats& t : r.tenants) total += t.gpu_seconds;
+  for (const TenantStats& t : r.tenants) {
+    if (!Listed(t)) continue;
+    nlohmann::ordered_json x;
+    x["tenant"] = t.name;
+    x["weight"] = t.weight;
+    x["jobs"] = t.jobs;
+    x["done"] = t.done;
+    x["gpu_hours"] = t.gpu_seconds / 3600;
+    x["gpu_share"] = total > 0 ? t.gpu_seconds / total : 0;
+    x["mean_wait"] = t.done ? t.wait_sum / static_cast<double>(t.done) : 0;
+    x["mean_jct"] = t.done ? t.jct_sum / static_cast<double>(t.done) : 0;
+    x["preemptions"] = t.preemptions;
+    x["lost_gpu_hours"] = t.lost_gpu_seconds / 3600;
+    x["dedicated_gpus"] = t.dedicated_gpus;
+    x["stranded_gpu_hours"] = t.stranded_gpu_seconds / 3600;
+    tenants.push_back(x);
+  }
+  j["tenants"] = tenants;
+  if (info.timing) {
+    j["wall_seconds"] = info.wall_seconds;
+    j["sim_seconds"] = info.sim_seconds;
+    j["events_per_second"] = info.sim_seconds > 0 ? r.events / info.sim_seconds : 0.0;
+    j["decision_p50_us"] = Percentile(r.decision_ns, 50) / 1000.0;
+    j["decision_p99_us"] = Percentile(r.decision_ns, 99) / 1000.0;
+  }
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string FormatFleetHumanSummary(const AiWorkload& w, const FleetSimResult& r,
+                                    const FleetRunInfo& info) {
+  auto s = nlohmann::json::parse(FormatFleetSummaryJson(w, r, info));
+  std::string out = fmt::format("{} on {}, policy {}, placement {}\n", info.trace, info.cluster,
+                                info.policy, info.placement);
+  out += fmt::format("  jobs         {} ({} done, {} rejected, {} invalid), {} preemptions\n",
+                     w.jobs.size(), s["done"].get<int64_t>(), s["rejected"].get<int64_t>(),
+                     s["invalid"].get<int64_t>(), s["preemptions"].get<int64_t>());
+  out += fmt::format("  fleet        {} GPUs, utilization {:.1f}% over {}\n", r.fleet_gpus,
+                     100 * s["gpu_utilization"].get<double>(),
+                     HumanDuration(s["makespan"].get<double>()));
+  out += fmt::format("  wait         mean {}, JCT mean {}\n", HumanDuration(s["mean_wait"].get<double>()),
+                     HumanDuration(s["mean_jct"].get<double>()));
+  out += fmt::format("  idle         {:.0f} stranded dedicated GPU-hours, {:.0f} GPU-hours free while "
+                     "GPU jobs waited\n",
+                     s["stranded_gpu_hours"].get<double>(), s["fragmented_gpu_hours"].get<double>());
+  out += "  tenant        weight   GPU-hours   share   mean wait  preempt  stranded GPU-h\n";
+  std::vector<nlohmann::json> rows(s["tenants"].begin(), s["tenants"].end());
+  std::stable_sort(rows.begin(), rows.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+    return a["gpu_hours"].get<double>() > b["gpu_hours"].get<double>();
+  });
+  for (const auto& t : rows) {
+    out += fmt::format("  {:<12} {:>7.2f} {:>11.0f} {:>6.1f}% {:>11} {:>8} {:>15.0f}\n",
+                       t["tenant"].get<std::string>().empty() ? "(none)" : t["tenant"].get<std::string>(),
+                       t["weight"].get<double>(), t["gpu_hours"].get<double>(),
+                       100 * t["gpu_share"].get<double>(), HumanDuration(t["mean_wait"].get<double>()),
+                       t["preemptions"].get<int64_t>(), t["stranded_gpu_hours"].get<double>());
+  }
+  if (info.timing) {
+    out += fmt::format("  run          {} events in {:.2f} s wall ({:.2f} s simulating); placement "
+                       "decision p50 {:.1f} us, p99 {:.1f} us\n",
+                       r.events, info.wall_seconds, info.sim_seconds,
+                       s["decision_p50_us"].get<double>(), s["decision_p99_us"].get<double>());
+  }
+  return out;
+}
+
+}  // namespace rackscale

@@ -1,0 +1,356 @@
+#include "sched/fleet_scheduler.h"
+
+#include <algorithm>
+#include <cassert>
+#include <queue>
+
+#include <fmt/format.h>
+
+namespace rackscale {
+
+Result<FleetQueuePolicy> ParseFleetQueuePolicy(std::string_view name, const std::string& source) {
+  if (name == "fifo") return FleetQueuePolicy::kFifo;
+  if (name == "fairshare") return FleetQueuePolicy::kFairshare;
+  return Error::InvalidInput(source, 0, "policy",
+                             fmt::format("expected 'fifo' or 'fairshare' for a fleet, got '{}'", name));
+}
+
+const char* FleetQueuePolicyName(FleetQueuePolicy p) {
+  return p == FleetQueuePolicy::kFifo ? "fifo" : "fairshare";
+}
+
+FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& jobs,
+                               FleetSchedulerOptions o)
+    : fleet_(fleet),
+      jobs_(jobs),
+      opts_(std::move(o)),
+      index_(fleet, 1 + static_cast<int32_t>(opts_.dedicated.size())) {
+  TenantId max_tenant = 0;
+  for (const AiJob& j : jobs) max_tenant = std::max(max_tenant, j.tenant);
+  for (const DedicatedCluster& d : opts_.dedicated) max_tenant = std::max(max_tenant, d.tenant);
+  const size_t tenants = static_cast<size_t>(max_tenant) + 1;
+  opts_.tenant_weights.resize(std::max(opts_.tenant_weights.size(), tenants), 1.0);
+  run_.resize(jobs.size());
+  since_.assign(jobs.size(), 0);
+  queues_.resize(opts_.policy == FleetQueuePolicy::kFifo ? 1 : tenants);
+  failed_epoch_.assign(queues_.size(), 0);
+  domain_jobs_.resize(fleet.domains.size());
+  borrowers_.resize(opts_.dedicated.size());
+  borrowed_preemptible_gpus_.assign(opts_.dedicated.size(), 0);
+  active_.assign(opts_.dedicated.size(), false);
+  tenant_dedicated_.resize(tenants);
+  for (size_t k = 0; k < opts_.dedicated.size(); ++k) {
+    tenant_dedicated_[opts_.dedicated[k].tenant].push_back(k);
+  }
+  used_gpus_.assign(tenants, 0);
+  used_cpu_.assign(tenants, 0);
+  total_gpus_ = std::max<double>(1, static_cast<double>(fleet.TotalGpus()));
+  total_cpu_ = std::max<double>(1, static_cast<double>(fleet.TotalCpuMilli()));
+}
+
+bool FleetScheduler::CanEverRun(const AiJob& j) const {
+  if (j.runtime <= 0 || j.gpus < 0) return false;
+  if (j.gpus == 0) {
+    if (j.cpu_milli <= 0) return false;
+    for (const NodeType& t : fleet_.node_types) {
+      if (t.gpus == 0 && t.cpu_milli >= ((j.cpu_milli + 999) / 1000) * 1000) return true;
+    }
+    return false;
+  }
+  // Per allowed domain type: what one node, one domain, one block and the
+  // whole fleet can hold.
+  std::vector<int64_t> domains_of_type(fleet_.domain_types.size(), 0);
+  std::vector<int32_t> max_block(fleet_.domain_types.size(), 0);
+  for (const Block& b : fleet_.blocks) {
+    if (b.num_domains == 0) continue;
+    const int32_t t = fleet_.domains[static_cast<size_t>(b.first_domain)].type;
+    domains_of_type[static_cast<size_t>(t)] += b.num_domains;
+    max_block[static_cast<size_t>(t)] = std::max(max_block[static_cast<size_t>(t)], b.num_domains);
+  }
+  for (size_t t = 0; t < fleet_.domain_types.size(); ++t) {
+    const DomainType& dt = fleet_.domain_types[t];
+    const NodeType& nt = fleet_.node_types[static_cast<size_t>(dt.node_type)];
+    if (nt.gpus == 0 || !((j.models >> nt.accelerator) & 1u)) continue;
+    const int64_t D = dt.gpus, q = (j.gpus + D - 1) / D;
+    switch (j.topology) {
+      case TopologyScope::kNode:
+        if (j.gpus <= nt.gpus) return true;
+        break;
+      case TopologyScope::kDomain:
+        if (j.gpus <= D) return true;
+        break;
+      case TopologyScope::kBlock:
+        if (j.gpus <= D || q <= max_block[t]) return true;
+        break;
+      case TopologyScope::kAny:
+        if (j.gpus <= D || q <= domains_of_type[t]) return true;
+        break;
+    }
+  }
+  return false;
+}
+
+std::set<FleetScheduler::JobRef>& FleetScheduler::QueueOf(JobRef j) {
+  return queues_[opts_.policy == FleetQueuePolicy::kFifo ? 0 : jobs_[j].tenant];
+}
+
+void FleetScheduler::Submit(JobRef j, Seconds now) {
+  QueueOf(j).insert(j);
+  since_[j] = now;
+  ++waiting_;
+  if (jobs_[j].gpus > 0) ++waiting_gpu_;
+}
+
+double FleetScheduler::Share(TenantId t) const {
+  double s = std::max(static_cast<double>(used_gpus_[t]) / total_gpus_,
+                      static_cast<double>(used_cpu_[t]) / total_cpu_);
+  return s / opts_.tenant_weights[t];
+}
+
+bool FleetScheduler::FindIn(const AiJob& job, const std::vector<int32_t>& pools,
+                            Placement* best) const {
+  Placement p;
+  bool found = false;
+  for (int32_t pool : pools) {
+    if (!index_.Find(job, pool, &p)) continue;
+    if (!found || p.domains < best->domains ||
+        (p.domains == best->domains && p.blocks < best->blocks)) {
+      *best = p;
+      found = true;
+    }
+  }
+  return found;
+}
+
+void FleetScheduler::StartOn(JobRef j, const Placement& p, int32_t borrowed_from) {
+  const AiJob& job = jobs_[j];
+  index_.Commit(p);
+  Running& r = run_[j];
+  r.where = p;
+  r.borrowed_from = borrowed_from;
+  r.running = true;
+  int32_t last = -1;
+  for (const GangPart& x : p.parts) {
+    const int32_t d = fleet_.nodes[static_cast<size_t>(x.node)].domain;
+    if (d != last) domain_jobs_[static_cast<size_t>(d)].push_back(j);
+    last = d;
+  }
+  if (borrowed_from >= 0) {
+    borrowers_[static_cast<size_t>(borrowed_from)].insert(j);
+    if (job.preemptible) borrowed_preemptible_gpus_[static_cast<size_t>(borrowed_from)] += job.gpus;
+  }
+  if (job.gpus > 0) {
+    used_gpus_[job.tenant] += job.gpus;
+  } else {
+    used_cpu_[job.tenant] += p.parts[0].units * int64_t{1000};
+  }
+  QueueOf(j).erase(j);
+  --waiting_;
+  if (job.gpus > 0) --waiting_gpu_;
+}
+
+void FleetScheduler::Finish(JobRef j) {
+  const AiJob& job = jobs_[j];
+  Running& r = run_[j];
+  assert(r.running);
+  index_.Release(r.where);
+  int32_t last = -1;
+  for (const GangPart& x : r.where.parts) {
+    const int32_t d = fleet_.nodes[static_cast<size_t>(x.node)].domain;
+    if (d != last) {
+      auto& v = domain_jobs_[static_cast<size_t>(d)];
+      v.erase(std::find(v.begin(), v.end(), j));
+    }
+    last = d;
+  }
+  if (r.borrowed_from >= 0) {
+    borrowers_[static_cast<size_t>(r.borrowed_from)].erase(j);
+    if (job.preemptible) borrowed_preemptible_gpus_[static_cast<size_t>(r.borrowed_from)] -= job.gpus;
+  }
+  if (job.gpus > 0) {
+    used_gpus_[job.tenant] -= job.gpus;
+  } else {
+    used_cpu_[job.tenant] -= r.where.parts[0].units * int64_t{1000};
+  }
+  r.running = false;
+  r.borrowed_from = -1;
+  ++epoch_;
+}
+
+void FleetScheduler::Preempt(JobRef j, std::vector<JobRef>* preempted) {
+  Finish(j);
+  QueueOf(j).insert(j);  // back in arrival order; the wait clock restarts
+  ++waiting_;
+  if (jobs_[j].gpus > 0) ++waiting_gpu_;
+  preempted->push_back(j);
+}
+
+void FleetScheduler::SetDedicated(size_t k, bool active) {
+  if (active_[k] == active) return;
+  active_[k] = active;
+  const int32_t partition = active ? static_cast<int32_t>(k) + 1 : 0;
+  const TenantId owner = opts_.dedicated[k].tenant;
+  for (int32_t d : opts_.dedicated[k].domains) {
+    index_.MoveDomain(d, partition);
+    if (!active) continue;
+    // Others' jobs already running there now run on borrowed capacity.
+    for (JobRef j : domain_jobs_[static_cast<size_t>(d)]) {
+      if (jobs_[j].tenant != owner && run_[j].borrowed_from < 0) {
+        run_[j].borrowed_from = static_cast<int32_t>(k);
+        borrowers_[k].insert(j);
+        if (jobs_[j].preemptible) borrowed_preemptible_gpus_[k] += jobs_[j].gpus;
+      }
+    }
+  }
+  if (!active) {
+    for (JobRef j : borrowers_[k]) run_[j].borrowed_from = -1;
+    borrowers_[k].clear();
+    borrowed_preemptible_gpus_[k] = 0;
+  }
+  ++epoch_;
+}
+
+int64_t FleetScheduler::dedicated_free_gpus(TenantId t) const {
+  int64_t s = 0;
+  if (t >= tenant_dedicated_.size()) return 0;
+  for (size_t k : tenant_dedicated_[t]) {
+    if (active_[k]) s += index_.free_gpus(static_cast<int32_t>(k) + 1);
+  }
+  return s;
+}
+
+bool FleetScheduler::TryStart(JobRef j, Seconds /*now*/, std::vector<JobRef>* started,
+                              std::vector<JobRef>* preempted) {
+  const AiJob& job = jobs_[j];
+  ++decisions_;
+  Placement p;
+  // 1. Own dedicated clusters, reclaiming borrowed capacity if need be.
+  if (job.tenant < tenant_dedicated_.size()) {
+    for (size_t k : tenant_dedicated_[job.tenant]) {
+      if (!active_[k]) continue;
+      const auto& pools = index_.partition_pools(static_cast<int32_t>(k) + 1);
+      if (FindIn(job, pools, &p)) {
+        StartOn(j, p, -1);
+        started->push_back(j);
+        return true;
+      }
+      // Reclaim: preempt preemptible borrowers, latest arrivals first, when
+      // that can free enough GPUs.
+      if (index_.free_gpus(static_cast<int32_t>(k) + 1) + borrowed_preemptible_gpus_[k] < job.gpus) {
+        continue;
+      }
+      while (!borrowers_[k].empty()) {
+        JobRef victim = 0;
+        bool any = false;
+        for (auto it = borrowers_[k].rbegin(); it != borrowers_[k].rend(); ++it) {
+          if (jobs_[*it].preemptible) {
+            victim = *it;
+            any = true;
+            break;
+          }
+        }
+        if (!any) break;
+        Preempt(victim, preempted);
+        if (FindIn(job, pools, &p)) {
+          StartOn(j, p, -1);
+          started->push_back(j);
+          return true;
+        }
+      }
+    }
+  }
+  // 2. The shared fleet.
+  if (FindIn(job, index_.partition_pools(0), &p)) {
+    StartOn(j, p, -1);
+    started->push_back(j);
+    return true;
+  }
+  // 3. Borrowing others' idle dedicated capacity: preemptible jobs only.
+  if (job.preemptible) {
+    for (size_t k = 0; k < opts_.dedicated.size(); ++k) {
+      const DedicatedCluster& dc = opts_.dedicated[k];
+      if (!active_[k] || !dc.lend || dc.tenant == job.tenant) continue;
+      if (FindIn(job, index_.partition_pools(static_cast<int32_t>(k) + 1), &p)) {
+        StartOn(j, p, static_cast<int32_t>(k));
+        started->push_back(j);
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool FleetScheduler::TryStartObserved(JobRef j, Seconds now, std::vector<JobRef>* started,
+                                      std::vector<JobRef>* preempted) {
+  if (opts_.observer == nullptr) return TryStart(j, now, started, preempted);
+  opts_.observer->Begin();
+  bool ok = TryStart(j, now, started, preempted);
+  opts_.observer->End();
+  return ok;
+}
+
+bool FleetScheduler::FitsReachableWhenEmpty(const AiJob& job) const {
+  auto fits = [&](int32_t partition) {
+    for (int32_t pool : index_.partition_pools(partition)) {
+      if (index_.FitsEmpty(job, pool)) return true;
+    }
+    return false;
+  };
+  if (fits(0)) return true;
+  if (job.tenant < tenant_dedicated_.size()) {
+    for (size_t k : tenant_dedicated_[job.tenant]) {
+      if (active_[k] && fits(static_cast<int32_t>(k) + 1)) return true;
+    }
+  }
+  return false;
+}
+
+void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
+                              std::vector<JobRef>* preempted) {
+  // A queue whose head failed at this capacity epoch fails again: skip it.
+  auto try_head = [&](size_t q) {
+    if (queues_[q].empty()) return false;
+    if (failed_epoch_[q] == epoch_) return false;
+    JobRef h = *queues_[q].begin();
+    if (TryStartObserved(h, now, started, preempted)) return true;
+    failed_epoch_[q] = epoch_;
+    return false;
+  };
+  if (opts_.policy == FleetQueuePolicy::kFifo) {
+    while (try_head(0)) {
+    }
+    return;
+  }
+  // A starving head (waiting longer than starve_after) goes first and alone.
+  size_t starving = queues_.size();
+  JobRef oldest = 0;
+  for (size_t q = 0; q < queues_.size(); ++q) {
+    if (queues_[q].empty()) continue;
+    JobRef h = *queues_[q].begin();
+    if (now - since_[h] < opts_.starve_after) continue;
+    if (!FitsReachableWhenEmpty(jobs_[h])) continue;
+    if (starving == queues_.size() || since_[h] < since_[oldest] ||
+        (since_[h] == since_[oldest] && h < oldest)) {
+      starving = q;
+      oldest = h;
+    }
+  }
+  if (starving < queues_.size()) {
+    if (!try_head(starving)) return;  // drain until it fits
+  }
+  // Weighted dominant-resource fairness across tenants.
+  using Entry = std::pair<double, TenantId>;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
+  for (size_t q = 0; q < queues_.size(); ++q) {
+    if (!queues_[q].empty() && failed_epoch_[q] != epoch_) {
+      heap.push({Share(static_cast<TenantId>(q)), static_cast<TenantId>(q)});
+    }
+  }
+  while (!heap.empty()) {
+    const TenantId t = heap.top().second;
+    heap.pop();
+    if (try_head(t) && !queues_[t].empty()) heap.push({Share(t), t});
+  }
+}
+
+}  // namespace rackscale
