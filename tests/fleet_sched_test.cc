@@ -1,0 +1,274 @@
+// Topology-aware placement and the fleet scheduler, hand-checked on small
+// fleets. Notation: D4 = a domain of 2 nodes x 2 GPUs.
+#include <gtest/gtest.h>
+
+#include "sched/topo_index.h"
+#include "sim/fleet_sim.h"
+#include "test_util.h"
+
+namespace rackscale {
+namespace {
+
+// One site; `blocks` blocks of `per_block` D4 domains of model A; plus one
+// block of 2 D4 domains of model B if `with_b`.
+Fleet MakeFleet(int blocks, int per_block, bool with_b = false) {
+  std::string t = R"(
+[accelerators.A]
+busy_watts = 700
+[accelerators.B]
+busy_watts = 700
+[nodes.na]
+cpu_milli = 32000
+memory_mib = 1024
+gpus = 2
+accelerator = "A"
+[nodes.nb]
+cpu_milli = 32000
+memory_mib = 1024
+gpus = 2
+accelerator = "B"
+[nodes.cpu]
+cpu_milli = 8000
+memory_mib = 1024
+[domains.DA]
+node = "na"
+nodes = 2
+[domains.DB]
+node = "nb"
+nodes = 2
+[[sites]]
+name = "s"
+  [[sites.pools]]
+  domain = "DA"
+)";
+  t += "  count = " + std::to_string(blocks * per_block) + "\n  per_block = " + std::to_string(per_block) + "\n";
+  if (with_b) t += "  [[sites.pools]]\n  domain = \"DB\"\n  count = 2\n";
+  t += "  [[sites.pools]]\n  node = \"cpu\"\n  count = 2\n";
+  auto f = ParseFleetToml(t, "test.toml");
+  EXPECT_TRUE(f.ok()) << f.error().ToString();
+  return std::move(f).value();
+}
+
+AiJob Gang(int gpus, TopologyScope scope = TopologyScope::kAny) {
+  AiJob j;
+  j.gpus = gpus;
+  j.runtime = 10;
+  j.topology = scope;
+  return j;
+}
+
+// The pool of partition 0 for domain type DA (type index 0).
+constexpr int32_t kPoolA = 0;
+
+TEST(TopoIndex, SmallJobsBestFitNodesAndDomains) {
+  Fleet f = MakeFleet(1, 2);
+  TopoIndex idx(f, 1);
+  Placement p;
+  ASSERT_TRUE(idx.Find(Gang(1), kPoolA, &p));
+  idx.Commit(p);
+  const int32_t first = p.parts[0].node;
+  // The next single GPU goes to the same node: the fewest free GPUs that fit.
+  ASSERT_TRUE(idx.Find(Gang(1), kPoolA, &p));
+  EXPECT_EQ(p.parts[0].node, first);
+  idx.Commit(p);
+  // A 3-GPU job: one domain with the fewest free that fit. The first domain
+  // has 2 left, the other 4: it takes the other, on two nodes.
+  ASSERT_TRUE(idx.Find(Gang(3, TopologyScope::kDomain), kPoolA, &p));
+  EXPECT_EQ(p.domains, 1);
+  ASSERT_EQ(p.parts.size(), 2u);
+  EXPECT_NE(f.nodes[static_cast<size_t>(p.parts[0].node)].domain, f.nodes[static_cast<size_t>(first)].domain);
+  EXPECT_EQ(p.parts[0].units + p.parts[1].units, 3);
+  // A 3-GPU job that must stay on one node cannot run (nodes hold 2).
+  EXPECT_FALSE(idx.Find(Gang(3, TopologyScope::kNode), kPoolA, &p));
+}
+
+TEST(TopoIndex, GangTakesWholeDomainsInOneBlockWhenItCan) {
+  // Two blocks of two D4 domains. Put 1 GPU on a domain of block 0: block 0
+  // has one fully free domain, block 1 two. A gang of 8 (two domains) goes
+  // to block 1 alone.
+  Fleet f = MakeFleet(2, 2);
+  TopoIndex idx(f, 1);
+  Placement p;
+  ASSERT_TRUE(idx.Find(Gang(1), kPoolA, &p));
+  idx.Commit(p);
+  const int32_t used_block = f.domains[static_cast<size_t>(f.nodes[static_cast<size_t>(p.parts[0].node)].domain)].block;
+  ASSERT_TRUE(idx.Find(Gang(8), kPoolA, &p));
+  EXPECT_EQ(p.domains, 2);
+  EXPECT_EQ(p.blocks, 1);
+  for (const GangPart& x : p.parts) {
+    EXPECT_NE(f.domains[static_cast<size_t>(f.nodes[static_cast<size_t>(x.node)].domain)].block, used_block);
+  }
+}
+
+TEST(TopoIndex, GangThatFitsOnlyAcrossBlocks) {
+  // Blocks 0 = {d0, d1} and 1 = {d2, d3}. One GPU busy on d0 and one on d2:
+  // one fully free domain left in each block. A gang of 8 needs two whole
+  // domains: scope block cannot run; scope any spans both blocks.
+  Fleet f = MakeFleet(2, 2);
+  TopoIndex idx(f, 1);
+  Placement busy;
+  busy.parts = {GangPart{f.domains[0].first_node, 1}, GangPart{f.domains[2].first_node, 1}};
+  idx.Commit(busy);
+  Placement p;
+  EXPECT_FALSE(idx.Find(Gang(8, TopologyScope::kBlock), kPoolA, &p));
+  ASSERT_TRUE(idx.Find(Gang(8, TopologyScope::kAny), kPoolA, &p));
+  EXPECT_EQ(p.domains, 2);
+  EXPECT_EQ(p.blocks, 2);
+  idx.Commit(p);
+  EXPECT_EQ(idx.free_gpus(), 6);  // the rest of d0 and d2
+  idx.Release(p);
+  idx.Release(busy);
+  EXPECT_EQ(idx.free_gpus(), 16);
+  // Now one block suffices again.
+  ASSERT_TRUE(idx.Find(Gang(8, TopologyScope::kBlock), kPoolA, &p));
+  EXPECT_EQ(p.blocks, 1);
+}
+
+TEST(TopoIndex, GpuModelConstraintPicksThePoolOfThatModel) {
+  Fleet f = MakeFleet(1, 2, /*with_b=*/true);
+  TopoIndex idx(f, 1);
+  AiJob j = Gang(2);
+  j.models = GpuModelMask{1} << *f.models.Find("B");
+  Placement p;
+  EXPECT_FALSE(idx.Find(j, kPoolA, &p));
+  ASSERT_TRUE(idx.Find(j, 1, &p));  // pool of type DB
+  EXPECT_EQ(f.node_type(p.parts[0].node).name, "nb");
+  // CPU-only jobs go to CPU nodes (pool of the implicit type node:cpu).
+  AiJob c;
+  c.cpu_milli = 4000;
+  c.runtime = 1;
+  EXPECT_FALSE(idx.Find(c, kPoolA, &p));
+  ASSERT_TRUE(idx.Find(c, 2, &p));
+  EXPECT_EQ(p.parts[0].units, 4);
+}
+
+// ---- The scheduler through the simulator ----
+
+AiJob Job(JobId id, TenantId t, Seconds submit, Seconds runtime, int gpus, bool preemptible = false) {
+  AiJob j;
+  j.id = id;
+  j.tenant = t;
+  j.submit = submit;
+  j.runtime = runtime;
+  j.gpus = gpus;
+  j.preemptible = preemptible;
+  j.topology = TopologyScope::kAny;
+  return j;
+}
+
+AiWorkload Workload2(std::vector<AiJob> jobs) {
+  AiWorkload w;
+  w.tenants = {"", "A", "B"};
+  w.jobs = std::move(jobs);
+  return w;
+}
+
+TEST(FleetSim, DedicatedClusterLentAndTakenBack) {
+  // Two D4 domains; tenant A holds one as a dedicated cluster from t = 0.
+  //   t=0  B1 (B, 4 GPUs, 1000 s)            -> the shared domain
+  //   t=1  B2 (B, 4 GPUs, 1000 s, preemptible) -> shared is full: borrows A's idle domain
+  //   t=10 A1 (A, 4 GPUs, 100 s)             -> A's domain is lent: B2 is preempted
+  //                                             (reclaim), A1 starts at 10, ends 110
+  //   t=110 B2 borrows again: starts 110, ends 1110, one preemption, 9 GPU... 4 x 9 s lost.
+  Fleet f = MakeFleet(1, 2);
+  AiWorkload w = Workload2({Job(1, 2, 0, 1000, 4), Job(2, 2, 1, 1000, 4, true), Job(3, 1, 10, 100, 4)});
+  FleetSimOptions o;
+  o.tenants.tenants = {{"A", 1}, {"B", 1}};
+  DedicatedSpec d;
+  d.tenant = "A";
+  d.domain_type = "DA";
+  d.domains = 1;
+  d.start_day = 0;
+  d.end_day = 10;
+  o.tenants.dedicated = {d};
+  auto r = SimulateFleet(f, &w, o);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->outcomes[0].start, 0);
+  EXPECT_EQ(r->outcomes[2].start, 10);
+  EXPECT_EQ(r->outcomes[2].end, 110);
+  EXPECT_EQ(r->outcomes[1].first_start, 1);
+  EXPECT_EQ(r->outcomes[1].preemptions, 1);
+  EXPECT_EQ(r->outcomes[1].start, 110);
+  EXPECT_EQ(r->outcomes[1].end, 1110);
+  EXPECT_DOUBLE_EQ(r->outcomes[1].lost_gpu_seconds, 4 * 9);
+  EXPECT_EQ(r->tenants[2].preemptions, 1);
+  // A's dedicated domain (4 GPUs) was idle from 1110 s... its window is 10
+  // days; stranded = idle dedicated GPU time while there was work left:
+  // [0, 1) idle 4 GPUs -> 4 GPU-s, [1, 10) lent (busy), [10, 110) A1, [110, 1110) lent.
+  EXPECT_DOUBLE_EQ(r->tenants[1].stranded_gpu_seconds, 4);
+}
+
+TEST(FleetSim, NonPreemptibleJobsDoNotBorrowDedicatedCapacity) {
+  Fleet f = MakeFleet(1, 2);
+  AiWorkload w = Workload2({Job(1, 2, 0, 1000, 4), Job(2, 2, 1, 1000, 4, false)});
+  FleetSimOptions o;
+  DedicatedSpec d;
+  d.tenant = "A";
+  d.domain_type = "DA";
+  d.domains = 1;
+  d.end_day = 10;
+  d.lend = true;
+  o.tenants.dedicated = {d};
+  auto r = SimulateFleet(f, &w, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcomes[1].start, 1000);  // waits for the shared domain
+}
+
+TEST(FleetSim, FairshareServesTheTenantWithTheLowestWeightedShare) {
+  // One D4 domain (4 GPUs). A (weight 1) and B (weight 3) each queue 2-GPU
+  // jobs at t=1 while a 4-GPU job of a third tenant holds the fleet to 100.
+  // At 100: shares are 0 and 0; tie -> lower tenant id (A) first: A's job,
+  // share 2/4/1 = 0.5; B's share 0 -> B's job. Both start at 100; at 150 both
+  // end; next A and B again...
+  Fleet f = MakeFleet(1, 1);
+  AiWorkload w;
+  w.tenants = {"", "A", "B", "C"};
+  w.jobs = {Job(1, 3, 0, 100, 4), Job(2, 1, 1, 50, 2), Job(3, 1, 1, 50, 2), Job(4, 2, 1, 50, 2),
+            Job(5, 2, 1, 50, 2)};
+  FleetSimOptions o;
+  o.tenants.tenants = {{"A", 1}, {"B", 3}};
+  auto r = SimulateFleet(f, &w, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcomes[1].start, 100);  // A's first
+  EXPECT_EQ(r->outcomes[3].start, 100);  // B's first: share 0 < A's 0.5
+  EXPECT_EQ(r->outcomes[2].start, 150);
+  EXPECT_EQ(r->outcomes[4].start, 150);
+  // With FIFO instead, the queue order is by id: 2 and 3 (both A) at 100.
+  o.policy = FleetQueuePolicy::kFifo;
+  AiWorkload w2 = w;
+  auto f2 = SimulateFleet(f, &w2, o);
+  ASSERT_TRUE(f2.ok());
+  EXPECT_EQ(f2->outcomes[2].start, 100);
+  EXPECT_EQ(f2->outcomes[3].start, 150);
+}
+
+TEST(FleetSim, ImpossibleJobsAreRejectedNotQueuedForever) {
+  Fleet f = MakeFleet(1, 2);  // 8 GPUs of model A in 2 domains of 4
+  AiWorkload w = Workload2({Job(1, 1, 0, 10, 9), Job(2, 1, 0, 10, 5), Job(3, 1, 0, 10, 0)});
+  w.jobs[1].topology = TopologyScope::kDomain;  // 5 > a domain's 4
+  auto r = SimulateFleet(f, &w, FleetSimOptions{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcomes[0].status, JobStatus::kRejected);
+  EXPECT_EQ(r->outcomes[1].status, JobStatus::kRejected);
+  EXPECT_EQ(r->outcomes[2].status, JobStatus::kInvalid);  // no GPUs and no CPU
+}
+
+TEST(FleetSim, DedicatedClusterTheFleetCannotSupplyIsAnError) {
+  Fleet f = MakeFleet(1, 2);
+  AiWorkload w = Workload2({Job(1, 1, 0, 10, 1)});
+  FleetSimOptions o;
+  DedicatedSpec d;
+  d.tenant = "A";
+  d.domain_type = "DA";
+  d.domains = 3;
+  d.end_day = 1;
+  d.line = 7;
+  o.tenants.dedicated = {d};
+  auto r = SimulateFleet(f, &w, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().line, 7);
+  EXPECT_EQ(r.error().field, "domains");
+}
+
+}  // namespace
+}  // namespace rackscale
