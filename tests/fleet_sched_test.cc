@@ -156,6 +156,17 @@ AiJob Job(JobId id, TenantId t, Seconds submit, Seconds runtime, int gpus, bool 
   return j;
 }
 
+TenantSpec Tenant(const char* name, double weight, int64_t nominal = -1, const char* cohort = "",
+                  int64_t limit = -1) {
+  TenantSpec t;
+  t.name = name;
+  t.weight = weight;
+  t.nominal_gpus = nominal;
+  t.cohort = cohort;
+  t.borrowing_limit = limit;
+  return t;
+}
+
 AiWorkload Workload2(std::vector<AiJob> jobs) {
   AiWorkload w;
   w.tenants = {"", "A", "B"};
@@ -173,7 +184,7 @@ TEST(FleetSim, DedicatedClusterLentAndTakenBack) {
   Fleet f = MakeFleet(1, 2);
   AiWorkload w = Workload2({Job(1, 2, 0, 1000, 4), Job(2, 2, 1, 1000, 4, true), Job(3, 1, 10, 100, 4)});
   FleetSimOptions o;
-  o.tenants.tenants = {{"A", 1}, {"B", 1}};
+  o.tenants.tenants = {Tenant("A", 1), Tenant("B", 1)};
   DedicatedSpec d;
   d.tenant = "A";
   d.domain_type = "DA";
@@ -226,7 +237,7 @@ TEST(FleetSim, FairshareServesTheTenantWithTheLowestWeightedShare) {
   w.jobs = {Job(1, 3, 0, 100, 4), Job(2, 1, 1, 50, 2), Job(3, 1, 1, 50, 2), Job(4, 2, 1, 50, 2),
             Job(5, 2, 1, 50, 2)};
   FleetSimOptions o;
-  o.tenants.tenants = {{"A", 1}, {"B", 3}};
+  o.tenants.tenants = {Tenant("A", 1), Tenant("B", 3)};
   auto r = SimulateFleet(f, &w, o);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->outcomes[1].start, 100);  // A's first
@@ -240,6 +251,67 @@ TEST(FleetSim, FairshareServesTheTenantWithTheLowestWeightedShare) {
   ASSERT_TRUE(f2.ok());
   EXPECT_EQ(f2->outcomes[2].start, 100);
   EXPECT_EQ(f2->outcomes[3].start, 150);
+}
+
+TEST(FleetSim, PriorityPreemptsLowerPriorityPreemptibleWork) {
+  // One D4 domain. L (B, priority 0, preemptible, 4 GPUs, 1000 s) starts at
+  // 0; H (A, priority 10, 4 GPUs, 100 s) arrives at 5: L is preempted, H runs
+  // 5..105, L restarts at 105 and ends at 1105.
+  Fleet f = MakeFleet(1, 1);
+  AiWorkload w = Workload2({Job(1, 2, 0, 1000, 4, true), Job(2, 1, 5, 100, 4)});
+  w.jobs[1].priority = 10;
+  FleetSimOptions o;
+  o.policy = FleetQueuePolicy::kPriority;
+  auto r = SimulateFleet(f, &w, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcomes[1].start, 5);
+  EXPECT_EQ(r->outcomes[0].preemptions, 1);
+  EXPECT_EQ(r->outcomes[0].start, 105);
+  EXPECT_EQ(r->outcomes[0].end, 1105);
+  EXPECT_DOUBLE_EQ(r->outcomes[0].lost_gpu_seconds, 4 * 5);
+  // Not preemptible: H waits for L.
+  AiWorkload w2 = Workload2({Job(1, 2, 0, 1000, 4, false), Job(2, 1, 5, 100, 4)});
+  w2.jobs[1].priority = 10;
+  auto r2 = SimulateFleet(f, &w2, o);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->outcomes[1].start, 1000);
+  EXPECT_EQ(r2->outcomes[0].preemptions, 0);
+  // Higher priority first in the queue: with the fleet busy until 1000, a
+  // later high-priority job starts before an earlier low-priority one.
+  AiWorkload w3 = Workload2({Job(1, 2, 0, 1000, 4), Job(2, 2, 1, 10, 4), Job(3, 1, 2, 10, 4)});
+  w3.jobs[2].priority = 5;
+  auto r3 = SimulateFleet(f, &w3, o);
+  ASSERT_TRUE(r3.ok());
+  EXPECT_EQ(r3->outcomes[2].start, 1000);
+  EXPECT_EQ(r3->outcomes[1].start, 1010);
+}
+
+TEST(FleetSim, QuotaBorrowingAndReclaimInACohort) {
+  // Two D4 domains (8 GPUs); A and B each have a nominal 4 GPUs in cohort c.
+  //   t=0  B1, B2 (4 GPUs, 1000 s each): B1 within nominal, B2 borrows A's
+  //        unused 4 -> both start at 0.
+  //   t=10 A1 (4 GPUs, 100 s): A is within its nominal and the fleet is full
+  //        -> reclaim: B's latest start (B2) is preempted; A1 runs 10..110.
+  //   B2 may borrow again only once A's quota is unused: at 110.
+  Fleet f = MakeFleet(1, 2);
+  AiWorkload w = Workload2({Job(1, 2, 0, 1000, 4), Job(2, 2, 0, 1000, 4), Job(3, 1, 10, 100, 4)});
+  FleetSimOptions o;
+  o.tenants.tenants = {Tenant("A", 1, 4, "c"), Tenant("B", 1, 4, "c")};
+  auto r = SimulateFleet(f, &w, o);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->outcomes[0].start, 0);
+  EXPECT_EQ(r->outcomes[1].first_start, 0);
+  EXPECT_EQ(r->outcomes[2].start, 10);
+  EXPECT_EQ(r->outcomes[1].preemptions, 1);
+  EXPECT_EQ(r->outcomes[1].start, 110);
+  // A borrowing limit of 0: B2 never borrows and waits for B1 (1000).
+  AiWorkload w2 = Workload2({Job(1, 2, 0, 1000, 4), Job(2, 2, 0, 1000, 4), Job(3, 1, 10, 100, 4)});
+  o.tenants.tenants = {Tenant("A", 1, 4, "c"), Tenant("B", 1, 4, "c", 0)};
+  auto r2 = SimulateFleet(f, &w2, o);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->outcomes[1].start, 1000);
+  EXPECT_EQ(r2->outcomes[2].start, 10);
+  EXPECT_EQ(r2->outcomes[1].preemptions, 0);
 }
 
 TEST(FleetSim, ImpossibleJobsAreRejectedNotQueuedForever) {

@@ -113,6 +113,9 @@ namespace rackscale {
 struct TenantSpec {
   std::string name;
   double weight = 1;
+  int64_t nominal_gpus = -1;     // quota; -1: none
+  std::string cohort;            // tenants of a cohort lend unused quota
+  int64_t borrowing_limit = -1;  // GPUs above nominal; -1: no limit
 };
 
 struct DedicatedSpec {

@@ -337,10 +337,16 @@ Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string&
     TableReader r(*t, path, source);
     RS_TRY(name, r.String("name", true));
     RS_TRY(weight, r.Number("weight", false, 1.0, 1e-6, 1e6));
+    RS_TRY(nominal, r.Int("nominal_gpus", false, -1, 0, int64_t{1} << 40));
+    RS_TRY(cohort, r.String("cohort", false));
+    RS_TRY(limit, r.Int("borrowing_limit_gpus", false, -1, 0, int64_t{1} << 40));
+    if (!cohort.empty() && nominal < 0) {
+      return r.Bad("cohort", t->get("cohort"), "a tenant in a cohort needs nominal_gpus");
+    }
     for (const TenantSpec& x : cfg.tenants) {
       if (x.name == name) return r.Bad("name", t->get("name"), fmt::format("tenant '{}' defined twice", name));
     }
-    cfg.tenants.push_back(TenantSpec{name, weight});
+    cfg.tenants.push_back(TenantSpec{name, weight, nominal, cohort, limit});
     r.Mark("dedicated");
     if (const toml::node* dn = t->get("dedicated")) {
       const toml::array* ded = dn->as_array();

@@ -11,12 +11,19 @@ namespace rackscale {
 Result<FleetQueuePolicy> ParseFleetQueuePolicy(std::string_view name, const std::string& source) {
   if (name == "fifo") return FleetQueuePolicy::kFifo;
   if (name == "fairshare") return FleetQueuePolicy::kFairshare;
-  return Error::InvalidInput(source, 0, "policy",
-                             fmt::format("expected 'fifo' or 'fairshare' for a fleet, got '{}'", name));
+  if (name == "priority") return FleetQueuePolicy::kPriority;
+  return Error::InvalidInput(
+      source, 0, "policy",
+      fmt::format("expected 'fifo', 'fairshare' or 'priority' for a fleet, got '{}'", name));
 }
 
 const char* FleetQueuePolicyName(FleetQueuePolicy p) {
-  return p == FleetQueuePolicy::kFifo ? "fifo" : "fairshare";
+  switch (p) {
+    case FleetQueuePolicy::kFifo: return "fifo";
+    case FleetQueuePolicy::kFairshare: return "fairshare";
+    case FleetQueuePolicy::kPriority: return "priority";
+  }
+  return "?";
 }
 
 FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& jobs,
@@ -32,7 +39,11 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
   opts_.tenant_weights.resize(std::max(opts_.tenant_weights.size(), tenants), 1.0);
   run_.resize(jobs.size());
   since_.assign(jobs.size(), 0);
-  queues_.resize(opts_.policy == FleetQueuePolicy::kFifo ? 1 : tenants);
+  const QueueOrder order{&jobs_, opts_.policy == FleetQueuePolicy::kPriority};
+  queues_.assign(opts_.policy == FleetQueuePolicy::kFairshare ? tenants : 1, Queue(order));
+  opts_.quotas.resize(std::max(opts_.quotas.size(), tenants));
+  running_by_tenant_.resize(tenants);
+  start_seq_.assign(jobs.size(), 0);
   failed_epoch_.assign(queues_.size(), 0);
   domain_jobs_.resize(fleet.domains.size());
   borrowers_.resize(opts_.dedicated.size());
@@ -90,8 +101,30 @@ bool FleetScheduler::CanEverRun(const AiJob& j) const {
   return false;
 }
 
-std::set<FleetScheduler::JobRef>& FleetScheduler::QueueOf(JobRef j) {
-  return queues_[opts_.policy == FleetQueuePolicy::kFifo ? 0 : jobs_[j].tenant];
+FleetScheduler::Queue& FleetScheduler::QueueOf(JobRef j) {
+  return queues_[opts_.policy == FleetQueuePolicy::kFairshare ? jobs_[j].tenant : 0];
+}
+
+bool FleetScheduler::WithinNominal(const AiJob& job) const {
+  const TenantQuota& q = opts_.quotas[job.tenant];
+  return q.nominal_gpus < 0 || used_gpus_[job.tenant] + job.gpus <= q.nominal_gpus;
+}
+
+bool FleetScheduler::QuotaAllows(const AiJob& job) const {
+  const TenantQuota& q = opts_.quotas[job.tenant];
+  if (q.nominal_gpus < 0 || job.gpus == 0) return true;
+  const int64_t want = used_gpus_[job.tenant] + job.gpus;
+  if (want <= q.nominal_gpus) return true;
+  if (q.cohort < 0) return false;
+  // Borrow the cohort's unused nominal quota.
+  int64_t lendable = 0;
+  for (size_t u = 0; u < opts_.quotas.size(); ++u) {
+    const TenantQuota& o = opts_.quotas[u];
+    if (u == job.tenant || o.cohort != q.cohort || o.nominal_gpus < 0) continue;
+    lendable += std::max<int64_t>(0, o.nominal_gpus - used_gpus_[u]);
+  }
+  int64_t borrow = want - q.nominal_gpus;
+  return borrow <= lendable && (q.borrowing_limit < 0 || borrow <= q.borrowing_limit);
 }
 
 void FleetScheduler::Submit(JobRef j, Seconds now) {
@@ -135,6 +168,9 @@ void FleetScheduler::StartOn(JobRef j, const Placement& p, int32_t borrowed_from
     if (d != last) domain_jobs_[static_cast<size_t>(d)].push_back(j);
     last = d;
   }
+  start_seq_[j] = next_seq_++;
+  if (job.preemptible && job.gpus > 0) preemptible_gpus_by_priority_[job.priority] += job.gpus;
+  running_by_tenant_[job.tenant].insert({start_seq_[j], j});
   if (borrowed_from >= 0) {
     borrowers_[static_cast<size_t>(borrowed_from)].insert(j);
     if (job.preemptible) borrowed_preemptible_gpus_[static_cast<size_t>(borrowed_from)] += job.gpus;
@@ -163,6 +199,8 @@ void FleetScheduler::Finish(JobRef j) {
     }
     last = d;
   }
+  running_by_tenant_[job.tenant].erase({start_seq_[j], j});
+  if (job.preemptible && job.gpus > 0) preemptible_gpus_by_priority_[job.priority] -= job.gpus;
   if (r.borrowed_from >= 0) {
     borrowers_[static_cast<size_t>(r.borrowed_from)].erase(j);
     if (job.preemptible) borrowed_preemptible_gpus_[static_cast<size_t>(r.borrowed_from)] -= job.gpus;
@@ -219,10 +257,35 @@ int64_t FleetScheduler::dedicated_free_gpus(TenantId t) const {
   return s;
 }
 
+bool FleetScheduler::PreemptAndStart(JobRef j, const std::vector<JobRef>& victims,
+                                     std::vector<JobRef>* started, std::vector<JobRef>* preempted) {
+  const AiJob& job = jobs_[j];
+  // Only when preempting every victim could free enough GPUs in the shared
+  // fleet (placement may still need more than the count: then it stops
+  // when the victims run out).
+  int64_t freeable = index_.free_gpus(0);
+  for (JobRef v : victims) {
+    if (run_[v].borrowed_from < 0) freeable += jobs_[v].gpus;
+  }
+  if (freeable < job.gpus) return false;
+  Placement p;
+  for (JobRef v : victims) {
+    if (!run_[v].running || run_[v].borrowed_from >= 0) continue;
+    Preempt(v, preempted);
+    if (FindIn(job, index_.partition_pools(0), &p)) {
+      StartOn(j, p, -1);
+      started->push_back(j);
+      return true;
+    }
+  }
+  return false;
+}
+
 bool FleetScheduler::TryStart(JobRef j, Seconds /*now*/, std::vector<JobRef>* started,
                               std::vector<JobRef>* preempted) {
   const AiJob& job = jobs_[j];
   ++decisions_;
+  if (!QuotaAllows(job)) return false;
   Placement p;
   // 1. Own dedicated clusters, reclaiming borrowed capacity if need be.
   if (job.tenant < tenant_dedicated_.size()) {
@@ -277,6 +340,48 @@ bool FleetScheduler::TryStart(JobRef j, Seconds /*now*/, std::vector<JobRef>* st
       }
     }
   }
+  if (job.gpus == 0) return false;
+  // 4. Quota reclaim: a tenant within its nominal takes capacity back from
+  // cohort members running above theirs.
+  const TenantQuota& q = opts_.quotas[job.tenant];
+  if (q.nominal_gpus >= 0 && q.cohort >= 0 && WithinNominal(job)) {
+    std::vector<JobRef> victims;
+    for (size_t u = 0; u < opts_.quotas.size(); ++u) {
+      const TenantQuota& o = opts_.quotas[u];
+      if (u == job.tenant || o.cohort != q.cohort || o.nominal_gpus < 0) continue;
+      int64_t excess = used_gpus_[u] - o.nominal_gpus;
+      for (auto it = running_by_tenant_[u].rbegin(); it != running_by_tenant_[u].rend() && excess > 0; ++it) {
+        const AiJob& v = jobs_[it->second];
+        if (v.gpus == 0) continue;
+        victims.push_back(it->second);
+        excess -= v.gpus;
+      }
+    }
+    std::sort(victims.begin(), victims.end(),
+              [&](JobRef a, JobRef b) { return start_seq_[a] > start_seq_[b]; });
+    if (!victims.empty() && PreemptAndStart(j, victims, started, preempted)) return true;
+  }
+  // 5. Priority: preempt lower-priority preemptible work.
+  int64_t lower = 0;
+  for (auto it = preemptible_gpus_by_priority_.begin();
+       it != preemptible_gpus_by_priority_.end() && it->first < job.priority; ++it) {
+    lower += it->second;
+  }
+  if (opts_.policy == FleetQueuePolicy::kPriority && index_.free_gpus(0) + lower >= job.gpus) {
+    std::vector<JobRef> victims;
+    for (const auto& running : running_by_tenant_) {
+      for (const auto& [seq, v] : running) {
+        if (jobs_[v].preemptible && jobs_[v].priority < job.priority && jobs_[v].gpus > 0) {
+          victims.push_back(v);
+        }
+      }
+    }
+    std::sort(victims.begin(), victims.end(), [&](JobRef a, JobRef b) {
+      if (jobs_[a].priority != jobs_[b].priority) return jobs_[a].priority < jobs_[b].priority;
+      return start_seq_[a] > start_seq_[b];
+    });
+    if (!victims.empty() && PreemptAndStart(j, victims, started, preempted)) return true;
+  }
   return false;
 }
 
@@ -316,7 +421,7 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
     failed_epoch_[q] = epoch_;
     return false;
   };
-  if (opts_.policy == FleetQueuePolicy::kFifo) {
+  if (opts_.policy != FleetQueuePolicy::kFairshare) {
     while (try_head(0)) {
     }
     return;

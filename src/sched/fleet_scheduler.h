@@ -14,6 +14,17 @@
 //              large gangs are not starved by a stream of small jobs; only a
 //              head that would fit its reachable capacity when empty may
 //              drain the fleet.
+//   priority   one queue by (priority desc, arrival); the head goes first and
+//              blocks the rest; if it does not fit, running preemptible jobs
+//              of lower priority are preempted (lowest priority, latest start
+//              first) when that can free enough GPUs.
+//
+// Quotas (any policy), in the manner of Kueue cohorts: a tenant with a
+// nominal GPU quota runs at most its nominal plus what it may borrow: the
+// unused nominal of the other tenants of its cohort (up to its borrowing
+// limit). A tenant at or under its nominal whose job does not fit reclaims:
+// jobs of cohort members running above their nominal are preempted, latest
+// start first, when that can free enough GPUs.
 //
 // Where a job may run, in order:
 //   1. its tenant's active dedicated clusters; if they are full and hold
@@ -29,6 +40,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -40,7 +52,7 @@
 
 namespace rackscale {
 
-enum class FleetQueuePolicy { kFifo, kFairshare };
+enum class FleetQueuePolicy { kFifo, kFairshare, kPriority };
 Result<FleetQueuePolicy> ParseFleetQueuePolicy(std::string_view name, const std::string& source);
 const char* FleetQueuePolicyName(FleetQueuePolicy p);
 
@@ -60,9 +72,16 @@ class DecisionObserver {
   virtual void End() = 0;
 };
 
+struct TenantQuota {
+  int64_t nominal_gpus = -1;     // -1: no quota
+  int32_t cohort = -1;           // tenants of one cohort lend unused quota
+  int64_t borrowing_limit = -1;  // -1: no limit
+};
+
 struct FleetSchedulerOptions {
   FleetQueuePolicy policy = FleetQueuePolicy::kFairshare;
   std::vector<double> tenant_weights;  // by TenantId; missing = 1
+  std::vector<TenantQuota> quotas;     // by TenantId; missing = none
   std::vector<DedicatedCluster> dedicated;
   Seconds starve_after = 12 * 3600;
   DecisionObserver* observer = nullptr;
@@ -115,14 +134,37 @@ class FleetScheduler {
   // Could the job fit its own dedicated clusters or the shared fleet if they
   // were empty? Only such a head may hold the fleet for itself.
   bool FitsReachableWhenEmpty(const AiJob& job) const;
-  std::set<JobRef>& QueueOf(JobRef j);
+  struct QueueOrder {
+    const std::vector<AiJob>* jobs;
+    bool by_priority;
+    bool operator()(JobRef a, JobRef b) const {
+      if (by_priority && (*jobs)[a].priority != (*jobs)[b].priority) {
+        return (*jobs)[a].priority > (*jobs)[b].priority;
+      }
+      return a < b;
+    }
+  };
+  using Queue = std::set<JobRef, QueueOrder>;
+  Queue& QueueOf(JobRef j);
+  // Quota: may tenant t start `gpus` more now? Is it within its nominal?
+  bool QuotaAllows(const AiJob& job) const;
+  bool WithinNominal(const AiJob& job) const;
+  // Preempts victims (in order) while that can help, until `job` fits the
+  // shared fleet; starts it there. `victims` run in the shared fleet or not.
+  bool PreemptAndStart(JobRef j, const std::vector<JobRef>& victims, std::vector<JobRef>* started,
+                       std::vector<JobRef>* preempted);
 
   const Fleet& fleet_;
   const std::vector<AiJob>& jobs_;
   FleetSchedulerOptions opts_;
   TopoIndex index_;
   std::vector<Running> run_;
-  std::vector<std::set<JobRef>> queues_;  // fifo: one; fairshare: by tenant
+  std::vector<Queue> queues_;  // fifo, priority: one; fairshare: by tenant
+  // Running jobs by (start sequence, ref): per tenant, for quota reclaim.
+  std::vector<std::set<std::pair<int64_t, JobRef>>> running_by_tenant_;
+  std::vector<int64_t> start_seq_;
+  std::map<int32_t, int64_t> preemptible_gpus_by_priority_;  // running
+  int64_t next_seq_ = 0;
   std::vector<std::vector<JobRef>> domain_jobs_;  // running jobs per domain
   std::vector<std::set<JobRef>> borrowers_;       // by dedicated index
   std::vector<int64_t> borrowed_preemptible_gpus_;  // by dedicated index

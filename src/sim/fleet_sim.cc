@@ -55,10 +55,20 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   FleetSchedulerOptions so;
   so.policy = options.policy;
   so.starve_after = options.starve_after;
+  std::vector<std::string> cohorts;
   for (const TenantSpec& t : options.tenants.tenants) {
     TenantId id = tenant_id(t.name);
     if (so.tenant_weights.size() <= id) so.tenant_weights.resize(id + 1, 1.0);
+    if (so.quotas.size() <= id) so.quotas.resize(id + 1);
     so.tenant_weights[id] = t.weight;
+    TenantQuota& q = so.quotas[id];
+    q.nominal_gpus = t.nominal_gpus;
+    q.borrowing_limit = t.borrowing_limit;
+    if (!t.cohort.empty()) {
+      auto it = std::find(cohorts.begin(), cohorts.end(), t.cohort);
+      q.cohort = static_cast<int32_t>(it - cohorts.begin());
+      if (it == cohorts.end()) cohorts.push_back(t.cohort);
+    }
   }
   // Dedicated clusters: the first free domains of the type (and site).
   std::vector<bool> taken(fleet.domains.size(), false);
