@@ -124,6 +124,26 @@ TEST(TopoIndex, GangThatFitsOnlyAcrossBlocks) {
   EXPECT_EQ(p.blocks, 1);
 }
 
+TEST(TopoIndex, DomainsMovedToADedicatedPartitionAndBack) {
+  Fleet f = MakeFleet(2, 2);
+  TopoIndex idx(f, 2);
+  const int32_t types = static_cast<int32_t>(f.domain_types.size());
+  idx.MoveDomain(0, 1);
+  idx.MoveDomain(2, 1);
+  EXPECT_EQ(idx.free_gpus(0), 8);
+  EXPECT_EQ(idx.free_gpus(1), 8);
+  Placement p;
+  EXPECT_FALSE(idx.Find(Gang(16), kPoolA, &p));
+  ASSERT_TRUE(idx.Find(Gang(8), types + kPoolA, &p));  // partition 1's pool of DA
+  EXPECT_EQ(p.blocks, 2);
+  idx.MoveDomain(0, 0);
+  idx.MoveDomain(2, 0);
+  EXPECT_EQ(idx.free_gpus(1), 0);
+  ASSERT_TRUE(idx.Find(Gang(16), kPoolA, &p));
+  EXPECT_EQ(p.domains, 4);
+  EXPECT_EQ(p.blocks, 2);
+}
+
 TEST(TopoIndex, GpuModelConstraintPicksThePoolOfThatModel) {
   Fleet f = MakeFleet(1, 2, /*with_b=*/true);
   TopoIndex idx(f, 1);

@@ -12,6 +12,7 @@ const char* JobStatusName(JobStatus s) {
     case JobStatus::kDone: return "done";
     case JobStatus::kRejected: return "rejected";
     case JobStatus::kInvalid: return "invalid";
+    case JobStatus::kUnfinished: return "unfinished";
   }
   return "?";
 }

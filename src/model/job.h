@@ -29,6 +29,7 @@ enum class JobStatus : uint8_t {
   kDone,      // ran to completion
   kRejected,  // valid but larger than the cluster: could never run
   kInvalid,   // size <= 0 or runtime <= 0
+  kUnfinished,  // fleet: still waiting when nothing else could happen
 };
 
 const char* JobStatusName(JobStatus s);

@@ -68,16 +68,17 @@ std::string FormatTenantsCsv(const FleetSimResult& r) {
   double total = 0;
   for (const TenantStats& t : r.tenants) total += t.gpu_seconds;
   std::string out =
-      "tenant,weight,jobs,done,rejected,invalid,gpu_hours,gpu_share,mean_wait_s,mean_jct_s,"
-      "preemptions,lost_gpu_hours,dedicated_gpus,stranded_gpu_hours\n";
+      "tenant,weight,jobs,done,rejected,invalid,unfinished,gpu_hours,gpu_share,mean_wait_s,mean_jct_s,"
+      "preemptions,lost_gpu_hours,dedicated_gpus,stranded_gpu_hours,fragmented_gpu_hours\n";
   for (const TenantStats& t : r.tenants) {
     if (!Listed(t)) continue;
-    out += fmt::format("{},{},{},{},{},{},{:.3f},{:.6f},{:.1f},{:.1f},{},{:.3f},{},{:.3f}\n",
+    out += fmt::format("{},{},{},{},{},{},{},{:.3f},{:.6f},{:.1f},{:.1f},{},{:.3f},{},{:.3f},{:.3f}\n",
                        t.name.empty() ? "(none)" : t.name, t.weight, t.jobs, t.done, t.rejected,
-                       t.invalid, t.gpu_seconds / 3600, total > 0 ? t.gpu_seconds / total : 0,
+                       t.invalid, t.unfinished, t.gpu_seconds / 3600, total > 0 ? t.gpu_seconds / total : 0,
                        t.done ? t.wait_sum / static_cast<double>(t.done) : 0,
                        t.done ? t.jct_sum / static_cast<double>(t.done) : 0, t.preemptions,
-                       t.lost_gpu_seconds / 3600, t.dedicated_gpus, t.stranded_gpu_seconds / 3600);
+                       t.lost_gpu_seconds / 3600, t.dedicated_gpus, t.stranded_gpu_seconds / 3600,
+                       t.fragmented_gpu_seconds / 3600);
   }
   return out;
 }
@@ -92,12 +93,13 @@ std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
   j["policy"] = info.policy;
   j["placement"] = info.placement;
   j["tenants_file"] = info.tenants_file;
-  int64_t done = 0, rejected = 0, invalid = 0, preemptions = 0;
+  int64_t done = 0, rejected = 0, invalid = 0, unfinished = 0, preemptions = 0;
   double wait = 0, jct = 0, lost = 0, stranded = 0;
   for (const TenantStats& t : r.tenants) {
     done += t.done;
     rejected += t.rejected;
     invalid += t.invalid;
+    unfinished += t.unfinished;
     preemptions += t.preemptions;
     wait += t.wait_sum;
     jct += t.jct_sum;
@@ -109,6 +111,7 @@ std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
   j["done"] = done;
   j["rejected"] = rejected;
   j["invalid"] = invalid;
+  j["unfinished"] = unfinished;
   j["fleet_gpus"] = r.fleet_gpus;
   j["makespan"] = r.last_end - r.first_submit;
   j["gpu_utilization"] = span > 0 ? r.busy_gpu_seconds / (static_cast<double>(r.fleet_gpus) * span) : 0.0;
@@ -139,6 +142,7 @@ std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
     x["lost_gpu_hours"] = t.lost_gpu_seconds / 3600;
     x["dedicated_gpus"] = t.dedicated_gpus;
     x["stranded_gpu_hours"] = t.stranded_gpu_seconds / 3600;
+    x["fragmented_gpu_hours"] = t.fragmented_gpu_seconds / 3600;
     tenants.push_back(x);
   }
   j["tenants"] = tenants;
@@ -157,9 +161,11 @@ std::string FormatFleetHumanSummary(const AiWorkload& w, const FleetSimResult& r
   auto s = nlohmann::json::parse(FormatFleetSummaryJson(w, r, info));
   std::string out = fmt::format("{} on {}, policy {}, placement {}\n", info.trace, info.cluster,
                                 info.policy, info.placement);
-  out += fmt::format("  jobs         {} ({} done, {} rejected, {} invalid), {} preemptions\n",
+  out += fmt::format("  jobs         {} ({} done, {} rejected, {} invalid, {} unfinished), {} "
+                     "preemptions\n",
                      w.jobs.size(), s["done"].get<int64_t>(), s["rejected"].get<int64_t>(),
-                     s["invalid"].get<int64_t>(), s["preemptions"].get<int64_t>());
+                     s["invalid"].get<int64_t>(), s["unfinished"].get<int64_t>(),
+                     s["preemptions"].get<int64_t>());
   out += fmt::format("  fleet        {} GPUs, utilization {:.1f}% over {}\n", r.fleet_gpus,
                      100 * s["gpu_utilization"].get<double>(),
                      HumanDuration(s["makespan"].get<double>()));

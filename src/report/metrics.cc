@@ -27,6 +27,7 @@ FlatSummary Summarize(const Workload& w, const FlatSimResult& r, SlotCount slots
     switch (o.status) {
       case JobStatus::kInvalid: ++s.invalid; continue;
       case JobStatus::kRejected: ++s.rejected; continue;
+      case JobStatus::kUnfinished: continue;  // not produced by the flat simulator
       case JobStatus::kDone: break;
     }
     ++s.done;

@@ -35,7 +35,9 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
   TenantId max_tenant = 0;
   for (const AiJob& j : jobs) max_tenant = std::max(max_tenant, j.tenant);
   for (const DedicatedCluster& d : opts_.dedicated) max_tenant = std::max(max_tenant, d.tenant);
-  const size_t tenants = static_cast<size_t>(max_tenant) + 1;
+  // Every per-tenant table covers the jobs' tenants and the configured ones.
+  const size_t tenants = std::max({static_cast<size_t>(max_tenant) + 1, opts_.quotas.size(),
+                                   opts_.tenant_weights.size()});
   opts_.tenant_weights.resize(std::max(opts_.tenant_weights.size(), tenants), 1.0);
   run_.resize(jobs.size());
   since_.assign(jobs.size(), 0);
@@ -54,13 +56,33 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
     tenant_dedicated_[opts_.dedicated[k].tenant].push_back(k);
   }
   used_gpus_.assign(tenants, 0);
+  waiting_gpu_by_tenant_.assign(tenants, 0);
+  held_.assign(opts_.dedicated.size() + 1, false);
   used_cpu_.assign(tenants, 0);
   total_gpus_ = std::max<double>(1, static_cast<double>(fleet.TotalGpus()));
   total_cpu_ = std::max<double>(1, static_cast<double>(fleet.TotalCpuMilli()));
 }
 
+int64_t FleetScheduler::QuotaCeiling(TenantId t) const {
+  const TenantQuota& q = opts_.quotas[t];
+  if (q.nominal_gpus < 0) return -1;
+  int64_t lendable = 0;
+  if (q.cohort >= 0) {
+    for (size_t u = 0; u < opts_.quotas.size(); ++u) {
+      const TenantQuota& o = opts_.quotas[u];
+      if (u != t && o.cohort == q.cohort && o.nominal_gpus >= 0) lendable += o.nominal_gpus;
+    }
+    if (q.borrowing_limit >= 0) lendable = std::min(lendable, q.borrowing_limit);
+  }
+  return q.nominal_gpus + lendable;
+}
+
 bool FleetScheduler::CanEverRun(const AiJob& j) const {
   if (j.runtime <= 0 || j.gpus < 0) return false;
+  if (j.gpus > 0 && j.tenant < opts_.quotas.size()) {
+    const int64_t ceiling = QuotaCeiling(j.tenant);
+    if (ceiling >= 0 && j.gpus > ceiling) return false;
+  }
   if (j.gpus == 0) {
     if (j.cpu_milli <= 0) return false;
     for (const NodeType& t : fleet_.node_types) {
@@ -131,7 +153,10 @@ void FleetScheduler::Submit(JobRef j, Seconds now) {
   QueueOf(j).insert(j);
   since_[j] = now;
   ++waiting_;
-  if (jobs_[j].gpus > 0) ++waiting_gpu_;
+  if (jobs_[j].gpus > 0) {
+    ++waiting_gpu_;
+    ++waiting_gpu_by_tenant_[jobs_[j].tenant];
+  }
 }
 
 double FleetScheduler::Share(TenantId t) const {
@@ -182,7 +207,10 @@ void FleetScheduler::StartOn(JobRef j, const Placement& p, int32_t borrowed_from
   }
   QueueOf(j).erase(j);
   --waiting_;
-  if (job.gpus > 0) --waiting_gpu_;
+  if (job.gpus > 0) {
+    --waiting_gpu_;
+    --waiting_gpu_by_tenant_[job.tenant];
+  }
 }
 
 void FleetScheduler::Finish(JobRef j) {
@@ -219,7 +247,10 @@ void FleetScheduler::Preempt(JobRef j, std::vector<JobRef>* preempted) {
   Finish(j);
   QueueOf(j).insert(j);  // back in arrival order; the wait clock restarts
   ++waiting_;
-  if (jobs_[j].gpus > 0) ++waiting_gpu_;
+  if (jobs_[j].gpus > 0) {
+    ++waiting_gpu_;
+    ++waiting_gpu_by_tenant_[jobs_[j].tenant];
+  }
   preempted->push_back(j);
 }
 
@@ -258,21 +289,37 @@ int64_t FleetScheduler::dedicated_free_gpus(TenantId t) const {
 }
 
 bool FleetScheduler::PreemptAndStart(JobRef j, const std::vector<JobRef>& victims,
+                                     const std::vector<int32_t>& pools,
                                      std::vector<JobRef>* started, std::vector<JobRef>* preempted) {
   const AiJob& job = jobs_[j];
-  // Only when preempting every victim could free enough GPUs in the shared
-  // fleet (placement may still need more than the count: then it stops
-  // when the victims run out).
-  int64_t freeable = index_.free_gpus(0);
+  // What if every victim were gone? If the job would still not fit, preempt
+  // nothing. Otherwise preempt the victims on the nodes of that placement.
+  for (JobRef v : victims) index_.Release(run_[v].where);
+  Placement target;
+  const bool fits = FindIn(job, pools, &target);
+  for (JobRef v : victims) index_.Commit(run_[v].where);
+  if (!fits) return false;
+  std::vector<int32_t> nodes;
+  for (const GangPart& x : target.parts) nodes.push_back(x.node);
+  std::sort(nodes.begin(), nodes.end());
   for (JobRef v : victims) {
-    if (run_[v].borrowed_from < 0) freeable += jobs_[v].gpus;
+    bool overlaps = false;
+    for (const GangPart& x : run_[v].where.parts) {
+      overlaps = overlaps || std::binary_search(nodes.begin(), nodes.end(), x.node);
+    }
+    if (overlaps) Preempt(v, preempted);
   }
-  if (freeable < job.gpus) return false;
   Placement p;
+  if (FindIn(job, pools, &p)) {
+    StartOn(j, p, -1);
+    started->push_back(j);
+    return true;
+  }
+  // Best fit moved elsewhere: preempt the rest in order until it fits.
   for (JobRef v : victims) {
-    if (!run_[v].running || run_[v].borrowed_from >= 0) continue;
+    if (!run_[v].running) continue;
     Preempt(v, preempted);
-    if (FindIn(job, index_.partition_pools(0), &p)) {
+    if (FindIn(job, pools, &p)) {
       StartOn(j, p, -1);
       started->push_back(j);
       return true;
@@ -290,40 +337,30 @@ bool FleetScheduler::TryStart(JobRef j, Seconds /*now*/, std::vector<JobRef>* st
   // 1. Own dedicated clusters, reclaiming borrowed capacity if need be.
   if (job.tenant < tenant_dedicated_.size()) {
     for (size_t k : tenant_dedicated_[job.tenant]) {
-      if (!active_[k]) continue;
+      if (!active_[k] || held_[k + 1]) continue;
       const auto& pools = index_.partition_pools(static_cast<int32_t>(k) + 1);
       if (FindIn(job, pools, &p)) {
         StartOn(j, p, -1);
         started->push_back(j);
         return true;
       }
-      // Reclaim: preempt preemptible borrowers, latest arrivals first, when
-      // that can free enough GPUs.
-      if (index_.free_gpus(static_cast<int32_t>(k) + 1) + borrowed_preemptible_gpus_[k] < job.gpus) {
+      // Reclaim: preempt preemptible borrowers (latest start first) when
+      // that lets the job fit here.
+      if (borrowed_preemptible_gpus_[k] == 0 ||
+          index_.free_gpus(static_cast<int32_t>(k) + 1) + borrowed_preemptible_gpus_[k] < job.gpus) {
         continue;
       }
-      while (!borrowers_[k].empty()) {
-        JobRef victim = 0;
-        bool any = false;
-        for (auto it = borrowers_[k].rbegin(); it != borrowers_[k].rend(); ++it) {
-          if (jobs_[*it].preemptible) {
-            victim = *it;
-            any = true;
-            break;
-          }
-        }
-        if (!any) break;
-        Preempt(victim, preempted);
-        if (FindIn(job, pools, &p)) {
-          StartOn(j, p, -1);
-          started->push_back(j);
-          return true;
-        }
+      std::vector<JobRef> victims;
+      for (JobRef b : borrowers_[k]) {
+        if (jobs_[b].preemptible) victims.push_back(b);
       }
+      std::sort(victims.begin(), victims.end(),
+                [&](JobRef a, JobRef b) { return start_seq_[a] > start_seq_[b]; });
+      if (PreemptAndStart(j, victims, pools, started, preempted)) return true;
     }
   }
   // 2. The shared fleet.
-  if (FindIn(job, index_.partition_pools(0), &p)) {
+  if (!held_[0] && FindIn(job, index_.partition_pools(0), &p)) {
     StartOn(j, p, -1);
     started->push_back(j);
     return true;
@@ -332,7 +369,7 @@ bool FleetScheduler::TryStart(JobRef j, Seconds /*now*/, std::vector<JobRef>* st
   if (job.preemptible) {
     for (size_t k = 0; k < opts_.dedicated.size(); ++k) {
       const DedicatedCluster& dc = opts_.dedicated[k];
-      if (!active_[k] || !dc.lend || dc.tenant == job.tenant) continue;
+      if (!active_[k] || !dc.lend || dc.tenant == job.tenant || held_[k + 1]) continue;
       if (FindIn(job, index_.partition_pools(static_cast<int32_t>(k) + 1), &p)) {
         StartOn(j, p, static_cast<int32_t>(k));
         started->push_back(j);
@@ -340,7 +377,7 @@ bool FleetScheduler::TryStart(JobRef j, Seconds /*now*/, std::vector<JobRef>* st
       }
     }
   }
-  if (job.gpus == 0) return false;
+  if (job.gpus == 0 || held_[0]) return false;
   // 4. Quota reclaim: a tenant within its nominal takes capacity back from
   // cohort members running above theirs.
   const TenantQuota& q = opts_.quotas[job.tenant];
@@ -359,7 +396,14 @@ bool FleetScheduler::TryStart(JobRef j, Seconds /*now*/, std::vector<JobRef>* st
     }
     std::sort(victims.begin(), victims.end(),
               [&](JobRef a, JobRef b) { return start_seq_[a] > start_seq_[b]; });
-    if (!victims.empty() && PreemptAndStart(j, victims, started, preempted)) return true;
+    std::vector<JobRef> shared;
+    for (JobRef v : victims) {
+      if (run_[v].borrowed_from < 0) shared.push_back(v);
+    }
+    if (!shared.empty() &&
+        PreemptAndStart(j, shared, index_.partition_pools(0), started, preempted)) {
+      return true;
+    }
   }
   // 5. Priority: preempt lower-priority preemptible work.
   int64_t lower = 0;
@@ -380,7 +424,14 @@ bool FleetScheduler::TryStart(JobRef j, Seconds /*now*/, std::vector<JobRef>* st
       if (jobs_[a].priority != jobs_[b].priority) return jobs_[a].priority < jobs_[b].priority;
       return start_seq_[a] > start_seq_[b];
     });
-    if (!victims.empty() && PreemptAndStart(j, victims, started, preempted)) return true;
+    std::vector<JobRef> shared;
+    for (JobRef v : victims) {
+      if (run_[v].borrowed_from < 0) shared.push_back(v);
+    }
+    if (!shared.empty() &&
+        PreemptAndStart(j, shared, index_.partition_pools(0), started, preempted)) {
+      return true;
+    }
   }
   return false;
 }
@@ -395,6 +446,10 @@ bool FleetScheduler::TryStartObserved(JobRef j, Seconds now, std::vector<JobRef>
 }
 
 bool FleetScheduler::FitsReachableWhenEmpty(const AiJob& job) const {
+  if (job.tenant < opts_.quotas.size()) {
+    const int64_t ceiling = QuotaCeiling(job.tenant);
+    if (ceiling >= 0 && job.gpus > ceiling) return false;
+  }
   auto fits = [&](int32_t partition) {
     for (int32_t pool : index_.partition_pools(partition)) {
       if (index_.FitsEmpty(job, pool)) return true;
@@ -421,6 +476,19 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
     failed_epoch_[q] = epoch_;
     return false;
   };
+  // Fair share is best-effort within a tenant, as Kueue's BestEffortFIFO:
+  // if the head does not fit, the next few jobs of the queue may.
+  constexpr int kBestEffortDepth = 16;
+  auto try_queue = [&](size_t q) {
+    if (queues_[q].empty() || failed_epoch_[q] == epoch_) return false;
+    int tried = 0;
+    for (auto it = queues_[q].begin(); it != queues_[q].end() && tried < kBestEffortDepth;
+         ++it, ++tried) {
+      if (TryStartObserved(*it, now, started, preempted)) return true;
+    }
+    failed_epoch_[q] = epoch_;
+    return false;
+  };
   if (opts_.policy != FleetQueuePolicy::kFairshare) {
     while (try_head(0)) {
     }
@@ -440,9 +508,20 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
       oldest = h;
     }
   }
-  if (starving < queues_.size()) {
-    if (!try_head(starving)) return;  // drain until it fits
+  // Hold what a starving head can reach, so that it drains for it. The
+  // head itself is tried with nothing held.
+  const std::vector<bool> before = held_;
+  std::vector<bool> held(held_.size(), false);
+  held_ = held;
+  if (starving < queues_.size() && !try_head(starving)) {
+    const AiJob& h = jobs_[oldest];
+    held[0] = true;
+    if (h.tenant < tenant_dedicated_.size()) {
+      for (size_t k : tenant_dedicated_[h.tenant]) held[k + 1] = active_[k];
+    }
   }
+  held_ = held;
+  if (held_ != before) ++epoch_;  // heads that failed under other holds may fit now
   // Weighted dominant-resource fairness across tenants.
   using Entry = std::pair<double, TenantId>;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
@@ -454,7 +533,7 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
   while (!heap.empty()) {
     const TenantId t = heap.top().second;
     heap.pop();
-    if (try_head(t) && !queues_[t].empty()) heap.push({Share(t), t});
+    if (try_queue(t) && !queues_[t].empty()) heap.push({Share(t), t});
   }
 }
 

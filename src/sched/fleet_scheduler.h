@@ -7,13 +7,16 @@
 //   fifo       one queue in arrival order; start from the head while it fits.
 //   fairshare  a queue per tenant (arrival order); the tenant with the lowest
 //              weighted dominant share (max of its GPU and CPU shares of the
-//              fleet, divided by its weight) goes first; a tenant's head that
-//              does not fit is skipped for the pass (others go on). A head
+//              fleet, divided by its weight) goes first; within a tenant the
+//              queue is best-effort (Kueue's BestEffortFIFO): the first of its
+//              first 16 waiting jobs that fits starts. A head
 //              that has waited longer than `starve_after` is served first and
-//              alone (the pass stops there: the fleet drains for it), so that
-//              large gangs are not starved by a stream of small jobs; only a
-//              head that would fit its reachable capacity when empty may
-//              drain the fleet.
+//              alone: if it does not fit, the capacity it can reach (the
+//              shared fleet and its tenant's dedicated clusters) is held for
+//              it -- nothing else starts there, so it drains -- while other
+//              jobs may still start in dedicated clusters it cannot use. Only
+//              a head that would fit its reachable capacity when empty (and
+//              its quota) may hold capacity.
 //   priority   one queue by (priority desc, arrival); the head goes first and
 //              blocks the rest; if it does not fit, running preemptible jobs
 //              of lower priority are preempted (lowest priority, latest start
@@ -95,7 +98,8 @@ class FleetScheduler {
   // submitted in increasing order (arrival order).
   FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& jobs, FleetSchedulerOptions o);
 
-  // Could the job ever run on this fleet (empty)? False: reject it.
+  // Could the job ever run on this fleet (empty, within its tenant's quota
+  // plus all it may borrow)? False: reject it.
   bool CanEverRun(const AiJob& j) const;
 
   void Submit(JobRef j, Seconds now);
@@ -103,14 +107,20 @@ class FleetScheduler {
   void Finish(JobRef j);
   // Starts or ends dedicated cluster `k`.
   void SetDedicated(size_t k, bool active);
-  // One pass at `now`: appends started and preempted jobs.
+  // One pass at `now`: appends started and preempted jobs. A job may appear
+  // in both, or twice in one (preempted, restarted and preempted again in the
+  // same pass); running() tells how it ended the pass.
   void Schedule(Seconds now, std::vector<JobRef>* started, std::vector<JobRef>* preempted);
 
   // State for metrics.
   const TopoIndex& index() const { return index_; }
+  bool running(JobRef j) const { return run_[j].running; }
   int64_t used_gpus(TenantId t) const { return t < used_gpus_.size() ? used_gpus_[t] : 0; }
   int64_t waiting() const { return waiting_; }
   int64_t waiting_gpu_jobs() const { return waiting_gpu_; }
+  int64_t waiting_gpu_jobs(TenantId t) const {
+    return t < waiting_gpu_by_tenant_.size() ? waiting_gpu_by_tenant_[t] : 0;
+  }
   // Free GPUs in tenant t's active dedicated clusters.
   int64_t dedicated_free_gpus(TenantId t) const;
   size_t num_dedicated() const { return opts_.dedicated.size(); }
@@ -149,9 +159,13 @@ class FleetScheduler {
   // Quota: may tenant t start `gpus` more now? Is it within its nominal?
   bool QuotaAllows(const AiJob& job) const;
   bool WithinNominal(const AiJob& job) const;
-  // Preempts victims (in order) while that can help, until `job` fits the
-  // shared fleet; starts it there. `victims` run in the shared fleet or not.
-  bool PreemptAndStart(JobRef j, const std::vector<JobRef>& victims, std::vector<JobRef>* started,
+  // The most GPUs tenant t may ever hold under its quota (-1: no limit).
+  int64_t QuotaCeiling(TenantId t) const;
+  // If `j` would fit `pools` with all `victims` gone, preempts the victims
+  // on the nodes it would take (then others, in order, if need be) and
+  // starts it; otherwise preempts nothing and returns false.
+  bool PreemptAndStart(JobRef j, const std::vector<JobRef>& victims,
+                       const std::vector<int32_t>& pools, std::vector<JobRef>* started,
                        std::vector<JobRef>* preempted);
 
   const Fleet& fleet_;
@@ -174,8 +188,10 @@ class FleetScheduler {
   std::vector<int64_t> used_gpus_, used_cpu_;
   std::vector<Seconds> since_;                     // submit (or requeue) time per job
   std::vector<uint64_t> failed_epoch_;             // by queue: epoch of the last failed head
+  std::vector<bool> held_;                         // by partition: held for a starving head
   uint64_t epoch_ = 1;                             // bumped whenever capacity frees
   int64_t waiting_ = 0, waiting_gpu_ = 0, decisions_ = 0;
+  std::vector<int64_t> waiting_gpu_by_tenant_;
   double total_gpus_ = 1, total_cpu_ = 1;
 };
 

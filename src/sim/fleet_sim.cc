@@ -172,6 +172,14 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       for (TenantId d : dedicated_tenants) {
         r.tenants[d].stranded_gpu_seconds += static_cast<double>(sched.dedicated_free_gpus(d)) * dt;
       }
+      if (sched.waiting_gpu_jobs() > 0) {
+        const double shared_free = static_cast<double>(sched.index().free_gpus(0));
+        for (size_t tn = 0; tn < r.tenants.size(); ++tn) {
+          if (sched.waiting_gpu_jobs(static_cast<TenantId>(tn)) == 0) continue;
+          r.tenants[tn].fragmented_gpu_seconds +=
+              (shared_free + static_cast<double>(sched.dedicated_free_gpus(static_cast<TenantId>(tn)))) * dt;
+        }
+      }
     }
     t = nt;
     have_t = true;
@@ -181,7 +189,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       if (e.attempt != attempt[e.ref]) continue;
       const AiJob& j = jobs[e.ref];
       sched.Finish(e.ref);
-      busy -= j.gpus;
+      busy -= j.gpus;  // recounted after the pass
       out[e.ref].end = t;
       r.tenants[j.tenant].gpu_seconds += static_cast<double>(j.gpus) * static_cast<double>(j.runtime);
       ++finished;
@@ -215,25 +223,37 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     preempted.clear();
     sched.Schedule(t, &started, &preempted);
     ++r.passes;
-    for (FleetScheduler::JobRef ref : preempted) {
+    // Preempted attempts: the GPU time since their start is lost. A job can
+    // be preempted, restarted and preempted again within one pass; only its
+    // first preemption here ends an attempt that ran for a while.
+    std::sort(preempted.begin(), preempted.end());
+    for (size_t k = 0; k < preempted.size(); ++k) {
+      const FleetScheduler::JobRef ref = preempted[k];
       const AiJob& j = jobs[ref];
       FleetJobOutcome& o = out[ref];
-      const double lost = static_cast<double>(j.gpus) * static_cast<double>(t - o.start);
+      const bool first_here = k == 0 || preempted[k - 1] != ref;
+      const double lost =
+          first_here && o.start < t ? static_cast<double>(j.gpus) * static_cast<double>(t - o.start) : 0;
       o.lost_gpu_seconds += lost;
       ++o.preemptions;
-      ++attempt[ref];
-      busy -= j.gpus;
+      ++attempt[ref];  // its pending end event is void
       r.tenants[j.tenant].lost_gpu_seconds += lost;
       ++r.tenants[j.tenant].preemptions;
+      if (first_here) o.start = t;
     }
+    std::sort(started.begin(), started.end());
+    started.erase(std::unique(started.begin(), started.end()), started.end());
     for (FleetScheduler::JobRef ref : started) {
+      if (!sched.running(ref)) continue;  // started, then preempted again
       const AiJob& j = jobs[ref];
       FleetJobOutcome& o = out[ref];
       o.start = t;
       if (o.first_start < 0) o.first_start = t;
-      busy += j.gpus;
+      ++attempt[ref];
       ends.push(EndEvent{t + j.runtime, ref, attempt[ref]});
     }
+    busy = 0;
+    for (size_t tn = 0; tn < r.tenants.size(); ++tn) busy += sched.used_gpus(static_cast<TenantId>(tn));
     if (options.progress && r.events >= next_report) {
       next_report = r.events + (1 << 14);
       prog.now = t;
@@ -243,15 +263,15 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     }
   }
   r.decisions = sched.decisions();
-  // Jobs that never ran (e.g. waiting on a window that never came) stay
-  // without a start: count them as rejected.
+  // Jobs still waiting when nothing else could happen (no arrivals, no
+  // running jobs, no dedicated window to come) are reported unfinished.
   for (size_t i = 0; i < n; ++i) {
     FleetJobOutcome& o = out[i];
     const AiJob& j = jobs[i];
     TenantStats& ts = r.tenants[j.tenant];
     if (o.status == JobStatus::kDone && o.end < 0) {
-      o.status = JobStatus::kRejected;
-      ++ts.rejected;
+      o.status = JobStatus::kUnfinished;
+      ++ts.unfinished;
       continue;
     }
     if (o.status != JobStatus::kDone) continue;

@@ -40,12 +40,15 @@ struct FleetJobOutcome {
 struct TenantStats {
   std::string name;
   double weight = 1;
-  int64_t jobs = 0, done = 0, rejected = 0, invalid = 0, preemptions = 0;
+  int64_t jobs = 0, done = 0, rejected = 0, invalid = 0, unfinished = 0, preemptions = 0;
   double gpu_seconds = 0;        // completed attempts
   double lost_gpu_seconds = 0;   // preempted attempts
   double wait_sum = 0, jct_sum = 0;
   int64_t dedicated_gpus = 0;
   double stranded_gpu_seconds = 0;  // idle GPUs of its active dedicated clusters
+  // Free GPUs it could reach (shared + own dedicated) while it had GPU jobs
+  // waiting that none of them could take: its view of fragmentation.
+  double fragmented_gpu_seconds = 0;
 };
 
 struct FleetSimResult {
