@@ -23,6 +23,17 @@ double Percentile(std::vector<uint32_t> v, double p) {
 
 bool Listed(const TenantStats& t) { return t.jobs > 0 || t.dedicated_gpus > 0; }
 
+// Tenants to report, in name order (independent of the order they were seen).
+std::vector<const TenantStats*> ByName(const FleetSimResult& r) {
+  std::vector<const TenantStats*> out;
+  for (const TenantStats& t : r.tenants) {
+    if (Listed(t)) out.push_back(&t);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const TenantStats* a, const TenantStats* b) { return a->name < b->name; });
+  return out;
+}
+
 }  // namespace
 
 std::string FormatFleetJobsCsv(const AiWorkload& w, const FleetSimResult& r) {
@@ -70,8 +81,8 @@ std::string FormatTenantsCsv(const FleetSimResult& r) {
   std::string out =
       "tenant,weight,jobs,done,rejected,invalid,unfinished,gpu_hours,gpu_share,mean_wait_s,mean_jct_s,"
       "preemptions,lost_gpu_hours,dedicated_gpus,stranded_gpu_hours,fragmented_gpu_hours\n";
-  for (const TenantStats& t : r.tenants) {
-    if (!Listed(t)) continue;
+  for (const TenantStats* tp : ByName(r)) {
+    const TenantStats& t = *tp;
     out += fmt::format("{},{},{},{},{},{},{},{:.3f},{:.6f},{:.1f},{:.1f},{},{:.3f},{},{:.3f},{:.3f}\n",
                        t.name.empty() ? "(none)" : t.name, t.weight, t.jobs, t.done, t.rejected,
                        t.invalid, t.unfinished, t.gpu_seconds / 3600, total > 0 ? t.gpu_seconds / total : 0,
@@ -127,8 +138,8 @@ std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
   nlohmann::ordered_json tenants = nlohmann::json::array();
   double total = 0;
   for (const TenantStats& t : r.tenants) total += t.gpu_seconds;
-  for (const TenantStats& t : r.tenants) {
-    if (!Listed(t)) continue;
+  for (const TenantStats* tp : ByName(r)) {
+    const TenantStats& t = *tp;
     nlohmann::ordered_json x;
     x["tenant"] = t.name;
     x["weight"] = t.weight;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <queue>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -523,17 +524,19 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
   held_ = held;
   if (held_ != before) ++epoch_;  // heads that failed under other holds may fit now
   // Weighted dominant-resource fairness across tenants.
-  using Entry = std::pair<double, TenantId>;
+  using Entry = std::tuple<double, int32_t, TenantId>;  // share, tie rank, tenant
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
+  auto rank = [&](TenantId t) {
+    return t < opts_.tenant_rank.size() ? opts_.tenant_rank[t] : static_cast<int32_t>(t);
+  };
   for (size_t q = 0; q < queues_.size(); ++q) {
-    if (!queues_[q].empty() && failed_epoch_[q] != epoch_) {
-      heap.push({Share(static_cast<TenantId>(q)), static_cast<TenantId>(q)});
-    }
+    const TenantId t = static_cast<TenantId>(q);
+    if (!queues_[q].empty() && failed_epoch_[q] != epoch_) heap.push({Share(t), rank(t), t});
   }
   while (!heap.empty()) {
-    const TenantId t = heap.top().second;
+    const TenantId t = std::get<2>(heap.top());
     heap.pop();
-    if (try_queue(t) && !queues_[t].empty()) heap.push({Share(t), t});
+    if (try_queue(t) && !queues_[t].empty()) heap.push({Share(t), rank(t), t});
   }
 }
 

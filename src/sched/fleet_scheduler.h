@@ -85,6 +85,9 @@ struct FleetSchedulerOptions {
   FleetQueuePolicy policy = FleetQueuePolicy::kFairshare;
   std::vector<double> tenant_weights;  // by TenantId; missing = 1
   std::vector<TenantQuota> quotas;     // by TenantId; missing = none
+  // Tie order between tenants of equal share (e.g. their names' order), so
+  // that results do not depend on the order tenants were first seen.
+  std::vector<int32_t> tenant_rank;   // by TenantId; missing = the id
   std::vector<DedicatedCluster> dedicated;
   Seconds starve_after = 12 * 3600;
   DecisionObserver* observer = nullptr;

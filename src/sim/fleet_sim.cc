@@ -96,6 +96,15 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     so.dedicated.push_back(std::move(c));
   }
 
+  // Equal shares go to tenants in name order, whatever order they were seen.
+  {
+    std::vector<TenantId> ids(w->tenants.size());
+    std::iota(ids.begin(), ids.end(), 0u);
+    std::stable_sort(ids.begin(), ids.end(),
+                     [&](TenantId a, TenantId b) { return w->tenants[a] < w->tenants[b]; });
+    so.tenant_rank.assign(w->tenants.size(), 0);
+    for (size_t r = 0; r < ids.size(); ++r) so.tenant_rank[ids[r]] = static_cast<int32_t>(r);
+  }
   // Arrival order (submit, id); refs index `jobs`.
   const size_t n = w->jobs.size();
   std::vector<uint32_t> order(n);
