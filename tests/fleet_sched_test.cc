@@ -334,6 +334,37 @@ TEST(FleetSim, QuotaBorrowingAndReclaimInACohort) {
   EXPECT_EQ(r2->outcomes[1].preemptions, 0);
 }
 
+TEST(FleetSim, ModelConstraintsMatchTheFleetByName) {
+  // The workload's model table lists B before A; the fleet has A first.
+  // A job asking for B must land on a DB domain.
+  Fleet f = MakeFleet(1, 1, /*with_b=*/true);
+  AiWorkload w = Workload2({Job(1, 1, 0, 10, 2)});
+  w.models.Intern("B");
+  w.models.Intern("A");
+  w.jobs[0].models = GpuModelMask{1} << 0;  // "B" in the workload's table
+  auto r = SimulateFleet(f, &w, FleetSimOptions{});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->outcomes[0].status, JobStatus::kDone);
+  AiWorkload w2 = Workload2({Job(1, 1, 0, 10, 2)});
+  w2.models.Intern("Z");  // a model the fleet lacks: never runs
+  w2.jobs[0].models = GpuModelMask{1} << 0;
+  auto r2 = SimulateFleet(f, &w2, FleetSimOptions{});
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->outcomes[0].status, JobStatus::kRejected);
+}
+
+TEST(FleetSim, ANewArrivalThatFitsStartsAtOnce) {
+  // One D4 domain. A 4-GPU job of A waits behind B's 2-GPU job (0..100);
+  // A's 2-GPU job submitted at 2 fits the free half: it starts at 2, not
+  // when capacity next changes.
+  Fleet f = MakeFleet(1, 1);
+  AiWorkload w = Workload2({Job(1, 2, 0, 100, 2), Job(2, 1, 1, 10, 4), Job(3, 1, 2, 10, 2)});
+  auto r = SimulateFleet(f, &w, FleetSimOptions{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcomes[2].start, 2);
+  EXPECT_EQ(r->outcomes[1].start, 100);
+}
+
 TEST(FleetSim, ImpossibleJobsAreRejectedNotQueuedForever) {
   Fleet f = MakeFleet(1, 2);  // 8 GPUs of model A in 2 domains of 4
   AiWorkload w = Workload2({Job(1, 1, 0, 10, 9), Job(2, 1, 0, 10, 5), Job(3, 1, 0, 10, 0)});

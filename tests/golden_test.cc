@@ -77,9 +77,9 @@ TEST(Golden, SmallFleetScenario) {
   auto r = SimulateFleet(*fleet, &*w, o);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(testing::Sha256Hex(FormatFleetJobsCsv(*w, *r)),
-            "966e2e7956522a459bacaf64542aad4114035c7f7a106c20451ffd7a1299fa76");
+            "eb0c150c0f44afcb659ee4085947d2c3e79785929f535951d34393c712fb17af");
   EXPECT_EQ(testing::Sha256Hex(FormatTenantsCsv(*r)),
-            "7ff01cbc207ba88cb0d5ff85cbb9db43b159f3bc6378f8d5585f978b1ea82d95");
+            "fabb98c32b43b4c6b3fc244ccb1e370b028cb8f75f12a7e7b574175ada1b2e43");
   // A second run on the same inputs gives the same bytes.
   auto w2 = GenerateAi(g);
   auto r2 = SimulateFleet(*fleet, &*w2, o);

@@ -7,6 +7,7 @@
 
 #include "sched/gpu_share.h"
 #include "sim/pack.h"
+#include "sim/share_sim.h"
 #include "test_util.h"
 
 namespace rackscale {
@@ -281,6 +282,45 @@ TEST(PackExperiment, OtherWorkloadsMatchTheAuthorsResults) {
       }
       EXPECT_NEAR(sum / 10, expected, 1.0) << e.workload << " " << SharePolicyName(policy);
     }
+  }
+}
+
+TEST(ShareSim, PodsArriveLeaveAndWaitBestEffort) {
+  // One node with one GPU. p0 takes 500 milli over [0, 100). p1 (600) at 10
+  // does not fit the 500 left and waits; p2 (400) at 10 fits and starts at
+  // once (best effort, as Kubernetes retries unschedulable pods); p1 starts
+  // when p2 and p0 have left: at 100, ends 110. p3 asks 2 GPUs: rejected;
+  // p4 has no lifetime: invalid.
+  NodeList nl;
+  nl.nodes.push_back(Node("n0", 8000, 1 << 20, 1));
+  nl.models.Intern("X");
+  auto pod = [](const char* name, int64_t t0, int64_t t1, int32_t num, int32_t milli) {
+    PodSpec p;
+    p.name = name;
+    p.cpu_milli = 100;
+    p.num_gpu = num;
+    p.gpu_milli = milli;
+    p.creation_time = t0;
+    p.deletion_time = t1;
+    return p;
+  };
+  std::vector<PodSpec> pods = {pod("p0", 0, 100, 1, 500), pod("p1", 10, 20, 1, 600),
+                               pod("p2", 10, 30, 1, 400), pod("p3", 5, 9, 2, 1000),
+                               pod("p4", 7, 7, 1, 100)};
+  for (SharePolicy policy : {SharePolicy::kFgd, SharePolicy::kBestFit, SharePolicy::kFirst}) {
+    ShareSimOptions o;
+    o.policy = policy;
+    auto r = SimulateShare(nl, pods, o);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->outcomes[0].start, 0);
+    EXPECT_EQ(r->outcomes[2].start, 10);
+    EXPECT_EQ(r->outcomes[2].end, 30);
+    EXPECT_EQ(r->outcomes[1].start, 100);
+    EXPECT_EQ(r->outcomes[1].end, 110);
+    EXPECT_EQ(r->outcomes[3].status, JobStatus::kRejected);
+    EXPECT_EQ(r->outcomes[4].status, JobStatus::kInvalid);
+    // Allocated milli-seconds: 500*100 + 400*20 + 600*10.
+    EXPECT_DOUBLE_EQ(r->allocated_milli_seconds, 500.0 * 100 + 400 * 20 + 600 * 10);
   }
 }
 

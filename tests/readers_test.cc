@@ -4,6 +4,7 @@
 
 #include "base/file.h"
 #include "test_util.h"
+#include "workload/ai_trace.h"
 #include "workload/generate.h"
 
 namespace rackscale {
@@ -155,6 +156,35 @@ TEST(NativeCsvReader, Errors) {
   ExpectError(Parse("id,submit,runtime,size\n1,0,10,4\n2,1,4,9999999999999999\n", "w.csv"), 3,
               "size", "out of range");
   ExpectError(Parse("", "w.csv", false, TraceFormat::kCsv), 0, "header", "empty file");
+}
+
+TEST(AiCsvReader, ColumnsAndErrors) {
+  auto r = ParseAiCsv("id,submit,runtime,gpus,tenant,models,topology,priority,preemptible\n"
+                      "1,0,100,8,lab,GB200|H100,domain,5,1\n2,3,50,0,,,,,\n",
+                      "ai.csv", false);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_EQ(r->jobs.size(), 2u);
+  EXPECT_EQ(r->jobs[0].topology, TopologyScope::kDomain);
+  EXPECT_EQ(r->jobs[0].priority, 5);
+  EXPECT_TRUE(r->jobs[0].preemptible);
+  EXPECT_EQ(r->models.size(), 2u);
+  EXPECT_EQ(r->tenants[r->jobs[0].tenant], "lab");
+  EXPECT_EQ(r->jobs[1].topology, TopologyScope::kAny);
+  auto bad = ParseAiCsv("id,submit,runtime,gpus,topology\n1,0,1,1,rack\n", "ai.csv", false);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().line, 2);
+  EXPECT_EQ(bad.error().field, "topology");
+  auto dup = ParseAiCsv("id,submit,runtime,gpus\n1,0,1,1\n1,5,1,1\n", "ai.csv", false);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().field, "id");
+  EXPECT_EQ(dup.error().line, 3);
+  auto skipped = ParseAiCsv("id,submit,runtime,gpus\n1,0,1,1\n1,5,1,1\n2,x,1,1\n", "ai.csv", true);
+  ASSERT_TRUE(skipped.ok());
+  EXPECT_EQ(skipped->jobs.size(), 1u);
+  EXPECT_EQ(skipped->bad_lines, 2);
+  auto missing = ParseAiCsv("id,submit,runtime\n", "ai.csv", false);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("gpus"), std::string::npos);
 }
 
 TEST(FormatDetection, ByNameThenByContent) {

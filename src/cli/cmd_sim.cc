@@ -1,8 +1,11 @@
 // rackscale sim: trace-driven simulation of a flat pool under a queue policy.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "base/file.h"
 #include "cli/commands.h"
@@ -12,6 +15,7 @@
 #include "report/fleet_report.h"
 #include "report/writers.h"
 #include "sim/fleet_sim.h"
+#include "sim/share_sim.h"
 #include "workload/ai_trace.h"
 #include "workload/openb.h"
 #include "sim/flat_sim.h"
@@ -34,19 +38,130 @@ struct SimArgs {
   bool quiet = false;
 };
 
+// Lists the kept errors of skipped lines on stderr, and how many more.
+void ReportSkipped(int64_t bad_lines, const std::vector<Error>& kept) {
+  for (const Error& e : kept) std::fprintf(stderr, "rackscale: skipped: %s\n", e.ToString().c_str());
+  if (bad_lines > static_cast<int64_t>(kept.size())) {
+    std::fprintf(stderr, "rackscale: skipped %lld more bad lines\n",
+                 static_cast<long long>(bad_lines - static_cast<int64_t>(kept.size())));
+  }
+}
+
 double Since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// GPU-sharing pods on an openb node list under a node-level policy.
+int RunShareSim(const SimArgs& a, SharePolicy policy, std::chrono::steady_clock::time_point t0) {
+  auto nodes = ReadOpenbNodes(a.cluster);
+  if (!nodes) return ReportError(nodes.error());
+  auto pods = ReadOpenbPods(a.trace, &nodes->models);
+  if (!pods) return ReportError(pods.error());
+  if (Status s = MakeDirs(a.out); !s) return ReportError(s.error());
+  ShareSimOptions so;
+  so.policy = policy;
+  const auto t_sim = std::chrono::steady_clock::now();
+  auto result = SimulateShare(*nodes, *pods, so);
+  const double sim_seconds = Since(t_sim);
+  if (!result) return ReportError(result.error());
+  const ShareSimResult& r = *result;
+  std::string csv = "name,submit,start,end,cpu_milli,num_gpu,gpu_milli,node,status\n";
+  int64_t done = 0, rejected = 0, invalid = 0, unfinished = 0;
+  std::vector<Seconds> waits;
+  for (size_t i = 0; i < pods->size(); ++i) {
+    const PodSpec& p = (*pods)[i];
+    const SharePodOutcome& o = r.outcomes[i];
+    const bool ran = o.status == JobStatus::kDone;
+    csv += fmt::format("{},{},{},{},{},{},{},{},{}\n", p.name, p.creation_time,
+                       ran ? fmt::format("{}", o.start) : "", ran ? fmt::format("{}", o.end) : "",
+                       p.cpu_milli, p.num_gpu, p.gpu_milli,
+                       ran ? nodes->nodes[static_cast<size_t>(o.node)].name : "",
+                       JobStatusName(o.status));
+    switch (o.status) {
+      case JobStatus::kDone: ++done; waits.push_back(o.start - p.creation_time); break;
+      case JobStatus::kRejected: ++rejected; break;
+      case JobStatus::kInvalid: ++invalid; break;
+      case JobStatus::kUnfinished: ++unfinished; break;
+    }
+  }
+  std::sort(waits.begin(), waits.end());
+  auto pct = [&](double q) {
+    if (waits.empty()) return Seconds{0};
+    size_t k = static_cast<size_t>(std::ceil(q / 100.0 * static_cast<double>(waits.size())));
+    return waits[std::clamp<size_t>(k, 1, waits.size()) - 1];
+  };
+  double mean_wait = 0;
+  for (Seconds w : waits) mean_wait += static_cast<double>(w);
+  if (!waits.empty()) mean_wait /= static_cast<double>(waits.size());
+  const double span = static_cast<double>(r.last - r.first);
+  const double cap = static_cast<double>(r.gpu_capacity_milli);
+  nlohmann::ordered_json j;
+  j["schema"] = "rackscale.share.summary";
+  j["schema_version"] = 1;
+  j["trace"] = a.trace;
+  j["cluster"] = a.cluster;
+  j["placement"] = SharePolicyName(policy);
+  j["pods"] = pods->size();
+  j["done"] = done;
+  j["rejected"] = rejected;
+  j["invalid"] = invalid;
+  j["unfinished"] = unfinished;
+  j["mean_wait"] = mean_wait;
+  j["p50_wait"] = pct(50);
+  j["p99_wait"] = pct(99);
+  j["gpu_capacity_milli"] = r.gpu_capacity_milli;
+  j["mean_gpu_allocated"] = span > 0 && cap > 0 ? r.allocated_milli_seconds / (cap * span) : 0.0;
+  j["mean_gpu_fragmented"] = span > 0 && cap > 0 ? r.fragmented_milli_seconds / (cap * span) : 0.0;
+  j["mean_pending_pods"] = span > 0 ? r.pending_pod_seconds / span : 0.0;
+  j["simulated_events"] = r.events;
+  j["scheduling_passes"] = r.passes;
+  if (!a.no_timing) {
+    j["wall_seconds"] = Since(t0);
+    j["sim_seconds"] = sim_seconds;
+  }
+  if (Status s = WriteFile(a.out + "/jobs.csv", csv); !s) return ReportError(s.error());
+  if (Status s = WriteFile(a.out + "/summary.json",
+                           j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+      !s) {
+    return ReportError(s.error());
+  }
+  if (!a.quiet) {
+    std::printf("%s on %s, placement %s\n", a.trace.c_str(), a.cluster.c_str(),
+                SharePolicyName(policy));
+    std::printf("  pods         %zu (%lld done, %lld rejected, %lld invalid, %lld unfinished)\n",
+                pods->size(), static_cast<long long>(done), static_cast<long long>(rejected),
+                static_cast<long long>(invalid), static_cast<long long>(unfinished));
+    std::printf("  GPUs         %.1f%% allocated and %.1f%% fragmented on average over %s\n",
+                100 * j["mean_gpu_allocated"].get<double>(), 100 * j["mean_gpu_fragmented"].get<double>(),
+                HumanDuration(span).c_str());
+    std::printf("  wait         mean %s, p50 %s, p99 %s; %.1f pods pending on average\n",
+                HumanDuration(mean_wait).c_str(), HumanDuration(static_cast<double>(pct(50))).c_str(),
+                HumanDuration(static_cast<double>(pct(99))).c_str(),
+                j["mean_pending_pods"].get<double>());
+    std::printf("  wrote        %s/jobs.csv, %s/summary.json\n", a.out.c_str(), a.out.c_str());
+  }
+  return kExitOk;
+}
+
 int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
+  if (a.placement != "topo") {
+    auto share = ParseSharePolicy(a.placement, "--placement");
+    if (!share) {
+      return ReportError(Error::InvalidInput(
+          "--placement", 0, "placement",
+          fmt::format("expected topo (gangs on a fleet) or a GPU-sharing policy (first, random, "
+                      "bestfit, dotprod, gpupacking, gpuclustering, fgd), got '{}'",
+                      a.placement)));
+    }
+    if (!a.policy.empty() && a.policy != "fifo") {
+      return ReportError(Error::InvalidInput("--policy", 0, "policy",
+                                             "GPU-sharing placement runs one best-effort FIFO "
+                                             "queue: leave --policy out or give fifo"));
+    }
+    return RunShareSim(a, *share, t0);
+  }
   auto policy = ParseFleetQueuePolicy(a.policy.empty() ? "fairshare" : a.policy, "--policy");
   if (!policy) return ReportError(policy.error());
-  if (a.placement != "topo") {
-    return ReportError(Error::InvalidInput("--placement", 0, "placement",
-                                           fmt::format("a fleet simulation places gangs with 'topo'; "
-                                                       "got '{}' (node policies: rackscale pack)",
-                                                       a.placement)));
-  }
   auto fleet = LoadFleet(a.cluster);
   if (!fleet) return ReportError(fleet.error());
   FleetSimOptions so;
@@ -60,11 +175,15 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
   }
   int32_t domain_gpus = 1;
   for (const DomainType& d : fleet->domain_types) domain_gpus = std::max(domain_gpus, d.gpus);
-  auto workload = ReadAiWorkload(a.trace, a.skip_bad_lines, domain_gpus);
-  if (!workload) return ReportError(workload.error());
-  for (const Error& e : workload->bad_line_errors) {
-    std::fprintf(stderr, "rackscale: skipped: %s\n", e.ToString().c_str());
+  if (a.format != "auto" && a.format != "csv" && a.format != "philly") {
+    return ReportError(Error::InvalidInput("--format", 0, "format",
+                                           fmt::format("a fleet reads csv (native AI CSV) or philly; "
+                                                       "got '{}'",
+                                                       a.format)));
   }
+  auto workload = ReadAiWorkload(a.trace, a.skip_bad_lines, domain_gpus, a.format);
+  if (!workload) return ReportError(workload.error());
+  ReportSkipped(workload->bad_lines, workload->bad_line_errors);
   if (Status s = MakeDirs(a.out); !s) return ReportError(s.error());
   ProgressLine progress("simulating");
   if (progress.enabled()) {
@@ -125,16 +244,7 @@ int RunSim(const SimArgs& a) {
   ro.skip_bad_lines = a.skip_bad_lines;
   auto workload = ReadTrace(a.trace, ro);
   if (!workload) return ReportError(workload.error());
-  if (workload->bad_lines > 0) {
-    for (const Error& e : workload->bad_line_errors) {
-      std::fprintf(stderr, "rackscale: skipped: %s\n", e.ToString().c_str());
-    }
-    if (workload->bad_lines > static_cast<int64_t>(workload->bad_line_errors.size())) {
-      std::fprintf(stderr, "rackscale: skipped %lld more bad lines\n",
-                   static_cast<long long>(workload->bad_lines -
-                                          static_cast<int64_t>(workload->bad_line_errors.size())));
-    }
-  }
+  ReportSkipped(workload->bad_lines, workload->bad_line_errors);
   if (Status s = MakeDirs(a.out); !s) return ReportError(s.error());
 
   FlatSimOptions so;
@@ -199,12 +309,16 @@ void RegisterSim(CLI::App& app, CommandFn* run) {
                   "or an openb node list")
       ->required();
   sub->add_option("--policy", args->policy,
-                  "Queue policy. Flat pool: fifo or easy (default). Fleet: fifo or fairshare "
-                  "(default)");
-  sub->add_option("--placement", args->placement, "Fleet gang placement: topo")
+                  "Queue policy. Flat pool: fifo or easy (default). Fleet: fifo, fairshare "
+                  "(default) or priority");
+  sub->add_option("--placement", args->placement,
+                  "Fleet placement: topo (gangs on a fleet TOML), or a GPU-sharing policy "
+                  "(first, random, bestfit, dotprod, gpupacking, gpuclustering, fgd) for an openb "
+                  "pod list on an openb node list")
       ->capture_default_str();
   sub->add_option("--tenants", args->tenants,
-                  "Fleet: tenants TOML with weights and dedicated clusters (docs/cluster.md)");
+                  "Fleet: tenants TOML with weights, quotas and cohorts, and dedicated clusters "
+                  "(docs/cluster.md)");
   sub->add_option("--starve-after", args->starve_after_hours,
                   "Fleet fairshare: hours after which a waiting head is served first")
       ->capture_default_str();

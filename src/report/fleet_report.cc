@@ -117,14 +117,15 @@ std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
     lost += t.lost_gpu_seconds;
     stranded += t.stranded_gpu_seconds;
   }
-  const double span = static_cast<double>(r.last_end - r.first_submit);
+  const double span = done > 0 ? static_cast<double>(r.last_end - r.first_submit) : 0.0;
   j["jobs"] = w.jobs.size();
   j["done"] = done;
   j["rejected"] = rejected;
   j["invalid"] = invalid;
   j["unfinished"] = unfinished;
   j["fleet_gpus"] = r.fleet_gpus;
-  j["makespan"] = r.last_end - r.first_submit;
+  j["makespan"] = done > 0 ? r.last_end - r.first_submit : 0;
+  j["bad_lines"] = w.bad_lines;
   j["gpu_utilization"] = span > 0 ? r.busy_gpu_seconds / (static_cast<double>(r.fleet_gpus) * span) : 0.0;
   j["mean_wait"] = done ? wait / static_cast<double>(done) : 0.0;
   j["mean_jct"] = done ? jct / static_cast<double>(done) : 0.0;

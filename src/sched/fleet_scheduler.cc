@@ -86,7 +86,8 @@ bool FleetScheduler::CanEverRun(const AiJob& j) const {
   }
   if (j.gpus == 0) {
     if (j.cpu_milli <= 0) return false;
-    for (const NodeType& t : fleet_.node_types) {
+    for (const FleetNode& n : fleet_.nodes) {  // only node types the fleet has
+      const NodeType& t = fleet_.node_types[static_cast<size_t>(n.type)];
       if (t.gpus == 0 && t.cpu_milli >= ((j.cpu_milli + 999) / 1000) * 1000) return true;
     }
     return false;
@@ -104,7 +105,7 @@ bool FleetScheduler::CanEverRun(const AiJob& j) const {
   for (size_t t = 0; t < fleet_.domain_types.size(); ++t) {
     const DomainType& dt = fleet_.domain_types[t];
     const NodeType& nt = fleet_.node_types[static_cast<size_t>(dt.node_type)];
-    if (nt.gpus == 0 || !((j.models >> nt.accelerator) & 1u)) continue;
+    if (nt.gpus == 0 || domains_of_type[t] == 0 || !((j.models >> nt.accelerator) & 1u)) continue;
     const int64_t D = dt.gpus, q = (j.gpus + D - 1) / D;
     switch (j.topology) {
       case TopologyScope::kNode:
@@ -124,9 +125,7 @@ bool FleetScheduler::CanEverRun(const AiJob& j) const {
   return false;
 }
 
-FleetScheduler::Queue& FleetScheduler::QueueOf(JobRef j) {
-  return queues_[opts_.policy == FleetQueuePolicy::kFairshare ? jobs_[j].tenant : 0];
-}
+FleetScheduler::Queue& FleetScheduler::QueueOf(JobRef j) { return queues_[QueueIndexOf(j)]; }
 
 bool FleetScheduler::WithinNominal(const AiJob& job) const {
   const TenantQuota& q = opts_.quotas[job.tenant];
@@ -150,8 +149,13 @@ bool FleetScheduler::QuotaAllows(const AiJob& job) const {
   return borrow <= lendable && (q.borrowing_limit < 0 || borrow <= q.borrowing_limit);
 }
 
+size_t FleetScheduler::QueueIndexOf(JobRef j) const {
+  return opts_.policy == FleetQueuePolicy::kFairshare ? jobs_[j].tenant : 0;
+}
+
 void FleetScheduler::Submit(JobRef j, Seconds now) {
   QueueOf(j).insert(j);
+  failed_epoch_[QueueIndexOf(j)] = 0;  // the queue changed: try it again
   since_[j] = now;
   ++waiting_;
   if (jobs_[j].gpus > 0) {
@@ -195,6 +199,9 @@ void FleetScheduler::StartOn(JobRef j, const Placement& p, int32_t borrowed_from
     last = d;
   }
   start_seq_[j] = next_seq_++;
+  // Started beyond its nominal quota: on quota borrowed from the cohort.
+  r.on_borrowed_quota = opts_.quotas[job.tenant].nominal_gpus >= 0 && job.gpus > 0 &&
+                        used_gpus_[job.tenant] + job.gpus > opts_.quotas[job.tenant].nominal_gpus;
   if (job.preemptible && job.gpus > 0) preemptible_gpus_by_priority_[job.priority] += job.gpus;
   running_by_tenant_[job.tenant].insert({start_seq_[j], j});
   if (borrowed_from >= 0) {
@@ -244,9 +251,11 @@ void FleetScheduler::Finish(JobRef j) {
   ++epoch_;
 }
 
-void FleetScheduler::Preempt(JobRef j, std::vector<JobRef>* preempted) {
+void FleetScheduler::Preempt(JobRef j, Seconds now, std::vector<JobRef>* preempted) {
   Finish(j);
   QueueOf(j).insert(j);  // back in arrival order; the wait clock restarts
+  failed_epoch_[QueueIndexOf(j)] = 0;
+  since_[j] = now;
   ++waiting_;
   if (jobs_[j].gpus > 0) {
     ++waiting_gpu_;
@@ -289,7 +298,7 @@ int64_t FleetScheduler::dedicated_free_gpus(TenantId t) const {
   return s;
 }
 
-bool FleetScheduler::PreemptAndStart(JobRef j, const std::vector<JobRef>& victims,
+bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<JobRef>& victims,
                                      const std::vector<int32_t>& pools,
                                      std::vector<JobRef>* started, std::vector<JobRef>* preempted) {
   const AiJob& job = jobs_[j];
@@ -308,7 +317,7 @@ bool FleetScheduler::PreemptAndStart(JobRef j, const std::vector<JobRef>& victim
     for (const GangPart& x : run_[v].where.parts) {
       overlaps = overlaps || std::binary_search(nodes.begin(), nodes.end(), x.node);
     }
-    if (overlaps) Preempt(v, preempted);
+    if (overlaps) Preempt(v, now, preempted);
   }
   Placement p;
   if (FindIn(job, pools, &p)) {
@@ -319,7 +328,7 @@ bool FleetScheduler::PreemptAndStart(JobRef j, const std::vector<JobRef>& victim
   // Best fit moved elsewhere: preempt the rest in order until it fits.
   for (JobRef v : victims) {
     if (!run_[v].running) continue;
-    Preempt(v, preempted);
+    Preempt(v, now, preempted);
     if (FindIn(job, pools, &p)) {
       StartOn(j, p, -1);
       started->push_back(j);
@@ -329,7 +338,7 @@ bool FleetScheduler::PreemptAndStart(JobRef j, const std::vector<JobRef>& victim
   return false;
 }
 
-bool FleetScheduler::TryStart(JobRef j, Seconds /*now*/, std::vector<JobRef>* started,
+bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* started,
                               std::vector<JobRef>* preempted) {
   const AiJob& job = jobs_[j];
   ++decisions_;
@@ -357,7 +366,7 @@ bool FleetScheduler::TryStart(JobRef j, Seconds /*now*/, std::vector<JobRef>* st
       }
       std::sort(victims.begin(), victims.end(),
                 [&](JobRef a, JobRef b) { return start_seq_[a] > start_seq_[b]; });
-      if (PreemptAndStart(j, victims, pools, started, preempted)) return true;
+      if (PreemptAndStart(j, now, victims, pools, started, preempted)) return true;
     }
   }
   // 2. The shared fleet.
@@ -390,7 +399,7 @@ bool FleetScheduler::TryStart(JobRef j, Seconds /*now*/, std::vector<JobRef>* st
       int64_t excess = used_gpus_[u] - o.nominal_gpus;
       for (auto it = running_by_tenant_[u].rbegin(); it != running_by_tenant_[u].rend() && excess > 0; ++it) {
         const AiJob& v = jobs_[it->second];
-        if (v.gpus == 0) continue;
+        if (v.gpus == 0 || !run_[it->second].on_borrowed_quota) continue;
         victims.push_back(it->second);
         excess -= v.gpus;
       }
@@ -402,7 +411,7 @@ bool FleetScheduler::TryStart(JobRef j, Seconds /*now*/, std::vector<JobRef>* st
       if (run_[v].borrowed_from < 0) shared.push_back(v);
     }
     if (!shared.empty() &&
-        PreemptAndStart(j, shared, index_.partition_pools(0), started, preempted)) {
+        PreemptAndStart(j, now, shared, index_.partition_pools(0), started, preempted)) {
       return true;
     }
   }
@@ -430,7 +439,7 @@ bool FleetScheduler::TryStart(JobRef j, Seconds /*now*/, std::vector<JobRef>* st
       if (run_[v].borrowed_from < 0) shared.push_back(v);
     }
     if (!shared.empty() &&
-        PreemptAndStart(j, shared, index_.partition_pools(0), started, preempted)) {
+        PreemptAndStart(j, now, shared, index_.partition_pools(0), started, preempted)) {
       return true;
     }
   }

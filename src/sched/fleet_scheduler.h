@@ -26,8 +26,8 @@
 // nominal GPU quota runs at most its nominal plus what it may borrow: the
 // unused nominal of the other tenants of its cohort (up to its borrowing
 // limit). A tenant at or under its nominal whose job does not fit reclaims:
-// jobs of cohort members running above their nominal are preempted, latest
-// start first, when that can free enough GPUs.
+// jobs that cohort members started on borrowed quota (while above their
+// nominal) are preempted, latest start first, when the job then fits.
 //
 // Where a job may run, in order:
 //   1. its tenant's active dedicated clusters; if they are full and hold
@@ -136,13 +136,15 @@ class FleetScheduler {
     Placement where;
     int32_t borrowed_from = -1;  // dedicated index when running as a borrower
     bool running = false;
+    bool on_borrowed_quota = false;  // started above its tenant's nominal quota
   };
   bool TryStartObserved(JobRef j, Seconds now, std::vector<JobRef>* started,
                         std::vector<JobRef>* preempted);
   bool TryStart(JobRef j, Seconds now, std::vector<JobRef>* started, std::vector<JobRef>* preempted);
   bool FindIn(const AiJob& job, const std::vector<int32_t>& pools, Placement* best) const;
   void StartOn(JobRef j, const Placement& p, int32_t borrowed_from);
-  void Preempt(JobRef j, std::vector<JobRef>* preempted);
+  void Preempt(JobRef j, Seconds now, std::vector<JobRef>* preempted);
+  size_t QueueIndexOf(JobRef j) const;
   double Share(TenantId t) const;
   // Could the job fit its own dedicated clusters or the shared fleet if they
   // were empty? Only such a head may hold the fleet for itself.
@@ -167,7 +169,7 @@ class FleetScheduler {
   // If `j` would fit `pools` with all `victims` gone, preempts the victims
   // on the nodes it would take (then others, in order, if need be) and
   // starts it; otherwise preempts nothing and returns false.
-  bool PreemptAndStart(JobRef j, const std::vector<JobRef>& victims,
+  bool PreemptAndStart(JobRef j, Seconds now, const std::vector<JobRef>& victims,
                        const std::vector<int32_t>& pools, std::vector<JobRef>* started,
                        std::vector<JobRef>* preempted);
 

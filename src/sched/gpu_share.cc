@@ -85,6 +85,7 @@ Result<ShareCluster> ShareCluster::Create(const std::vector<NodeSpec>& specs,
                                           std::vector<TaskType> target) {
   ShareCluster c;
   c.target_ = std::move(target);
+  c.specs_ = specs;
   c.nodes_.reserve(specs.size());
   for (const NodeSpec& s : specs) {
     if (s.gpus > kMaxGpusPerShareNode) {
@@ -344,6 +345,37 @@ std::optional<SharePlacement> ShareCluster::Choose(const ShareRequest& r, ShareP
     }
   }
   return p;
+}
+
+void ShareCluster::Release(const ShareRequest& r, const SharePlacement& p) {
+  Node& n = nodes_[static_cast<size_t>(p.node)];
+  n.cpu_left += r.cpu_milli;
+  n.mem_left += r.memory_mib;
+  if (!r.cpu_only()) {
+    if (r.shared()) {
+      n.left[static_cast<size_t>(p.gpu)] += r.gpu_milli;
+    } else {
+      for (int32_t g = 0; g < n.ngpu; ++g) {
+        if (p.gpu_mask & (1u << g)) n.left[static_cast<size_t>(g)] = kMilliPerGpu;
+      }
+    }
+    gpu_left_ += r.total_gpu_milli();
+    int32_t& k = n.kind_count[static_cast<size_t>(Kind(r))];
+    if (--k == 0) --n.kinds_present;
+  }
+  frag_total_ -= n.frag;
+  Refresh(n);
+  frag_total_ += n.frag;
+}
+
+bool ShareCluster::FitsEmpty(const ShareRequest& r) const {
+  for (const NodeSpec& s : specs_) {
+    if (s.cpu_milli < r.cpu_milli || s.memory_mib < r.memory_mib) continue;
+    if (r.cpu_only()) return true;
+    if (s.gpus == 0 || !ModelAllowed(r.models, s.model)) continue;
+    if (r.num_gpu <= s.gpus) return true;
+  }
+  return false;
 }
 
 void ShareCluster::Commit(const ShareRequest& r, const SharePlacement& p) {

@@ -99,6 +99,10 @@ class ShareCluster {
 
   // Applies a placement returned by Choose for the same request.
   void Commit(const ShareRequest& r, const SharePlacement& p);
+  // Undoes a Commit: the pod left.
+  void Release(const ShareRequest& r, const SharePlacement& p);
+  // Could `r` fit some node of this cluster if it were empty?
+  bool FitsEmpty(const ShareRequest& r) const;
 
   // Capacity and usage, in milli-GPU.
   int64_t gpu_capacity_milli() const { return gpu_capacity_; }
@@ -143,6 +147,7 @@ class ShareCluster {
   void Refresh(Node& n);
 
   std::vector<Node> nodes_;
+  std::vector<NodeSpec> specs_;  // capacities, for FitsEmpty
   std::vector<TaskType> target_;
   int64_t gpu_capacity_ = 0;
   int64_t gpu_left_ = 0;

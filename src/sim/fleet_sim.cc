@@ -114,8 +114,28 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     const AiJob& y = w->jobs[b];
     return x.submit != y.submit ? x.submit < y.submit : x.id < y.id;
   });
+  // GPU-model constraints name models in the workload's own table; map
+  // them to the fleet's accelerator indexes by name (unknown names match
+  // nothing, so a job asking only for them is rejected).
+  std::vector<GpuModelMask> to_fleet(w->models.size(), 0);
+  for (size_t m = 0; m < w->models.size(); ++m) {
+    for (size_t a = 0; a < fleet.accelerators.size(); ++a) {
+      if (fleet.accelerators[a].name == w->models.name(static_cast<GpuModelId>(m))) {
+        to_fleet[m] = GpuModelMask{1} << a;
+      }
+    }
+  }
   std::vector<AiJob> jobs(n);
-  for (size_t i = 0; i < n; ++i) jobs[i] = w->jobs[order[i]];
+  for (size_t i = 0; i < n; ++i) {
+    jobs[i] = w->jobs[order[i]];
+    if (jobs[i].models != kAnyGpuModel) {
+      GpuModelMask mask = 0;
+      for (size_t m = 0; m < to_fleet.size(); ++m) {
+        if ((jobs[i].models >> m) & 1u) mask |= to_fleet[m];
+      }
+      jobs[i].models = mask;
+    }
+  }
 
   FleetSimResult r;
   r.outcomes.resize(n);

@@ -177,6 +177,33 @@ Result<AiWorkload> ParseAiCsv(std::string_view text, const std::string& source,
     w.jobs.push_back(j);
   }
   if (!header) return Error::InvalidInput(source, 0, "header", "empty file; expected a header");
+  // Ids must be unique: the same check as the flat readers', on a shadow
+  // list of (id, line).
+  {
+    Workload ids;
+    ids.jobs.reserve(w.jobs.size());
+    for (const AiJob& j : w.jobs) {
+      Job x;
+      x.id = j.id;
+      x.line = j.line;
+      ids.jobs.push_back(x);
+    }
+    const size_t before = ids.jobs.size();
+    internal::BadLineSink id_sink(&counts, skip_bad_lines);
+    if (Status s = internal::RemoveDuplicateIds(&ids, source, &id_sink); !s) return s.error();
+    if (ids.jobs.size() != before) {
+      std::vector<AiJob> kept;
+      kept.reserve(ids.jobs.size());
+      size_t k = 0;
+      for (const AiJob& j : w.jobs) {
+        if (k < ids.jobs.size() && ids.jobs[k].line == j.line) {
+          kept.push_back(j);
+          ++k;
+        }
+      }
+      w.jobs = std::move(kept);
+    }
+  }
   w.tenants = std::move(tenant_table.tenants);
   w.bad_lines = counts.bad_lines;
   w.bad_line_errors = std::move(counts.bad_line_errors);
@@ -184,11 +211,15 @@ Result<AiWorkload> ParseAiCsv(std::string_view text, const std::string& source,
 }
 
 Result<AiWorkload> ReadAiWorkload(const std::string& path, bool skip_bad_lines,
-                                  int32_t domain_gpus) {
+                                  int32_t domain_gpus, const std::string& format) {
   auto data = ReadFileMaybeGz(path);
   if (!data) return data.error();
-  auto format = GuessTraceFormat(path, *data);
-  if (format.ok() && *format == TraceFormat::kPhilly) {
+  bool philly = format == "philly";
+  if (format == "auto") {
+    auto guessed = GuessTraceFormat(path, *data);
+    philly = guessed.ok() && *guessed == TraceFormat::kPhilly;
+  }
+  if (philly) {
     auto p = ParsePhilly(*data, path, skip_bad_lines);
     if (!p) return p.error();
     AiWorkload w;
@@ -262,6 +293,9 @@ Result<AiWorkload> GenerateAi(const AiGenParams& p) {
   if (!(p.days > 0 && p.days <= 36500)) return bad("--days", "expected a span in (0, 36500] days");
   if (p.tenants < 1 || p.tenants > 10000) return bad("--tenants", "expected 1 to 10,000 tenants");
   if (!(p.cpu_fraction >= 0 && p.cpu_fraction <= 1)) return bad("--cpu-fraction", "expected [0, 1]");
+  if (!(p.preemptible_fraction >= 0 && p.preemptible_fraction <= 1)) {
+    return bad("--preemptible-fraction", "expected [0, 1]");
+  }
   if (!(p.gang_fraction >= 0 && p.gang_fraction <= 1)) return bad("--gang-fraction", "expected [0, 1]");
   if (p.max_gang < 256 || p.max_gang > (1 << 24)) return bad("--max-gang", "expected 256 to 2^24");
   if (p.domain_gpus < 1) return bad("--domain-gpus", "expected at least 1");

@@ -31,8 +31,9 @@ Result<AiWorkload> ParseAiCsv(std::string_view text, const std::string& source,
 // Reads an AI workload: native AI CSV (a header with a "gpus" column), or a
 // Philly trace mapped onto a topology: gpus = num_gpus, topology = domain for
 // gangs up to `domain_gpus`, any beyond; tenant = virtual cluster.
+// `format`: "auto" (guess), "csv" (native AI CSV) or "philly".
 Result<AiWorkload> ReadAiWorkload(const std::string& path, bool skip_bad_lines,
-                                  int32_t domain_gpus);
+                                  int32_t domain_gpus, const std::string& format = "auto");
 
 // Writes the native AI CSV (all columns).
 std::string FormatAiCsv(const AiWorkload& w);
