@@ -53,7 +53,15 @@ double Since(std::chrono::steady_clock::time_point t0) {
 
 // GPU-sharing pods on an openb node list under a node-level policy.
 int RunShareSim(const SimArgs& a, SharePolicy policy, std::chrono::steady_clock::time_point t0) {
-  auto nodes = ReadOpenbNodes(a.cluster);
+  // The nodes of an openb node list, or of a fleet TOML.
+  Result<NodeList> nodes = Error{};
+  if (a.cluster.size() >= 5 && a.cluster.substr(a.cluster.size() - 5) == ".toml") {
+    auto fleet = ReadFleetToml(a.cluster);
+    if (!fleet) return ReportError(fleet.error());
+    nodes = NodeListFromFleet(*fleet);
+  } else {
+    nodes = ReadOpenbNodes(a.cluster);
+  }
   if (!nodes) return ReportError(nodes.error());
   auto pods = ReadOpenbPods(a.trace, &nodes->models);
   if (!pods) return ReportError(pods.error());

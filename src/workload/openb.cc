@@ -216,6 +216,23 @@ Result<std::vector<PodSpec>> ReadOpenbPods(const std::string& path, GpuModels* m
   return ParseOpenbPods(*data, path, models);
 }
 
+NodeList NodeListFromFleet(const Fleet& f) {
+  NodeList out;
+  out.models = f.models;
+  out.nodes.reserve(f.nodes.size());
+  for (size_t i = 0; i < f.nodes.size(); ++i) {
+    const NodeType& t = f.node_types[static_cast<size_t>(f.nodes[i].type)];
+    NodeSpec s;
+    s.name = fmt::format("d{}/n{}", f.nodes[i].domain, i);
+    s.cpu_milli = t.cpu_milli;
+    s.memory_mib = t.memory_mib;
+    s.gpus = t.gpus;
+    s.model = t.accelerator >= 0 ? static_cast<GpuModelId>(t.accelerator) : 0;
+    out.nodes.push_back(std::move(s));
+  }
+  return out;
+}
+
 Result<Fleet> LoadFleet(const std::string& path) {
   if (path.size() >= 5 && path.substr(path.size() - 5) == ".toml") return ReadFleetToml(path);
   auto nodes = ReadOpenbNodes(path);

@@ -51,6 +51,10 @@ Result<std::vector<PodSpec>> ParseOpenbPods(std::string_view text, const std::st
                                             GpuModels* models);
 Result<std::vector<PodSpec>> ReadOpenbPods(const std::string& path, GpuModels* models);
 
+// The nodes of a fleet as a node list (name "<domain>/<node>", model = the
+// accelerator), for the GPU-sharing policies.
+NodeList NodeListFromFleet(const Fleet& f);
+
 // Loads a cluster: a path ending in .toml is a fleet description
 // (docs/cluster.md); anything else is read as an openb node list.
 Result<Fleet> LoadFleet(const std::string& path);
