@@ -148,6 +148,38 @@ TEST(Cli, PackWritesOneRowPerArrivedPercent) {
             2);
 }
 
+TEST(Cli, PodsOverTimeOnAFleetsNodes) {
+  std::string dir = testing::TempDir();
+  Write(dir + "/pods.csv",
+        "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,"
+        "deletion_time,scheduled_time\n"
+        "p0,4000,1024,1,500,H100,LS,Running,0,100,0\n"
+        "p1,4000,1024,2,1000,,LS,Running,5,50,5\n"
+        "p2,4000,1024,1,300,B300,LS,Running,6,60,6\n");
+  std::string out;
+  ASSERT_EQ(testing::RunCommand(Bin() + " sim --cluster " + RACKSCALE_SOURCE_DIR +
+                                    "/examples/small.toml --placement fgd --trace " + dir +
+                                    "/pods.csv --out " + dir + "/o",
+                                &out),
+            0)
+      << out;
+  std::ifstream jobs(dir + "/o/jobs.csv");
+  std::string line;
+  std::getline(jobs, line);
+  EXPECT_EQ(line, "name,submit,start,end,cpu_milli,num_gpu,gpu_milli,node,status");
+  std::getline(jobs, line);
+  EXPECT_EQ(line.substr(0, 13), "p0,0,0,100,40");
+  EXPECT_NE(line.find("/n8"), std::string::npos) << line;  // an H100 node (nodes 80..87)
+  std::getline(jobs, line);
+  std::getline(jobs, line);
+  EXPECT_NE(line.find(",rejected"), std::string::npos) << line;  // no B300 in the fleet
+  EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster " + RACKSCALE_SOURCE_DIR +
+                                    "/examples/small.toml --placement fgd --policy fairshare "
+                                    "--trace " + dir + "/pods.csv --out " + dir + "/o",
+                                &out),
+            2);
+}
+
 TEST(Cli, GenFlatValidatesArguments) {
   std::string out;
   EXPECT_EQ(testing::RunCommand(Bin() + " gen flat --jobs 0", &out), 2);
