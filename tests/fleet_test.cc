@@ -115,7 +115,7 @@ TEST(FleetToml, NonAsciiOnlyInStringsAndComments) {
 }
 
 TEST(FleetToml, ShippedExamplesLoad) {
-  for (const char* ex : {"small.toml", "fleet-500k.toml"}) {
+  for (const char* ex : {"small.toml", "mixed.toml", "fleet-500k.toml"}) {
     auto f = ReadFleetToml(std::string(RACKSCALE_SOURCE_DIR) + "/examples/" + ex);
     ASSERT_TRUE(f.ok()) << f.error().ToString();
     EXPECT_GT(f->TotalGpus(), 0) << ex;

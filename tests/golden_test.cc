@@ -77,9 +77,9 @@ TEST(Golden, SmallFleetScenario) {
   auto r = SimulateFleet(*fleet, &*w, o);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(testing::Sha256Hex(FormatFleetJobsCsv(*w, *r)),
-            "eb0c150c0f44afcb659ee4085947d2c3e79785929f535951d34393c712fb17af");
+            "120f9b9e99f20b2c5e7f5a18a36aaee05fbf9a342ffcefb218ba332dddb74816");
   EXPECT_EQ(testing::Sha256Hex(FormatTenantsCsv(*r)),
-            "fabb98c32b43b4c6b3fc244ccb1e370b028cb8f75f12a7e7b574175ada1b2e43");
+            "ca11cd73ecbef29410cb6c244c6c8994cd92ba5c03891226bdd95bdb2932073d");
   // A second run on the same inputs gives the same bytes.
   auto w2 = GenerateAi(g);
   auto r2 = SimulateFleet(*fleet, &*w2, o);

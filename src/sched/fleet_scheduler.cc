@@ -48,6 +48,7 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
   running_by_tenant_.resize(tenants);
   start_seq_.assign(jobs.size(), 0);
   failed_epoch_.assign(queues_.size(), 0);
+  fresh_.resize(queues_.size());
   domain_jobs_.resize(fleet.domains.size());
   borrowers_.resize(opts_.dedicated.size());
   borrowed_preemptible_gpus_.assign(opts_.dedicated.size(), 0);
@@ -61,6 +62,20 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
   held_.assign(opts_.dedicated.size() + 1, false);
   used_cpu_.assign(tenants, 0);
   total_gpus_ = std::max<double>(1, static_cast<double>(fleet.TotalGpus()));
+  // What the fleet has, for CanEverRun: the largest CPU-only node; per
+  // domain type, its domains and the most in one block.
+  for (const FleetNode& n : fleet.nodes) {
+    const NodeType& t = fleet.node_types[static_cast<size_t>(n.type)];
+    if (t.gpus == 0) max_cpu_node_milli_ = std::max(max_cpu_node_milli_, t.cpu_milli);
+  }
+  domains_of_type_.assign(fleet.domain_types.size(), 0);
+  max_block_of_type_.assign(fleet.domain_types.size(), 0);
+  for (const Block& b : fleet.blocks) {
+    if (b.num_domains == 0) continue;
+    const size_t t = static_cast<size_t>(fleet.domains[static_cast<size_t>(b.first_domain)].type);
+    domains_of_type_[t] += b.num_domains;
+    max_block_of_type_[t] = std::max(max_block_of_type_[t], b.num_domains);
+  }
   total_cpu_ = std::max<double>(1, static_cast<double>(fleet.TotalCpuMilli()));
 }
 
@@ -85,23 +100,10 @@ bool FleetScheduler::CanEverRun(const AiJob& j) const {
     if (ceiling >= 0 && j.gpus > ceiling) return false;
   }
   if (j.gpus == 0) {
-    if (j.cpu_milli <= 0) return false;
-    for (const FleetNode& n : fleet_.nodes) {  // only node types the fleet has
-      const NodeType& t = fleet_.node_types[static_cast<size_t>(n.type)];
-      if (t.gpus == 0 && t.cpu_milli >= ((j.cpu_milli + 999) / 1000) * 1000) return true;
-    }
-    return false;
+    return j.cpu_milli > 0 && ((j.cpu_milli + 999) / 1000) * 1000 <= max_cpu_node_milli_;
   }
-  // Per allowed domain type: what one node, one domain, one block and the
-  // whole fleet can hold.
-  std::vector<int64_t> domains_of_type(fleet_.domain_types.size(), 0);
-  std::vector<int32_t> max_block(fleet_.domain_types.size(), 0);
-  for (const Block& b : fleet_.blocks) {
-    if (b.num_domains == 0) continue;
-    const int32_t t = fleet_.domains[static_cast<size_t>(b.first_domain)].type;
-    domains_of_type[static_cast<size_t>(t)] += b.num_domains;
-    max_block[static_cast<size_t>(t)] = std::max(max_block[static_cast<size_t>(t)], b.num_domains);
-  }
+  const std::vector<int64_t>& domains_of_type = domains_of_type_;
+  const std::vector<int32_t>& max_block = max_block_of_type_;
   for (size_t t = 0; t < fleet_.domain_types.size(); ++t) {
     const DomainType& dt = fleet_.domain_types[t];
     const NodeType& nt = fleet_.node_types[static_cast<size_t>(dt.node_type)];
@@ -155,7 +157,16 @@ size_t FleetScheduler::QueueIndexOf(JobRef j) const {
 
 void FleetScheduler::Submit(JobRef j, Seconds now) {
   QueueOf(j).insert(j);
-  failed_epoch_[QueueIndexOf(j)] = 0;  // the queue changed: try it again
+  // A queue that failed at this capacity would fail again, but for the new
+  // job: try just that one (fairshare), or the queue if it is the new head.
+  const size_t q = QueueIndexOf(j);
+  if (failed_epoch_[q] == epoch_) {
+    if (opts_.policy == FleetQueuePolicy::kFairshare) {
+      fresh_[q].push_back(j);
+    } else if (*queues_[q].begin() == j) {
+      failed_epoch_[q] = 0;
+    }
+  }
   since_[j] = now;
   ++waiting_;
   if (jobs_[j].gpus > 0) {
@@ -490,7 +501,20 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
   // if the head does not fit, the next few jobs of the queue may.
   constexpr int kBestEffortDepth = 16;
   auto try_queue = [&](size_t q) {
-    if (queues_[q].empty() || failed_epoch_[q] == epoch_) return false;
+    if (queues_[q].empty()) return false;
+    if (failed_epoch_[q] == epoch_) {
+      // Only the jobs that joined since the queue failed can start.
+      std::vector<JobRef> fresh;
+      fresh.swap(fresh_[q]);
+      for (JobRef f : fresh) {
+        if (!run_[f].running && queues_[q].count(f) &&
+            TryStartObserved(f, now, started, preempted)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    fresh_[q].clear();
     int tried = 0;
     for (auto it = queues_[q].begin(); it != queues_[q].end() && tried < kBestEffortDepth;
          ++it, ++tried) {
@@ -540,7 +564,9 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
   };
   for (size_t q = 0; q < queues_.size(); ++q) {
     const TenantId t = static_cast<TenantId>(q);
-    if (!queues_[q].empty() && failed_epoch_[q] != epoch_) heap.push({Share(t), rank(t), t});
+    if (!queues_[q].empty() && (failed_epoch_[q] != epoch_ || !fresh_[q].empty())) {
+      heap.push({Share(t), rank(t), t});
+    }
   }
   while (!heap.empty()) {
     const TenantId t = std::get<2>(heap.top());

@@ -9,7 +9,8 @@
 //              weighted dominant share (max of its GPU and CPU shares of the
 //              fleet, divided by its weight) goes first; within a tenant the
 //              queue is best-effort (Kueue's BestEffortFIFO): the first of its
-//              first 16 waiting jobs that fits starts. A head
+//              first 16 waiting jobs that fits starts (and a job that joins a
+//              queue which failed is tried on its own). A head
 //              that has waited longer than `starve_after` is served first and
 //              alone: if it does not fit, the capacity it can reach (the
 //              shared fleet and its tenant's dedicated clusters) is held for
@@ -194,10 +195,14 @@ class FleetScheduler {
   std::vector<Seconds> since_;                     // submit (or requeue) time per job
   std::vector<uint64_t> failed_epoch_;             // by queue: epoch of the last failed head
   std::vector<bool> held_;                         // by partition: held for a starving head
+  std::vector<std::vector<JobRef>> fresh_;         // by queue: joined since it last failed
   uint64_t epoch_ = 1;                             // bumped whenever capacity frees
   int64_t waiting_ = 0, waiting_gpu_ = 0, decisions_ = 0;
   std::vector<int64_t> waiting_gpu_by_tenant_;
   double total_gpus_ = 1, total_cpu_ = 1;
+  int64_t max_cpu_node_milli_ = 0;
+  std::vector<int64_t> domains_of_type_;
+  std::vector<int32_t> max_block_of_type_;
 };
 
 }  // namespace rackscale

@@ -134,19 +134,7 @@ void TopoIndex::AddDomain(int32_t d, int32_t pool) {
   const int32_t f = domain_free_[static_cast<size_t>(d)];
   P.domains.Push(d, f, dom_next_, dom_prev_);
   if (P.node_units_gpu) partition_free_gpus_[static_cast<size_t>(P.partition)] += f;
-  if (f == domain_units_[static_cast<size_t>(d)]) {
-    const int32_t b = dom.block;
-    // Fully free: into the block's list; move the block up one bucket.
-    int32_t& head = P.block_full_head[static_cast<size_t>(b)];
-    full_next_[static_cast<size_t>(d)] = head;
-    full_prev_[static_cast<size_t>(d)] = -1;
-    if (head >= 0) full_prev_[static_cast<size_t>(head)] = d;
-    head = d;
-    int32_t& c = P.block_full[static_cast<size_t>(b)];
-    if (c > 0) P.blocks.Erase(b, c, block_next_[static_cast<size_t>(pool)], block_prev_[static_cast<size_t>(pool)]);
-    ++c;
-    P.blocks.Push(b, c, block_next_[static_cast<size_t>(pool)], block_prev_[static_cast<size_t>(pool)]);
-  }
+  if (f == domain_units_[static_cast<size_t>(d)]) LinkFull(d, pool);
 }
 
 void TopoIndex::RemoveDomain(int32_t d) {
@@ -159,19 +147,7 @@ void TopoIndex::RemoveDomain(int32_t d) {
   const int32_t f = domain_free_[static_cast<size_t>(d)];
   P.domains.Erase(d, f, dom_next_, dom_prev_);
   if (P.node_units_gpu) partition_free_gpus_[static_cast<size_t>(P.partition)] -= f;
-  if (f == domain_units_[static_cast<size_t>(d)]) {
-    const int32_t b = dom.block;
-    const int32_t nx = full_next_[static_cast<size_t>(d)], pv = full_prev_[static_cast<size_t>(d)];
-    if (pv >= 0) {
-      full_next_[static_cast<size_t>(pv)] = nx;
-    } else {
-      P.block_full_head[static_cast<size_t>(b)] = nx;
-    }
-    if (nx >= 0) full_prev_[static_cast<size_t>(nx)] = pv;
-    int32_t& c = P.block_full[static_cast<size_t>(b)];
-    P.blocks.Erase(b, c, block_next_[static_cast<size_t>(pool)], block_prev_[static_cast<size_t>(pool)]);
-    if (--c > 0) P.blocks.Push(b, c, block_next_[static_cast<size_t>(pool)], block_prev_[static_cast<size_t>(pool)]);
-  }
+  if (f == domain_units_[static_cast<size_t>(d)]) UnlinkFull(d, pool);
   domain_pool_[static_cast<size_t>(d)] = -1;
   --P.num_domains;
 }
@@ -185,16 +161,62 @@ void TopoIndex::MoveDomain(int32_t d, int32_t partition) {
 }
 
 void TopoIndex::SetNodeFree(int32_t node, int32_t units) {
+  // Incremental: move the node between buckets, then its domain, and the
+  // domain in or out of its block's fully-free list if that changes.
   const int32_t d = fleet_.nodes[static_cast<size_t>(node)].domain;
-  // Simplest correct update: take the domain out, change, put it back. A
-  // domain has at most a few dozen nodes, so this stays O(domain size).
-  RemoveDomain(d);
+  const int32_t pool = domain_pool_[static_cast<size_t>(d)];
+  Pool& P = pools_[static_cast<size_t>(pool)];
   const int32_t old = node_free_[static_cast<size_t>(node)];
+  if (old == units) return;
+  P.nodes.Erase(node, old, node_next_, node_prev_);
   node_free_[static_cast<size_t>(node)] = units;
-  domain_free_[static_cast<size_t>(d)] += units - old;
-  const int32_t type = fleet_.domains[static_cast<size_t>(d)].type;
-  AddDomain(d, domain_pool_part_[static_cast<size_t>(d)] *
-                       static_cast<int32_t>(fleet_.domain_types.size()) + type);
+  P.nodes.Push(node, units, node_next_, node_prev_);
+
+  const int32_t dold = domain_free_[static_cast<size_t>(d)];
+  const int32_t dnew = dold + units - old;
+  const int32_t full = domain_units_[static_cast<size_t>(d)];
+  P.domains.Erase(d, dold, dom_next_, dom_prev_);
+  domain_free_[static_cast<size_t>(d)] = dnew;
+  P.domains.Push(d, dnew, dom_next_, dom_prev_);
+  if (P.node_units_gpu) partition_free_gpus_[static_cast<size_t>(P.partition)] += dnew - dold;
+  if (dold == full && dnew != full) {
+    UnlinkFull(d, pool);
+  } else if (dold != full && dnew == full) {
+    LinkFull(d, pool);
+  }
+}
+
+void TopoIndex::LinkFull(int32_t d, int32_t pool) {
+  Pool& P = pools_[static_cast<size_t>(pool)];
+  const int32_t b = fleet_.domains[static_cast<size_t>(d)].block;
+  int32_t& head = P.block_full_head[static_cast<size_t>(b)];
+  full_next_[static_cast<size_t>(d)] = head;
+  full_prev_[static_cast<size_t>(d)] = -1;
+  if (head >= 0) full_prev_[static_cast<size_t>(head)] = d;
+  head = d;
+  int32_t& c = P.block_full[static_cast<size_t>(b)];
+  auto& bn = block_next_[static_cast<size_t>(pool)];
+  auto& bp = block_prev_[static_cast<size_t>(pool)];
+  if (c > 0) P.blocks.Erase(b, c, bn, bp);
+  ++c;
+  P.blocks.Push(b, c, bn, bp);
+}
+
+void TopoIndex::UnlinkFull(int32_t d, int32_t pool) {
+  Pool& P = pools_[static_cast<size_t>(pool)];
+  const int32_t b = fleet_.domains[static_cast<size_t>(d)].block;
+  const int32_t nx = full_next_[static_cast<size_t>(d)], pv = full_prev_[static_cast<size_t>(d)];
+  if (pv >= 0) {
+    full_next_[static_cast<size_t>(pv)] = nx;
+  } else {
+    P.block_full_head[static_cast<size_t>(b)] = nx;
+  }
+  if (nx >= 0) full_prev_[static_cast<size_t>(nx)] = pv;
+  int32_t& c = P.block_full[static_cast<size_t>(b)];
+  auto& bn = block_next_[static_cast<size_t>(pool)];
+  auto& bp = block_prev_[static_cast<size_t>(pool)];
+  P.blocks.Erase(b, c, bn, bp);
+  if (--c > 0) P.blocks.Push(b, c, bn, bp);
 }
 
 bool TopoIndex::FindNodes(const Pool& P, int32_t d, int32_t gpus,
@@ -258,6 +280,29 @@ bool TopoIndex::Find(const AiJob& job, int32_t pool, Placement* out) const {
   if (!((job.models >> accel) & 1u)) return false;
   const int32_t G = job.gpus, n = P.node_units, D = P.domain_gpus;
   if (G <= n) {
+    // Best fit twice: the fullest domain with a node that can take it, then
+    // the fullest such node in it, so that small jobs pack into domains
+    // already in use and whole domains stay free for gangs. A bounded number
+    // of domains is examined; past that, the fullest node anywhere.
+    constexpr int kDomainScan = 64;
+    int scanned = 0;
+    for (int32_t b = P.domains.FirstAtLeast(G); b >= 0 && scanned < kDomainScan;
+         b = P.domains.FirstAtLeast(b + 1)) {
+      for (int32_t d = P.domains.head(b); d >= 0 && scanned < kDomainScan;
+           d = dom_next_[static_cast<size_t>(d)], ++scanned) {
+        const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
+        int32_t best = -1;
+        for (int32_t x = dom.first_node; x < dom.first_node + dom.num_nodes; ++x) {
+          const int32_t f = node_free_[static_cast<size_t>(x)];
+          if (f >= G && (best < 0 || f < node_free_[static_cast<size_t>(best)])) best = x;
+        }
+        if (best >= 0) {
+          out->parts.push_back(GangPart{best, G});
+          out->domains = out->blocks = 1;
+          return true;
+        }
+      }
+    }
     const int32_t b = P.nodes.FirstAtLeast(G);
     if (b >= 0) {
       out->parts.push_back(GangPart{P.nodes.head(b), G});

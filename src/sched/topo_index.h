@@ -12,7 +12,10 @@
 //
 // `topo` placement of a gang of G whole GPUs in a pool whose nodes hold n
 // GPUs and domains D:
-//   G <= n (or scope node):  the node with the fewest free GPUs that fit;
+//   G <= n (or scope node):  the domain with the fewest free GPUs that has
+//                             a node that fits (among the first 64 such
+//                             domains), then its node with the fewest free
+//                             GPUs that fit; else the fullest fitting node;
 //   G <= D (or scope domain): the domain with the fewest free GPUs that fit,
 //                             its nodes taken fullest-free first;
 //   otherwise:                ceil(G / D) fully free domains (whole domains),
@@ -105,6 +108,9 @@ class TopoIndex {
   void AddDomain(int32_t d, int32_t pool);
   void RemoveDomain(int32_t d);
   void SetNodeFree(int32_t node, int32_t units);
+  // Domain d (fully free) enters / leaves its block's list in `pool`.
+  void LinkFull(int32_t d, int32_t pool);
+  void UnlinkFull(int32_t d, int32_t pool);
   bool FindNodes(const Pool& P, int32_t d, int32_t gpus, std::vector<GangPart>* parts) const;
 
   const Fleet& fleet_;
