@@ -149,9 +149,8 @@ Status CheckAsciiOutsideStrings(std::string_view text, const std::string& source
   return Status::Ok();
 }
 
-}  // namespace
-
-Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
+// Parses TOML text into a table, or an error with the line.
+Result<toml::table> ParseToml(std::string_view text, const std::string& source) {
   if (Status s = CheckAsciiOutsideStrings(text, source); !s) return s.error();
   toml::parse_result parsed = toml::parse(text, source);
   if (!parsed) {
@@ -159,7 +158,15 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
     return Error::InvalidInput(source, static_cast<int64_t>(e.source().begin.line), "",
                                fmt::format("TOML syntax: {}", e.description()));
   }
-  const toml::table& root = parsed.table();
+  return std::move(parsed).table();
+}
+
+}  // namespace
+
+Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
+  auto parsed = ParseToml(text, source);
+  if (!parsed) return parsed.error();
+  const toml::table& root = *parsed;
   TableReader top(root, "", source);
   Fleet f;
 
@@ -359,14 +366,9 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
 }
 
 Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string& source) {
-  if (Status s = CheckAsciiOutsideStrings(text, source); !s) return s.error();
-  toml::parse_result parsed = toml::parse(text, source);
-  if (!parsed) {
-    const toml::parse_error& e = parsed.error();
-    return Error::InvalidInput(source, static_cast<int64_t>(e.source().begin.line), "",
-                               fmt::format("TOML syntax: {}", e.description()));
-  }
-  const toml::table& root = parsed.table();
+  auto parsed = ParseToml(text, source);
+  if (!parsed) return parsed.error();
+  const toml::table& root = *parsed;
   TableReader top(root, "", source);
   TenantsConfig cfg;
   top.Mark("tenants");

@@ -7,9 +7,7 @@
 #include <fmt/format.h>
 
 namespace rackscale {
-namespace {
-
-ShareRequest ToRequest(const PodSpec& p) {
+ShareRequest ShareRequestOf(const PodSpec& p) {
   ShareRequest r;
   r.cpu_milli = p.cpu_milli;
   r.memory_mib = p.memory_mib;
@@ -18,8 +16,6 @@ ShareRequest ToRequest(const PodSpec& p) {
   r.models = p.models;
   return r;
 }
-
-}  // namespace
 
 Result<PackResult> RunPack(const NodeList& nodes, const std::vector<PodSpec>& pods,
                            const PackOptions& o) {
@@ -35,7 +31,7 @@ Result<PackResult> RunPack(const NodeList& nodes, const std::vector<PodSpec>& po
                    [&](uint32_t a, uint32_t b) { return pods[a].name < pods[b].name; });
   std::vector<ShareRequest> workload;
   workload.reserve(pods.size());
-  for (uint32_t i : by_name) workload.push_back(ToRequest(pods[i]));
+  for (uint32_t i : by_name) workload.push_back(ShareRequestOf(pods[i]));
 
   Rng rng(o.seed);
 

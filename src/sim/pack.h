@@ -19,6 +19,9 @@
 
 namespace rackscale {
 
+// A pod's request as the GPU-sharing policies see it.
+ShareRequest ShareRequestOf(const PodSpec& p);
+
 struct PackOptions {
   SharePolicy policy = SharePolicy::kFgd;
   uint64_t seed = 42;

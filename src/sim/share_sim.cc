@@ -6,18 +6,10 @@
 #include <queue>
 #include <tuple>
 
+#include "sim/pack.h"
+
 namespace rackscale {
 namespace {
-
-ShareRequest RequestOf(const PodSpec& p) {
-  ShareRequest r;
-  r.cpu_milli = p.cpu_milli;
-  r.memory_mib = p.memory_mib;
-  r.num_gpu = p.num_gpu;
-  r.gpu_milli = p.gpu_milli;
-  r.models = p.models;
-  return r;
-}
 
 struct End {
   Seconds t;
@@ -31,7 +23,7 @@ Result<ShareSimResult> SimulateShare(const NodeList& nodes, const std::vector<Po
                                      const ShareSimOptions& o) {
   const size_t n = pods.size();
   std::vector<ShareRequest> req(n);
-  for (size_t i = 0; i < n; ++i) req[i] = RequestOf(pods[i]);
+  for (size_t i = 0; i < n; ++i) req[i] = ShareRequestOf(pods[i]);
   auto cluster = ShareCluster::Create(nodes.nodes, TargetWorkload(req));
   if (!cluster) return cluster.error();
   ShareSimResult r;
