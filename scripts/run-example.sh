@@ -20,3 +20,17 @@ awk -v fu="$(field fifo utilization)" -v eu="$(field easy utilization)" \
   printf "EASY backfilling vs FIFO: utilization %.1f%% vs %.1f%%, mean wait %.1f h vs %.1f h\n",
          100*eu, 100*fu, ew/3600, fw/3600}'
 echo "Per-job results: $OUT/{fifo,easy}/jobs.csv; metrics: $OUT/{fifo,easy}/summary.json"
+
+# An AI fleet: the mixed example fleet (GB200 NVL72 racks, Trn2 UltraServers,
+# HGX servers, CPU nodes) with a generated month of AI jobs from 8 tenants,
+# a dedicated Trn2 cluster and a quota cohort (examples/tenants-mixed.toml),
+# under weighted fair share with topology-aware gang placement.
+echo
+"$BIN" cluster examples/mixed.toml
+echo
+"$BIN" gen ai --jobs 50000 --days 30 --tenants 8 --seed 2025 --load 0.85 --gpus 17440 \
+  --max-gang 2048 --out "$OUT/ai.csv"
+echo "AI workload: 50,000 jobs over 30 days (rackscale gen ai --tenants 8 --load 0.85 --seed 2025)"
+"$BIN" sim --cluster examples/mixed.toml --tenants examples/tenants-mixed.toml --policy fairshare \
+  --placement topo --trace "$OUT/ai.csv" --out "$OUT/fleet"
+echo "Per-job results: $OUT/fleet/jobs.csv; per tenant: $OUT/fleet/tenants.csv"
