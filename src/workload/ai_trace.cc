@@ -60,38 +60,17 @@ Result<AiWorkload> ParseAiCsv(std::string_view text, const std::string& source,
   std::string_view line;
   std::string_view f[kMaxFields];
   std::array<int, kNumCols> pos;
-  pos.fill(-1);
   size_t ncols = 0;
   bool header = false;
   while (cur.Next(&line)) {
     if (Trim(line).empty()) continue;
     const int64_t ln = cur.line_no();
     if (!header) {
-      ncols = internal::SplitDelimited(line, ',', f, kMaxFields);
-      if (ncols > kMaxFields) {
-        return Error::InvalidInput(source, ln, "header", fmt::format("too many columns ({})", ncols));
-      }
-      for (size_t i = 0; i < ncols; ++i) {
-        std::string_view name = Trim(f[i]);
-        int c = -1;
-        for (int k = 0; k < kNumCols; ++k) {
-          if (name == kColNames[k]) c = k;
-        }
-        if (c < 0) {
-          return Error::InvalidInput(source, ln, "header",
-                                     fmt::format("unknown column {}", Quote(name)));
-        }
-        if (pos[c] >= 0) {
-          return Error::InvalidInput(source, ln, "header",
-                                     fmt::format("column '{}' appears twice", kColNames[c]));
-        }
-        pos[c] = static_cast<int>(i);
-      }
-      for (int k : {kId, kSubmit, kRuntime, kGpus}) {
-        if (pos[k] < 0) {
-          return Error::InvalidInput(source, ln, "header",
-                                     fmt::format("missing required column '{}'", kColNames[k]));
-        }
+      // The required columns (id, submit, runtime, gpus) come first.
+      if (Status st = internal::MapHeader(line, source, ln, kColNames.data(), kNumCols, kWalltime,
+                                          pos.data(), &ncols);
+          !st) {
+        return st.error();
       }
       header = true;
       continue;

@@ -33,42 +33,16 @@ Result<Workload> ParseNativeCsv(std::string_view text, const std::string& source
 
   // Header: maps each column position to a Column.
   std::array<int, kNumColumns> pos;
-  pos.fill(-1);
   size_t ncols = 0;
   bool have_header = false;
   while (cur.Next(&line)) {
     if (Trim(line).empty()) continue;
-    ncols = internal::SplitDelimited(line, ',', f, kMaxFields);
-    if (ncols > kMaxFields) {
-      return Error::InvalidInput(source, cur.line_no(), "header",
-                                 fmt::format("too many columns ({}); expected at most {}", ncols,
-                                             kNumColumns));
-    }
-    for (size_t i = 0; i < ncols; ++i) {
-      std::string_view name = Trim(f[i]);
-      int c = -1;
-      for (int k = 0; k < kNumColumns; ++k) {
-        if (name == kColumnNames[k]) c = k;
-      }
-      if (c < 0) {
-        return Error::InvalidInput(
-            source, cur.line_no(), "header",
-            fmt::format("unknown column {}; expected id,submit,runtime,size[,walltime][,tenant]",
-                        Quote(name)));
-      }
-      if (pos[c] >= 0) {
-        return Error::InvalidInput(source, cur.line_no(), "header",
-                                   fmt::format("column '{}' appears twice", kColumnNames[c]));
-      }
-      pos[c] = static_cast<int>(i);
-    }
-    for (int k : {kId, kSubmit, kRuntime, kSize}) {
-      if (pos[k] < 0) {
-        return Error::InvalidInput(source, cur.line_no(), "header",
-                                   fmt::format("missing required column '{}'; expected "
-                                               "id,submit,runtime,size[,walltime][,tenant]",
-                                               kColumnNames[k]));
-      }
+    // The required columns come first in kColumnNames.
+    if (Status st = internal::MapHeader(line, source, cur.line_no(), kColumnNames.data(),
+                                        kNumColumns, kWalltime, pos.data(), &ncols,
+                                        "id,submit,runtime,size[,walltime][,tenant]");
+        !st) {
+      return st.error();
     }
     have_header = true;
     break;

@@ -13,42 +13,6 @@ namespace {
 
 constexpr size_t kMaxCols = 24;
 
-// Finds the header's columns by name. `names` lists the known columns; the
-// first `required` of them must be present. Unknown columns are an error.
-template <size_t N>
-Status MapHeader(std::string_view line, const std::string& source, int64_t line_no,
-                 const std::array<const char*, N>& names, size_t required,
-                 std::array<int, N>* pos, size_t* ncols) {
-  pos->fill(-1);
-  std::string_view f[kMaxCols];
-  size_t n = internal::SplitDelimited(line, ',', f, kMaxCols);
-  if (n > kMaxCols) {
-    return Error::InvalidInput(source, line_no, "header", fmt::format("too many columns ({})", n));
-  }
-  for (size_t i = 0; i < n; ++i) {
-    std::string_view name = Trim(f[i]);
-    size_t k = 0;
-    while (k < N && name != names[k]) ++k;
-    if (k == N) {
-      return Error::InvalidInput(source, line_no, "header",
-                                 fmt::format("unknown column {}", Quote(name)));
-    }
-    if ((*pos)[k] >= 0) {
-      return Error::InvalidInput(source, line_no, "header",
-                                 fmt::format("column '{}' appears twice", names[k]));
-    }
-    (*pos)[k] = static_cast<int>(i);
-  }
-  for (size_t k = 0; k < required; ++k) {
-    if ((*pos)[k] < 0) {
-      return Error::InvalidInput(source, line_no, "header",
-                                 fmt::format("missing required column '{}'", names[k]));
-    }
-  }
-  *ncols = n;
-  return Status::Ok();
-}
-
 Result<int64_t> Int(std::string_view tok, const std::string& source, int64_t line,
                     const char* field, int64_t lo, int64_t hi) {
   auto v = ParseInt(Trim(tok));
@@ -75,7 +39,9 @@ Result<NodeList> ParseOpenbNodes(std::string_view text, const std::string& sourc
   while (cur.Next(&line)) {
     if (Trim(line).empty()) continue;
     if (!header) {
-      if (Status s = MapHeader(line, source, cur.line_no(), kCols, 4, &pos, &ncols); !s) {
+      if (Status s = internal::MapHeader(line, source, cur.line_no(), kCols.data(), kCols.size(), 4,
+                                         pos.data(), &ncols);
+          !s) {
         return s.error();
       }
       header = true;
@@ -140,7 +106,9 @@ Result<std::vector<PodSpec>> ParseOpenbPods(std::string_view text, const std::st
   while (cur.Next(&line)) {
     if (Trim(line).empty()) continue;
     if (!header) {
-      if (Status s = MapHeader(line, source, cur.line_no(), kCols, 5, &pos, &ncols); !s) {
+      if (Status s = internal::MapHeader(line, source, cur.line_no(), kCols.data(), kCols.size(), 5,
+                                         pos.data(), &ncols);
+          !s) {
         return s.error();
       }
       header = true;

@@ -147,6 +147,42 @@ size_t SplitWhitespace(std::string_view line, std::string_view* fields, size_t m
   return n;
 }
 
+Status MapHeader(std::string_view line, const std::string& source, int64_t line_no,
+                 const char* const* names, size_t num_names, size_t required, int* pos,
+                 size_t* ncols, std::string_view hint) {
+  constexpr size_t kMaxColumns = 24;
+  const std::string expected = hint.empty() ? std::string() : fmt::format("; expected {}", hint);
+  std::fill(pos, pos + num_names, -1);
+  std::string_view f[kMaxColumns];
+  const size_t n = SplitDelimited(line, ',', f, kMaxColumns);
+  if (n > kMaxColumns) {
+    return Error::InvalidInput(source, line_no, "header",
+                               fmt::format("too many columns ({}){}", n, expected));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const std::string_view name = Trim(f[i]);
+    size_t k = 0;
+    while (k < num_names && name != names[k]) ++k;
+    if (k == num_names) {
+      return Error::InvalidInput(source, line_no, "header",
+                                 fmt::format("unknown column {}{}", Quote(name), expected));
+    }
+    if (pos[k] >= 0) {
+      return Error::InvalidInput(source, line_no, "header",
+                                 fmt::format("column '{}' appears twice", names[k]));
+    }
+    pos[k] = static_cast<int>(i);
+  }
+  for (size_t k = 0; k < required; ++k) {
+    if (pos[k] < 0) {
+      return Error::InvalidInput(source, line_no, "header",
+                                 fmt::format("missing required column '{}'{}", names[k], expected));
+    }
+  }
+  *ncols = n;
+  return Status::Ok();
+}
+
 Status Finalize(Workload* w, const std::string& source, BadLineSink* sink) {
   constexpr int64_t kLimit = int64_t{1} << 50;
   auto out_of_range = [&](int64_t v) { return v > kLimit || v < -kLimit; };

@@ -120,6 +120,14 @@ size_t SplitWhitespace(std::string_view line, std::string_view* fields, size_t m
 // unique (below). Every reader calls this last.
 Status Finalize(Workload* w, const std::string& source, BadLineSink* sink);
 
+// Maps a CSV header line to column positions: names[k] is found at
+// (*pos)[k] (-1 if absent). Unknown and repeated names are errors, and so is
+// a missing one among the first `required` names. `hint` (if not empty) is
+// appended to the messages as "; expected HINT". *ncols = columns found.
+Status MapHeader(std::string_view line, const std::string& source, int64_t line_no,
+                 const char* const* names, size_t num_names, size_t required, int* pos,
+                 size_t* ncols, std::string_view hint = {});
+
 // Job ids must be unique. A later line repeating an earlier id is a bad line
 // (field "id", naming the earlier line): an error, or with skipping it is
 // removed from w->jobs. O(n) when ids ascend in file order, else O(n log n).
