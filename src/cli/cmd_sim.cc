@@ -93,10 +93,8 @@ int RunShareSim(const SimArgs& a, SharePolicy policy, std::chrono::steady_clock:
     }
   }
   std::sort(waits.begin(), waits.end());
-  auto pct = [&](double q) {
-    if (waits.empty()) return Seconds{0};
-    size_t k = static_cast<size_t>(std::ceil(q / 100.0 * static_cast<double>(waits.size())));
-    return waits[std::clamp<size_t>(k, 1, waits.size()) - 1];
+  auto pct = [&](int p) {
+    return waits.empty() ? Seconds{0} : waits[NearestRankIndex(waits.size(), p)];
   };
   double mean_wait = 0;
   for (Seconds w : waits) mean_wait += static_cast<double>(w);

@@ -8,15 +8,15 @@
 #include <nlohmann/json.hpp>
 
 #include "base/text.h"
+#include "report/metrics.h"
 #include "report/writers.h"
 
 namespace rackscale {
 namespace {
 
-double Percentile(std::vector<uint32_t> v, double p) {
+double Percentile(std::vector<uint32_t> v, int p) {
   if (v.empty()) return 0;
-  size_t k = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-  k = std::clamp<size_t>(k, 1, v.size()) - 1;
+  const size_t k = NearestRankIndex(v.size(), p);
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
   return v[k];
 }

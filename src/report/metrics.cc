@@ -55,8 +55,7 @@ FlatSummary Summarize(const Workload& w, const FlatSimResult& r, SlotCount slots
   // the part above the previous one: O(n) instead of a full sort.
   auto begin = waits.begin();
   auto rank = [&](int p) {
-    size_t k = (static_cast<size_t>(p) * waits.size() + 99) / 100;
-    auto nth = waits.begin() + static_cast<std::ptrdiff_t>(std::max<size_t>(k, 1) - 1);
+    auto nth = waits.begin() + static_cast<std::ptrdiff_t>(NearestRankIndex(waits.size(), p));
     std::nth_element(begin, nth, waits.end());
     begin = nth;
     return *nth;

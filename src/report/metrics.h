@@ -14,6 +14,13 @@
 
 namespace rackscale {
 
+// The 0-based index of the nearest-rank p-th percentile in n sorted values
+// (rank ceil(p * n / 100), at least 1). Requires n > 0 and 0 <= p <= 100.
+inline size_t NearestRankIndex(size_t n, int p) {
+  const size_t k = (static_cast<size_t>(p) * n + 99) / 100;
+  return (k < 1 ? 1 : k) - 1;
+}
+
 struct FlatSummary {
   int64_t jobs = 0, done = 0, invalid = 0, rejected = 0, bad_lines = 0;
   SlotCount slots = 0;
