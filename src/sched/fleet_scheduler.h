@@ -128,7 +128,6 @@ class FleetScheduler {
   // Free GPUs in tenant t's active dedicated clusters.
   int64_t dedicated_free_gpus(TenantId t) const;
   size_t num_dedicated() const { return opts_.dedicated.size(); }
-  bool dedicated_active(size_t k) const { return active_[k]; }
   // Placement decisions taken (for timing by the caller).
   int64_t decisions() const { return decisions_; }
 
@@ -189,7 +188,6 @@ class FleetScheduler {
   std::vector<std::set<JobRef>> borrowers_;       // by dedicated index
   std::vector<int64_t> borrowed_preemptible_gpus_;  // by dedicated index
   std::vector<bool> active_;
-  std::vector<int32_t> partition_of_;             // dedicated index -> partition
   std::vector<std::vector<size_t>> tenant_dedicated_;
   std::vector<int64_t> used_gpus_, used_cpu_;
   std::vector<Seconds> since_;                     // submit (or requeue) time per job

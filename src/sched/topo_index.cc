@@ -101,7 +101,6 @@ TopoIndex::TopoIndex(const Fleet& fleet, int32_t partitions) : fleet_(fleet) {
   domain_free_.resize(nd);
   domain_units_.resize(nd);
   domain_pool_.assign(nd, -1);
-  domain_pool_part_.assign(nd, 0);
   dom_next_.assign(nd, -1);
   dom_prev_.assign(nd, -1);
   full_next_.assign(nd, -1);
@@ -126,7 +125,6 @@ void TopoIndex::AddDomain(int32_t d, int32_t pool) {
   Pool& P = pools_[static_cast<size_t>(pool)];
   const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
   domain_pool_[static_cast<size_t>(d)] = pool;
-  domain_pool_part_[static_cast<size_t>(d)] = P.partition;
   ++P.num_domains;
   for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) {
     P.nodes.Push(n, node_free_[static_cast<size_t>(n)], node_next_, node_prev_);
@@ -219,7 +217,7 @@ void TopoIndex::UnlinkFull(int32_t d, int32_t pool) {
   if (--c > 0) P.blocks.Push(b, c, bn, bp);
 }
 
-bool TopoIndex::FindNodes(const Pool& P, int32_t d, int32_t gpus,
+bool TopoIndex::FindNodes(int32_t d, int32_t gpus,
                           std::vector<GangPart>* parts) const {
   const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
   // Fewest nodes: the freest nodes first (node order on ties).
@@ -231,7 +229,6 @@ bool TopoIndex::FindNodes(const Pool& P, int32_t d, int32_t gpus,
   std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
     return node_free_[static_cast<size_t>(a)] > node_free_[static_cast<size_t>(b)];
   });
-  (void)P;
   int32_t left = gpus;
   for (int32_t n : order) {
     if (left == 0) break;
@@ -316,7 +313,7 @@ bool TopoIndex::Find(const AiJob& job, int32_t pool, Placement* out) const {
     if (b < 0) return false;
     const int32_t d = P.domains.head(b);
     out->domains = out->blocks = 1;
-    return FindNodes(P, d, G, &out->parts);
+    return FindNodes(d, G, &out->parts);
   }
   if (job.topology == TopologyScope::kDomain) return false;
   // Whole domains: q fully free ones, in as few blocks as possible.
@@ -348,7 +345,7 @@ bool TopoIndex::Find(const AiJob& job, int32_t pool, Placement* out) const {
   int32_t left = G;
   for (int32_t d : chosen) {
     const int32_t g = std::min(left, D);
-    FindNodes(P, d, g, &out->parts);
+    FindNodes(d, g, &out->parts);
     left -= g;
   }
   return true;

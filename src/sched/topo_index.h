@@ -81,16 +81,11 @@ class TopoIndex {
   // its size against the pool's nodes, domains and number of domains.)
   bool FitsEmpty(const AiJob& job, int32_t pool) const;
 
-  int32_t num_pools() const { return static_cast<int32_t>(pools_.size()); }
-  int32_t pool_partition(int32_t pool) const { return pools_[pool].partition; }
-  int32_t pool_domain_type(int32_t pool) const { return pools_[pool].domain_type; }
-  bool pool_is_gpu(int32_t pool) const { return pools_[pool].node_units_gpu; }
   // The pools of partition p, in domain-type order.
   const std::vector<int32_t>& partition_pools(int32_t p) const { return partition_pools_[p]; }
   // Free GPUs in a partition and in the whole fleet.
   int64_t free_gpus(int32_t partition) const { return partition_free_gpus_[partition]; }
   int64_t free_gpus() const;
-  int32_t domain_partition(int32_t d) const { return domain_pool_part_[d]; }
   int32_t node_free(int32_t n) const { return node_free_[n]; }
   int32_t domain_free(int32_t d) const { return domain_free_[d]; }
 
@@ -111,7 +106,7 @@ class TopoIndex {
   // Domain d (fully free) enters / leaves its block's list in `pool`.
   void LinkFull(int32_t d, int32_t pool);
   void UnlinkFull(int32_t d, int32_t pool);
-  bool FindNodes(const Pool& P, int32_t d, int32_t gpus, std::vector<GangPart>* parts) const;
+  bool FindNodes(int32_t d, int32_t gpus, std::vector<GangPart>* parts) const;
 
   const Fleet& fleet_;
   std::vector<Pool> pools_;
@@ -121,7 +116,7 @@ class TopoIndex {
   std::vector<int32_t> node_free_, node_next_, node_prev_;
   // Per domain: free GPUs (units for CPU domains), pool, bucket links,
   // fully-free-list links.
-  std::vector<int32_t> domain_free_, domain_units_, domain_pool_, domain_pool_part_;
+  std::vector<int32_t> domain_free_, domain_units_, domain_pool_;
   std::vector<int32_t> dom_next_, dom_prev_, full_next_, full_prev_;
   // Per (pool, block): the same block is linked once per pool it has domains in.
   std::vector<std::vector<int32_t>> block_next_, block_prev_;

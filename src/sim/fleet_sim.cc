@@ -218,7 +218,6 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       if (e.attempt != attempt[e.ref]) continue;
       const AiJob& j = jobs[e.ref];
       sched.Finish(e.ref);
-      busy -= j.gpus;  // recounted after the pass
       out[e.ref].end = t;
       r.tenants[j.tenant].gpu_seconds += static_cast<double>(j.gpus) * static_cast<double>(j.runtime);
       ++finished;
