@@ -207,6 +207,62 @@ TEST(SharePolicies, WholeGpusTakeTheLowestFreeIndexesAndRandomIsUniform) {
   EXPECT_NEAR(hits[1], 1500, 150);
 }
 
+// The score indexes against a plain scan of every node: the same winner
+// (highest score, first in cluster order) after thousands of random commits
+// and releases, enough to wrap the change log several times.
+TEST(SharePolicies, IndexedChoiceMatchesAFullScan) {
+  std::vector<NodeSpec> nodes;
+  Rng gen(11);
+  for (int i = 0; i < 37; ++i) {
+    const int32_t gpus = static_cast<int32_t>(gen.Below(3)) * 4;  // 0, 4 or 8
+    nodes.push_back(Node("n", 16000 + 16000 * static_cast<int64_t>(gen.Below(4)),
+                         65536 * (1 + static_cast<int64_t>(gen.Below(2))), gpus,
+                         static_cast<GpuModelId>(gen.Below(2))));
+  }
+  const std::vector<ShareRequest> kinds = {
+      Pod(2000, 1, 250), Pod(4000, 1, 500, 4096), Pod(8000, 1, 1000), Pod(8000, 2, 1000),
+      Pod(16000, 4, 1000, 0, GpuModelMask{1}), Pod(6000, 0, 0, 30000), Pod(1000, 1, 700)};
+  std::vector<TaskType> target;
+  for (const ShareRequest& r : kinds) target.push_back(Type(r, 1.0 / kinds.size()));
+  for (SharePolicy policy : {SharePolicy::kFirst, SharePolicy::kBestFit, SharePolicy::kDotProd,
+                             SharePolicy::kGpuPacking, SharePolicy::kGpuClustering,
+                             SharePolicy::kFgd, SharePolicy::kRandom}) {
+    ShareCluster c = Make(nodes, target);
+    Rng rng(5);
+    std::vector<std::pair<ShareRequest, SharePlacement>> placed;
+    int chosen = 0;
+    for (int step = 0; step < 12000; ++step) {
+      if (!placed.empty() && (rng.Below(2) == 0 || step % 7 == 0)) {
+        const size_t j = rng.Below(placed.size());
+        c.Release(placed[j].first, placed[j].second);
+        placed[j] = placed.back();
+        placed.pop_back();
+        continue;
+      }
+      const ShareRequest& r = kinds[rng.Below(kinds.size())];
+      int64_t top = -1;
+      int want = -1, feasible = 0;
+      for (size_t i = 0; i < nodes.size(); ++i) {
+        const int64_t s = c.NodeScoreForTest(i, r, policy);
+        feasible += s >= 0;
+        if (s > top) top = s, want = static_cast<int>(i);
+      }
+      auto p = c.Choose(r, policy, rng);
+      ASSERT_EQ(p.has_value(), want >= 0) << SharePolicyName(policy) << " step " << step;
+      if (!p) continue;
+      if (policy == SharePolicy::kRandom) {
+        ASSERT_GE(c.NodeScoreForTest(static_cast<size_t>(p->node), r, policy), 0);
+      } else {
+        ASSERT_EQ(p->node, want) << SharePolicyName(policy) << " step " << step;
+      }
+      c.Commit(r, *p);
+      placed.emplace_back(r, *p);
+      ++chosen;
+    }
+    EXPECT_GT(chosen, 3000) << SharePolicyName(policy);
+  }
+}
+
 TEST(SharePolicies, Names) {
   for (const char* n : {"first", "random", "bestfit", "dotprod", "gpupacking", "gpuclustering", "fgd"}) {
     auto p = ParseSharePolicy(n, "x");

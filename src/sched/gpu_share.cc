@@ -105,6 +105,7 @@ Result<ShareCluster> ShareCluster::Create(const std::vector<NodeSpec>& specs,
     c.nodes_.push_back(n);
   }
   c.gpu_left_ = c.gpu_capacity_;
+  while (c.leaves_ < c.nodes_.size()) c.leaves_ *= 2;
   return c;
 }
 
@@ -147,7 +148,6 @@ void ShareCluster::Refresh(Node& n) {
     n.total_left += l;
   }
   n.frag = Fragmentation(n.cpu_left, n.left.data(), n.ngpu, n.model);
-  ++n.version;
 }
 
 bool ShareCluster::Feasible(const Node& n, const ShareRequest& r) const {
@@ -224,21 +224,7 @@ ShareCluster::Scored ShareCluster::Score(const Node& n, const ShareRequest& r,
   return {0, -1};
 }
 
-std::vector<ShareCluster::CacheEntry>& ShareCluster::CacheFor(const ShareRequest& r) {
-  auto key = std::make_tuple(r.cpu_milli, r.cpu_only() ? 0 : r.gpu_milli,
-                             r.cpu_only() ? 0 : r.num_gpu, r.models);
-  auto it = fgd_cache_.find(key);
-  if (it == fgd_cache_.end()) {
-    it = fgd_cache_.emplace(key, std::vector<CacheEntry>(nodes_.size())).first;
-  }
-  return it->second;
-}
-
-ShareCluster::Scored ShareCluster::FgdScore(size_t i, const ShareRequest& r) {
-  std::vector<CacheEntry>& cache = CacheFor(r);
-  CacheEntry& e = cache[i];
-  const Node& n = nodes_[i];
-  if (e.version == n.version) return e.s;
+ShareCluster::Scored ShareCluster::FgdScore(const Node& n, const ShareRequest& r) const {
   // Score = floor(100 * sigmoid((F_before - F_after) / 1000)): the least
   // growth of fragmentation wins, quantised as the paper's simulator does.
   auto score_of = [&](double after) {
@@ -270,44 +256,109 @@ ShareCluster::Scored ShareCluster::FgdScore(size_t i, const ShareRequest& r) {
     }
     best = {score_of(Fragmentation(cpu, left.data(), n.ngpu, n.model)), -1};
   }
-  e.version = n.version;
-  e.s = best;
   return best;
+}
+
+ShareCluster::Scored ShareCluster::NodeScore(const Node& n, const ShareRequest& r,
+                                             SharePolicy policy) const {
+  if (!Feasible(n, r)) return {-1, -1};
+  switch (policy) {
+    case SharePolicy::kFirst:
+    case SharePolicy::kRandom:
+      return {0, -1};  // every feasible node alike: leftmost / k-th feasible
+    case SharePolicy::kFgd:
+      return FgdScore(n, r);
+    default:
+      return Score(n, r, policy);
+  }
+}
+
+ShareCluster::KindKey ShareCluster::KeyOf(const ShareRequest& r, SharePolicy policy) {
+  return KindKey{policy,
+                 r.cpu_milli,
+                 r.memory_mib,
+                 r.cpu_only() ? 0 : r.gpu_milli,
+                 r.cpu_only() ? 0 : r.num_gpu,
+                 r.models};
+}
+
+void ShareCluster::SetLeaf(KindIndex& k, size_t i) {
+  const Scored s = NodeScore(nodes_[i], k.r, k.policy);
+  const size_t v = leaves_ + i;
+  k.best[v] = static_cast<int32_t>(s.score);
+  k.count[v] = s.score >= 0;
+  k.gpu[i] = static_cast<int8_t>(s.gpu);
+}
+
+void ShareCluster::Pull(KindIndex& k, size_t v) {
+  // Ties keep the left child: the first top-scoring node in cluster order.
+  k.best[v] = std::max(k.best[2 * v], k.best[2 * v + 1]);
+  k.count[v] = k.count[2 * v] + k.count[2 * v + 1];
+}
+
+void ShareCluster::NodeChanged(size_t i) {
+  changes_.push_back(static_cast<uint32_t>(i));
+  if (changes_.size() <= 4 * nodes_.size() + 4096) return;
+  // Keep the log short: indexes that are behind rebuild on their next use.
+  for (auto& [key, k] : index_) {
+    if (k.synced != changes_.size()) k.stale = true;
+    k.synced = 0;
+  }
+  changes_.clear();
+}
+
+ShareCluster::KindIndex& ShareCluster::IndexFor(const ShareRequest& r, SharePolicy policy) {
+  auto [it, fresh] = index_.try_emplace(KeyOf(r, policy));
+  KindIndex& k = it->second;
+  if (fresh) {
+    k.r = r;
+    k.policy = policy;
+    k.best.assign(2 * leaves_, -1);
+    k.count.assign(2 * leaves_, 0);
+    k.gpu.assign(nodes_.size(), -1);
+  }
+  const size_t behind = changes_.size() - k.synced;
+  if (k.stale || behind > nodes_.size()) {
+    for (size_t i = 0; i < nodes_.size(); ++i) SetLeaf(k, i);
+    for (size_t v = leaves_ - 1; v >= 1; --v) Pull(k, v);
+  } else {
+    for (size_t c = k.synced; c < changes_.size(); ++c) {
+      const size_t i = changes_[c];
+      SetLeaf(k, i);
+      for (size_t v = (leaves_ + i) / 2; v >= 1; v /= 2) Pull(k, v);
+    }
+  }
+  k.stale = false;
+  k.synced = changes_.size();
+  return k;
 }
 
 std::optional<SharePlacement> ShareCluster::Choose(const ShareRequest& r, SharePolicy policy,
                                                    Rng& rng) {
-  int32_t chosen = -1;
-  int32_t chosen_gpu = -1;
-  int64_t top = 0;
-  uint64_t feasible = 0;
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    const Node& n = nodes_[i];
-    if (!Feasible(n, r)) continue;
-    switch (policy) {
-      case SharePolicy::kFirst:
-        chosen = static_cast<int32_t>(i);
-        break;
-      case SharePolicy::kRandom:
-        // Uniform over the feasible nodes (reservoir sampling).
-        if (rng.Below(++feasible) == 0) chosen = static_cast<int32_t>(i);
-        continue;
-      default: {
-        // The highest score wins; ties go to the first node in the cluster's
-        // order, as in the paper's simulator (whose scheduler keeps the
-        // first top-scoring node; it randomises the node order per seed).
-        Scored s = policy == SharePolicy::kFgd ? FgdScore(i, r) : Score(n, r, policy);
-        if (chosen < 0 || s.score > top) {
-          chosen = static_cast<int32_t>(i);
-          chosen_gpu = s.gpu;
-          top = s.score;
-        }
-        continue;
+  if (nodes_.empty()) return std::nullopt;
+  KindIndex& k = IndexFor(r, policy);
+  if (k.count[1] == 0) return std::nullopt;
+  size_t v = 1;
+  if (policy == SharePolicy::kRandom) {
+    // Uniform over the feasible nodes: the j-th feasible leaf.
+    uint64_t j = rng.Below(static_cast<uint64_t>(k.count[1]));
+    while (v < leaves_) {
+      const uint64_t left = static_cast<uint64_t>(k.count[2 * v]);
+      if (j < left) {
+        v = 2 * v;
+      } else {
+        j -= left;
+        v = 2 * v + 1;
       }
     }
-    break;  // kFirst
+  } else {
+    // The highest score wins; ties go to the first node in the cluster's
+    // order, as in the paper's simulator (whose scheduler keeps the first
+    // top-scoring node; it randomises the node order per seed).
+    while (v < leaves_) v = k.best[2 * v] == k.best[v] ? 2 * v : 2 * v + 1;
   }
-  if (chosen < 0) return std::nullopt;
+  const int32_t chosen = static_cast<int32_t>(v - leaves_);
+  const int32_t chosen_gpu = k.gpu[static_cast<size_t>(chosen)];
 
   const Node& n = nodes_[static_cast<size_t>(chosen)];
   SharePlacement p;
@@ -366,16 +417,20 @@ void ShareCluster::Release(const ShareRequest& r, const SharePlacement& p) {
   frag_total_ -= n.frag;
   Refresh(n);
   frag_total_ += n.frag;
+  NodeChanged(static_cast<size_t>(p.node));
 }
 
 bool ShareCluster::FitsEmpty(const ShareRequest& r) const {
+  auto [it, fresh] = fits_empty_.try_emplace(KeyOf(r, SharePolicy::kFirst), false);
+  if (!fresh) return it->second;
   for (const NodeSpec& s : specs_) {
     if (s.cpu_milli < r.cpu_milli || s.memory_mib < r.memory_mib) continue;
-    if (r.cpu_only()) return true;
-    if (s.gpus == 0 || !ModelAllowed(r.models, s.model)) continue;
-    if (r.num_gpu <= s.gpus) return true;
+    if (r.cpu_only() || (s.gpus > 0 && ModelAllowed(r.models, s.model) && r.num_gpu <= s.gpus)) {
+      it->second = true;
+      break;
+    }
   }
-  return false;
+  return it->second;
 }
 
 void ShareCluster::Commit(const ShareRequest& r, const SharePlacement& p) {
@@ -397,6 +452,7 @@ void ShareCluster::Commit(const ShareRequest& r, const SharePlacement& p) {
   frag_total_ -= n.frag;
   Refresh(n);
   frag_total_ += n.frag;
+  NodeChanged(static_cast<size_t>(p.node));
 }
 
 }  // namespace rackscale

@@ -12,8 +12,19 @@
 // [0, 100] exactly as the paper's simulator does (docs/placement.md); the
 // highest score wins and ties go to the first such node in the cluster's node
 // order, as in the paper's simulator (callers that want random tie-breaking
-// shuffle the node order, as that simulator does per seed). Inside the node, whole GPUs are the lowest-index fully free ones; a
-// share goes to the GPU that the policy's rule picks.
+// shuffle the node order, as that simulator does per seed). Inside the node,
+// whole GPUs are the lowest-index fully free ones; a share goes to the GPU
+// that the policy's rule picks.
+//
+// No decision scans the cluster. A node's score depends only on its own state
+// and the request, so each (policy, request kind) keeps a segment tree over
+// the nodes in cluster order holding each node's score (-1 when infeasible)
+// and the count of feasible nodes: the winner is the leftmost maximum, found
+// in O(log n), and a random feasible node is the k-th feasible leaf. Commit
+// and Release append the node to a change log; an index replays the log
+// lazily the next time its kind is placed (rescoring only nodes that
+// changed), or rebuilds once if it fell more than a cluster's worth behind.
+// Memory: O(kinds x nodes); pods repeat a few hundred kinds at most.
 //
 // Fragmentation (the paper's measure) is taken against a target workload of
 // task types with popularity weights: for a node and a task type, the idle
@@ -115,6 +126,10 @@ class ShareCluster {
   double NodeFragmentation(size_t i) const { return nodes_[i].frag; }
   int32_t GpuLeft(size_t node, int gpu) const { return nodes_[node].left[gpu]; }
   int64_t CpuLeft(size_t node) const { return nodes_[node].cpu_left; }
+  // For tests: node i's score for r under policy, -1 if r does not fit.
+  int64_t NodeScoreForTest(size_t i, const ShareRequest& r, SharePolicy policy) const {
+    return NodeScore(nodes_[i], r, policy).score;
+  }
 
  private:
   // GPU-request kinds for GpuClustering: 0 = a share, n = n whole GPUs.
@@ -131,7 +146,6 @@ class ShareCluster {
     std::array<int32_t, kKinds> kind_count{};  // GPU pods on the node by kind
     int32_t kinds_present = 0;
     double frag = 0;          // fragmentation now
-    uint32_t version = 0;     // bumped on every change (FGD score cache)
   };
   struct Scored {
     int64_t score;
@@ -140,7 +154,9 @@ class ShareCluster {
 
   bool Feasible(const Node& n, const ShareRequest& r) const;
   Scored Score(const Node& n, const ShareRequest& r, SharePolicy policy) const;
-  Scored FgdScore(size_t i, const ShareRequest& r);
+  Scored FgdScore(const Node& n, const ShareRequest& r) const;
+  // The score of node n for r under policy, or -1 if r does not fit there.
+  Scored NodeScore(const Node& n, const ShareRequest& r, SharePolicy policy) const;
   int32_t BestGpu(const Node& n, int32_t milli) const;
   // Fragmentation of a node state (cpu left, GPU lefts) of model `model`.
   double Fragmentation(int64_t cpu_left, const int32_t* left, int32_t ngpu, GpuModelId model) const;
@@ -153,16 +169,27 @@ class ShareCluster {
   int64_t gpu_left_ = 0;
   double frag_total_ = 0;
 
-  // FGD: per request kind, per node, the last score and the node version it
-  // was computed at. Pods repeat a few kinds, and one placement changes one
-  // node, so almost every score comes from here.
-  struct CacheEntry {
-    uint32_t version = ~0u;
-    Scored s{0, -1};
+  // The per-(policy, request kind) score indexes described above.
+  using KindKey = std::tuple<SharePolicy, int64_t, int64_t, int32_t, int32_t, GpuModelMask>;
+  static KindKey KeyOf(const ShareRequest& r, SharePolicy policy);
+  struct KindIndex {
+    ShareRequest r;
+    SharePolicy policy = SharePolicy::kFirst;
+    size_t synced = 0;           // change-log entries already applied
+    bool stale = true;           // needs a full rebuild
+    std::vector<int32_t> best;   // heap layout, root 1: max score below, -1 none
+    std::vector<int32_t> count;  // feasible nodes below
+    std::vector<int8_t> gpu;     // per node: the GPU its score picked (FGD shares)
   };
-  std::map<std::tuple<int64_t, int32_t, int32_t, GpuModelMask>, std::vector<CacheEntry>>
-      fgd_cache_;
-  std::vector<CacheEntry>& CacheFor(const ShareRequest& r);
+  KindIndex& IndexFor(const ShareRequest& r, SharePolicy policy);
+  void SetLeaf(KindIndex& k, size_t i);
+  void Pull(KindIndex& k, size_t v);
+  void NodeChanged(size_t i);
+
+  size_t leaves_ = 1;  // a power of two >= nodes
+  std::map<KindKey, KindIndex> index_;
+  std::vector<uint32_t> changes_;  // nodes changed by Commit/Release, in order
+  mutable std::map<KindKey, bool> fits_empty_;
 };
 
 }  // namespace rackscale
