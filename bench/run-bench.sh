@@ -72,6 +72,14 @@ if [ "${FLEET:-1}" = 1 ]; then
   med=$(cut -d' ' -f1 "$WORK/fleet.t" | median)
   echo "fleet: median $med s wall over ${FLEET_REPS:-3} runs, peak $(cut -d' ' -f2 "$WORK/fleet.t" | sort -n | tail -1) KB"
   grep -E '"(simulated_events|placement_decisions|gpu_utilization|events_per_second|decision_p50_us|decision_p99_us|sim_seconds|wall_seconds)"' "$WORK/fleet/summary.json" | sed 's/^/  /'
+  # The same year under EASY backfilling (one run: reservations walk the
+  # running jobs, so it costs more than fairshare).
+  /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN" sim --cluster examples/fleet-500k.toml \
+    --tenants examples/tenants-500k.toml --policy easy --placement topo \
+    --trace "$WORK/ai.csv" --out "$WORK/fleet-easy" -q
+  echo "fleet easy: $(cut -d' ' -f1 "$WORK/t") s wall, peak $(cut -d' ' -f2 "$WORK/t") KB"
+  grep -m1 -E '"mean_wait"' "$WORK/fleet-easy/summary.json" | sed 's/^/  easy /'
+  grep -m1 -E '"mean_wait"' "$WORK/fleet/summary.json" | sed 's/^/  fairshare /'
 fi
 
 # The FGD paper's experiment: all six policies x 10 seeds (60 runs), timed

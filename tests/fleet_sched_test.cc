@@ -273,6 +273,58 @@ TEST(FleetSim, FairshareServesTheTenantWithTheLowestWeightedShare) {
   EXPECT_EQ(f2->outcomes[3].start, 150);
 }
 
+TEST(FleetSim, EasyBackfillsAroundTheHeadsReservedDomains) {
+  // Four D4 domains in one block (16 GPUs).
+  //   t=0  A0 (4 GPUs, 100 s)  -> a whole domain d0, ends 100
+  //   t=0  A1 (2 GPUs, 200 s)  -> one node of another domain d1, ends 200
+  //   t=1  H  (12 GPUs, 50 s)  -> needs 3 whole domains; 2 are free: waits.
+  //        Reservation: when A0 ends (100), d0 + the two free domains fit:
+  //        shadow 100, reserved = the nodes of those three domains.
+  //   t=2  L  (2 GPUs, 1000 s) -> long, but fits d1's free node, off the
+  //        reservation: backfills at 2.
+  //   t=3  M  (4 GPUs, 1000 s) -> long and needs a whole domain: only
+  //        reserved ones are free, so it waits (for H to end at 150).
+  //   t=4  S  (4 GPUs, 50 s)   -> ends at 54 <= 100: backfills at 4.
+  Fleet f = MakeFleet(1, 4);
+  AiWorkload w = Workload2({Job(1, 1, 0, 100, 4), Job(2, 1, 0, 200, 2), Job(3, 1, 1, 50, 12),
+                            Job(4, 2, 2, 1000, 2), Job(5, 2, 3, 1000, 4), Job(6, 2, 4, 50, 4)});
+  FleetSimOptions o;
+  o.policy = FleetQueuePolicy::kEasy;
+  auto r = SimulateFleet(f, &w, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcomes[2].start, 100);  // H: not delayed by any backfill
+  EXPECT_EQ(r->outcomes[3].start, 2);    // L: off the reserved nodes
+  EXPECT_EQ(r->outcomes[4].start, 150);  // M: would take a reserved domain
+  EXPECT_EQ(r->outcomes[5].start, 4);    // S: ends before the shadow time
+  for (const FleetJobOutcome& x : r->outcomes) EXPECT_EQ(x.status, JobStatus::kDone);
+  // fifo on the same jobs: nothing passes H.
+  o.policy = FleetQueuePolicy::kFifo;
+  AiWorkload w2 = w;
+  auto f2 = SimulateFleet(f, &w2, o);
+  ASSERT_TRUE(f2.ok());
+  EXPECT_EQ(f2->outcomes[2].start, 100);
+  EXPECT_EQ(f2->outcomes[3].start, 100);
+  EXPECT_EQ(f2->outcomes[4].start, 150);
+  EXPECT_EQ(f2->outcomes[5].start, 150);
+}
+
+TEST(FleetSim, EasyWithoutAReservationLetsLaterJobsRun) {
+  // One D4 domain (4 GPUs). A head that its quota holds back gets no
+  // reservation. A (nominal 4 GPUs) runs 2 GPUs until 500; A's next job
+  // wants 4 and heads the queue, over quota. Were it given a reservation
+  // (both nodes at 500), B's long 2-GPU job behind it could not start; with
+  // none, B's job starts at once, and A's head waits for it to end (1002).
+  Fleet f = MakeFleet(1, 1);
+  AiWorkload w = Workload2({Job(1, 1, 0, 500, 2), Job(2, 1, 1, 100, 4), Job(3, 2, 2, 1000, 2)});
+  FleetSimOptions o;
+  o.policy = FleetQueuePolicy::kEasy;
+  o.tenants.tenants = {Tenant("A", 1, 4), Tenant("B", 1)};
+  auto r = SimulateFleet(f, &w, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcomes[2].start, 2);
+  EXPECT_EQ(r->outcomes[1].start, 1002);
+}
+
 TEST(FleetSim, PriorityPreemptsLowerPriorityPreemptibleWork) {
   // One D4 domain. L (B, priority 0, preemptible, 4 GPUs, 1000 s) starts at
   // 0; H (A, priority 10, 4 GPUs, 100 s) arrives at 5: L is preempted, H runs

@@ -11,16 +11,19 @@ namespace rackscale {
 
 Result<FleetQueuePolicy> ParseFleetQueuePolicy(std::string_view name, const std::string& source) {
   if (name == "fifo") return FleetQueuePolicy::kFifo;
+  if (name == "easy") return FleetQueuePolicy::kEasy;
   if (name == "fairshare") return FleetQueuePolicy::kFairshare;
   if (name == "priority") return FleetQueuePolicy::kPriority;
   return Error::InvalidInput(
       source, 0, "policy",
-      fmt::format("expected 'fifo', 'fairshare' or 'priority' for a fleet, got '{}'", name));
+      fmt::format("expected 'fifo', 'easy', 'fairshare' or 'priority' for a fleet, got '{}'",
+                  name));
 }
 
 const char* FleetQueuePolicyName(FleetQueuePolicy p) {
   switch (p) {
     case FleetQueuePolicy::kFifo: return "fifo";
+    case FleetQueuePolicy::kEasy: return "easy";
     case FleetQueuePolicy::kFairshare: return "fairshare";
     case FleetQueuePolicy::kPriority: return "priority";
   }
@@ -47,6 +50,7 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
   opts_.quotas.resize(std::max(opts_.quotas.size(), tenants));
   running_by_tenant_.resize(tenants);
   start_seq_.assign(jobs.size(), 0);
+  est_end_.assign(jobs.size(), 0);
   failed_epoch_.assign(queues_.size(), 0);
   fresh_.resize(queues_.size());
   domain_jobs_.resize(fleet.domains.size());
@@ -161,10 +165,11 @@ void FleetScheduler::Submit(JobRef j, Seconds now) {
   // job: try just that one (fairshare), or the queue if it is the new head.
   const size_t q = QueueIndexOf(j);
   if (failed_epoch_[q] == epoch_) {
-    if (opts_.policy == FleetQueuePolicy::kFairshare) {
-      fresh_[q].push_back(j);
-    } else if (*queues_[q].begin() == j) {
+    if (*queues_[q].begin() == j && opts_.policy != FleetQueuePolicy::kFairshare) {
       failed_epoch_[q] = 0;
+    } else if (opts_.policy == FleetQueuePolicy::kFairshare ||
+               opts_.policy == FleetQueuePolicy::kEasy) {
+      fresh_[q].push_back(j);
     }
   }
   since_[j] = now;
@@ -196,9 +201,11 @@ bool FleetScheduler::FindIn(const AiJob& job, const std::vector<int32_t>& pools,
   return found;
 }
 
-void FleetScheduler::StartOn(JobRef j, const Placement& p, int32_t borrowed_from) {
+void FleetScheduler::StartOn(JobRef j, Seconds now, const Placement& p, int32_t borrowed_from) {
   const AiJob& job = jobs_[j];
   index_.Commit(p);
+  est_end_[j] = now + job.Walltime();
+  by_end_.insert({est_end_[j], j});
   Running& r = run_[j];
   r.where = p;
   r.borrowed_from = borrowed_from;
@@ -232,7 +239,16 @@ void FleetScheduler::StartOn(JobRef j, const Placement& p, int32_t borrowed_from
   }
 }
 
-void FleetScheduler::Finish(JobRef j) {
+void FleetScheduler::Finish(JobRef j, Seconds now) {
+  // A job the head's reservation expected to end after the shadow time (or
+  // at it) ending early may bring the shadow time forward; one expected
+  // before it changes nothing.
+  const Reservation& r = reservation_;
+  if (r.valid && now < est_end_[j] && est_end_[j] >= r.shadow) reservation_.dirty = true;
+  Release(j);
+}
+
+void FleetScheduler::Release(JobRef j) {
   const AiJob& job = jobs_[j];
   Running& r = run_[j];
   assert(r.running);
@@ -247,6 +263,7 @@ void FleetScheduler::Finish(JobRef j) {
     last = d;
   }
   running_by_tenant_[job.tenant].erase({start_seq_[j], j});
+  by_end_.erase({est_end_[j], j});
   if (job.preemptible && job.gpus > 0) preemptible_gpus_by_priority_[job.priority] -= job.gpus;
   if (r.borrowed_from >= 0) {
     borrowers_[static_cast<size_t>(r.borrowed_from)].erase(j);
@@ -263,7 +280,8 @@ void FleetScheduler::Finish(JobRef j) {
 }
 
 void FleetScheduler::Preempt(JobRef j, Seconds now, std::vector<JobRef>* preempted) {
-  Finish(j);
+  Release(j);
+  reservation_.dirty = true;
   QueueOf(j).insert(j);  // back in arrival order; the wait clock restarts
   failed_epoch_[QueueIndexOf(j)] = 0;
   since_[j] = now;
@@ -278,6 +296,7 @@ void FleetScheduler::Preempt(JobRef j, Seconds now, std::vector<JobRef>* preempt
 void FleetScheduler::SetDedicated(size_t k, bool active) {
   if (active_[k] == active) return;
   active_[k] = active;
+  reservation_.dirty = true;
   const int32_t partition = active ? static_cast<int32_t>(k) + 1 : 0;
   const TenantId owner = opts_.dedicated[k].tenant;
   for (int32_t d : opts_.dedicated[k].domains) {
@@ -332,7 +351,7 @@ bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<Jo
   }
   Placement p;
   if (FindIn(job, pools, &p)) {
-    StartOn(j, p, -1);
+    StartOn(j, now, p, -1);
     started->push_back(j);
     return true;
   }
@@ -341,7 +360,7 @@ bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<Jo
     if (!run_[v].running) continue;
     Preempt(v, now, preempted);
     if (FindIn(job, pools, &p)) {
-      StartOn(j, p, -1);
+      StartOn(j, now, p, -1);
       started->push_back(j);
       return true;
     }
@@ -361,7 +380,7 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
       if (!active_[k] || held_[k + 1]) continue;
       const auto& pools = index_.partition_pools(static_cast<int32_t>(k) + 1);
       if (FindIn(job, pools, &p)) {
-        StartOn(j, p, -1);
+        StartOn(j, now, p, -1);
         started->push_back(j);
         return true;
       }
@@ -382,7 +401,7 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
   }
   // 2. The shared fleet.
   if (!held_[0] && FindIn(job, index_.partition_pools(0), &p)) {
-    StartOn(j, p, -1);
+    StartOn(j, now, p, -1);
     started->push_back(j);
     return true;
   }
@@ -392,7 +411,7 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
       const DedicatedCluster& dc = opts_.dedicated[k];
       if (!active_[k] || !dc.lend || dc.tenant == job.tenant || held_[k + 1]) continue;
       if (FindIn(job, index_.partition_pools(static_cast<int32_t>(k) + 1), &p)) {
-        StartOn(j, p, static_cast<int32_t>(k));
+        StartOn(j, now, p, static_cast<int32_t>(k));
         started->push_back(j);
         return true;
       }
@@ -523,6 +542,10 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
     failed_epoch_[q] = epoch_;
     return false;
   };
+  if (opts_.policy == FleetQueuePolicy::kEasy) {
+    ScheduleEasy(now, started, preempted);
+    return;
+  }
   if (opts_.policy != FleetQueuePolicy::kFairshare) {
     while (try_head(0)) {
     }
@@ -573,6 +596,117 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
     heap.pop();
     if (try_queue(t) && !queues_[t].empty()) heap.push({Share(t), rank(t), t});
   }
+}
+
+void FleetScheduler::Reserve(JobRef head, Seconds now) {
+  Reservation& r = reservation_;
+  r.valid = false;
+  r.dirty = false;
+  r.head = head;
+  r.nodes.clear();
+  const AiJob& job = jobs_[head];
+  r.quota_held = !QuotaAllows(job);
+  if (r.quota_held) return;  // held back by its quota, not by capacity
+  // Where the head may run without borrowing: its own active dedicated
+  // clusters first, then the shared fleet.
+  std::vector<int32_t> partitions;
+  if (job.tenant < tenant_dedicated_.size()) {
+    for (size_t k : tenant_dedicated_[job.tenant]) {
+      if (active_[k]) partitions.push_back(static_cast<int32_t>(k) + 1);
+    }
+  }
+  partitions.push_back(0);
+  auto find = [&](Placement* p) {
+    for (int32_t part : partitions) {
+      if (FindIn(job, index_.partition_pools(part), p)) return true;
+    }
+    return false;
+  };
+  // Release running jobs in estimated-end order until the head fits. A
+  // cheap count of the GPUs released so far skips the placement search
+  // while there cannot be enough.
+  std::vector<JobRef> released;
+  int64_t free = 0;
+  for (int32_t part : partitions) free += index_.free_gpus(part);
+  Placement p;
+  for (const auto& [end, j] : by_end_) {
+    index_.Release(run_[j].where);
+    released.push_back(j);
+    free += jobs_[j].gpus;
+    if (free < job.gpus) continue;
+    if (find(&p)) {
+      r.valid = true;
+      r.shadow = std::max(end, now);
+      break;
+    }
+  }
+  for (JobRef j : released) index_.Commit(run_[j].where);
+  if (!r.valid) return;
+  for (const GangPart& x : p.parts) r.nodes.push_back(x.node);
+  std::sort(r.nodes.begin(), r.nodes.end());
+  r.nodes.erase(std::unique(r.nodes.begin(), r.nodes.end()), r.nodes.end());
+}
+
+void FleetScheduler::BlockReservation(bool block) {
+  Reservation& r = reservation_;
+  if (r.blocked == block) return;
+  r.blocked = block;
+  if (block) {
+    r.block.parts.clear();
+    for (int32_t n : r.nodes) {
+      const int32_t f = index_.node_free(n);
+      if (f > 0) r.block.parts.push_back({n, f});
+    }
+    index_.Commit(r.block);
+  } else {
+    index_.Release(r.block);
+  }
+}
+
+void FleetScheduler::ScheduleEasy(Seconds now, std::vector<JobRef>* started,
+                                  std::vector<JobRef>* preempted) {
+  Queue& q = queues_[0];
+  const bool fresh_only = failed_epoch_[0] == epoch_;
+  // 1. fifo: start from the head while it fits.
+  if (!fresh_only) {
+    while (!q.empty() && TryStartObserved(*q.begin(), now, started, preempted)) {
+    }
+  }
+  failed_epoch_[0] = epoch_;
+  std::vector<JobRef> fresh;
+  fresh.swap(fresh_[0]);
+  if (q.empty()) return;
+  const JobRef head = *q.begin();
+  // 2. The head's reservation. It stays right while the head stays and jobs
+  // end on time: backfilled jobs end by the shadow time or stay off its
+  // nodes, and on-time ends were counted when it was found.
+  const Reservation& r = reservation_;
+  if (r.dirty || r.quota_held || r.head != head || (r.valid && now >= r.shadow)) {
+    Reserve(head, now);
+  }
+  // 3. Backfill: the first jobs after the head (or, when the queue already
+  // failed at this capacity, only those that joined since).
+  std::vector<JobRef> candidates;
+  if (fresh_only) {
+    for (JobRef f : fresh) {
+      if (f != head && !run_[f].running && q.count(f)) candidates.push_back(f);
+    }
+  } else {
+    auto it = std::next(q.begin());
+    for (int n = 0; it != q.end() && n < kBackfillDepth; ++it, ++n) candidates.push_back(*it);
+  }
+  using Shape = std::tuple<int32_t, int64_t, GpuModelMask, TopologyScope, TenantId, bool, bool>;
+  std::set<Shape> failed;
+  for (JobRef c : candidates) {
+    const AiJob& job = jobs_[c];
+    const bool ends_in_time = !reservation_.valid || now + job.Walltime() <= reservation_.shadow;
+    const Shape shape{job.gpus, job.cpu_milli, job.models, job.topology, job.tenant,
+                      job.preemptible, ends_in_time};
+    if (failed.count(shape)) continue;
+    BlockReservation(!ends_in_time);
+    if (!TryStartObserved(c, now, started, preempted)) failed.insert(shape);
+  }
+  BlockReservation(false);
 }
 
 }  // namespace rackscale

@@ -18,10 +18,27 @@
 //              jobs may still start in dedicated clusters it cannot use. Only
 //              a head that would fit its reachable capacity when empty (and
 //              its quota) may hold capacity.
+//   easy       one queue in arrival order; start from the head while it fits
+//              (fifo); then, if the head waits, it gets a reservation, and
+//              later jobs may backfill around it (below).
 //   priority   one queue by (priority desc, arrival); the head goes first and
 //              blocks the rest; if it does not fit, running preemptible jobs
 //              of lower priority are preempted (lowest priority, latest start
 //              first) when that can free enough GPUs.
+//
+// EASY backfilling on a topology (easy). The head's reservation is found as
+// Slurm's backfill finds one: running jobs are taken in (estimated end, ref)
+// order -- estimated end = start + requested wall time -- and released on a
+// scratch copy of the free-capacity state until the head fits where it may
+// run (its own active dedicated clusters, then the shared fleet). The
+// estimated end that made it fit is the shadow time T; the placement it gets
+// there is the reservation R (a set of nodes). Each later job, in queue order
+// (the first kBackfillDepth of them), starts now if it fits now and either
+// its own estimated end is <= T, or it fits without touching any node of R.
+// A head that its quota holds back, or that cannot fit even when every
+// running job has ended (it waits for a dedicated cluster to open), gets no
+// reservation: later jobs start as they fit. Within one pass, a job shape
+// that failed is not tried again (starts only take capacity).
 //
 // Quotas (any policy), in the manner of Kueue cohorts: a tenant with a
 // nominal GPU quota runs at most its nominal plus what it may borrow: the
@@ -56,7 +73,7 @@
 
 namespace rackscale {
 
-enum class FleetQueuePolicy { kFifo, kFairshare, kPriority };
+enum class FleetQueuePolicy { kFifo, kEasy, kFairshare, kPriority };
 Result<FleetQueuePolicy> ParseFleetQueuePolicy(std::string_view name, const std::string& source);
 const char* FleetQueuePolicyName(FleetQueuePolicy p);
 
@@ -107,8 +124,8 @@ class FleetScheduler {
   bool CanEverRun(const AiJob& j) const;
 
   void Submit(JobRef j, Seconds now);
-  // A running job ended normally.
-  void Finish(JobRef j);
+  // A running job ended normally at `now`.
+  void Finish(JobRef j, Seconds now);
   // Starts or ends dedicated cluster `k`.
   void SetDedicated(size_t k, bool active);
   // One pass at `now`: appends started and preempted jobs. A job may appear
@@ -130,6 +147,11 @@ class FleetScheduler {
   size_t num_dedicated() const { return opts_.dedicated.size(); }
   // Placement decisions taken (for timing by the caller).
   int64_t decisions() const { return decisions_; }
+  // easy: the current head's shadow time, or -1 if it has no reservation.
+  Seconds shadow_time() const { return reservation_.valid ? reservation_.shadow : -1; }
+
+  // easy: jobs after the head considered for backfill in one pass.
+  static constexpr int kBackfillDepth = 256;
 
  private:
   struct Running {
@@ -142,7 +164,15 @@ class FleetScheduler {
                         std::vector<JobRef>* preempted);
   bool TryStart(JobRef j, Seconds now, std::vector<JobRef>* started, std::vector<JobRef>* preempted);
   bool FindIn(const AiJob& job, const std::vector<int32_t>& pools, Placement* best) const;
-  void StartOn(JobRef j, const Placement& p, int32_t borrowed_from);
+  void StartOn(JobRef j, Seconds now, const Placement& p, int32_t borrowed_from);
+  void Release(JobRef j);
+  // easy: one pass of fifo then backfilling around the head's reservation.
+  void ScheduleEasy(Seconds now, std::vector<JobRef>* started, std::vector<JobRef>* preempted);
+  // easy: finds the head's shadow time and reserved nodes.
+  void Reserve(JobRef head, Seconds now);
+  // easy: takes (or gives back) the free capacity of the reserved nodes so
+  // that placements found meanwhile avoid them.
+  void BlockReservation(bool block);
   void Preempt(JobRef j, Seconds now, std::vector<JobRef>* preempted);
   size_t QueueIndexOf(JobRef j) const;
   double Share(TenantId t) const;
@@ -201,6 +231,22 @@ class FleetScheduler {
   int64_t max_cpu_node_milli_ = 0;
   std::vector<int64_t> domains_of_type_;
   std::vector<int32_t> max_block_of_type_;
+  // easy: running jobs by (estimated end, ref); the head's reservation.
+  std::vector<Seconds> est_end_;
+  std::set<std::pair<Seconds, JobRef>> by_end_;
+  struct Reservation {
+    bool valid = false;
+    // To recompute: a job ended before its estimate, a job was preempted, a
+    // dedicated cluster changed hands. Jobs ending on time and arrivals
+    // leave the shadow time and the reserved nodes as they were.
+    bool dirty = true;
+    bool quota_held = false;  // no reservation for want of quota: look again each pass
+    JobRef head = 0;
+    Seconds shadow = 0;
+    std::vector<int32_t> nodes;  // R, sorted
+    Placement block;             // the free capacity of R taken while blocked
+    bool blocked = false;
+  } reservation_;
 };
 
 }  // namespace rackscale

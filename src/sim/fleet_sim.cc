@@ -217,7 +217,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       ends.pop();
       if (e.attempt != attempt[e.ref]) continue;
       const AiJob& j = jobs[e.ref];
-      sched.Finish(e.ref);
+      sched.Finish(e.ref, t);
       out[e.ref].end = t;
       r.tenants[j.tenant].gpu_seconds += static_cast<double>(j.gpus) * static_cast<double>(j.runtime);
       ++finished;
