@@ -21,6 +21,7 @@ void RegisterSim(CLI::App& app, CommandFn* run);
 void RegisterGen(CLI::App& app, CommandFn* run);
 void RegisterPack(CLI::App& app, CommandFn* run);
 void RegisterCluster(CLI::App& app, CommandFn* run);
+void RegisterEttr(CLI::App& app, CommandFn* run);
 
 // Prints "rackscale: error: ..." to stderr and returns the exit code for it.
 int ReportError(const Error& e);

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   RegisterGen(app, &run);
   RegisterPack(app, &run);
   RegisterCluster(app, &run);
+  RegisterEttr(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
