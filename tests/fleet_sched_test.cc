@@ -325,6 +325,54 @@ TEST(FleetSim, EasyWithoutAReservationLetsLaterJobsRun) {
   EXPECT_EQ(r->outcomes[1].start, 1002);
 }
 
+AiJob Pod(JobId id, TenantId t, Seconds submit, Seconds runtime, int milli) {
+  AiJob j = Job(id, t, submit, runtime, 1);
+  j.gpu_milli = milli;
+  return j;
+}
+
+TEST(FleetSim, FractionalPodsShareTheirTenantsGpusBestFit) {
+  // One D4 domain (4 GPUs). B runs a 3-GPU job until 1000, leaving one GPU.
+  //   t=1  A p1 (600 milli, 100 s)  -> opens the last GPU (400 left)
+  //   t=2  A p2 (300 milli, 500 s)  -> joins it (100 left)
+  //   t=3  A p3 (300 milli, 50 s)   -> no GPU has 300 left: waits
+  //   t=4  C q  (100 milli, 10 s)   -> 100 left, but on A's GPU: waits
+  //   t=101 p1 ends: 700 left -> p3 joins (400 left) and ends at 151
+  //   t=502 p2 ends: the GPU goes back, and q opens it.
+  Fleet f = MakeFleet(1, 1);
+  AiWorkload w;
+  w.tenants = {"", "A", "B", "C"};
+  w.jobs = {Job(1, 2, 0, 1000, 3), Pod(2, 1, 1, 100, 600), Pod(3, 1, 2, 500, 300),
+            Pod(4, 1, 3, 50, 300), Pod(5, 3, 4, 10, 100)};
+  FleetSimOptions o;
+  o.policy = FleetQueuePolicy::kFifo;
+  auto r = SimulateFleet(f, &w, o);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->outcomes[1].start, 1);
+  EXPECT_EQ(r->outcomes[2].start, 2);
+  EXPECT_EQ(r->outcomes[3].start, 101);
+  EXPECT_EQ(r->outcomes[4].start, 502);
+  for (const FleetJobOutcome& x : r->outcomes) EXPECT_EQ(x.status, JobStatus::kDone);
+  // GPU-seconds count the share: 0.6 x 100 + 0.3 x 500 + 0.3 x 50.
+  EXPECT_DOUBLE_EQ(r->tenants[1].gpu_seconds, 60 + 150 + 15);
+}
+
+TEST(FleetSim, FractionalPodsOverQuotaMayOnlyJoinHeldGpus) {
+  // Two D4 domains. A's quota is 1 GPU: its first pod opens one GPU, the
+  // second joins it (no quota needed), the third needs a fresh GPU and waits
+  // for the first two to end, though seven GPUs are free.
+  Fleet f = MakeFleet(1, 2);
+  AiWorkload w = Workload2({Pod(1, 1, 0, 100, 500), Pod(2, 1, 1, 200, 500), Pod(3, 1, 2, 10, 200)});
+  FleetSimOptions o;
+  o.policy = FleetQueuePolicy::kFifo;
+  o.tenants.tenants = {Tenant("A", 1, 1), Tenant("B", 1)};
+  auto r = SimulateFleet(f, &w, o);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->outcomes[0].start, 0);
+  EXPECT_EQ(r->outcomes[1].start, 1);
+  EXPECT_EQ(r->outcomes[2].start, 100);  // joins when the first pod leaves
+}
+
 TEST(FleetSim, PriorityPreemptsLowerPriorityPreemptibleWork) {
   // One D4 domain. L (B, priority 0, preemptible, 4 GPUs, 1000 s) starts at
   // 0; H (A, priority 10, 4 GPUs, 100 s) arrives at 5: L is preempted, H runs

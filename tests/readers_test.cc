@@ -182,6 +182,39 @@ TEST(AiCsvReader, ColumnsAndErrors) {
   ASSERT_TRUE(skipped.ok());
   EXPECT_EQ(skipped->jobs.size(), 1u);
   EXPECT_EQ(skipped->bad_lines, 2);
+  // Shares of a GPU: gpu_milli in [1, 1000], and only with gpus = 1.
+  auto share = ParseAiCsv("id,submit,runtime,gpus,gpu_milli\n1,0,1,1,250\n2,0,1,2,\n", "ai.csv",
+                          false);
+  ASSERT_TRUE(share.ok()) << share.error().ToString();
+  EXPECT_TRUE(share->jobs[0].fractional());
+  EXPECT_DOUBLE_EQ(share->jobs[0].gpu_share(), 0.25);
+  EXPECT_EQ(share->jobs[1].gpu_milli, 1000);
+  auto two = ParseAiCsv("id,submit,runtime,gpus,gpu_milli\n1,0,1,1,250\n2,0,1,2,500\n", "ai.csv",
+                        false);
+  ASSERT_FALSE(two.ok());
+  EXPECT_EQ(two.error().line, 3);
+  EXPECT_EQ(two.error().field, "gpu_milli");
+  auto zero = ParseAiCsv("id,submit,runtime,gpus,gpu_milli\n1,0,1,1,0\n", "ai.csv", false);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.error().field, "gpu_milli");
+  // The writer adds the column only when some pod shares a GPU; either way
+  // the text reads back to the same jobs.
+  AiGenParams g;
+  g.jobs = 2000;
+  g.seed = 5;
+  g.share_fraction = 0.4;
+  auto gen = GenerateAi(g);
+  ASSERT_TRUE(gen.ok());
+  int64_t shares = 0;
+  for (const AiJob& j : gen->jobs) shares += j.fractional();
+  EXPECT_GT(shares, 100);
+  const std::string text = FormatAiCsv(*gen);
+  EXPECT_NE(text.find(",gpu_milli\n"), std::string::npos);
+  auto back = ParseAiCsv(text, "gen.csv", false);
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  for (size_t i = 0; i < gen->jobs.size(); ++i) {
+    ASSERT_EQ(back->jobs[i].gpu_milli, gen->jobs[i].gpu_milli) << i;
+  }
   auto missing = ParseAiCsv("id,submit,runtime\n", "ai.csv", false);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find("gpus"), std::string::npos);

@@ -103,6 +103,9 @@ void RegisterGen(CLI::App& app, CommandFn* run) {
   sub->add_option("--gang-fraction", ai->params.gang_fraction,
                   "Share of large gangs (256 GPUs to --max-gang)")
       ->capture_default_str();
+  sub->add_option("--share-fraction", ai->params.share_fraction,
+                  "Share of single-GPU jobs that ask for part of a GPU (openb's shares)")
+      ->capture_default_str();
   sub->add_option("--max-gang", ai->params.max_gang, "Largest gang, in GPUs")->capture_default_str();
   sub->add_option("--preemptible-fraction", ai->params.preemptible_fraction,
                   "Share of small GPU jobs marked preemptible")

@@ -1,7 +1,9 @@
-// An AI-cluster job: a gang of whole GPUs (all-or-nothing) or a CPU-only job,
-// with its tenant, GPU-model constraint, topology constraint, priority and
-// preemptibility. Fractional-GPU pods are placed by the GPU-sharing policies
-// (sched/gpu_share.h, `rackscale pack`).
+// An AI-cluster job: a gang of whole GPUs (all-or-nothing), a fractional-GPU
+// pod (a share of one GPU, in thousandths) or a CPU-only job, with its
+// tenant, GPU-model constraint, topology constraint, priority and
+// preemptibility. In a fleet, a tenant's fractional pods pack onto GPUs that
+// tenant holds (sched/fleet_scheduler.h); on a node list the GPU-sharing
+// policies place pods (sched/gpu_share.h, `rackscale pack`).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +29,7 @@ struct AiJob {
   Seconds runtime = 0;
   Seconds requested = 0;  // requested wall time; <= 0 unknown
   int32_t gpus = 0;       // whole GPUs; 0 = a CPU-only job
+  int32_t gpu_milli = 1000;  // < 1000: a share of one GPU (then gpus = 1)
   int64_t cpu_milli = 0;  // CPU-only jobs: on one CPU node
   int64_t memory_mib = 0;
   GpuModelMask models = kAnyGpuModel;
@@ -34,6 +37,10 @@ struct AiJob {
   int32_t priority = 0;
   bool preemptible = false;
   int64_t line = 0;
+
+  bool fractional() const { return gpus == 1 && gpu_milli < 1000; }
+  // GPUs' worth of work per second: gpus, or the share of a fractional pod.
+  double gpu_share() const { return fractional() ? gpu_milli / 1000.0 : gpus; }
 
   Seconds Walltime() const {
     Seconds w = requested > 0 ? requested : runtime;

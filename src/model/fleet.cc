@@ -19,6 +19,12 @@ int64_t Fleet::TotalCpuMilli() const {
   return n;
 }
 
+int64_t Fleet::TotalMemoryMib() const {
+  int64_t n = 0;
+  for (const FleetNode& x : nodes) n += node_types[x.type].memory_mib;
+  return n;
+}
+
 Fleet FleetFromNodeList(const std::vector<NodeSpec>& specs, const GpuModels& models) {
   Fleet f;
   f.models = models;

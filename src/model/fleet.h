@@ -89,6 +89,7 @@ struct Fleet {
 
   int64_t TotalGpus() const;
   int64_t TotalCpuMilli() const;
+  int64_t TotalMemoryMib() const;
   const NodeType& node_type(int32_t node) const { return node_types[nodes[node].type]; }
   int32_t site_of_domain(int32_t d) const { return blocks[domains[d].block].site; }
 };

@@ -65,6 +65,8 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
   waiting_gpu_by_tenant_.assign(tenants, 0);
   held_.assign(opts_.dedicated.size() + 1, false);
   used_cpu_.assign(tenants, 0);
+  used_mem_.assign(tenants, 0);
+  domain_shared_.resize(fleet.domains.size());
   total_gpus_ = std::max<double>(1, static_cast<double>(fleet.TotalGpus()));
   // What the fleet has, for CanEverRun: the largest CPU-only node; per
   // domain type, its domains and the most in one block.
@@ -81,6 +83,7 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
     max_block_of_type_[t] = std::max(max_block_of_type_[t], b.num_domains);
   }
   total_cpu_ = std::max<double>(1, static_cast<double>(fleet.TotalCpuMilli()));
+  total_mem_ = std::max<double>(1, static_cast<double>(fleet.TotalMemoryMib()));
 }
 
 int64_t FleetScheduler::QuotaCeiling(TenantId t) const {
@@ -99,6 +102,7 @@ int64_t FleetScheduler::QuotaCeiling(TenantId t) const {
 
 bool FleetScheduler::CanEverRun(const AiJob& j) const {
   if (j.runtime <= 0 || j.gpus < 0) return false;
+  if (j.gpu_milli < 1 || j.gpu_milli > 1000 || (j.gpu_milli < 1000 && j.gpus != 1)) return false;
   if (j.gpus > 0 && j.tenant < opts_.quotas.size()) {
     const int64_t ceiling = QuotaCeiling(j.tenant);
     if (ceiling >= 0 && j.gpus > ceiling) return false;
@@ -181,13 +185,43 @@ void FleetScheduler::Submit(JobRef j, Seconds now) {
 }
 
 double FleetScheduler::Share(TenantId t) const {
-  double s = std::max(static_cast<double>(used_gpus_[t]) / total_gpus_,
-                      static_cast<double>(used_cpu_[t]) / total_cpu_);
+  double s = std::max({static_cast<double>(used_gpus_[t]) / total_gpus_,
+                       static_cast<double>(used_cpu_[t]) / total_cpu_,
+                       static_cast<double>(used_mem_[t]) / total_mem_});
   return s / opts_.tenant_weights[t];
 }
 
+bool FleetScheduler::ModelAllowedIn(const AiJob& job, int32_t pool) const {
+  const DomainType& dt =
+      fleet_.domain_types[static_cast<size_t>(index_.pool_domain_type(pool))];
+  const NodeType& nt = fleet_.node_types[static_cast<size_t>(dt.node_type)];
+  return nt.gpus > 0 && ((job.models >> nt.accelerator) & 1u);
+}
+
 bool FleetScheduler::FindIn(const AiJob& job, const std::vector<int32_t>& pools,
-                            Placement* best) const {
+                            Placement* best, bool may_open) const {
+  if (job.fractional()) {
+    // Join the tenant's open GPU with the least share left that fits.
+    int32_t best_left = kMilliPerGpu + 1, id = -1;
+    for (int32_t pool : pools) {
+      auto it = open_shares_.find({pool, job.tenant});
+      if (it == open_shares_.end() || !ModelAllowedIn(job, pool)) continue;
+      auto s = it->second.lower_bound({job.gpu_milli, -1});
+      if (s != it->second.end() && s->first < best_left) {
+        best_left = s->first;
+        id = s->second;
+      }
+    }
+    if (id >= 0) {
+      const SharedGpu& g = shared_gpus_[static_cast<size_t>(id)];
+      best->pool = g.pool;
+      best->parts = {GangPart{g.node, 0}};
+      best->domains = best->blocks = 1;
+      best->shared_gpu = id;
+      return true;
+    }
+    if (!may_open) return false;
+  }
   Placement p;
   bool found = false;
   for (int32_t pool : pools) {
@@ -195,19 +229,81 @@ bool FleetScheduler::FindIn(const AiJob& job, const std::vector<int32_t>& pools,
     if (!found || p.domains < best->domains ||
         (p.domains == best->domains && p.blocks < best->blocks)) {
       *best = p;
+      best->shared_gpu = -1;
       found = true;
     }
   }
   return found;
 }
 
+void FleetScheduler::JoinShared(int32_t id, int32_t milli) {
+  SharedGpu& g = shared_gpus_[static_cast<size_t>(id)];
+  auto& open = open_shares_[{g.pool, g.tenant}];
+  open.erase({g.left, id});
+  g.left -= milli;
+  ++g.pods;
+  open.insert({g.left, id});
+}
+
+void FleetScheduler::LeaveShared(int32_t id, int32_t milli) {
+  SharedGpu& g = shared_gpus_[static_cast<size_t>(id)];
+  auto it = open_shares_.find({g.pool, g.tenant});
+  it->second.erase({g.left, id});
+  g.left += milli;
+  if (--g.pods > 0) {
+    it->second.insert({g.left, id});
+    return;
+  }
+  // The last pod left: the GPU goes back.
+  if (it->second.empty()) open_shares_.erase(it);
+  Placement whole;
+  whole.parts = {GangPart{g.node, 1}};
+  index_.Release(whole);
+  used_gpus_[g.tenant] -= 1;
+  auto& on = domain_shared_[static_cast<size_t>(fleet_.nodes[static_cast<size_t>(g.node)].domain)];
+  on.erase(std::find(on.begin(), on.end(), id));
+  g.node = -1;
+  free_shared_ids_.push_back(id);
+}
+
 void FleetScheduler::StartOn(JobRef j, Seconds now, const Placement& p, int32_t borrowed_from) {
   const AiJob& job = jobs_[j];
-  index_.Commit(p);
-  est_end_[j] = now + job.Walltime();
-  by_end_.insert({est_end_[j], j});
   Running& r = run_[j];
   r.where = p;
+  // Started beyond its nominal quota: on quota borrowed from the cohort.
+  // (A fractional pod joining a GPU its tenant holds takes no quota.)
+  const int64_t takes = job.fractional() && p.shared_gpu >= 0 ? 0 : job.gpus;
+  r.on_borrowed_quota = opts_.quotas[job.tenant].nominal_gpus >= 0 && takes > 0 &&
+                        used_gpus_[job.tenant] + takes > opts_.quotas[job.tenant].nominal_gpus;
+  if (job.fractional()) {
+    int32_t id = p.shared_gpu;
+    if (id < 0) {  // open a fresh GPU for the tenant's pods
+      index_.Commit(p);
+      if (free_shared_ids_.empty()) {
+        id = static_cast<int32_t>(shared_gpus_.size());
+        shared_gpus_.emplace_back();
+      } else {
+        id = free_shared_ids_.back();
+        free_shared_ids_.pop_back();
+      }
+      SharedGpu& g = shared_gpus_[static_cast<size_t>(id)];
+      g.node = p.parts[0].node;
+      g.pool = p.pool;
+      g.tenant = job.tenant;
+      g.left = kMilliPerGpu;
+      g.pods = 0;
+      domain_shared_[static_cast<size_t>(fleet_.nodes[static_cast<size_t>(g.node)].domain)]
+          .push_back(id);
+    }
+    JoinShared(id, job.gpu_milli);
+    r.shared_gpu = id;
+    // What-if releases of this pod (preemption, reservations) free nothing.
+    r.where.parts = {GangPart{shared_gpus_[static_cast<size_t>(id)].node, 0}};
+  } else {
+    index_.Commit(p);
+  }
+  est_end_[j] = now + job.Walltime();
+  by_end_.insert({est_end_[j], j});
   r.borrowed_from = borrowed_from;
   r.running = true;
   int32_t last = -1;
@@ -217,17 +313,18 @@ void FleetScheduler::StartOn(JobRef j, Seconds now, const Placement& p, int32_t 
     last = d;
   }
   start_seq_[j] = next_seq_++;
-  // Started beyond its nominal quota: on quota borrowed from the cohort.
-  r.on_borrowed_quota = opts_.quotas[job.tenant].nominal_gpus >= 0 && job.gpus > 0 &&
-                        used_gpus_[job.tenant] + job.gpus > opts_.quotas[job.tenant].nominal_gpus;
-  if (job.preemptible && job.gpus > 0) preemptible_gpus_by_priority_[job.priority] += job.gpus;
+  const bool frees = job.gpus > 0 && !job.fractional();  // preempting it frees GPUs
+  if (job.preemptible && frees) preemptible_gpus_by_priority_[job.priority] += job.gpus;
   running_by_tenant_[job.tenant].insert({start_seq_[j], j});
   if (borrowed_from >= 0) {
     borrowers_[static_cast<size_t>(borrowed_from)].insert(j);
-    if (job.preemptible) borrowed_preemptible_gpus_[static_cast<size_t>(borrowed_from)] += job.gpus;
+    if (job.preemptible && frees) {
+      borrowed_preemptible_gpus_[static_cast<size_t>(borrowed_from)] += job.gpus;
+    }
   }
+  used_mem_[job.tenant] += job.memory_mib;
   if (job.gpus > 0) {
-    used_gpus_[job.tenant] += job.gpus;
+    used_gpus_[job.tenant] += takes;
   } else {
     used_cpu_[job.tenant] += p.parts[0].units * int64_t{1000};
   }
@@ -252,7 +349,12 @@ void FleetScheduler::Release(JobRef j) {
   const AiJob& job = jobs_[j];
   Running& r = run_[j];
   assert(r.running);
-  index_.Release(r.where);
+  if (job.fractional()) {
+    LeaveShared(r.shared_gpu, job.gpu_milli);
+    r.shared_gpu = -1;
+  } else {
+    index_.Release(r.where);
+  }
   int32_t last = -1;
   for (const GangPart& x : r.where.parts) {
     const int32_t d = fleet_.nodes[static_cast<size_t>(x.node)].domain;
@@ -264,13 +366,17 @@ void FleetScheduler::Release(JobRef j) {
   }
   running_by_tenant_[job.tenant].erase({start_seq_[j], j});
   by_end_.erase({est_end_[j], j});
-  if (job.preemptible && job.gpus > 0) preemptible_gpus_by_priority_[job.priority] -= job.gpus;
+  const bool frees = job.gpus > 0 && !job.fractional();
+  if (job.preemptible && frees) preemptible_gpus_by_priority_[job.priority] -= job.gpus;
   if (r.borrowed_from >= 0) {
     borrowers_[static_cast<size_t>(r.borrowed_from)].erase(j);
-    if (job.preemptible) borrowed_preemptible_gpus_[static_cast<size_t>(r.borrowed_from)] -= job.gpus;
+    if (job.preemptible && frees) {
+      borrowed_preemptible_gpus_[static_cast<size_t>(r.borrowed_from)] -= job.gpus;
+    }
   }
+  used_mem_[job.tenant] -= job.memory_mib;
   if (job.gpus > 0) {
-    used_gpus_[job.tenant] -= job.gpus;
+    if (frees) used_gpus_[job.tenant] -= job.gpus;  // a pod's GPU: LeaveShared
   } else {
     used_cpu_[job.tenant] -= r.where.parts[0].units * int64_t{1000};
   }
@@ -301,13 +407,24 @@ void FleetScheduler::SetDedicated(size_t k, bool active) {
   const TenantId owner = opts_.dedicated[k].tenant;
   for (int32_t d : opts_.dedicated[k].domains) {
     index_.MoveDomain(d, partition);
+    // GPUs shared by pods there move with their domain.
+    for (int32_t id : domain_shared_[static_cast<size_t>(d)]) {
+      SharedGpu& g = shared_gpus_[static_cast<size_t>(id)];
+      auto it = open_shares_.find({g.pool, g.tenant});
+      it->second.erase({g.left, id});
+      if (it->second.empty()) open_shares_.erase(it);
+      g.pool = index_.domain_pool(d);
+      open_shares_[{g.pool, g.tenant}].insert({g.left, id});
+    }
     if (!active) continue;
     // Others' jobs already running there now run on borrowed capacity.
     for (JobRef j : domain_jobs_[static_cast<size_t>(d)]) {
       if (jobs_[j].tenant != owner && run_[j].borrowed_from < 0) {
         run_[j].borrowed_from = static_cast<int32_t>(k);
         borrowers_[k].insert(j);
-        if (jobs_[j].preemptible) borrowed_preemptible_gpus_[k] += jobs_[j].gpus;
+        if (jobs_[j].preemptible && !jobs_[j].fractional()) {
+          borrowed_preemptible_gpus_[k] += jobs_[j].gpus;
+        }
       }
     }
   }
@@ -372,27 +489,29 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
                               std::vector<JobRef>* preempted) {
   const AiJob& job = jobs_[j];
   ++decisions_;
-  if (!QuotaAllows(job)) return false;
+  // A fractional pod over quota may still join a GPU its tenant holds.
+  const bool may_open = QuotaAllows(job);
+  if (!may_open && !job.fractional()) return false;
   Placement p;
   // 1. Own dedicated clusters, reclaiming borrowed capacity if need be.
   if (job.tenant < tenant_dedicated_.size()) {
     for (size_t k : tenant_dedicated_[job.tenant]) {
       if (!active_[k] || held_[k + 1]) continue;
       const auto& pools = index_.partition_pools(static_cast<int32_t>(k) + 1);
-      if (FindIn(job, pools, &p)) {
+      if (FindIn(job, pools, &p, may_open)) {
         StartOn(j, now, p, -1);
         started->push_back(j);
         return true;
       }
       // Reclaim: preempt preemptible borrowers (latest start first) when
       // that lets the job fit here.
-      if (borrowed_preemptible_gpus_[k] == 0 ||
+      if (job.fractional() || borrowed_preemptible_gpus_[k] == 0 ||
           index_.free_gpus(static_cast<int32_t>(k) + 1) + borrowed_preemptible_gpus_[k] < job.gpus) {
         continue;
       }
       std::vector<JobRef> victims;
       for (JobRef b : borrowers_[k]) {
-        if (jobs_[b].preemptible) victims.push_back(b);
+        if (jobs_[b].preemptible && !jobs_[b].fractional()) victims.push_back(b);
       }
       std::sort(victims.begin(), victims.end(),
                 [&](JobRef a, JobRef b) { return start_seq_[a] > start_seq_[b]; });
@@ -400,7 +519,7 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
     }
   }
   // 2. The shared fleet.
-  if (!held_[0] && FindIn(job, index_.partition_pools(0), &p)) {
+  if (!held_[0] && FindIn(job, index_.partition_pools(0), &p, may_open)) {
     StartOn(j, now, p, -1);
     started->push_back(j);
     return true;
@@ -410,14 +529,14 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
     for (size_t k = 0; k < opts_.dedicated.size(); ++k) {
       const DedicatedCluster& dc = opts_.dedicated[k];
       if (!active_[k] || !dc.lend || dc.tenant == job.tenant || held_[k + 1]) continue;
-      if (FindIn(job, index_.partition_pools(static_cast<int32_t>(k) + 1), &p)) {
+      if (FindIn(job, index_.partition_pools(static_cast<int32_t>(k) + 1), &p, may_open)) {
         StartOn(j, now, p, static_cast<int32_t>(k));
         started->push_back(j);
         return true;
       }
     }
   }
-  if (job.gpus == 0 || held_[0]) return false;
+  if (job.gpus == 0 || job.fractional() || held_[0]) return false;
   // 4. Quota reclaim: a tenant within its nominal takes capacity back from
   // cohort members running above theirs.
   const TenantQuota& q = opts_.quotas[job.tenant];
@@ -429,7 +548,7 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
       int64_t excess = used_gpus_[u] - o.nominal_gpus;
       for (auto it = running_by_tenant_[u].rbegin(); it != running_by_tenant_[u].rend() && excess > 0; ++it) {
         const AiJob& v = jobs_[it->second];
-        if (v.gpus == 0 || !run_[it->second].on_borrowed_quota) continue;
+        if (v.gpus == 0 || v.fractional() || !run_[it->second].on_borrowed_quota) continue;
         victims.push_back(it->second);
         excess -= v.gpus;
       }
@@ -455,7 +574,8 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
     std::vector<JobRef> victims;
     for (const auto& running : running_by_tenant_) {
       for (const auto& [seq, v] : running) {
-        if (jobs_[v].preemptible && jobs_[v].priority < job.priority && jobs_[v].gpus > 0) {
+        if (jobs_[v].preemptible && jobs_[v].priority < job.priority && jobs_[v].gpus > 0 &&
+            !jobs_[v].fractional()) {
           victims.push_back(v);
         }
       }

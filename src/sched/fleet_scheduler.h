@@ -6,8 +6,8 @@
 // Queue policies, by name:
 //   fifo       one queue in arrival order; start from the head while it fits.
 //   fairshare  a queue per tenant (arrival order); the tenant with the lowest
-//              weighted dominant share (max of its GPU and CPU shares of the
-//              fleet, divided by its weight) goes first; within a tenant the
+//              weighted dominant share (max of its GPU, CPU and memory
+//              shares of the fleet, divided by its weight) goes first; within a tenant the
 //              queue is best-effort (Kueue's BestEffortFIFO): the first of its
 //              first 16 waiting jobs that fits starts (and a job that joins a
 //              queue which failed is tried on its own). A head
@@ -55,6 +55,14 @@
 //      that allow lending (the job is then a borrower).
 // Within a tier, the pool (domain type) giving the fewest domains, then the
 // fewest blocks, wins.
+//
+// Fractional pods (a share of one GPU): a tenant's pods pack onto the GPUs
+// that tenant holds for sharing -- the open GPU with the least share left
+// that fits (best fit), in the tiers above -- and a pod that fits none opens
+// a fresh GPU, found and counted (quota, fair share) as a 1-GPU job. The GPU
+// goes back when its last pod ends. GPUs are not shared across tenants: GPU
+// sharing without memory isolation is no security boundary. Fractional pods
+// are never preempted to make room (they rarely free a GPU).
 //
 // A preempted job loses its progress and waits again in its queue.
 // Not thread-safe.
@@ -159,11 +167,25 @@ class FleetScheduler {
     int32_t borrowed_from = -1;  // dedicated index when running as a borrower
     bool running = false;
     bool on_borrowed_quota = false;  // started above its tenant's nominal quota
+    int32_t shared_gpu = -1;         // a fractional pod: the GPU it shares
   };
+  // GPUs held for a tenant's fractional pods.
+  struct SharedGpu {
+    int32_t node = -1, pool = -1;
+    TenantId tenant = 0;
+    int32_t left = 0;  // milli-GPU
+    int32_t pods = 0;
+  };
+  using ShareKey = std::pair<int32_t, TenantId>;  // (pool, tenant)
+  void JoinShared(int32_t id, int32_t milli);
+  void LeaveShared(int32_t id, int32_t milli);
   bool TryStartObserved(JobRef j, Seconds now, std::vector<JobRef>* started,
                         std::vector<JobRef>* preempted);
   bool TryStart(JobRef j, Seconds now, std::vector<JobRef>* started, std::vector<JobRef>* preempted);
-  bool FindIn(const AiJob& job, const std::vector<int32_t>& pools, Placement* best) const;
+  // may_open: a fractional pod may open a fresh GPU (else only join one).
+  bool FindIn(const AiJob& job, const std::vector<int32_t>& pools, Placement* best,
+              bool may_open = true) const;
+  bool ModelAllowedIn(const AiJob& job, int32_t pool) const;
   void StartOn(JobRef j, Seconds now, const Placement& p, int32_t borrowed_from);
   void Release(JobRef j);
   // easy: one pass of fifo then backfilling around the head's reservation.
@@ -219,7 +241,11 @@ class FleetScheduler {
   std::vector<int64_t> borrowed_preemptible_gpus_;  // by dedicated index
   std::vector<bool> active_;
   std::vector<std::vector<size_t>> tenant_dedicated_;
-  std::vector<int64_t> used_gpus_, used_cpu_;
+  std::vector<int64_t> used_gpus_, used_cpu_, used_mem_;
+  std::vector<SharedGpu> shared_gpus_;
+  std::vector<int32_t> free_shared_ids_;
+  std::map<ShareKey, std::set<std::pair<int32_t, int32_t>>> open_shares_;  // (left, id)
+  std::vector<std::vector<int32_t>> domain_shared_;  // per domain: shared GPU ids
   std::vector<Seconds> since_;                     // submit (or requeue) time per job
   std::vector<uint64_t> failed_epoch_;             // by queue: epoch of the last failed head
   std::vector<bool> held_;                         // by partition: held for a starving head
@@ -227,7 +253,7 @@ class FleetScheduler {
   uint64_t epoch_ = 1;                             // bumped whenever capacity frees
   int64_t waiting_ = 0, waiting_gpu_ = 0, decisions_ = 0;
   std::vector<int64_t> waiting_gpu_by_tenant_;
-  double total_gpus_ = 1, total_cpu_ = 1;
+  double total_gpus_ = 1, total_cpu_ = 1, total_mem_ = 1;
   int64_t max_cpu_node_milli_ = 0;
   std::vector<int64_t> domains_of_type_;
   std::vector<int32_t> max_block_of_type_;

@@ -62,6 +62,9 @@ struct Placement {
   int32_t pool = -1;
   std::vector<GangPart> parts;
   int32_t domains = 0, blocks = 0;
+  // A fractional pod joining a GPU its tenant already shares: that GPU's id
+  // in the FleetScheduler (parts then name its node with 0 units).
+  int32_t shared_gpu = -1;
 };
 
 class TopoIndex {
@@ -87,6 +90,9 @@ class TopoIndex {
   int64_t free_gpus(int32_t partition) const { return partition_free_gpus_[partition]; }
   int64_t free_gpus() const;
   int32_t node_free(int32_t n) const { return node_free_[n]; }
+  // The pool domain d is in now, and the domain type of a pool.
+  int32_t domain_pool(int32_t d) const { return domain_pool_[d]; }
+  int32_t pool_domain_type(int32_t pool) const { return pools_[pool].domain_type; }
   int32_t domain_free(int32_t d) const { return domain_free_[d]; }
 
  private:

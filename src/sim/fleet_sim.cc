@@ -219,7 +219,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       const AiJob& j = jobs[e.ref];
       sched.Finish(e.ref, t);
       out[e.ref].end = t;
-      r.tenants[j.tenant].gpu_seconds += static_cast<double>(j.gpus) * static_cast<double>(j.runtime);
+      r.tenants[j.tenant].gpu_seconds += j.gpu_share() * static_cast<double>(j.runtime);
       ++finished;
       ++r.events;
     }
@@ -233,7 +233,8 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       FleetJobOutcome& o = out[next];
       TenantStats& ts = r.tenants[j.tenant];
       ++ts.jobs;
-      if (j.runtime <= 0 || j.gpus < 0 || (j.gpus == 0 && j.cpu_milli <= 0)) {
+      if (j.runtime <= 0 || j.gpus < 0 || (j.gpus == 0 && j.cpu_milli <= 0) ||
+          j.gpu_milli < 1 || j.gpu_milli > 1000 || (j.gpu_milli < 1000 && j.gpus != 1)) {
         o.status = JobStatus::kInvalid;
         ++ts.invalid;
       } else if (!sched.CanEverRun(j)) {
@@ -261,7 +262,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       FleetJobOutcome& o = out[ref];
       const bool first_here = k == 0 || preempted[k - 1] != ref;
       const double lost =
-          first_here && o.start < t ? static_cast<double>(j.gpus) * static_cast<double>(t - o.start) : 0;
+          first_here && o.start < t ? j.gpu_share() * static_cast<double>(t - o.start) : 0;
       o.lost_gpu_seconds += lost;
       ++o.preemptions;
       ++attempt[ref];  // its pending end event is void

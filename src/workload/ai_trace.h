@@ -50,6 +50,9 @@ struct AiGenParams {
   double gang_fraction = 0.002;   // gangs of 256..max_gang GPUs
   int32_t max_gang = 16384;
   double preemptible_fraction = 0.1;
+  // Single-GPU jobs that ask for a share of a GPU instead (shares drawn from
+  // the openb default workload's fractional pods).
+  double share_fraction = 0;
   int32_t domain_gpus = 72;       // gangs up to this size ask for one domain
   // If both are set, GPU-job runtimes are scaled by one factor so that the
   // offered load sum(gpus x runtime) / (gpus x span) is `load`.
