@@ -20,6 +20,23 @@ Result<FleetQueuePolicy> ParseFleetQueuePolicy(std::string_view name, const std:
                   name));
 }
 
+Result<PowerPolicy> ParsePowerPolicy(std::string_view name, const std::string& source) {
+  if (name == "none") return PowerPolicy::kNone;
+  if (name == "admit") return PowerPolicy::kAdmit;
+  if (name == "throttle") return PowerPolicy::kThrottle;
+  return Error::InvalidInput(source, 0, "power",
+                             fmt::format("expected 'none', 'admit' or 'throttle', got '{}'", name));
+}
+
+const char* PowerPolicyName(PowerPolicy p) {
+  switch (p) {
+    case PowerPolicy::kNone: return "none";
+    case PowerPolicy::kAdmit: return "admit";
+    case PowerPolicy::kThrottle: return "throttle";
+  }
+  return "?";
+}
+
 const char* FleetQueuePolicyName(FleetQueuePolicy p) {
   switch (p) {
     case FleetQueuePolicy::kFifo: return "fifo";
@@ -35,7 +52,7 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
     : fleet_(fleet),
       jobs_(jobs),
       opts_(std::move(o)),
-      index_(fleet, 1 + static_cast<int32_t>(opts_.dedicated.size())) {
+      index_(fleet, 2 + static_cast<int32_t>(opts_.dedicated.size())) {
   TenantId max_tenant = 0;
   for (const AiJob& j : jobs) max_tenant = std::max(max_tenant, j.tenant);
   for (const DedicatedCluster& d : opts_.dedicated) max_tenant = std::max(max_tenant, d.tenant);
@@ -69,21 +86,151 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
   domain_shared_.resize(fleet.domains.size());
   total_gpus_ = std::max<double>(1, static_cast<double>(fleet.TotalGpus()));
   // What the fleet has, for CanEverRun: the largest CPU-only node; per
-  // domain type, its domains and the most in one block.
+  // domain type, the most domains in one site and in one block (a gang
+  // stays in one site).
   for (const FleetNode& n : fleet.nodes) {
     const NodeType& t = fleet.node_types[static_cast<size_t>(n.type)];
     if (t.gpus == 0) max_cpu_node_milli_ = std::max(max_cpu_node_milli_, t.cpu_milli);
   }
   domains_of_type_.assign(fleet.domain_types.size(), 0);
   max_block_of_type_.assign(fleet.domain_types.size(), 0);
+  std::vector<int64_t> per_site(fleet.domain_types.size() * std::max<size_t>(1, fleet.sites.size()));
   for (const Block& b : fleet.blocks) {
     if (b.num_domains == 0) continue;
     const size_t t = static_cast<size_t>(fleet.domains[static_cast<size_t>(b.first_domain)].type);
-    domains_of_type_[t] += b.num_domains;
+    int64_t& here = per_site[static_cast<size_t>(b.site) * fleet.domain_types.size() + t];
+    here += b.num_domains;
+    domains_of_type_[t] = std::max(domains_of_type_[t], here);
     max_block_of_type_[t] = std::max(max_block_of_type_[t], b.num_domains);
   }
   total_cpu_ = std::max<double>(1, static_cast<double>(fleet.TotalCpuMilli()));
   total_mem_ = std::max<double>(1, static_cast<double>(fleet.TotalMemoryMib()));
+
+  // Service state: domains not yet delivered wait in a partition that no
+  // job reaches.
+  offline_partition_ = static_cast<int32_t>(opts_.dedicated.size()) + 1;
+  const size_t nd = fleet.domains.size();
+  online_.assign(nd, true);
+  for (size_t d = 0; d < nd && d < opts_.offline.size(); ++d) online_[d] = !opts_.offline[d];
+  node_down_.assign(fleet.nodes.size(), false);
+  dedicated_of_.assign(nd, -1);
+  for (size_t k = 0; k < opts_.dedicated.size(); ++k) {
+    for (int32_t d : opts_.dedicated[k].domains) dedicated_of_[static_cast<size_t>(d)] = static_cast<int32_t>(k);
+  }
+  // Power: per node type, its idle IT draw and the draw each busy unit (GPU,
+  // or core of a CPU-only node) adds, host included pro rata.
+  for (const NodeType& t : fleet.node_types) {
+    const bool gpu = t.gpus > 0 && t.accelerator >= 0;
+    const AcceleratorType* a = gpu ? &fleet.accelerators[static_cast<size_t>(t.accelerator)] : nullptr;
+    const double units = gpu ? t.gpus : std::max<double>(1, static_cast<double>(t.cpu_milli / 1000));
+    node_static_w_.push_back(t.idle_watts + (gpu ? a->idle_watts * t.gpus : 0));
+    node_dyn_w_per_unit_.push_back((gpu ? a->busy_watts - a->idle_watts : 0) +
+                                   (t.busy_watts - t.idle_watts) / units);
+  }
+  const size_t S = std::max<size_t>(1, fleet.sites.size());
+  site_static_w_.assign(S, 0);
+  site_dyn_w_.assign(S, 0);
+  pue_.assign(S, 1.0);
+  cap_w_.assign(S, 0);
+  for (size_t s = 0; s < fleet.sites.size(); ++s) {
+    pue_[s] = fleet.sites[s].pue > 0 ? fleet.sites[s].pue : 1.0;
+    cap_w_[s] = fleet.sites[s].power_cap_mw * 1e6;
+  }
+  site_busy_gpus_.assign(S, 0);
+  site_down_gpus_.assign(S, 0);
+  site_online_gpus_.assign(S, 0);
+  for (size_t d = 0; d < nd; ++d) {
+    if (online_[d]) {
+      AddOnline(static_cast<int32_t>(d), +1);
+    } else {
+      index_.MoveDomain(static_cast<int32_t>(d), offline_partition_);
+    }
+  }
+  used_own_.assign(tenants, 0);
+  used_spot_.assign(tenants, 0);
+}
+
+void FleetScheduler::AddOnline(int32_t d, int sign) {
+  const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
+  const size_t s = fleet_.sites.empty() ? 0 : static_cast<size_t>(fleet_.site_of_domain(d));
+  for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) {
+    site_static_w_[s] += sign * node_static_w_[static_cast<size_t>(fleet_.nodes[static_cast<size_t>(n)].type)];
+  }
+  site_online_gpus_[s] += sign * dom.gpus;
+}
+
+int32_t FleetScheduler::PartitionOf(int32_t d) const {
+  if (!online_[static_cast<size_t>(d)]) return offline_partition_;
+  const int32_t k = dedicated_of_[static_cast<size_t>(d)];
+  return k >= 0 && active_[static_cast<size_t>(k)] ? k + 1 : 0;
+}
+
+void FleetScheduler::Rehome(int32_t d) {
+  index_.MoveDomain(d, PartitionOf(d));
+  // GPUs shared by pods there move with their domain.
+  for (int32_t id : domain_shared_[static_cast<size_t>(d)]) {
+    SharedGpu& g = shared_gpus_[static_cast<size_t>(id)];
+    auto it = open_shares_.find({g.pool, g.tenant});
+    it->second.erase({g.left, id});
+    if (it->second.empty()) open_shares_.erase(it);
+    g.pool = index_.domain_pool(d);
+    open_shares_[{g.pool, g.tenant}].insert({g.left, id});
+  }
+}
+
+void FleetScheduler::SetDomainOnline(int32_t d, bool online) {
+  if (online_[static_cast<size_t>(d)] == online) return;
+  online_[static_cast<size_t>(d)] = online;
+  AddOnline(d, online ? +1 : -1);
+  Rehome(d);
+  reservation_.dirty = true;
+  ++epoch_;
+}
+
+void FleetScheduler::AddLoad(const Placement& p, int sign) {
+  for (const GangPart& x : p.parts) {
+    const FleetNode& node = fleet_.nodes[static_cast<size_t>(x.node)];
+    const size_t s = fleet_.sites.empty() ? 0 : static_cast<size_t>(fleet_.site_of_domain(node.domain));
+    if (fleet_.node_types[static_cast<size_t>(node.type)].gpus > 0) site_busy_gpus_[s] += sign * x.units;
+    site_dyn_w_[s] += sign * x.units * node_dyn_w_per_unit_[static_cast<size_t>(node.type)];
+  }
+}
+
+bool FleetScheduler::PowerAdmits(const AiJob& job, int32_t pool) const {
+  if (opts_.power != PowerPolicy::kAdmit) return true;
+  const size_t s = static_cast<size_t>(index_.pool_site(pool));
+  if (s >= cap_w_.size() || cap_w_[s] <= 0) return true;
+  const DomainType& dt = fleet_.domain_types[static_cast<size_t>(index_.pool_domain_type(pool))];
+  const double units = job.gpus > 0 ? job.gpus : static_cast<double>((job.cpu_milli + 999) / 1000);
+  const double need = units * node_dyn_w_per_unit_[static_cast<size_t>(dt.node_type)] * pue_[s];
+  return site_draw_w(static_cast<int32_t>(s)) + need <= cap_w_[s];
+}
+
+std::vector<FleetScheduler::JobRef> FleetScheduler::JobsOnNode(int32_t n) const {
+  std::vector<JobRef> out;
+  for (JobRef j : domain_jobs_[static_cast<size_t>(fleet_.nodes[static_cast<size_t>(n)].domain)]) {
+    for (const GangPart& x : run_[j].where.parts) {
+      if (x.node == n) {
+        out.push_back(j);
+        break;
+      }
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void FleetScheduler::SetNodeDown(int32_t n, bool down) {
+  if (node_down_[static_cast<size_t>(n)] == down) return;
+  node_down_[static_cast<size_t>(n)] = down;
+  index_.SetNodeDown(n, down);
+  const FleetNode& node = fleet_.nodes[static_cast<size_t>(n)];
+  const size_t s = fleet_.sites.empty() ? 0 : static_cast<size_t>(fleet_.site_of_domain(node.domain));
+  site_down_gpus_[s] += (down ? 1 : -1) * fleet_.node_types[static_cast<size_t>(node.type)].gpus;
+  if (!down) {
+    reservation_.dirty = true;
+    ++epoch_;
+  }
 }
 
 int64_t FleetScheduler::QuotaCeiling(TenantId t) const {
@@ -225,7 +372,7 @@ bool FleetScheduler::FindIn(const AiJob& job, const std::vector<int32_t>& pools,
   Placement p;
   bool found = false;
   for (int32_t pool : pools) {
-    if (!index_.Find(job, pool, &p)) continue;
+    if (!PowerAdmits(job, pool) || !index_.Find(job, pool, &p)) continue;
     if (!found || p.domains < best->domains ||
         (p.domains == best->domains && p.blocks < best->blocks)) {
       *best = p;
@@ -259,6 +406,7 @@ void FleetScheduler::LeaveShared(int32_t id, int32_t milli) {
   Placement whole;
   whole.parts = {GangPart{g.node, 1}};
   index_.Release(whole);
+  AddLoad(whole, -1);
   used_gpus_[g.tenant] -= 1;
   auto& on = domain_shared_[static_cast<size_t>(fleet_.nodes[static_cast<size_t>(g.node)].domain)];
   on.erase(std::find(on.begin(), on.end(), id));
@@ -279,6 +427,7 @@ void FleetScheduler::StartOn(JobRef j, Seconds now, const Placement& p, int32_t 
     int32_t id = p.shared_gpu;
     if (id < 0) {  // open a fresh GPU for the tenant's pods
       index_.Commit(p);
+      AddLoad(p, +1);
       if (free_shared_ids_.empty()) {
         id = static_cast<int32_t>(shared_gpus_.size());
         shared_gpus_.emplace_back();
@@ -301,6 +450,17 @@ void FleetScheduler::StartOn(JobRef j, Seconds now, const Placement& p, int32_t 
     r.where.parts = {GangPart{shared_gpus_[static_cast<size_t>(id)].node, 0}};
   } else {
     index_.Commit(p);
+    AddLoad(p, +1);
+  }
+  r.site = index_.pool_site(p.pool);
+  {
+    const int32_t part = index_.pool_partition(p.pool);
+    r.own_dedicated = part >= 1 && part <= static_cast<int32_t>(opts_.dedicated.size()) &&
+                      opts_.dedicated[static_cast<size_t>(part - 1)].tenant == job.tenant;
+  }
+  if (!job.fractional()) {
+    if (r.own_dedicated) used_own_[job.tenant] += job.gpus;
+    else if (job.preemptible) used_spot_[job.tenant] += job.gpus;
   }
   est_end_[j] = now + job.Walltime();
   by_end_.insert({est_end_[j], j});
@@ -354,6 +514,9 @@ void FleetScheduler::Release(JobRef j) {
     r.shared_gpu = -1;
   } else {
     index_.Release(r.where);
+    AddLoad(r.where, -1);
+    if (r.own_dedicated) used_own_[job.tenant] -= job.gpus;
+    else if (job.preemptible) used_spot_[job.tenant] -= job.gpus;
   }
   int32_t last = -1;
   for (const GangPart& x : r.where.parts) {
@@ -386,6 +549,11 @@ void FleetScheduler::Release(JobRef j) {
 }
 
 void FleetScheduler::Preempt(JobRef j, Seconds now, std::vector<JobRef>* preempted) {
+  Interrupt(j, now);
+  preempted->push_back(j);
+}
+
+void FleetScheduler::Interrupt(JobRef j, Seconds now) {
   Release(j);
   reservation_.dirty = true;
   QueueOf(j).insert(j);  // back in arrival order; the wait clock restarts
@@ -396,26 +564,15 @@ void FleetScheduler::Preempt(JobRef j, Seconds now, std::vector<JobRef>* preempt
     ++waiting_gpu_;
     ++waiting_gpu_by_tenant_[jobs_[j].tenant];
   }
-  preempted->push_back(j);
 }
 
 void FleetScheduler::SetDedicated(size_t k, bool active) {
   if (active_[k] == active) return;
   active_[k] = active;
   reservation_.dirty = true;
-  const int32_t partition = active ? static_cast<int32_t>(k) + 1 : 0;
   const TenantId owner = opts_.dedicated[k].tenant;
   for (int32_t d : opts_.dedicated[k].domains) {
-    index_.MoveDomain(d, partition);
-    // GPUs shared by pods there move with their domain.
-    for (int32_t id : domain_shared_[static_cast<size_t>(d)]) {
-      SharedGpu& g = shared_gpus_[static_cast<size_t>(id)];
-      auto it = open_shares_.find({g.pool, g.tenant});
-      it->second.erase({g.left, id});
-      if (it->second.empty()) open_shares_.erase(it);
-      g.pool = index_.domain_pool(d);
-      open_shares_[{g.pool, g.tenant}].insert({g.left, id});
-    }
+    Rehome(d);
     if (!active) continue;
     // Others' jobs already running there now run on borrowed capacity.
     for (JobRef j : domain_jobs_[static_cast<size_t>(d)]) {

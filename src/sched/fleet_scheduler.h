@@ -82,6 +82,13 @@
 namespace rackscale {
 
 enum class FleetQueuePolicy { kFifo, kEasy, kFairshare, kPriority };
+
+// Site power caps: ignored; `admit` (a job starts only where its site's
+// facility draw stays under the cap); `throttle` (jobs start regardless; the
+// simulator slows a site's work while its draw would pass the cap).
+enum class PowerPolicy { kNone, kAdmit, kThrottle };
+Result<PowerPolicy> ParsePowerPolicy(std::string_view name, const std::string& source);
+const char* PowerPolicyName(PowerPolicy p);
 Result<FleetQueuePolicy> ParseFleetQueuePolicy(std::string_view name, const std::string& source);
 const char* FleetQueuePolicyName(FleetQueuePolicy p);
 
@@ -117,6 +124,10 @@ struct FleetSchedulerOptions {
   std::vector<DedicatedCluster> dedicated;
   Seconds starve_after = 12 * 3600;
   DecisionObserver* observer = nullptr;
+  PowerPolicy power = PowerPolicy::kNone;
+  // Domains out of service at the start (not delivered yet), by domain;
+  // empty: all in service. SetDomainOnline changes it.
+  std::vector<bool> offline;
 };
 
 class FleetScheduler {
@@ -136,6 +147,36 @@ class FleetScheduler {
   void Finish(JobRef j, Seconds now);
   // Starts or ends dedicated cluster `k`.
   void SetDedicated(size_t k, bool active);
+  // Puts domain d in or out of service (delivery, retirement). Jobs running
+  // there when it goes out run to their end; nothing new starts there.
+  void SetDomainOnline(int32_t d, bool online);
+  // Failures: the running jobs with GPUs (or cores) on node n; Interrupt
+  // ends a running job's attempt and queues it again (as a preemption does);
+  // SetNodeDown takes a node with no running jobs out of service until it is
+  // set up again.
+  std::vector<JobRef> JobsOnNode(int32_t n) const;
+  void Interrupt(JobRef j, Seconds now);
+  void SetNodeDown(int32_t n, bool down);
+  bool node_down(int32_t n) const { return node_down_[n]; }
+  bool domain_online(int32_t d) const { return online_[d]; }
+  // The site a running job runs in.
+  int32_t site_of(JobRef j) const { return run_[j].site; }
+
+  // Power, in watts at the facility (IT x PUE): the draw of the site's
+  // in-service nodes with everything running at full speed, its idle part,
+  // and the cap (0: none).
+  double site_draw_w(int32_t s) const { return (site_static_w_[s] + site_dyn_w_[s]) * pue_[s]; }
+  double site_static_w(int32_t s) const { return site_static_w_[s] * pue_[s]; }
+  double site_dynamic_w(int32_t s) const { return site_dyn_w_[s] * pue_[s]; }
+  // GPUs by state per site: busy (held by running jobs), down (failed
+  // nodes), in service (online).
+  int64_t site_busy_gpus(int32_t s) const { return site_busy_gpus_[s]; }
+  int64_t site_down_gpus(int32_t s) const { return site_down_gpus_[s]; }
+  int64_t site_online_gpus(int32_t s) const { return site_online_gpus_[s]; }
+  // Per tenant: GPUs its running jobs hold in its own dedicated clusters,
+  // and those held by its preemptible jobs elsewhere (for billing).
+  int64_t used_gpus_own_dedicated(TenantId t) const { return used_own_[t]; }
+  int64_t used_gpus_preemptible(TenantId t) const { return used_spot_[t]; }
   // One pass at `now`: appends started and preempted jobs. A job may appear
   // in both, or twice in one (preempted, restarted and preempted again in the
   // same pass); running() tells how it ended the pass.
@@ -168,6 +209,8 @@ class FleetScheduler {
     bool running = false;
     bool on_borrowed_quota = false;  // started above its tenant's nominal quota
     int32_t shared_gpu = -1;         // a fractional pod: the GPU it shares
+    int32_t site = -1;
+    bool own_dedicated = false;      // runs in its tenant's dedicated cluster
   };
   // GPUs held for a tenant's fractional pods.
   struct SharedGpu {
@@ -188,6 +231,13 @@ class FleetScheduler {
   bool ModelAllowedIn(const AiJob& job, int32_t pool) const;
   void StartOn(JobRef j, Seconds now, const Placement& p, int32_t borrowed_from);
   void Release(JobRef j);
+  // Power and GPU counts of placement parts starting (+1) or ending (-1).
+  void AddLoad(const Placement& p, int sign);
+  int32_t PartitionOf(int32_t d) const;
+  // Moves domain d to the partition its state calls for, shared GPUs too.
+  void Rehome(int32_t d);
+  void AddOnline(int32_t d, int sign);
+  bool PowerAdmits(const AiJob& job, int32_t pool) const;
   // easy: one pass of fifo then backfilling around the head's reservation.
   void ScheduleEasy(Seconds now, std::vector<JobRef>* started, std::vector<JobRef>* preempted);
   // easy: finds the head's shadow time and reserved nodes.
@@ -254,6 +304,14 @@ class FleetScheduler {
   int64_t waiting_ = 0, waiting_gpu_ = 0, decisions_ = 0;
   std::vector<int64_t> waiting_gpu_by_tenant_;
   double total_gpus_ = 1, total_cpu_ = 1, total_mem_ = 1;
+  // Service state and power.
+  int32_t offline_partition_ = 0;
+  std::vector<bool> online_, node_down_;
+  std::vector<int32_t> dedicated_of_;  // by domain: dedicated index, -1 none
+  std::vector<double> node_static_w_, node_dyn_w_per_unit_;  // IT watts, by node type
+  std::vector<double> site_static_w_, site_dyn_w_, pue_, cap_w_;
+  std::vector<int64_t> site_busy_gpus_, site_down_gpus_, site_online_gpus_;
+  std::vector<int64_t> used_own_, used_spot_;
   int64_t max_cpu_node_milli_ = 0;
   std::vector<int64_t> domains_of_type_;
   std::vector<int32_t> max_block_of_type_;

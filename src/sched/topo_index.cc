@@ -69,15 +69,18 @@ TopoIndex::TopoIndex(const Fleet& fleet, int32_t partitions) : fleet_(fleet) {
   const size_t nblocks = fleet.blocks.size();
   partition_pools_.resize(static_cast<size_t>(partitions));
   partition_free_gpus_.assign(static_cast<size_t>(partitions), 0);
-  block_next_.resize(static_cast<size_t>(partitions * types));
-  block_prev_.resize(static_cast<size_t>(partitions * types));
+  sites_ = std::max<int32_t>(1, static_cast<int32_t>(fleet.sites.size()));
+  block_next_.resize(static_cast<size_t>(partitions * types * sites_));
+  block_prev_.resize(static_cast<size_t>(partitions * types * sites_));
   for (int32_t p = 0; p < partitions; ++p) {
     for (int32_t t = 0; t < types; ++t) {
+     for (int32_t s = 0; s < sites_; ++s) {
       const DomainType& dt = fleet.domain_types[static_cast<size_t>(t)];
       const NodeType& nt = fleet.node_types[static_cast<size_t>(dt.node_type)];
       Pool P;
       P.partition = p;
       P.domain_type = t;
+      P.site = s;
       P.node_units_gpu = nt.gpus > 0;
       P.node_units = NodeUnits(nt);
       P.domain_gpus = P.node_units * dt.nodes;
@@ -91,6 +94,7 @@ TopoIndex::TopoIndex(const Fleet& fleet, int32_t partitions) : fleet_(fleet) {
       block_prev_[static_cast<size_t>(id)].assign(nblocks, -1);
       pools_.push_back(std::move(P));
       partition_pools_[static_cast<size_t>(p)].push_back(id);
+     }
     }
   }
   const size_t nn = fleet.nodes.size(), nd = fleet.domains.size();
@@ -111,7 +115,7 @@ TopoIndex::TopoIndex(const Fleet& fleet, int32_t partitions) : fleet_(fleet) {
     for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) units += node_free_[static_cast<size_t>(n)];
     domain_units_[d] = units;
     domain_free_[d] = units;
-    AddDomain(static_cast<int32_t>(d), dom.type);  // partition 0: pool id = type
+    AddDomain(static_cast<int32_t>(d), PoolId(0, static_cast<int32_t>(d)));
   }
 }
 
@@ -150,9 +154,18 @@ void TopoIndex::RemoveDomain(int32_t d) {
   --P.num_domains;
 }
 
+void TopoIndex::SetNodeDown(int32_t n, bool down) {
+  SetNodeFree(n, down ? 0 : NodeUnits(fleet_.node_type(n)));
+}
+
+int32_t TopoIndex::PoolId(int32_t partition, int32_t d) const {
+  const int32_t types = static_cast<int32_t>(fleet_.domain_types.size());
+  const int32_t site = fleet_.sites.empty() ? 0 : fleet_.site_of_domain(d);
+  return (partition * types + fleet_.domains[static_cast<size_t>(d)].type) * sites_ + site;
+}
+
 void TopoIndex::MoveDomain(int32_t d, int32_t partition) {
-  const int32_t type = fleet_.domains[static_cast<size_t>(d)].type;
-  const int32_t pool = partition * static_cast<int32_t>(fleet_.domain_types.size()) + type;
+  const int32_t pool = PoolId(partition, d);
   if (domain_pool_[static_cast<size_t>(d)] == pool) return;
   RemoveDomain(d);
   AddDomain(d, pool);

@@ -1,8 +1,11 @@
 // TopoIndex: free capacity of a Fleet, indexed for topology-aware placement.
 //
-// Domains are grouped in pools: (partition, domain type). Partition 0 is the
-// shared fleet; other partitions are dedicated clusters that a caller moves
-// domains into and out of. Each pool keeps
+// Domains are grouped in pools: (partition, domain type, site). Partition 0
+// is the shared fleet; other partitions are dedicated clusters (or any other
+// set) that a caller moves domains into and out of. A placement stays in one
+// pool, so no gang spans sites (a site's network is not another's), and a
+// caller can leave a site out (e.g. when it has no power left). Pool ids run
+// partition-major, then domain type, then site. Each pool keeps
 //   - its nodes in buckets by free units (GPUs; cores for CPU-only nodes),
 //   - its domains in buckets by free GPUs,
 //   - per block, the list of its fully free domains, and its blocks in
@@ -77,6 +80,10 @@ class TopoIndex {
   void Commit(const Placement& p);
   void Release(const Placement& p);
 
+  // Takes node n out of service (no free units; it must have no running
+  // work) or puts it back with all its units free.
+  void SetNodeDown(int32_t n, bool down);
+
   // Moves domain `d` (with whatever runs on it) into partition `p`.
   void MoveDomain(int32_t d, int32_t partition);
 
@@ -84,7 +91,7 @@ class TopoIndex {
   // its size against the pool's nodes, domains and number of domains.)
   bool FitsEmpty(const AiJob& job, int32_t pool) const;
 
-  // The pools of partition p, in domain-type order.
+  // The pools of partition p, in (domain type, site) order.
   const std::vector<int32_t>& partition_pools(int32_t p) const { return partition_pools_[p]; }
   // Free GPUs in a partition and in the whole fleet.
   int64_t free_gpus(int32_t partition) const { return partition_free_gpus_[partition]; }
@@ -93,11 +100,13 @@ class TopoIndex {
   // The pool domain d is in now, and the domain type of a pool.
   int32_t domain_pool(int32_t d) const { return domain_pool_[d]; }
   int32_t pool_domain_type(int32_t pool) const { return pools_[pool].domain_type; }
+  int32_t pool_site(int32_t pool) const { return pools_[pool].site; }
+  int32_t pool_partition(int32_t pool) const { return pools_[pool].partition; }
   int32_t domain_free(int32_t d) const { return domain_free_[d]; }
 
  private:
   struct Pool {
-    int32_t partition, domain_type;
+    int32_t partition, domain_type, site;
     bool node_units_gpu;  // node buckets count GPUs (else cores)
     int32_t node_units, domain_gpus;
     BucketHeads nodes, domains, blocks;
@@ -106,6 +115,7 @@ class TopoIndex {
     int64_t num_domains = 0;
   };
   int32_t PoolOf(int32_t d) const { return domain_pool_[d]; }
+  int32_t PoolId(int32_t partition, int32_t d) const;
   void AddDomain(int32_t d, int32_t pool);
   void RemoveDomain(int32_t d);
   void SetNodeFree(int32_t node, int32_t units);
@@ -115,6 +125,7 @@ class TopoIndex {
   bool FindNodes(int32_t d, int32_t gpus, std::vector<GangPart>* parts) const;
 
   const Fleet& fleet_;
+  int32_t sites_ = 1;
   std::vector<Pool> pools_;
   std::vector<std::vector<int32_t>> partition_pools_;
   std::vector<int64_t> partition_free_gpus_;
