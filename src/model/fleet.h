@@ -33,6 +33,7 @@ struct AcceleratorType {
   Usd price_usd = 0;
   double failures_per_year = 0;  // per accelerator
   double speed = 1;              // relative throughput
+  double life_years = 5;         // straight-line depreciation of price_usd
 };
 
 struct NodeType {
@@ -70,6 +71,8 @@ struct Domain {
   int32_t type = 0;  // index into Fleet::domain_types
   int32_t first_node = 0, num_nodes = 0;
   int32_t gpus = 0;
+  Seconds online = 0;   // in service from (delivery)
+  Seconds retire = -1;  // out of service from; -1: never
 };
 
 struct FleetNode {
@@ -117,6 +120,12 @@ struct TenantSpec {
   int64_t nominal_gpus = -1;     // quota; -1: none
   std::string cohort;            // tenants of a cohort lend unused quota
   int64_t borrowing_limit = -1;  // GPUs above nominal; -1: no limit
+  // Contract prices, $ per GPU-hour: its dedicated GPUs while reserved
+  // (busy or idle), its non-preemptible GPU-hours elsewhere, and its
+  // preemptible GPU-hours elsewhere.
+  double reserved_usd_per_gpu_hour = 0;
+  double on_demand_usd_per_gpu_hour = 0;
+  double spot_usd_per_gpu_hour = 0;
 };
 
 struct DedicatedSpec {

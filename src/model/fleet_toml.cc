@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <set>
 
 #include "base/file.h"
@@ -163,6 +164,7 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
       RS_TRY(price, r.Number("price_usd", false, 0, 0, 1e9));
       RS_TRY(fail, r.Number("failures_per_year", false, 0, 0, 1e3));
       RS_TRY(speed, r.Number("speed", false, 1, 1e-6, 1e6));
+      RS_TRY(life, r.Number("life_years", false, 5, 0.1, 100));
       if (idle > busy) return r.Bad("idle_watts", a->get("idle_watts"), "exceeds busy_watts");
       if (Status s = r.CheckUnknown(); !s) return s.error();
       x.memory_gb = mem;
@@ -171,6 +173,7 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
       x.price_usd = price;
       x.failures_per_year = fail;
       x.speed = speed;
+      x.life_years = life;
       if (!f.models.Intern(x.name)) {
         return Error::InvalidInput(source, top.Line(&v), path, "too many accelerator types");
       }
@@ -284,7 +287,12 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
       RS_TRY(node, pr.String("node", false));
       RS_TRY(count, pr.Int("count", true, 0, 1, 10'000'000));
       RS_TRY(per_block, pr.Int("per_block", false, count, 1, 10'000'000));
+      RS_TRY(online_day, pr.Number("online_day", false, 0, 0, 1e6));
+      RS_TRY(retire_day, pr.Number("retire_day", false, 0, 0, 1e7));
       if (Status s = pr.CheckUnknown(); !s) return s.error();
+      if (pt->get("retire_day") != nullptr && retire_day <= online_day) {
+        return pr.Bad("retire_day", pt->get("retire_day"), "must be after online_day");
+      }
       if (domain.empty() == node.empty()) {
         return pr.Bad("domain", pt->get("domain"),
                       "a pool names exactly one of 'domain' (a domain type) or 'node' (a node "
@@ -323,6 +331,10 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
           d.first_node = static_cast<int32_t>(f.nodes.size());
           d.num_nodes = dt.nodes;
           d.gpus = dt.gpus;
+          d.online = static_cast<Seconds>(std::llround(online_day * 86400));
+          d.retire = pt->get("retire_day") != nullptr
+                         ? static_cast<Seconds>(std::llround(retire_day * 86400))
+                         : -1;
           const int32_t did = static_cast<int32_t>(f.domains.size());
           for (int32_t j = 0; j < dt.nodes; ++j) f.nodes.push_back(FleetNode{did, dt.node_type});
           f.domains.push_back(d);
@@ -361,13 +373,16 @@ Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string&
     RS_TRY(nominal, r.Int("nominal_gpus", false, -1, 0, int64_t{1} << 40));
     RS_TRY(cohort, r.String("cohort", false));
     RS_TRY(limit, r.Int("borrowing_limit_gpus", false, -1, 0, int64_t{1} << 40));
+    RS_TRY(reserved, r.Number("reserved_usd_per_gpu_hour", false, 0, 0, 1e4));
+    RS_TRY(on_demand, r.Number("on_demand_usd_per_gpu_hour", false, 0, 0, 1e4));
+    RS_TRY(spot, r.Number("spot_usd_per_gpu_hour", false, 0, 0, 1e4));
     if (!cohort.empty() && nominal < 0) {
       return r.Bad("cohort", t->get("cohort"), "a tenant in a cohort needs nominal_gpus");
     }
     for (const TenantSpec& x : cfg.tenants) {
       if (x.name == name) return r.Bad("name", t->get("name"), fmt::format("tenant '{}' defined twice", name));
     }
-    cfg.tenants.push_back(TenantSpec{name, weight, nominal, cohort, limit});
+    cfg.tenants.push_back(TenantSpec{name, weight, nominal, cohort, limit, reserved, on_demand, spot});
     r.Mark("dedicated");
     if (const toml::node* dn = t->get("dedicated")) {
       const toml::array* ded = dn->as_array();

@@ -161,6 +161,10 @@ class FleetScheduler {
   bool domain_online(int32_t d) const { return online_[d]; }
   // The site a running job runs in.
   int32_t site_of(JobRef j) const { return run_[j].site; }
+  // Where a running job runs (a fractional pod: its GPU's node, 0 units).
+  const Placement& placement(JobRef j) const { return run_[j].where; }
+  // Does the running job run in its own tenant's dedicated cluster?
+  bool in_own_dedicated(JobRef j) const { return run_[j].own_dedicated; }
 
   // Power, in watts at the facility (IT x PUE): the draw of the site's
   // in-service nodes with everything running at full speed, its idle part,

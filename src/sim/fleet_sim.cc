@@ -149,6 +149,14 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   for (const DedicatedCluster& c : so.dedicated) {
     for (int32_t d : c.domains) r.tenants[c.tenant].dedicated_gpus += fleet.domains[static_cast<size_t>(d)].gpus;
   }
+  // Contract prices by tenant id, $ per GPU-second.
+  std::vector<double> price_reserved(tenants, 0), price_on_demand(tenants, 0), price_spot(tenants, 0);
+  for (const TenantSpec& t : options.tenants.tenants) {
+    const TenantId id = tenant_id(t.name);
+    price_reserved[id] = t.reserved_usd_per_gpu_hour / 3600;
+    price_on_demand[id] = t.on_demand_usd_per_gpu_hour / 3600;
+    price_spot[id] = t.spot_usd_per_gpu_hour / 3600;
+  }
   Timer timer(&r.decision_ns);
   if (options.time_decisions) so.observer = &timer;
   std::vector<WindowEvent> windows;
@@ -162,13 +170,77 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     if (a.open != b.open) return !a.open;
     return a.k < b.k;
   });
+  // Capacity over time: domains delivered later start out of service.
+  struct CapacityEvent {
+    Seconds t;
+    int32_t d;
+    bool online;
+  };
+  std::vector<CapacityEvent> capacity;
+  so.offline.assign(fleet.domains.size(), false);
+  for (size_t d = 0; d < fleet.domains.size(); ++d) {
+    const Domain& dom = fleet.domains[d];
+    if (dom.online > 0) {
+      so.offline[d] = true;
+      capacity.push_back({dom.online, static_cast<int32_t>(d), true});
+    }
+    if (dom.retire >= 0) capacity.push_back({dom.retire, static_cast<int32_t>(d), false});
+  }
+  std::sort(capacity.begin(), capacity.end(), [](const CapacityEvent& a, const CapacityEvent& b) {
+    return a.t != b.t ? a.t < b.t : a.d < b.d;
+  });
+  so.power = options.power;
   FleetScheduler sched(fleet, jobs, so);
 
-  std::priority_queue<EndEvent, std::vector<EndEvent>, std::greater<EndEvent>> ends;
+  const size_t S = std::max<size_t>(1, fleet.sites.size());
+  r.sites.resize(S);
+  for (size_t s = 0; s < fleet.sites.size(); ++s) {
+    r.sites[s].name = fleet.sites[s].name;
+    r.sites[s].power_cap_mw = fleet.sites[s].power_cap_mw;
+    r.sites[s].pue = fleet.sites[s].pue;
+  }
+  if (fleet.sites.empty()) r.sites[0].name = "(fleet)";
+  auto site_of_domain = [&](int32_t d) {
+    return fleet.sites.empty() ? size_t{0} : static_cast<size_t>(fleet.site_of_domain(d));
+  };
+  // Depreciation, $ per second, of the GPUs in service per site.
+  std::vector<double> dep_rate(S, 0);
+  auto domain_dep = [&](int32_t d) {
+    const Domain& dom = fleet.domains[static_cast<size_t>(d)];
+    const NodeType& nt = fleet.node_types[static_cast<size_t>(fleet.domain_types[static_cast<size_t>(dom.type)].node_type)];
+    if (nt.gpus == 0 || nt.accelerator < 0) return 0.0;
+    const AcceleratorType& a = fleet.accelerators[static_cast<size_t>(nt.accelerator)];
+    return dom.gpus * a.price_usd / (a.life_years * kSecondsPerYear);
+  };
+  for (size_t d = 0; d < fleet.domains.size(); ++d) {
+    if (!so.offline[d]) dep_rate[site_of_domain(static_cast<int32_t>(d))] += domain_dep(static_cast<int32_t>(d));
+  }
+
+  // Work clocks, speeds and attempt ends per site.
+  struct SiteEnd {
+    double target;
+    uint32_t ref;
+    int32_t attempt;
+    bool operator>(const SiteEnd& o) const { return target != o.target ? target > o.target : ref > o.ref; }
+  };
+  std::vector<double> clock(S, 0), speed(S, 1.0);
+  std::vector<std::priority_queue<SiteEnd, std::vector<SiteEnd>, std::greater<SiteEnd>>> ends(S);
+  constexpr double kMinSpeed = 0.05;
+  // Per job: its checkpointed work, and the attempt it is in.
+  struct JobRun {
+    double committed = 0;  // work kept by checkpoints
+    double w0 = 0;         // its site's clock at the attempt's start
+    double interval = 0;   // checkpoint interval of the attempt
+    int32_t site = 0;      // of the attempt
+    bool restart = false;  // the next attempt starts with a restart
+    bool running = false;  // an attempt is under way
+  };
+  int64_t running_jobs = 0;
+  std::vector<JobRun> run(n);
   std::vector<int32_t> attempt(n, 0);
   std::vector<FleetJobOutcome> out(n);
   std::vector<FleetScheduler::JobRef> started, preempted;
-  size_t next = 0, next_window = 0;
+  size_t next = 0, next_window = 0, next_capacity = 0;
   int64_t busy = 0, finished = 0, total = 0;
   std::vector<TenantId> dedicated_tenants;
   for (const DedicatedCluster& c : so.dedicated) {
@@ -176,22 +248,133 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       dedicated_tenants.push_back(c.tenant);
     }
   }
+  // Revenue, $ per second, by site and by tenant; reserved GPUs by tenant
+  // and GPUs held per (tenant, site).
+  std::vector<double> site_revenue_rate(S, 0), tenant_revenue_rate(tenants, 0);
+  std::vector<int64_t> reserved_gpus(tenants, 0);
+  std::vector<double> held(tenants * S, 0);
+  std::vector<double> job_rate(n, 0);  // its revenue rate while running
+
+  // Failures: a Poisson process over all GPU nodes, thinned for nodes that
+  // are down or out of service.
+  Rng rng(options.seed);
+  std::vector<double> type_rate_per_s(fleet.node_types.size(), 0);
+  std::vector<std::vector<int32_t>> nodes_of_type(fleet.node_types.size());
+  double total_rate = 0;
+  if (options.failures) {
+    for (size_t i = 0; i < fleet.nodes.size(); ++i) {
+      nodes_of_type[static_cast<size_t>(fleet.nodes[i].type)].push_back(static_cast<int32_t>(i));
+    }
+    for (size_t t = 0; t < fleet.node_types.size(); ++t) {
+      const NodeType& nt = fleet.node_types[t];
+      if (nt.gpus == 0 || nt.accelerator < 0) continue;
+      double rate = fleet.accelerators[static_cast<size_t>(nt.accelerator)].failures_per_year;
+      if (rate <= 0) rate = options.default_failure_rate;
+      type_rate_per_s[t] = rate * nt.gpus / kSecondsPerYear;
+      total_rate += type_rate_per_s[t] * static_cast<double>(nodes_of_type[t].size());
+    }
+  }
+  double next_failure = total_rate > 0 ? rng.Exponential(1.0 / total_rate) : INFINITY;
+  std::priority_queue<std::pair<Seconds, int32_t>, std::vector<std::pair<Seconds, int32_t>>,
+                      std::greater<>> repairs;
+  auto pick_node = [&]() {
+    double u = rng.Uniform() * total_rate;
+    for (size_t t = 0; t < type_rate_per_s.size(); ++t) {
+      const double here = type_rate_per_s[t] * static_cast<double>(nodes_of_type[t].size());
+      if (u < here || t + 1 == type_rate_per_s.size()) {
+        if (nodes_of_type[t].empty()) continue;
+        return nodes_of_type[t][rng.Below(nodes_of_type[t].size())];
+      }
+      u -= here;
+    }
+    return int32_t{-1};
+  };
+
+  auto policy_of = [&](uint32_t ref) {
+    CheckpointPolicy p;
+    const AiJob& j = jobs[ref];
+    if (j.gpus == 0) return p;  // CPU-only jobs neither checkpoint nor fail
+    p.cost_s = options.checkpoint_cost;
+    p.restart_s = options.restart_cost;
+    p.interval_s = run[ref].interval;
+    return p;
+  };
+  // Ends the attempt of a running job (a failure or a preemption at now):
+  // keeps its checkpointed work, counts what it lost.
+  auto end_attempt = [&](uint32_t ref) {
+    JobRun& jr = run[ref];
+    const AiJob& j = jobs[ref];
+    FleetJobOutcome& o = out[ref];
+    const size_t s = static_cast<size_t>(jr.site);
+    Attempt a(policy_of(ref), static_cast<double>(j.runtime), jr.committed, jr.restart, 0.0);
+    const AttemptUsage u = a.Usage(clock[s] - jr.w0);
+    const double lost = j.gpu_share() * u.lost_s();
+    o.lost_gpu_seconds += lost;
+    r.tenants[j.tenant].lost_gpu_seconds += lost;
+    jr.committed = std::min(u.committed_work_s, static_cast<double>(j.runtime));
+    jr.restart = true;
+    jr.running = false;
+    --running_jobs;
+    ++attempt[ref];  // its pending end is void
+  };
+  // A running attempt's revenue and held GPUs, added at its start (the
+  // scheduler's placement) and taken back at its end (as recorded then).
+  auto add_rate = [&](uint32_t ref, int sign) {
+    const AiJob& j = jobs[ref];
+    const size_t s = static_cast<size_t>(run[ref].site);
+    if (sign > 0) {
+      job_rate[ref] = sched.in_own_dedicated(ref)
+                          ? 0
+                          : j.gpu_share() * (j.preemptible ? price_spot[j.tenant] : price_on_demand[j.tenant]);
+    }
+    site_revenue_rate[s] += sign * job_rate[ref];
+    tenant_revenue_rate[j.tenant] += sign * job_rate[ref];
+    held[j.tenant * S + s] += sign * j.gpu_share();
+  };
+
   SimProgress prog{0, n ? jobs.front().submit : 0, n ? jobs.back().submit : 0, 0, 0};
   int64_t next_report = 1 << 14;
   r.first_submit = n ? jobs.front().submit : 0;
+  const Seconds step = options.timeseries_step;
+  r.timeseries_step = step;
+  const size_t rows_per_step = S + tenants;
+  auto row = [&](int64_t b, size_t k) -> TimeRow& {
+    const size_t need = static_cast<size_t>(b + 1) * rows_per_step;
+    if (r.timeseries.size() < need) {
+      const size_t from = r.timeseries.size();
+      r.timeseries.resize(need);
+      for (size_t i = from; i < need; ++i) {
+        TimeRow& x = r.timeseries[i];
+        x.step = static_cast<int64_t>(i / rows_per_step);
+        const size_t kk = i % rows_per_step;
+        x.site = kk < S;
+        x.id = static_cast<int32_t>(x.site ? kk : kk - S);
+      }
+    }
+    return r.timeseries[static_cast<size_t>(b) * rows_per_step + k];
+  };
   Seconds t = 0;
   bool have_t = false;
+  auto end_time = [&](size_t s) {
+    auto& h = ends[s];
+    while (!h.empty() && h.top().attempt != attempt[h.top().ref]) h.pop();
+    if (h.empty() || speed[s] <= 0) return INT64_MAX;
+    const double dt = (h.top().target - clock[s]) / speed[s];
+    return t + std::max<Seconds>(0, static_cast<Seconds>(std::ceil(dt - 1e-9)));
+  };
   while (true) {
+    const bool active = next < n || sched.waiting() > 0 || running_jobs > 0;
     Seconds nt = INT64_MAX;
     if (next < n) nt = std::min(nt, jobs[next].submit);
-    // Skip stale end events (preempted attempts).
-    while (!ends.empty() && ends.top().attempt != attempt[ends.top().ref]) ends.pop();
-    if (!ends.empty()) nt = std::min(nt, ends.top().t);
-    if (next_window < windows.size() && (next < n || !ends.empty() || sched.waiting() > 0)) {
-      nt = std::min(nt, windows[next_window].t);
+    for (size_t s = 0; s < S; ++s) nt = std::min(nt, end_time(s));
+    if (active) {
+      if (next_window < windows.size()) nt = std::min(nt, windows[next_window].t);
+      if (next_capacity < capacity.size()) nt = std::min(nt, capacity[next_capacity].t);
+      if (!repairs.empty()) nt = std::min(nt, repairs.top().first);
+      if (next_failure < 9e18) nt = std::min(nt, static_cast<Seconds>(std::ceil(next_failure)));
     }
     if (nt == INT64_MAX) break;
-    if (have_t) {
+    if (have_t && nt > t) {
       // Integrate the state held over [t, nt).
       const double dt = static_cast<double>(nt - t);
       r.busy_gpu_seconds += static_cast<double>(busy) * dt;
@@ -209,25 +392,137 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
               (shared_free + static_cast<double>(sched.dedicated_free_gpus(static_cast<TenantId>(tn)))) * dt;
         }
       }
+      // Sites: clocks, energy, money.
+      for (size_t s = 0; s < S; ++s) {
+        const int32_t si = static_cast<int32_t>(s);
+        SiteStats& ss = r.sites[s];
+        clock[s] += speed[s] * dt;
+        const double mw = (sched.site_static_w(si) + sched.site_dynamic_w(si) * speed[s]) / 1e6;
+        const double usd_per_mwh = fleet.sites.empty() ? 0 : fleet.sites[s].usd_per_mwh;
+        ss.energy_mwh += mw * dt / 3600;
+        ss.energy_usd += mw * dt / 3600 * usd_per_mwh;
+        ss.depreciation_usd += dep_rate[s] * dt;
+        ss.revenue_usd += site_revenue_rate[s] * dt;
+        ss.peak_mw = std::max(ss.peak_mw, mw);
+        if (ss.power_cap_mw > 0 && sched.site_static_w(si) / 1e6 > ss.power_cap_mw) ss.over_cap_seconds += dt;
+        if (speed[s] < 1) ss.throttled_seconds += dt;
+        ss.online_gpu_seconds += static_cast<double>(sched.site_online_gpus(si)) * dt;
+        ss.busy_gpu_seconds += static_cast<double>(sched.site_busy_gpus(si)) * dt;
+        ss.down_gpu_seconds += static_cast<double>(sched.site_down_gpus(si)) * dt;
+        if (step > 0) {
+          for (Seconds a = t; a < nt;) {
+            const int64_t b = a / step;
+            const Seconds e = std::min(nt, (b + 1) * step);
+            const double x = static_cast<double>(e - a);
+            TimeRow& tr = row(b, s);
+            tr.gpus_online += static_cast<double>(sched.site_online_gpus(si)) * x;
+            tr.gpus_busy += static_cast<double>(sched.site_busy_gpus(si)) * x;
+            tr.gpus_failed += static_cast<double>(sched.site_down_gpus(si)) * x;
+            tr.power_mw += mw * x;
+            tr.speed += speed[s] * x;
+            tr.revenue_usd += site_revenue_rate[s] * x;
+            tr.cost_usd += (dep_rate[s] + mw / 3600 * usd_per_mwh) * x;
+            a = e;
+          }
+        }
+      }
+      for (size_t tn = 0; tn < tenants; ++tn) {
+        TenantStats& ts = r.tenants[tn];
+        double used = 0;
+        for (size_t s = 0; s < S; ++s) used += held[tn * S + s];
+        const double reserved = static_cast<double>(reserved_gpus[tn]);
+        const double reserved_idle = static_cast<double>(sched.dedicated_free_gpus(static_cast<TenantId>(tn)));
+        const double rate = tenant_revenue_rate[tn] + reserved * price_reserved[tn];
+        ts.revenue_usd += rate * dt;
+        ts.used_gpu_seconds += used * dt;
+        ts.reserved_gpu_seconds += reserved * dt;
+        ts.idle_reserved_cost_usd += reserved_idle * dt;  // GPU-seconds now; priced below
+        if (step > 0 && (used > 0 || reserved > 0 || rate > 0)) {
+          for (Seconds a = t; a < nt;) {
+            const int64_t b = a / step;
+            const Seconds e = std::min(nt, (b + 1) * step);
+            const double x = static_cast<double>(e - a);
+            TimeRow& tr = row(b, S + tn);
+            tr.gpus_busy += used * x;
+            tr.gpus_reserved += reserved * x;
+            tr.gpus_reserved_idle += reserved_idle * x;
+            tr.revenue_usd += rate * x;
+            a = e;
+          }
+        }
+      }
     }
     t = nt;
     have_t = true;
-    while (!ends.empty() && ends.top().t == t) {
-      EndEvent e = ends.top();
-      ends.pop();
-      if (e.attempt != attempt[e.ref]) continue;
-      const AiJob& j = jobs[e.ref];
-      sched.Finish(e.ref, t);
-      out[e.ref].end = t;
+    // 1. Attempts that end now, in job order.
+    std::vector<uint32_t> ending;
+    for (size_t s = 0; s < S; ++s) {
+      auto& h = ends[s];
+      while (!h.empty() && (h.top().attempt != attempt[h.top().ref] || h.top().target <= clock[s] + 1e-6)) {
+        if (h.top().attempt == attempt[h.top().ref]) ending.push_back(h.top().ref);
+        h.pop();
+      }
+    }
+    std::sort(ending.begin(), ending.end());
+    for (uint32_t ref : ending) {
+      const AiJob& j = jobs[ref];
+      add_rate(ref, -1);
+      sched.Finish(ref, t);
+      run[ref].running = false;
+      --running_jobs;
+      out[ref].end = t;
       r.tenants[j.tenant].gpu_seconds += j.gpu_share() * static_cast<double>(j.runtime);
       ++finished;
       ++r.events;
     }
+    // 2. Repairs, then failures.
+    while (!repairs.empty() && repairs.top().first == t) {
+      sched.SetNodeDown(repairs.top().second, false);
+      repairs.pop();
+      ++r.repairs;
+      ++r.events;
+    }
+    while (next_failure < 9e18 && static_cast<Seconds>(std::ceil(next_failure)) == t) {
+      next_failure += rng.Exponential(1.0 / total_rate);
+      const int32_t node = pick_node();
+      if (node < 0 || sched.node_down(node) || !sched.domain_online(fleet.nodes[static_cast<size_t>(node)].domain)) {
+        continue;  // thinning: that node cannot fail now
+      }
+      for (uint32_t ref : sched.JobsOnNode(node)) {
+        const AiJob& j = jobs[ref];
+        end_attempt(ref);
+        add_rate(ref, -1);
+        sched.Interrupt(ref, t);
+        ++out[ref].interruptions;
+        ++r.tenants[j.tenant].interruptions;
+      }
+      sched.SetNodeDown(node, true);
+      repairs.push({t + std::max<Seconds>(1, options.repair), node});
+      ++r.sites[site_of_domain(fleet.nodes[static_cast<size_t>(node)].domain)].failures;
+      ++r.failures;
+      ++r.events;
+    }
+    // 3. Domains into and out of service.
+    while (next_capacity < capacity.size() && capacity[next_capacity].t == t) {
+      const CapacityEvent& c = capacity[next_capacity++];
+      if (sched.domain_online(c.d) != c.online) {
+        sched.SetDomainOnline(c.d, c.online);
+        dep_rate[site_of_domain(c.d)] += (c.online ? 1 : -1) * domain_dep(c.d);
+      }
+      ++r.events;
+    }
+    // 4. Dedicated windows.
     while (next_window < windows.size() && windows[next_window].t == t) {
-      sched.SetDedicated(windows[next_window].k, windows[next_window].open);
+      const WindowEvent& we = windows[next_window];
+      sched.SetDedicated(we.k, we.open);
+      const DedicatedCluster& c = so.dedicated[we.k];
+      int64_t g = 0;
+      for (int32_t d : c.domains) g += fleet.domains[static_cast<size_t>(d)].gpus;
+      reserved_gpus[c.tenant] += we.open ? g : -g;
       ++next_window;
       ++r.events;
     }
+    // 5. Arrivals.
     while (next < n && jobs[next].submit == t) {
       const AiJob& j = jobs[next];
       FleetJobOutcome& o = out[next];
@@ -248,27 +543,26 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       ++next;
       ++r.events;
     }
+    // 6. One pass.
     started.clear();
     preempted.clear();
     sched.Schedule(t, &started, &preempted);
     ++r.passes;
-    // Preempted attempts: the GPU time since their start is lost. A job can
-    // be preempted, restarted and preempted again within one pass; only its
-    // first preemption here ends an attempt that ran for a while.
+    // Preempted attempts keep their checkpointed work and lose the rest. A
+    // job can be preempted, restarted and preempted again within one pass;
+    // only an attempt under way before the pass ran for a while.
     std::sort(preempted.begin(), preempted.end());
     for (size_t k = 0; k < preempted.size(); ++k) {
       const FleetScheduler::JobRef ref = preempted[k];
       const AiJob& j = jobs[ref];
       FleetJobOutcome& o = out[ref];
-      const bool first_here = k == 0 || preempted[k - 1] != ref;
-      const double lost =
-          first_here && o.start < t ? j.gpu_share() * static_cast<double>(t - o.start) : 0;
-      o.lost_gpu_seconds += lost;
+      if (run[ref].running) {
+        add_rate(ref, -1);
+        end_attempt(ref);
+        o.start = t;
+      }
       ++o.preemptions;
-      ++attempt[ref];  // its pending end event is void
-      r.tenants[j.tenant].lost_gpu_seconds += lost;
       ++r.tenants[j.tenant].preemptions;
-      if (first_here) o.start = t;
     }
     std::sort(started.begin(), started.end());
     started.erase(std::unique(started.begin(), started.end()), started.end());
@@ -276,13 +570,46 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       if (!sched.running(ref)) continue;  // started, then preempted again
       const AiJob& j = jobs[ref];
       FleetJobOutcome& o = out[ref];
+      JobRun& jr = run[ref];
       o.start = t;
       if (o.first_start < 0) o.first_start = t;
+      const size_t s = static_cast<size_t>(sched.site_of(ref));
+      jr.site = static_cast<int32_t>(s);
+      jr.interval = 0;
+      if (j.gpus > 0 && options.checkpoint_interval > 0) jr.interval = options.checkpoint_interval;
+      if (j.gpus > 0 && options.checkpoint_interval < 0 && options.checkpoint_cost > 0) {
+        // Young/Daly from the job's MTBF on the accelerators it got.
+        const int32_t node = sched.placement(ref).parts.front().node;
+        const NodeType& nt = fleet.node_type(node);
+        double rate = nt.accelerator >= 0 ? fleet.accelerators[static_cast<size_t>(nt.accelerator)].failures_per_year : 0;
+        if (rate <= 0) rate = options.default_failure_rate;
+        const double mtbf = kSecondsPerYear / (rate * std::max(1, j.gpus));
+        jr.interval = YoungDalyInterval(mtbf, options.checkpoint_cost);
+      }
+      o.checkpoint_interval = jr.interval;
+      Attempt a(policy_of(ref), static_cast<double>(j.runtime), jr.committed, jr.restart, 0.0);
+      jr.w0 = clock[s];
+      jr.running = true;
+      ++running_jobs;
       ++attempt[ref];
-      ends.push(EndEvent{t + j.runtime, ref, attempt[ref]});
+      ends[s].push(SiteEnd{clock[s] + a.end_s(), ref, attempt[ref]});
+      add_rate(ref, +1);
     }
     busy = 0;
     for (size_t tn = 0; tn < r.tenants.size(); ++tn) busy += sched.used_gpus(static_cast<TenantId>(tn));
+    // 7. Throttle: each capped site runs as fast as its cap allows.
+    if (options.power == PowerPolicy::kThrottle) {
+      for (size_t s = 0; s < fleet.sites.size(); ++s) {
+        const double cap = fleet.sites[s].power_cap_mw * 1e6;
+        const double dyn = sched.site_dynamic_w(static_cast<int32_t>(s));
+        if (cap <= 0 || dyn <= 0) {
+          speed[s] = 1;
+          continue;
+        }
+        const double room = cap - sched.site_static_w(static_cast<int32_t>(s));
+        speed[s] = std::clamp(room / dyn, kMinSpeed, 1.0);
+      }
+    }
     if (options.progress && r.events >= next_report) {
       next_report = r.events + (1 << 14);
       prog.now = t;
@@ -307,7 +634,38 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     ++ts.done;
     ts.wait_sum += static_cast<double>(o.first_start - j.submit);
     ts.jct_sum += static_cast<double>(o.end - j.submit);
+    if (j.gpus > 0) {
+      ts.ettr_work_gpu_seconds += j.gpu_share() * static_cast<double>(j.runtime);
+      ts.ettr_wall_gpu_seconds += j.gpu_share() * static_cast<double>(o.end - o.first_start);
+    }
     r.last_end = std::max(r.last_end, o.end);
+  }
+  // Money per tenant: the GPU-hours it used or reserved, at the fleet's cost
+  // per GPU-hour in service (depreciation and energy over GPU-hours online).
+  double cost = 0, online = 0;
+  for (const SiteStats& ss : r.sites) {
+    cost += ss.depreciation_usd + ss.energy_usd;
+    online += ss.online_gpu_seconds;
+  }
+  const double per_gpu_second = online > 0 ? cost / online : 0;
+  for (TenantStats& ts : r.tenants) {
+    const double idle_reserved = ts.idle_reserved_cost_usd;  // GPU-seconds
+    const double reserved_busy = ts.reserved_gpu_seconds - idle_reserved;
+    ts.cost_usd = (ts.used_gpu_seconds - std::min(ts.used_gpu_seconds, reserved_busy) +
+                   ts.reserved_gpu_seconds) * per_gpu_second;
+    ts.idle_reserved_cost_usd = idle_reserved * per_gpu_second;
+  }
+  if (step > 0) {
+    for (TimeRow& x : r.timeseries) {
+      const double len = static_cast<double>(step);
+      x.gpus_online /= len;
+      x.gpus_busy /= len;
+      x.gpus_failed /= len;
+      x.gpus_reserved /= len;
+      x.gpus_reserved_idle /= len;
+      x.power_mw /= len;
+      x.speed /= len;
+    }
   }
   // Back to the workload's order.
   for (size_t i = 0; i < n; ++i) r.outcomes[order[i]] = out[i];

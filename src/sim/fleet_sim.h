@@ -1,11 +1,20 @@
-// The discrete-event simulation of an AI fleet: jobs arrive, queue per the
-// FleetScheduler's policy, run on topology-aware placements, end or are
-// preempted; dedicated clusters open and close at their dates.
+// The discrete-event simulation of an AI fleet over time: jobs arrive, queue
+// per the FleetScheduler's policy, run on topology-aware placements, end, are
+// preempted or lose their attempt to a node failure and restart from their
+// last checkpoint; dedicated clusters open and close, domains come into and
+// go out of service at their dates; sites draw power against their caps; the
+// fleet earns and spends money. docs/semantics.md has the exact rules.
 //
-// At each distinct event time: jobs ending then free their GPUs; dedicated
-// clusters whose window ends or starts then change hands; jobs submitted
-// then join the queues in (submit, id) order; one scheduling pass runs.
-// Deterministic: the same inputs give the same outputs.
+// At each distinct event time (integer seconds): jobs ending then free their
+// GPUs; failed nodes repaired then come back; nodes failing then take their
+// jobs down; domains come into or go out of service; dedicated clusters whose
+// window ends or starts change hands; jobs submitted then join the queues in
+// (submit, id) order; one scheduling pass runs.
+//
+// Work runs on a clock per site: a job's attempt ends when its site's clock
+// has advanced by the attempt's length. The clock runs at the site's speed,
+// 1 unless the power policy `throttle` slows the site to keep it under its
+// cap. Deterministic: the same inputs and seed give the same outputs.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +25,7 @@
 #include "model/fleet.h"
 #include "sched/fleet_scheduler.h"
 #include "sim/flat_sim.h"
+#include "sim/reliability.h"
 #include "workload/ai_trace.h"
 
 namespace rackscale {
@@ -26,7 +36,26 @@ struct FleetSimOptions {
   Seconds starve_after = 12 * 3600;
   bool time_decisions = false;  // record each placement decision's wall time
   std::function<void(const SimProgress&)> progress;
+
+  PowerPolicy power = PowerPolicy::kNone;
+  // Node failures: a GPU node fails at its accelerators' failures_per_year
+  // times its GPUs (default_failure_rate for types that give none), takes
+  // down every job on it, and is back after `repair`.
+  bool failures = false;
+  double default_failure_rate = kH100FailuresPerAcceleratorYear;
+  Seconds repair = 8 * 3600;
+  uint64_t seed = 1;
+  // Checkpoints of GPU jobs: every `checkpoint_interval` seconds of work (0:
+  // none; kAutoCheckpoint: Young/Daly from the job's MTBF), each costing
+  // `checkpoint_cost`; an interrupted job restarts after `restart_cost`.
+  double checkpoint_interval = 0;
+  double checkpoint_cost = 0;
+  double restart_cost = 0;
+  // The time series' step (0: none).
+  Seconds timeseries_step = 3600;
 };
+
+inline constexpr double kAutoCheckpoint = -1;
 
 struct FleetJobOutcome {
   JobStatus status = JobStatus::kInvalid;
@@ -34,13 +63,24 @@ struct FleetJobOutcome {
   Seconds start = -1;        // start of the attempt that completed
   Seconds end = -1;
   int32_t preemptions = 0;
-  double lost_gpu_seconds = 0;  // GPU time of preempted attempts
+  int32_t interruptions = 0;    // attempts ended by node failures
+  double lost_gpu_seconds = 0;  // GPU time not turned into kept work
+  double checkpoint_interval = 0;  // used by its last attempt (0: none)
 };
 
 struct TenantStats {
   std::string name;
   double weight = 1;
   int64_t jobs = 0, done = 0, rejected = 0, invalid = 0, unfinished = 0, preemptions = 0;
+  int64_t interruptions = 0;
+  // Done GPU jobs: GPU-seconds of work, and of wall time from first start to
+  // end (their ratio is the tenant's effective training time ratio).
+  double ettr_work_gpu_seconds = 0, ettr_wall_gpu_seconds = 0;
+  // Money: revenue at its contract prices, the cost of the GPU-hours it used
+  // and reserved (the sites' cost per GPU-hour), and of those it reserved
+  // and left idle.
+  double revenue_usd = 0, cost_usd = 0, idle_reserved_cost_usd = 0;
+  double used_gpu_seconds = 0, reserved_gpu_seconds = 0;
   double gpu_seconds = 0;        // completed attempts
   double lost_gpu_seconds = 0;   // preempted attempts
   double wait_sum = 0, jct_sum = 0;
@@ -51,6 +91,27 @@ struct TenantStats {
   double fragmented_gpu_seconds = 0;
 };
 
+struct SiteStats {
+  std::string name;
+  double power_cap_mw = 0, pue = 1;
+  double energy_mwh = 0, energy_usd = 0, depreciation_usd = 0, revenue_usd = 0;
+  double peak_mw = 0;             // highest facility draw
+  double over_cap_seconds = 0;    // time its idle draw alone passed the cap
+  double throttled_seconds = 0;   // time it ran below full speed
+  double online_gpu_seconds = 0, busy_gpu_seconds = 0, down_gpu_seconds = 0;
+  int64_t failures = 0;
+};
+
+// One step of the time series: averages over the step (GPUs, MW, speed) and
+// totals in it (USD). scope is "site" or "tenant".
+struct TimeRow {
+  int64_t step = 0;
+  bool site = true;
+  int32_t id = 0;
+  double gpus_online = 0, gpus_busy = 0, gpus_failed = 0, gpus_reserved = 0, gpus_reserved_idle = 0;
+  double power_mw = 0, speed = 0, revenue_usd = 0, cost_usd = 0;
+};
+
 struct FleetSimResult {
   std::vector<FleetJobOutcome> outcomes;  // parallel to AiWorkload::jobs
   std::vector<TenantStats> tenants;       // by TenantId
@@ -58,6 +119,10 @@ struct FleetSimResult {
   std::vector<uint32_t> decision_ns;      // when timed
   int64_t fleet_gpus = 0;
   double busy_gpu_seconds = 0;
+  std::vector<SiteStats> sites;
+  std::vector<TimeRow> timeseries;  // by step, then sites, then tenants
+  Seconds timeseries_step = 0;
+  int64_t failures = 0, repairs = 0;
   double fragmented_gpu_seconds = 0;  // free GPUs while GPU jobs waited
   Seconds first_submit = 0, last_end = 0;
 };
