@@ -22,6 +22,7 @@ void RegisterGen(CLI::App& app, CommandFn* run);
 void RegisterPack(CLI::App& app, CommandFn* run);
 void RegisterCluster(CLI::App& app, CommandFn* run);
 void RegisterEttr(CLI::App& app, CommandFn* run);
+void RegisterInference(CLI::App& app, CommandFn* run);
 
 // Prints "rackscale: error: ..." to stderr and returns the exit code for it.
 int ReportError(const Error& e);

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   RegisterPack(app, &run);
   RegisterCluster(app, &run);
   RegisterEttr(app, &run);
+  RegisterInference(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
