@@ -77,9 +77,9 @@ TEST(Golden, SmallFleetScenario) {
   auto r = SimulateFleet(*fleet, &*w, o);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(testing::Sha256Hex(FormatFleetJobsCsv(*w, *r)),
-            "120f9b9e99f20b2c5e7f5a18a36aaee05fbf9a342ffcefb218ba332dddb74816");
+            "a0c67b989803028dd5c05cdef07df88aa578359b64ff9dbfacaee5f066cd7828");
   EXPECT_EQ(testing::Sha256Hex(FormatTenantsCsv(*r)),
-            "476acf30e0be5db1894723f74182cc5221736d11bab41567804aac5ff51f0ba8");
+            "a05c3af6ed8c6e5485a11470ceaf7c5764120b04f71c1c1667c30a4552d0e2d9");
   // A second run on the same inputs gives the same bytes.
   auto w2 = GenerateAi(g);
   auto r2 = SimulateFleet(*fleet, &*w2, o);

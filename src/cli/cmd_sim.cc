@@ -17,6 +17,7 @@
 #include "sim/fleet_sim.h"
 #include "sim/share_sim.h"
 #include "workload/ai_trace.h"
+#include "base/text.h"
 #include "workload/openb.h"
 #include "sim/flat_sim.h"
 #include "workload/trace.h"
@@ -36,6 +37,15 @@ struct SimArgs {
   bool skip_bad_lines = false;
   bool no_timing = false;
   bool quiet = false;
+  // Fleet over time.
+  std::string power = "none";
+  bool failures = false;
+  double failure_rate = kH100FailuresPerAcceleratorYear;
+  double repair_hours = 8;
+  uint64_t seed = 1;
+  std::string checkpoint = "none";
+  double checkpoint_cost_min = 0, restart_cost_min = 0;
+  double step_hours = 1;
 };
 
 // Lists the kept errors of skipped lines on stderr, and how many more.
@@ -173,6 +183,40 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
   FleetSimOptions so;
   so.policy = *policy;
   so.starve_after = static_cast<Seconds>(a.starve_after_hours * 3600);
+  {
+    auto power = ParsePowerPolicy(a.power, "--power");
+    if (!power) return ReportError(power.error());
+    so.power = *power;
+    auto bad = [](const char* flag, std::string msg) {
+      return ReportError(Error::InvalidInput(flag, 0, flag + 2, std::move(msg)));
+    };
+    if (!(a.failure_rate > 0 && a.failure_rate < 1000)) {
+      return bad("--failure-rate", "expected failures per accelerator-year in (0, 1000)");
+    }
+    if (!(a.repair_hours > 0 && a.repair_hours < 1e5)) return bad("--repair-hours", "expected hours in (0, 1e5)");
+    if (!(a.checkpoint_cost_min >= 0 && a.checkpoint_cost_min < 1e5)) {
+      return bad("--checkpoint-cost", "expected minutes >= 0");
+    }
+    if (!(a.restart_cost_min >= 0 && a.restart_cost_min < 1e5)) return bad("--restart-cost", "expected minutes >= 0");
+    if (!(a.step_hours >= 0 && a.step_hours <= 24 * 366)) return bad("--step", "expected hours in [0, 8784]");
+    so.failures = a.failures;
+    so.default_failure_rate = a.failure_rate;
+    so.repair = static_cast<Seconds>(std::llround(a.repair_hours * 3600));
+    so.seed = a.seed;
+    so.checkpoint_cost = a.checkpoint_cost_min * 60;
+    so.restart_cost = a.restart_cost_min * 60;
+    so.timeseries_step = static_cast<Seconds>(std::llround(a.step_hours * 3600));
+    if (a.checkpoint == "none") {
+      so.checkpoint_interval = 0;
+    } else if (a.checkpoint == "auto") {
+      if (so.checkpoint_cost <= 0) return bad("--checkpoint", "auto needs --checkpoint-cost > 0");
+      so.checkpoint_interval = kAutoCheckpoint;
+    } else {
+      auto m = ParseDouble(a.checkpoint);
+      if (!m || !(*m > 0 && *m < 1e6)) return bad("--checkpoint", "expected none, auto or minutes > 0");
+      so.checkpoint_interval = *m * 60;
+    }
+  }
   so.time_decisions = !a.no_timing;
   if (!a.tenants.empty()) {
     auto t = ReadTenantsToml(a.tenants);
@@ -215,6 +259,8 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
   info.policy = FleetQueuePolicyName(*policy);
   info.placement = a.placement;
   info.tenants_file = a.tenants;
+  info.power_policy = a.power;
+  info.failures = a.failures;
   info.sim_seconds = sim_seconds;
   info.timing = !a.no_timing;
   if (Status s = WriteFile(a.out + "/jobs.csv", FormatFleetJobsCsv(*workload, *result)); !s) {
@@ -223,14 +269,22 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
   if (Status s = WriteFile(a.out + "/tenants.csv", FormatTenantsCsv(*result)); !s) {
     return ReportError(s.error());
   }
+  if (Status s = WriteFile(a.out + "/sites.csv", FormatSitesCsv(*result)); !s) {
+    return ReportError(s.error());
+  }
+  if (so.timeseries_step > 0) {
+    if (Status s = WriteFile(a.out + "/timeseries.csv", FormatTimeseriesCsv(*result)); !s) {
+      return ReportError(s.error());
+    }
+  }
   info.wall_seconds = Since(t0);
   if (Status s = WriteFile(a.out + "/summary.json", FormatFleetSummaryJson(*workload, *result, info)); !s) {
     return ReportError(s.error());
   }
   if (!a.quiet) {
     std::fputs(FormatFleetHumanSummary(*workload, *result, info).c_str(), stdout);
-    std::printf("  wrote        %s/jobs.csv, %s/tenants.csv, %s/summary.json\n", a.out.c_str(),
-                a.out.c_str(), a.out.c_str());
+    std::printf("  wrote        %s/{jobs,tenants,sites%s}.csv, %s/summary.json\n", a.out.c_str(),
+                so.timeseries_step > 0 ? ",timeseries" : "", a.out.c_str());
   }
   return kExitOk;
 }
@@ -338,6 +392,32 @@ void RegisterSim(CLI::App& app, CommandFn* run) {
   sub->add_flag("--no-timing", args->no_timing,
                 "Leave wall-clock figures out of summary.json, so identical runs give "
                 "identical bytes");
+  sub->add_option("--power", args->power,
+                  "Fleet: site power caps: none, admit (start only under the cap) or throttle "
+                  "(slow a site's work to its cap)")
+      ->capture_default_str();
+  sub->add_flag("--failures", args->failures,
+                "Fleet: GPU nodes fail (rate per accelerator-year from the catalog, else "
+                "--failure-rate) and take their jobs down");
+  sub->add_option("--failure-rate", args->failure_rate,
+                  "Fleet: failures per accelerator-year where the catalog gives none (Llama 3 "
+                  "H100: 0.173)")
+      ->capture_default_str();
+  sub->add_option("--repair-hours", args->repair_hours, "Fleet: hours a failed node is out")
+      ->capture_default_str();
+  sub->add_option("--seed", args->seed, "Fleet: seed of the failure process")->capture_default_str();
+  sub->add_option("--checkpoint", args->checkpoint,
+                  "Fleet: GPU jobs checkpoint every this many minutes of work, 'auto' "
+                  "(Young/Daly from the job's MTBF) or 'none'")
+      ->capture_default_str();
+  sub->add_option("--checkpoint-cost", args->checkpoint_cost_min, "Fleet: minutes one checkpoint takes")
+      ->capture_default_str();
+  sub->add_option("--restart-cost", args->restart_cost_min,
+                  "Fleet: minutes from an interruption until work resumes")
+      ->capture_default_str();
+  sub->add_option("--step", args->step_hours,
+                  "Fleet: hours per row of timeseries.csv (0: no time series)")
+      ->capture_default_str();
   sub->add_flag("-q,--quiet", args->quiet, "Print no summary on stdout (errors, skipped lines and progress still go to stderr)");
   sub->callback([args, run] { *run = [args] { return RunSim(*args); }; });
 }

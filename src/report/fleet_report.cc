@@ -23,6 +23,11 @@ double Percentile(std::vector<uint32_t> v, int p) {
 
 bool Listed(const TenantStats& t) { return t.jobs > 0 || t.dedicated_gpus > 0; }
 
+// GPU-weighted effective training time ratio of a tenant's done GPU jobs.
+double Ettr(const TenantStats& t) {
+  return t.ettr_wall_gpu_seconds > 0 ? t.ettr_work_gpu_seconds / t.ettr_wall_gpu_seconds : 0;
+}
+
 // Tenants to report, in name order (independent of the order they were seen).
 std::vector<const TenantStats*> ByName(const FleetSimResult& r) {
   std::vector<const TenantStats*> out;
@@ -43,7 +48,8 @@ std::string FormatFleetJobsCsv(const AiWorkload& w, const FleetSimResult& r) {
                    [&](uint32_t a, uint32_t b) { return w.jobs[a].id < w.jobs[b].id; });
   OutBuffer out;
   out.Reserve(w.jobs.size() * 64 + 128);
-  out.Put("id,tenant,submit,first_start,start,end,gpus,cpu_milli,status,preemptions\n");
+  out.Put("id,tenant,submit,first_start,start,end,gpus,cpu_milli,status,preemptions,interruptions,"
+          "lost_gpu_hours,ettr\n");
   for (uint32_t i : order) {
     const AiJob& j = w.jobs[i];
     const FleetJobOutcome& o = r.outcomes[i];
@@ -70,6 +76,15 @@ std::string FormatFleetJobsCsv(const AiWorkload& w, const FleetSimResult& r) {
     out.Put(JobStatusName(o.status));
     out.Put(',');
     out.PutInt(o.preemptions);
+    out.Put(',');
+    out.PutInt(o.interruptions);
+    out.Put(',');
+    out.Put(fmt::format("{:.4f}", o.lost_gpu_seconds / 3600));
+    out.Put(',');
+    if (o.status == JobStatus::kDone && j.gpus > 0 && o.end > o.first_start) {
+      out.Put(fmt::format("{:.4f}", static_cast<double>(j.runtime) /
+                                        static_cast<double>(o.end - o.first_start)));
+    }
     out.Put('\n');
   }
   return out.Take();
@@ -80,30 +95,78 @@ std::string FormatTenantsCsv(const FleetSimResult& r) {
   for (const TenantStats& t : r.tenants) total += t.gpu_seconds;
   std::string out =
       "tenant,weight,jobs,done,rejected,invalid,unfinished,gpu_hours,gpu_share,mean_wait_s,mean_jct_s,"
-      "preemptions,lost_gpu_hours,dedicated_gpus,stranded_gpu_hours,fragmented_gpu_hours\n";
+      "preemptions,lost_gpu_hours,dedicated_gpus,stranded_gpu_hours,fragmented_gpu_hours,"
+      "interruptions,ettr,revenue_usd,cost_usd,margin_usd,idle_reserved_cost_usd\n";
   for (const TenantStats* tp : ByName(r)) {
     const TenantStats& t = *tp;
-    out += fmt::format("{},{},{},{},{},{},{},{:.3f},{:.6f},{:.1f},{:.1f},{},{:.3f},{},{:.3f},{:.3f}\n",
+    out += fmt::format("{},{},{},{},{},{},{},{:.3f},{:.6f},{:.1f},{:.1f},{},{:.3f},{},{:.3f},{:.3f},"
+                       "{},{:.4f},{:.2f},{:.2f},{:.2f},{:.2f}\n",
                        t.name.empty() ? "(none)" : t.name, t.weight, t.jobs, t.done, t.rejected,
                        t.invalid, t.unfinished, t.gpu_seconds / 3600, total > 0 ? t.gpu_seconds / total : 0,
                        t.done ? t.wait_sum / static_cast<double>(t.done) : 0,
                        t.done ? t.jct_sum / static_cast<double>(t.done) : 0, t.preemptions,
                        t.lost_gpu_seconds / 3600, t.dedicated_gpus, t.stranded_gpu_seconds / 3600,
-                       t.fragmented_gpu_seconds / 3600);
+                       t.fragmented_gpu_seconds / 3600, t.interruptions, Ettr(t),
+                       t.revenue_usd, t.cost_usd, t.revenue_usd - t.cost_usd,
+                       t.idle_reserved_cost_usd);
   }
   return out;
+}
+
+std::string FormatSitesCsv(const FleetSimResult& r) {
+  std::string out =
+      "site,power_cap_mw,pue,peak_mw,energy_mwh,energy_usd,depreciation_usd,revenue_usd,cost_usd,"
+      "margin_usd,gpu_utilization,failures,down_gpu_hours,throttled_hours,over_cap_hours\n";
+  for (const SiteStats& s : r.sites) {
+    const double cost = s.energy_usd + s.depreciation_usd;
+    out += fmt::format("{},{},{},{:.3f},{:.3f},{:.2f},{:.2f},{:.2f},{:.2f},{:.2f},{:.6f},{},{:.3f},{:.3f},"
+                       "{:.3f}\n",
+                       s.name, s.power_cap_mw, s.pue, s.peak_mw, s.energy_mwh, s.energy_usd,
+                       s.depreciation_usd, s.revenue_usd, cost, s.revenue_usd - cost,
+                       s.online_gpu_seconds > 0 ? s.busy_gpu_seconds / s.online_gpu_seconds : 0,
+                       s.failures, s.down_gpu_seconds / 3600, s.throttled_seconds / 3600,
+                       s.over_cap_seconds / 3600);
+  }
+  return out;
+}
+
+std::string FormatTimeseriesCsv(const FleetSimResult& r) {
+  OutBuffer out;
+  out.Reserve(r.timeseries.size() * 96 + 256);
+  out.Put("hour,scope,name,gpus_online,gpus_busy,gpus_idle,gpus_failed,gpus_reserved,"
+          "gpus_reserved_idle,power_mw,power_cap_mw,speed,revenue_usd,cost_usd\n");
+  const double hours = static_cast<double>(r.timeseries_step) / 3600;
+  for (const TimeRow& x : r.timeseries) {
+    const std::string name = x.site ? r.sites[static_cast<size_t>(x.id)].name
+                                    : r.tenants[static_cast<size_t>(x.id)].name;
+    if (!x.site && !Listed(r.tenants[static_cast<size_t>(x.id)])) continue;
+    if (x.site) {
+      const SiteStats& s = r.sites[static_cast<size_t>(x.id)];
+      out.Put(fmt::format("{:g},site,{},{:.2f},{:.2f},{:.2f},{:.2f},,,{:.4f},{},{:.4f},{:.2f},{:.2f}\n",
+                          static_cast<double>(x.step) * hours, name, x.gpus_online, x.gpus_busy,
+                          std::max(0.0, x.gpus_online - x.gpus_busy - x.gpus_failed), x.gpus_failed,
+                          x.power_mw, s.power_cap_mw, x.speed, x.revenue_usd, x.cost_usd));
+    } else {
+      out.Put(fmt::format("{:g},tenant,{},,{:.2f},,,{:.2f},{:.2f},,,,{:.2f},\n",
+                          static_cast<double>(x.step) * hours, name.empty() ? "(none)" : name,
+                          x.gpus_busy, x.gpus_reserved, x.gpus_reserved_idle, x.revenue_usd));
+    }
+  }
+  return out.Take();
 }
 
 std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
                                    const FleetRunInfo& info) {
   nlohmann::ordered_json j;
   j["schema"] = "rackscale.fleet.summary";
-  j["schema_version"] = 1;
+  j["schema_version"] = 2;
   j["trace"] = info.trace;
   j["cluster"] = info.cluster;
   j["policy"] = info.policy;
   j["placement"] = info.placement;
   j["tenants_file"] = info.tenants_file;
+  j["power_policy"] = info.power_policy;
+  j["failures_enabled"] = info.failures;
   int64_t done = 0, rejected = 0, invalid = 0, unfinished = 0, preemptions = 0;
   double wait = 0, jct = 0, lost = 0, stranded = 0;
   for (const TenantStats& t : r.tenants) {
@@ -136,6 +199,53 @@ std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
   j["simulated_events"] = r.events;
   j["scheduling_passes"] = r.passes;
   j["placement_decisions"] = r.decisions;
+  {
+    int64_t interruptions = 0;
+    double work = 0, wall = 0, revenue = 0, cost = 0, idle_reserved = 0;
+    for (const TenantStats& t : r.tenants) {
+      interruptions += t.interruptions;
+      work += t.ettr_work_gpu_seconds;
+      wall += t.ettr_wall_gpu_seconds;
+      idle_reserved += t.idle_reserved_cost_usd;
+    }
+    double energy = 0, energy_usd = 0, depreciation = 0;
+    for (const SiteStats& s : r.sites) {
+      energy += s.energy_mwh;
+      energy_usd += s.energy_usd;
+      depreciation += s.depreciation_usd;
+      revenue += s.revenue_usd;
+    }
+    // Reserved fees are billed per tenant, not per site: take the tenants'.
+    revenue = 0;
+    for (const TenantStats& t : r.tenants) revenue += t.revenue_usd;
+    cost = energy_usd + depreciation;
+    j["node_failures"] = r.failures;
+    j["interruptions"] = interruptions;
+    j["ettr"] = wall > 0 ? work / wall : 0.0;
+    j["energy_mwh"] = energy;
+    j["energy_usd"] = energy_usd;
+    j["depreciation_usd"] = depreciation;
+    j["revenue_usd"] = revenue;
+    j["cost_usd"] = cost;
+    j["margin_usd"] = revenue - cost;
+    j["idle_reserved_cost_usd"] = idle_reserved;
+    nlohmann::ordered_json sites = nlohmann::json::array();
+    for (const SiteStats& s : r.sites) {
+      nlohmann::ordered_json x;
+      x["site"] = s.name;
+      x["power_cap_mw"] = s.power_cap_mw;
+      x["peak_mw"] = s.peak_mw;
+      x["energy_mwh"] = s.energy_mwh;
+      x["energy_usd"] = s.energy_usd;
+      x["depreciation_usd"] = s.depreciation_usd;
+      x["gpu_utilization"] = s.online_gpu_seconds > 0 ? s.busy_gpu_seconds / s.online_gpu_seconds : 0;
+      x["failures"] = s.failures;
+      x["throttled_hours"] = s.throttled_seconds / 3600;
+      x["over_cap_hours"] = s.over_cap_seconds / 3600;
+      sites.push_back(x);
+    }
+    j["sites"] = sites;
+  }
   nlohmann::ordered_json tenants = nlohmann::json::array();
   double total = 0;
   for (const TenantStats& t : r.tenants) total += t.gpu_seconds;
@@ -155,6 +265,12 @@ std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
     x["dedicated_gpus"] = t.dedicated_gpus;
     x["stranded_gpu_hours"] = t.stranded_gpu_seconds / 3600;
     x["fragmented_gpu_hours"] = t.fragmented_gpu_seconds / 3600;
+    x["interruptions"] = t.interruptions;
+    x["ettr"] = Ettr(t);
+    x["revenue_usd"] = t.revenue_usd;
+    x["cost_usd"] = t.cost_usd;
+    x["margin_usd"] = t.revenue_usd - t.cost_usd;
+    x["idle_reserved_cost_usd"] = t.idle_reserved_cost_usd;
     tenants.push_back(x);
   }
   j["tenants"] = tenants;
@@ -186,6 +302,24 @@ std::string FormatFleetHumanSummary(const AiWorkload& w, const FleetSimResult& r
   out += fmt::format("  idle         {:.0f} stranded dedicated GPU-hours, {:.0f} GPU-hours free while "
                      "GPU jobs waited\n",
                      s["stranded_gpu_hours"].get<double>(), s["fragmented_gpu_hours"].get<double>());
+  if (info.failures) {
+    out += fmt::format("  failures     {} node failures, {} job interruptions, ETTR {:.1f}%\n",
+                       s["node_failures"].get<int64_t>(), s["interruptions"].get<int64_t>(),
+                       100 * s["ettr"].get<double>());
+  }
+  out += fmt::format("  power        {:.1f} MWh, ${:.0f} ({} caps)\n", s["energy_mwh"].get<double>(),
+                     s["energy_usd"].get<double>(), info.power_policy);
+  for (const auto& x : s["sites"]) {
+    if (x["power_cap_mw"].get<double>() <= 0) continue;
+    out += fmt::format("    {:<12} peak {:.2f} of {:.2f} MW, throttled {:.0f} h\n",
+                       x["site"].get<std::string>(), x["peak_mw"].get<double>(),
+                       x["power_cap_mw"].get<double>(), x["throttled_hours"].get<double>());
+  }
+  out += fmt::format("  money        revenue ${:.0f}, cost ${:.0f} (energy ${:.0f}, depreciation ${:.0f}), "
+                     "margin ${:.0f}\n",
+                     s["revenue_usd"].get<double>(), s["cost_usd"].get<double>(),
+                     s["energy_usd"].get<double>(), s["depreciation_usd"].get<double>(),
+                     s["margin_usd"].get<double>());
   out += "  tenant        weight   GPU-hours   share   mean wait  preempt  stranded GPU-h\n";
   std::vector<nlohmann::json> rows(s["tenants"].begin(), s["tenants"].end());
   std::stable_sort(rows.begin(), rows.end(), [](const nlohmann::json& a, const nlohmann::json& b) {

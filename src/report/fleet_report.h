@@ -9,6 +9,8 @@ namespace rackscale {
 
 struct FleetRunInfo {
   std::string trace, cluster, policy, placement, tenants_file;
+  std::string power_policy = "none";
+  bool failures = false;
   double wall_seconds = 0, sim_seconds = 0;
   bool timing = true;
 };
@@ -17,6 +19,10 @@ struct FleetRunInfo {
 std::string FormatFleetJobsCsv(const AiWorkload& w, const FleetSimResult& r);
 // tenants.csv: one row per tenant with jobs or a dedicated cluster.
 std::string FormatTenantsCsv(const FleetSimResult& r);
+// Per site: power, energy, money, failures (docs/outputs.md).
+std::string FormatSitesCsv(const FleetSimResult& r);
+// Per step (hourly by default), per site and per tenant (docs/outputs.md).
+std::string FormatTimeseriesCsv(const FleetSimResult& r);
 std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
                                    const FleetRunInfo& info);
 std::string FormatFleetHumanSummary(const AiWorkload& w, const FleetSimResult& r,
