@@ -102,7 +102,7 @@ TEST(FleetPower, ThrottleSlowsTheSiteSoEndsMove) {
   // drawing 0.004 MW, and the depreciation of 8 GPUs: 8 x 100 x $0.0001.
   std::vector<TimeRow> sites;
   for (const TimeRow& x : r->timeseries) {
-    if (x.site) sites.push_back(x);
+    if (x.scope == TimeScope::kSite) sites.push_back(x);
   }
   ASSERT_EQ(sites.size(), 2u);
   for (const TimeRow& x : sites) {
@@ -237,6 +237,58 @@ TEST(FleetFailures, CheckpointedWorkSurvivesAndIdleNodesFailToo) {
   auto r2 = SimulateFleet(f, &w2, o);
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ(FormatFleetJobsCsv(w, *r), FormatFleetJobsCsv(w2, *r2));
+}
+
+TEST(FleetInference, ReplicasFollowDemandAndGiveBackGpus) {
+  // Four one-node domains of 4 GPUs. A service of 4-GPU replicas serving
+  // 1,000 tokens/s each, target utilization 0.7: 2,100 tokens/s asks for
+  // three replicas; from t = 300 s the demand falls to 500 tokens/s (one
+  // replica), and after the 300-s scale-down window two replicas go back.
+  // Two 4-GPU training jobs arrive at 0: the first takes the fourth
+  // domain, the second waits for a replica's GPUs.
+  Fleet f = PowerFleet(4, 0);
+  FleetSimOptions o;
+  o.policy = FleetQueuePolicy::kFifo;
+  o.timeseries_step = 600;
+  o.horizon = 3600;
+  FleetService fs;
+  fs.spec.name = "chat";
+  fs.spec.tenant = "A";
+  fs.spec.gpus_per_replica = 4;
+  fs.spec.tokens_per_s_per_replica = 1000;
+  fs.spec.tokens_per_request = 100;
+  fs.spec.batch_slots = 16;
+  fs.spec.min_replicas = 1;
+  fs.spec.max_replicas = 4;
+  fs.spec.scale_down_cooldown_s = 300;
+  DemandOptions d;
+  auto points = ParseRatePoints("0:2100,300:2100,301:500", "test");
+  ASSERT_TRUE(points.ok());
+  auto curve = RateCurveDemand(*points, d);
+  ASSERT_TRUE(curve.ok());
+  fs.demand = *curve;
+  o.services = {fs};
+  AiWorkload w = Workload({Job(1, 0, 5000, 4), Job(2, 0, 100, 4)});
+  auto r = SimulateFleet(f, &w, o);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_EQ(r->services.size(), 1u);
+  const ServiceStats& v = r->services[0];
+  EXPECT_EQ(v.peak_replicas, 3);
+  EXPECT_EQ(r->outcomes[0].start, 0);
+  // The second job waits for the scale-down: after 300 s of low demand.
+  EXPECT_GE(r->outcomes[1].start, 600);
+  EXPECT_LE(r->outcomes[1].start, 720);
+  EXPECT_GT(v.slo_attainment, 0.95);
+  EXPECT_LT(v.mean_replicas, 3);
+  // The time series has the service's replicas: 3 in the first 600 s
+  // (but for the first step, before any replica ran), then 1.
+  bool saw = false;
+  for (const TimeRow& x : r->timeseries) {
+    if (x.scope != TimeScope::kService || x.step != 2) continue;
+    EXPECT_NEAR(x.replicas / 600, 1, 1e-9);
+    saw = true;
+  }
+  EXPECT_TRUE(saw);
 }
 
 }  // namespace

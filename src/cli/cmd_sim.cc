@@ -1,5 +1,6 @@
 // rackscale sim: trace-driven simulation of a flat pool under a queue policy.
 #include <algorithm>
+#include <map>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -46,6 +47,7 @@ struct SimArgs {
   std::string checkpoint = "none";
   double checkpoint_cost_min = 0, restart_cost_min = 0;
   double step_hours = 1;
+  double horizon_days = 0;
 };
 
 // Lists the kept errors of skipped lines on stderr, and how many more.
@@ -159,6 +161,77 @@ int RunShareSim(const SimArgs& a, SharePolicy policy, std::chrono::steady_clock:
   return kExitOk;
 }
 
+// Inference services of a tenants file: demand curves from their traces
+// (paths relative to the file) or rate curves; `count` copies each, their
+// days shifted by stagger_hours.
+Result<std::vector<FleetService>> LoadServices(const TenantsConfig& cfg, const std::string& file) {
+  std::vector<FleetService> out;
+  std::map<std::string, LlmTrace> traces;
+  const std::string dir = file.find('/') == std::string::npos ? "" : file.substr(0, file.rfind('/') + 1);
+  for (const ServiceDef& d : cfg.services) {
+    auto bad = [&](const char* field, std::string msg) {
+      return Error::InvalidInput(file, d.line, fmt::format("services.{}.{}", d.name, field), std::move(msg));
+    };
+    DemandOptions o;
+    o.step_s = 60;
+    o.duration_s = 86400;
+    o.scale = d.scale;
+    o.diurnal.peak_hour = d.peak_hour;
+    o.diurnal.trough_hour = d.trough_hour;
+    o.diurnal.trough_ratio = d.trough_ratio;
+    if (Status s = ValidateDiurnalProfile(o.diurnal, file); !s) return s.error();
+    DemandCurve curve;
+    double tokens_per_request = d.tokens_per_request;
+    if (!d.trace.empty()) {
+      const std::string path = !d.trace.empty() && d.trace[0] == '/' ? d.trace : dir + d.trace;
+      auto it = traces.find(path);
+      if (it == traces.end()) {
+        auto format = ParseLlmTraceFormat(d.format, file);
+        if (!format) return bad("format", format.error().message);
+        auto t = ReadLlmTrace(path, *format);
+        if (!t) return t.error();
+        it = traces.emplace(path, std::move(*t)).first;
+      }
+      auto c = TraceDemand(it->second, o);
+      if (!c) return c.error();
+      curve = std::move(*c);
+      if (tokens_per_request <= 0) {
+        tokens_per_request = SummarizeLlmTrace(it->second, o.weights, o.step_s).mean_tokens_per_request;
+      }
+    } else {
+      auto points = ParseRatePoints(d.rate, file);
+      if (!points) return bad("rate", points.error().message);
+      auto c = RateCurveDemand(*points, o);
+      if (!c) return c.error();
+      curve = std::move(*c);
+      if (tokens_per_request <= 0) return bad("tokens_per_request", "needed with a rate curve");
+    }
+    for (int32_t i = 0; i < d.count; ++i) {
+      FleetService fs;
+      ServiceSpec& sp = fs.spec;
+      sp.name = d.count == 1 ? d.name : fmt::format("{}-{}", d.name, i);
+      sp.tenant = d.tenant;
+      sp.gpus_per_replica = d.gpus_per_replica;
+      sp.tokens_per_s_per_replica = d.tokens_per_s_per_replica;
+      sp.tokens_per_request = tokens_per_request;
+      sp.batch_slots = d.batch_slots;
+      sp.slo_ms = d.slo_ms;
+      sp.min_replicas = d.min_replicas;
+      sp.max_replicas = d.max_replicas;
+      sp.target_utilization = d.target_utilization;
+      sp.scale_down_cooldown_s = d.scale_down_cooldown_s;
+      sp.startup_s = d.startup_s;
+      if (Status s = ValidateServiceSpec(sp); !s) return bad("spec", s.error().ToString());
+      fs.demand = curve;
+      const size_t shift = static_cast<size_t>(std::llround(i * d.stagger_hours * 3600 / o.step_s));
+      auto& v = fs.demand.tokens_per_s;
+      if (!v.empty()) std::rotate(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(shift % v.size()), v.end());
+      out.push_back(std::move(fs));
+    }
+  }
+  return out;
+}
+
 int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
   if (a.placement != "topo") {
     auto share = ParseSharePolicy(a.placement, "--placement");
@@ -222,7 +295,11 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
     auto t = ReadTenantsToml(a.tenants);
     if (!t) return ReportError(t.error());
     so.tenants = std::move(*t);
+    auto services = LoadServices(so.tenants, a.tenants);
+    if (!services) return ReportError(services.error());
+    so.services = std::move(*services);
   }
+  so.horizon = static_cast<Seconds>(std::llround(a.horizon_days * 86400));
   int32_t domain_gpus = 1;
   for (const DomainType& d : fleet->domain_types) domain_gpus = std::max(domain_gpus, d.gpus);
   if (a.format != "auto" && a.format != "csv" && a.format != "philly") {
@@ -277,14 +354,20 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
       return ReportError(s.error());
     }
   }
+  if (!so.services.empty()) {
+    if (Status s = WriteFile(a.out + "/services.csv", FormatServicesCsv(*result)); !s) {
+      return ReportError(s.error());
+    }
+  }
   info.wall_seconds = Since(t0);
   if (Status s = WriteFile(a.out + "/summary.json", FormatFleetSummaryJson(*workload, *result, info)); !s) {
     return ReportError(s.error());
   }
   if (!a.quiet) {
     std::fputs(FormatFleetHumanSummary(*workload, *result, info).c_str(), stdout);
-    std::printf("  wrote        %s/{jobs,tenants,sites%s}.csv, %s/summary.json\n", a.out.c_str(),
-                so.timeseries_step > 0 ? ",timeseries" : "", a.out.c_str());
+    std::printf("  wrote        %s/{jobs,tenants,sites%s%s}.csv, %s/summary.json\n", a.out.c_str(),
+                so.timeseries_step > 0 ? ",timeseries" : "", so.services.empty() ? "" : ",services",
+                a.out.c_str());
   }
   return kExitOk;
 }
@@ -414,6 +497,10 @@ void RegisterSim(CLI::App& app, CommandFn* run) {
       ->capture_default_str();
   sub->add_option("--restart-cost", args->restart_cost_min,
                   "Fleet: minutes from an interruption until work resumes")
+      ->capture_default_str();
+  sub->add_option("--horizon", args->horizon_days,
+                  "Fleet: simulate at least this many days (inference services keep running "
+                  "after the workload is done)")
       ->capture_default_str();
   sub->add_option("--step", args->step_hours,
                   "Fleet: hours per row of timeseries.csv (0: no time series)")

@@ -138,9 +138,33 @@ struct DedicatedSpec {
   int64_t line = 0;
 };
 
+// An inference service as the tenants file describes it (docs/inference.md):
+// its demand (a request trace or a rate curve) and its replicas.
+struct ServiceDef {
+  std::string name, tenant;
+  std::string trace;            // LLM request trace, relative to the tenants file
+  std::string format = "auto";  // azure, mooncake or auto
+  std::string rate;             // or a rate curve "T:R,..." / "R" (tokens/s)
+  double scale = 1;
+  double peak_hour = 14, trough_hour = 4, trough_ratio = 0.35;
+  int32_t gpus_per_replica = 8;
+  double tokens_per_s_per_replica = 0;
+  double tokens_per_request = 0;  // 0: the trace's mean
+  int32_t batch_slots = 64;
+  double slo_ms = 1000;
+  int32_t min_replicas = 1, max_replicas = 1;
+  double target_utilization = 0.7;
+  double scale_down_cooldown_s = 300;
+  double startup_s = 0;
+  int32_t count = 1;         // copies name-0 .. name-(count-1)
+  double stagger_hours = 0;  // copy i's day is shifted by i x this
+  int64_t line = 0;
+};
+
 struct TenantsConfig {
   std::vector<TenantSpec> tenants;
   std::vector<DedicatedSpec> dedicated;
+  std::vector<ServiceDef> services;
 };
 
 Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string& source);

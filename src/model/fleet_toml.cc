@@ -421,6 +421,68 @@ Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string&
     }
     if (Status s = r.CheckUnknown(); !s) return s.error();
   }
+  top.Mark("services");
+  if (const toml::node* sn = root.get("services")) {
+    const toml::array* services = sn->as_array();
+    if (services == nullptr) return top.Bad("services", sn, "expected [[services]]");
+    for (size_t i = 0; i < services->size(); ++i) {
+      const toml::node& v = (*services)[i];
+      std::string path = fmt::format("services[{}]", i);
+      const toml::table* t = v.as_table();
+      if (t == nullptr) return Error::InvalidInput(source, top.Line(&v), path, "expected a table");
+      TableReader r(*t, path, source);
+      ServiceDef d;
+      d.line = r.Line(nullptr);
+      RS_TRY(name, r.String("name", true));
+      RS_TRY(tenant, r.String("tenant", true));
+      RS_TRY(trace, r.String("trace", false));
+      RS_TRY(format, r.String("format", false));
+      RS_TRY(rate, r.String("rate", false));
+      RS_TRY(scale, r.Number("scale", false, 1, 1e-9, 1e9));
+      RS_TRY(peak, r.Number("peak_hour", false, 14, 0, 24));
+      RS_TRY(trough, r.Number("trough_hour", false, 4, 0, 24));
+      RS_TRY(ratio, r.Number("trough_ratio", false, 0.35, 0, 1));
+      RS_TRY(k, r.Int("gpus_per_replica", true, 0, 1, 1 << 20));
+      RS_TRY(mu, r.Number("tokens_per_s_per_replica", true, 0, 1e-9, 1e12));
+      RS_TRY(m, r.Number("tokens_per_request", false, 0, 0, 1e9));
+      RS_TRY(slots, r.Int("batch_slots", false, 64, 1, 100000));
+      RS_TRY(slo, r.Number("slo_ms", false, 1000, 1e-3, 1e9));
+      RS_TRY(mn, r.Int("min_replicas", false, 1, 0, 1 << 20));
+      RS_TRY(mx, r.Int("max_replicas", true, 0, 1, 1 << 20));
+      RS_TRY(target, r.Number("target_utilization", false, 0.7, 0.01, 1));
+      RS_TRY(down, r.Number("scale_down_cooldown_s", false, 300, 0, 1e9));
+      RS_TRY(startup, r.Number("startup_s", false, 0, 0, 1e9));
+      RS_TRY(count, r.Int("count", false, 1, 1, 100000));
+      RS_TRY(stagger, r.Number("stagger_hours", false, 0, 0, 24));
+      if (Status s = r.CheckUnknown(); !s) return s.error();
+      if (trace.empty() == rate.empty()) {
+        return r.Bad("trace", t->get("trace"), "a service names exactly one of 'trace' or 'rate'");
+      }
+      if (mn > mx) return r.Bad("min_replicas", t->get("min_replicas"), "exceeds max_replicas");
+      d.name = name;
+      d.tenant = tenant;
+      d.trace = trace;
+      if (!format.empty()) d.format = format;
+      d.rate = rate;
+      d.scale = scale;
+      d.peak_hour = peak;
+      d.trough_hour = trough;
+      d.trough_ratio = ratio;
+      d.gpus_per_replica = static_cast<int32_t>(k);
+      d.tokens_per_s_per_replica = mu;
+      d.tokens_per_request = m;
+      d.batch_slots = static_cast<int32_t>(slots);
+      d.slo_ms = slo;
+      d.min_replicas = static_cast<int32_t>(mn);
+      d.max_replicas = static_cast<int32_t>(mx);
+      d.target_utilization = target;
+      d.scale_down_cooldown_s = down;
+      d.startup_s = startup;
+      d.count = static_cast<int32_t>(count);
+      d.stagger_hours = stagger;
+      cfg.services.push_back(d);
+    }
+  }
   if (Status s = top.CheckUnknown(); !s) return s.error();
   return cfg;
 }

@@ -134,25 +134,54 @@ std::string FormatTimeseriesCsv(const FleetSimResult& r) {
   OutBuffer out;
   out.Reserve(r.timeseries.size() * 96 + 256);
   out.Put("hour,scope,name,gpus_online,gpus_busy,gpus_idle,gpus_failed,gpus_reserved,"
-          "gpus_reserved_idle,power_mw,power_cap_mw,speed,revenue_usd,cost_usd\n");
+          "gpus_reserved_idle,power_mw,power_cap_mw,speed,replicas,demand_tokens_per_s,"
+          "slo_attainment,revenue_usd,cost_usd\n");
   const double hours = static_cast<double>(r.timeseries_step) / 3600;
+  const double len = static_cast<double>(r.timeseries_step);
   for (const TimeRow& x : r.timeseries) {
-    const std::string name = x.site ? r.sites[static_cast<size_t>(x.id)].name
-                                    : r.tenants[static_cast<size_t>(x.id)].name;
-    if (!x.site && !Listed(r.tenants[static_cast<size_t>(x.id)])) continue;
-    if (x.site) {
-      const SiteStats& s = r.sites[static_cast<size_t>(x.id)];
-      out.Put(fmt::format("{:g},site,{},{:.2f},{:.2f},{:.2f},{:.2f},,,{:.4f},{},{:.4f},{:.2f},{:.2f}\n",
-                          static_cast<double>(x.step) * hours, name, x.gpus_online, x.gpus_busy,
-                          std::max(0.0, x.gpus_online - x.gpus_busy - x.gpus_failed), x.gpus_failed,
-                          x.power_mw, s.power_cap_mw, x.speed, x.revenue_usd, x.cost_usd));
-    } else {
-      out.Put(fmt::format("{:g},tenant,{},,{:.2f},,,{:.2f},{:.2f},,,,{:.2f},\n",
-                          static_cast<double>(x.step) * hours, name.empty() ? "(none)" : name,
-                          x.gpus_busy, x.gpus_reserved, x.gpus_reserved_idle, x.revenue_usd));
+    const size_t id = static_cast<size_t>(x.id);
+    const double hour = static_cast<double>(x.step) * hours;
+    switch (x.scope) {
+      case TimeScope::kSite: {
+        const SiteStats& s = r.sites[id];
+        out.Put(fmt::format("{:g},site,{},{:.2f},{:.2f},{:.2f},{:.2f},,,{:.4f},{},{:.4f},,,,{:.2f},{:.2f}\n",
+                            hour, s.name, x.gpus_online, x.gpus_busy,
+                            std::max(0.0, x.gpus_online - x.gpus_busy - x.gpus_failed), x.gpus_failed,
+                            x.power_mw, s.power_cap_mw, x.speed, x.revenue_usd, x.cost_usd));
+        break;
+      }
+      case TimeScope::kTenant: {
+        const TenantStats& t = r.tenants[id];
+        if (!Listed(t) && x.gpus_busy == 0) continue;
+        out.Put(fmt::format("{:g},tenant,{},,{:.2f},,,{:.2f},{:.2f},,,,,,,{:.2f},\n", hour,
+                            t.name.empty() ? "(none)" : t.name, x.gpus_busy, x.gpus_reserved,
+                            x.gpus_reserved_idle, x.revenue_usd));
+        break;
+      }
+      case TimeScope::kService: {
+        const ServiceStats& v = r.services[id];
+        out.Put(fmt::format("{:g},service,{},,{:.2f},,,,,,,,{:.2f},{:.1f},{:.4f},,\n", hour, v.name,
+                            x.replicas / len * v.gpus_per_replica, x.replicas / len,
+                            x.demand_tokens / len,
+                            x.demand_tokens > 0 ? x.attained_tokens / x.demand_tokens : 1.0));
+        break;
+      }
     }
   }
   return out.Take();
+}
+
+std::string FormatServicesCsv(const FleetSimResult& r) {
+  std::string out =
+      "service,tenant,gpus_per_replica,min_replicas,max_replicas,slo_attainment,mean_replicas,"
+      "peak_replicas,replica_hours,gpu_hours,starved_replica_hours,demand_tokens\n";
+  for (const ServiceStats& v : r.services) {
+    out += fmt::format("{},{},{},{},{},{:.6f},{:.3f},{},{:.3f},{:.3f},{:.3f},{:.0f}\n", v.name, v.tenant,
+                       v.gpus_per_replica, v.min_replicas, v.max_replicas, v.slo_attainment,
+                       v.mean_replicas, v.peak_replicas, v.replica_hours, v.gpu_hours,
+                       v.starved_replica_hours, v.demand_tokens);
+  }
+  return out;
 }
 
 std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
@@ -245,6 +274,27 @@ std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
       sites.push_back(x);
     }
     j["sites"] = sites;
+    if (!r.services.empty()) {
+      double demand = 0, attained = 0, gpu_hours = 0;
+      nlohmann::ordered_json services = nlohmann::json::array();
+      for (const ServiceStats& v : r.services) {
+        demand += v.demand_tokens;
+        attained += v.demand_tokens * v.slo_attainment;
+        gpu_hours += v.gpu_hours;
+        nlohmann::ordered_json x;
+        x["service"] = v.name;
+        x["tenant"] = v.tenant;
+        x["slo_attainment"] = v.slo_attainment;
+        x["mean_replicas"] = v.mean_replicas;
+        x["peak_replicas"] = v.peak_replicas;
+        x["gpu_hours"] = v.gpu_hours;
+        x["starved_replica_hours"] = v.starved_replica_hours;
+        services.push_back(x);
+      }
+      j["inference_slo_attainment"] = demand > 0 ? attained / demand : 1.0;
+      j["inference_gpu_hours"] = gpu_hours;
+      j["services"] = services;
+    }
   }
   nlohmann::ordered_json tenants = nlohmann::json::array();
   double total = 0;
@@ -320,6 +370,11 @@ std::string FormatFleetHumanSummary(const AiWorkload& w, const FleetSimResult& r
                      s["revenue_usd"].get<double>(), s["cost_usd"].get<double>(),
                      s["energy_usd"].get<double>(), s["depreciation_usd"].get<double>(),
                      s["margin_usd"].get<double>());
+  if (s.contains("services")) {
+    out += fmt::format("  inference    {} services, SLO attainment {:.2f}%, {:.0f} GPU-hours\n",
+                       s["services"].size(), 100 * s["inference_slo_attainment"].get<double>(),
+                       s["inference_gpu_hours"].get<double>());
+  }
   out += "  tenant        weight   GPU-hours   share   mean wait  preempt  stranded GPU-h\n";
   std::vector<nlohmann::json> rows(s["tenants"].begin(), s["tenants"].end());
   std::stable_sort(rows.begin(), rows.end(), [](const nlohmann::json& a, const nlohmann::json& b) {

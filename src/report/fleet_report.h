@@ -23,6 +23,8 @@ std::string FormatTenantsCsv(const FleetSimResult& r);
 std::string FormatSitesCsv(const FleetSimResult& r);
 // Per step (hourly by default), per site and per tenant (docs/outputs.md).
 std::string FormatTimeseriesCsv(const FleetSimResult& r);
+// Per inference service (docs/outputs.md).
+std::string FormatServicesCsv(const FleetSimResult& r);
 std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
                                    const FleetRunInfo& info);
 std::string FormatFleetHumanSummary(const AiWorkload& w, const FleetSimResult& r,

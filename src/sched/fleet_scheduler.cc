@@ -463,7 +463,7 @@ void FleetScheduler::StartOn(JobRef j, Seconds now, const Placement& p, int32_t 
     else if (job.preemptible) used_spot_[job.tenant] += job.gpus;
   }
   est_end_[j] = now + job.Walltime();
-  by_end_.insert({est_end_[j], j});
+  if (opts_.policy == FleetQueuePolicy::kEasy) by_end_.insert({est_end_[j], j});
   r.borrowed_from = borrowed_from;
   r.running = true;
   int32_t last = -1;
@@ -528,7 +528,7 @@ void FleetScheduler::Release(JobRef j) {
     last = d;
   }
   running_by_tenant_[job.tenant].erase({start_seq_[j], j});
-  by_end_.erase({est_end_[j], j});
+  if (opts_.policy == FleetQueuePolicy::kEasy) by_end_.erase({est_end_[j], j});
   const bool frees = job.gpus > 0 && !job.fractional();
   if (job.preemptible && frees) preemptible_gpus_by_priority_[job.priority] -= job.gpus;
   if (r.borrowed_from >= 0) {
@@ -551,6 +551,15 @@ void FleetScheduler::Release(JobRef j) {
 void FleetScheduler::Preempt(JobRef j, Seconds now, std::vector<JobRef>* preempted) {
   Interrupt(j, now);
   preempted->push_back(j);
+}
+
+void FleetScheduler::Withdraw(JobRef j) {
+  if (QueueOf(j).erase(j) == 0) return;
+  --waiting_;
+  if (jobs_[j].gpus > 0) {
+    --waiting_gpu_;
+    --waiting_gpu_by_tenant_[jobs_[j].tenant];
+  }
 }
 
 void FleetScheduler::Interrupt(JobRef j, Seconds now) {

@@ -145,6 +145,9 @@ class FleetScheduler {
   void Submit(JobRef j, Seconds now);
   // A running job ended normally at `now`.
   void Finish(JobRef j, Seconds now);
+  // Takes a waiting job out of its queue (e.g. a replica no longer wanted).
+  void Withdraw(JobRef j);
+  bool waiting(JobRef j) const { return !run_[j].running && QueueOfConst(j).count(j) > 0; }
   // Starts or ends dedicated cluster `k`.
   void SetDedicated(size_t k, bool active);
   // Puts domain d in or out of service (delivery, retirement). Jobs running
@@ -267,6 +270,7 @@ class FleetScheduler {
   };
   using Queue = std::set<JobRef, QueueOrder>;
   Queue& QueueOf(JobRef j);
+  const Queue& QueueOfConst(JobRef j) const { return queues_[QueueIndexOf(j)]; }
   // Quota: may tenant t start `gpus` more now? Is it within its nominal?
   bool QuotaAllows(const AiJob& job) const;
   bool WithinNominal(const AiJob& job) const;

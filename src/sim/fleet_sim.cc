@@ -24,19 +24,32 @@ struct WindowEvent {
   bool open;
 };
 
+// Times placement decisions. Keeps every time up to kKeep of them, then a
+// uniform sample of kKeep (reservoir sampling with a fixed-seed generator),
+// so that a run of billions of decisions still has sound percentiles in
+// bounded memory.
 class Timer : public DecisionObserver {
  public:
-  explicit Timer(std::vector<uint32_t>* out) : out_(out) {}
+  static constexpr size_t kKeep = size_t{1} << 21;
+  explicit Timer(std::vector<uint32_t>* out) : out_(out), rng_(0x5eed) {}
   void Begin() override { t0_ = std::chrono::steady_clock::now(); }
   void End() override {
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                   std::chrono::steady_clock::now() - t0_)
                   .count();
-    out_->push_back(static_cast<uint32_t>(std::min<int64_t>(ns, UINT32_MAX)));
+    const uint32_t x = static_cast<uint32_t>(std::min<int64_t>(ns, UINT32_MAX));
+    ++seen_;
+    if (out_->size() < kKeep) {
+      out_->push_back(x);
+    } else if (const uint64_t k = rng_.Below(seen_); k < kKeep) {
+      (*out_)[k] = x;
+    }
   }
 
  private:
   std::vector<uint32_t>* out_;
+  Rng rng_;
+  uint64_t seen_ = 0;
   std::chrono::steady_clock::time_point t0_;
 };
 
@@ -125,15 +138,38 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       }
     }
   }
-  std::vector<AiJob> jobs(n);
+  // Jobs: first every inference replica (refs [0, R): ahead of the trace in
+  // a queue's order), then the trace's jobs in arrival order.
+  const size_t nsvc = options.services.size();
+  std::vector<size_t> first_replica(nsvc + 1, 0);
+  for (size_t k = 0; k < nsvc; ++k) {
+    const ServiceSpec& sp = options.services[k].spec;
+    if (Status st = ValidateServiceSpec(sp); !st) return st.error();
+    first_replica[k + 1] = first_replica[k] + static_cast<size_t>(sp.max_replicas);
+  }
+  const size_t R = first_replica[nsvc];
+  std::vector<AiJob> jobs(R + n);
+  for (size_t k = 0; k < nsvc; ++k) {
+    const ServiceSpec& sp = options.services[k].spec;
+    const TenantId owner = tenant_id(sp.tenant);
+    for (size_t i = first_replica[k]; i < first_replica[k + 1]; ++i) {
+      AiJob& j = jobs[i];
+      j.id = -static_cast<JobId>(i + 1);
+      j.tenant = owner;
+      j.runtime = Seconds{1} << 50;  // runs until the autoscaler lets it go
+      j.gpus = sp.gpus_per_replica;
+      j.topology = sp.scope;
+    }
+  }
   for (size_t i = 0; i < n; ++i) {
-    jobs[i] = w->jobs[order[i]];
-    if (jobs[i].models != kAnyGpuModel) {
+    AiJob& j = jobs[R + i];
+    j = w->jobs[order[i]];
+    if (j.models != kAnyGpuModel) {
       GpuModelMask mask = 0;
       for (size_t m = 0; m < to_fleet.size(); ++m) {
-        if ((jobs[i].models >> m) & 1u) mask |= to_fleet[m];
+        if ((j.models >> m) & 1u) mask |= to_fleet[m];
       }
-      jobs[i].models = mask;
+      j.models = mask;
     }
   }
 
@@ -236,11 +272,11 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     bool running = false;  // an attempt is under way
   };
   int64_t running_jobs = 0;
-  std::vector<JobRun> run(n);
-  std::vector<int32_t> attempt(n, 0);
-  std::vector<FleetJobOutcome> out(n);
+  std::vector<JobRun> run(R + n);
+  std::vector<int32_t> attempt(R + n, 0);
+  std::vector<FleetJobOutcome> out(R + n);
   std::vector<FleetScheduler::JobRef> started, preempted;
-  size_t next = 0, next_window = 0, next_capacity = 0;
+  size_t next_window = 0, next_capacity = 0;
   int64_t busy = 0, finished = 0, total = 0;
   std::vector<TenantId> dedicated_tenants;
   for (const DedicatedCluster& c : so.dedicated) {
@@ -253,7 +289,20 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   std::vector<double> site_revenue_rate(S, 0), tenant_revenue_rate(tenants, 0);
   std::vector<int64_t> reserved_gpus(tenants, 0);
   std::vector<double> held(tenants * S, 0);
-  std::vector<double> job_rate(n, 0);  // its revenue rate while running
+  std::vector<double> job_rate(R + n, 0);  // its revenue rate while running
+  // Services: their state, and per replica whether it is asked for.
+  std::vector<InferenceService> svc;
+  for (const FleetService& fs : options.services) svc.emplace_back(fs.spec, 0);
+  std::vector<uint8_t> wanted(R, 0);
+  std::vector<int32_t> service_of(R, 0), held_by(nsvc, 0), asked_by(nsvc, 0);
+  for (size_t k = 0; k < nsvc; ++k) {
+    for (size_t i = first_replica[k]; i < first_replica[k + 1]; ++i) service_of[i] = static_cast<int32_t>(k);
+  }
+  int64_t replicas_running = 0, replicas_wanted = 0;
+  r.services.resize(nsvc);
+  std::vector<double> starved(nsvc, 0);
+  const Seconds svc_step = std::max<Seconds>(1, options.service_step);
+  Seconds next_service = nsvc > 0 ? 0 : INT64_MAX;
 
   // Failures: a Poisson process over all GPU nodes, thinned for nodes that
   // are down or out of service.
@@ -315,6 +364,10 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     jr.restart = true;
     jr.running = false;
     --running_jobs;
+    if (ref < R) {
+      --replicas_running;
+      --held_by[static_cast<size_t>(service_of[ref])];
+    }
     ++attempt[ref];  // its pending end is void
   };
   // A running attempt's revenue and held GPUs, added at its start (the
@@ -332,12 +385,13 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     held[j.tenant * S + s] += sign * j.gpu_share();
   };
 
-  SimProgress prog{0, n ? jobs.front().submit : 0, n ? jobs.back().submit : 0, 0, 0};
+  SimProgress prog{0, n ? jobs[R].submit : 0, n ? jobs.back().submit : 0, 0, 0};
   int64_t next_report = 1 << 14;
-  r.first_submit = n ? jobs.front().submit : 0;
+  r.first_submit = n ? jobs[R].submit : 0;
+  size_t next = R;
   const Seconds step = options.timeseries_step;
   r.timeseries_step = step;
-  const size_t rows_per_step = S + tenants;
+  const size_t rows_per_step = S + tenants + nsvc;
   auto row = [&](int64_t b, size_t k) -> TimeRow& {
     const size_t need = static_cast<size_t>(b + 1) * rows_per_step;
     if (r.timeseries.size() < need) {
@@ -347,8 +401,8 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
         TimeRow& x = r.timeseries[i];
         x.step = static_cast<int64_t>(i / rows_per_step);
         const size_t kk = i % rows_per_step;
-        x.site = kk < S;
-        x.id = static_cast<int32_t>(x.site ? kk : kk - S);
+        x.scope = kk < S ? TimeScope::kSite : kk < S + tenants ? TimeScope::kTenant : TimeScope::kService;
+        x.id = static_cast<int32_t>(kk < S ? kk : kk < S + tenants ? kk - S : kk - S - tenants);
       }
     }
     return r.timeseries[static_cast<size_t>(b) * rows_per_step + k];
@@ -363,9 +417,14 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     return t + std::max<Seconds>(0, static_cast<Seconds>(std::ceil(dt - 1e-9)));
   };
   while (true) {
-    const bool active = next < n || sched.waiting() > 0 || running_jobs > 0;
+    // The workload is live while trace jobs are to come, wait or run; the
+    // services' replicas alone do not keep the simulation going.
+    const int64_t replicas_waiting = replicas_wanted - replicas_running;
+    const bool active = next < R + n || sched.waiting() - replicas_waiting > 0 ||
+                        running_jobs - replicas_running > 0 || t < options.horizon;
     Seconds nt = INT64_MAX;
-    if (next < n) nt = std::min(nt, jobs[next].submit);
+    if (next < R + n) nt = std::min(nt, jobs[next].submit);
+    if (active) nt = std::min(nt, next_service);
     for (size_t s = 0; s < S; ++s) nt = std::min(nt, end_time(s));
     if (active) {
       if (next_window < windows.size()) nt = std::min(nt, windows[next_window].t);
@@ -470,6 +529,10 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       sched.Finish(ref, t);
       run[ref].running = false;
       --running_jobs;
+      if (ref < R) {
+        --replicas_running;
+        --held_by[static_cast<size_t>(service_of[ref])];
+      }
       out[ref].end = t;
       r.tenants[j.tenant].gpu_seconds += j.gpu_share() * static_cast<double>(j.runtime);
       ++finished;
@@ -523,7 +586,61 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       ++r.events;
     }
     // 5. Arrivals.
-    while (next < n && jobs[next].submit == t) {
+    // 6. Services: score the step that starts now, then ask for replicas.
+    if (t == next_service) {
+      next_service = t + svc_step;
+      for (size_t k = 0; k < nsvc; ++k) {
+        InferenceService& sv = svc[k];
+        const size_t a = first_replica[k], b = first_replica[k + 1];
+        const int32_t held = held_by[k];
+        sv.Resize(static_cast<double>(t), held);
+        const double demand = options.services[k].demand.At(static_cast<double>(t));
+        const ServiceSample x = sv.Serve(static_cast<double>(t), static_cast<double>(svc_step), demand);
+        const int32_t want = sv.Desired(static_cast<double>(t), demand);
+        int32_t& asked = asked_by[k];
+        starved[k] += static_cast<double>(std::max(0, asked - held)) * static_cast<double>(svc_step);
+        // More: ask for the lowest replicas not asked for. Fewer: withdraw
+        // the highest waiting ones, then stop the highest running ones.
+        for (size_t i = a; i < b && asked < want; ++i) {
+          if (wanted[i]) continue;
+          wanted[i] = 1;
+          ++asked;
+          ++replicas_wanted;
+          sched.Submit(static_cast<FleetScheduler::JobRef>(i), t);
+        }
+        for (size_t i = b; i-- > a && asked > want;) {
+          if (!wanted[i] || run[i].running) continue;
+          sched.Withdraw(static_cast<FleetScheduler::JobRef>(i));
+          wanted[i] = 0;
+          --asked;
+          --replicas_wanted;
+        }
+        for (size_t i = b; i-- > a && asked > want;) {
+          if (!wanted[i] || !run[i].running) continue;
+          add_rate(static_cast<uint32_t>(i), -1);
+          sched.Finish(static_cast<FleetScheduler::JobRef>(i), t);
+          run[i].running = false;
+          ++attempt[i];
+          --running_jobs;
+          --replicas_running;
+          --held_by[k];
+          wanted[i] = 0;
+          --asked;
+          --replicas_wanted;
+        }
+        if (step > 0) {
+          // The service's step lies within one time-series step when the
+          // latter is a multiple of it (the CLI's defaults are).
+          TimeRow& tr = row(t / step, S + tenants + k);
+          const double dt = static_cast<double>(svc_step);
+          tr.replicas += x.replicas * dt;
+          tr.demand_tokens += demand * dt;
+          tr.attained_tokens += demand * dt * x.slo_attainment;
+        }
+      }
+      ++r.events;
+    }
+    while (next < R + n && jobs[next].submit == t) {
       const AiJob& j = jobs[next];
       FleetJobOutcome& o = out[next];
       TenantStats& ts = r.tenants[j.tenant];
@@ -591,8 +708,14 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       jr.w0 = clock[s];
       jr.running = true;
       ++running_jobs;
+      if (ref < R) {
+        ++replicas_running;
+        ++held_by[static_cast<size_t>(service_of[ref])];
+        jr.interval = 0;  // a replica keeps no state worth a checkpoint
+      }
       ++attempt[ref];
-      ends[s].push(SiteEnd{clock[s] + a.end_s(), ref, attempt[ref]});
+      // A replica runs until its service lets it go: no end to wait for.
+      if (ref >= R) ends[s].push(SiteEnd{clock[s] + a.end_s(), ref, attempt[ref]});
       add_rate(ref, +1);
     }
     busy = 0;
@@ -621,7 +744,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   r.decisions = sched.decisions();
   // Jobs still waiting when nothing else could happen (no arrivals, no
   // running jobs, no dedicated window to come) are reported unfinished.
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = R; i < R + n; ++i) {
     FleetJobOutcome& o = out[i];
     const AiJob& j = jobs[i];
     TenantStats& ts = r.tenants[j.tenant];
@@ -668,7 +791,24 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     }
   }
   // Back to the workload's order.
-  for (size_t i = 0; i < n; ++i) r.outcomes[order[i]] = out[i];
+  for (size_t i = 0; i < n; ++i) r.outcomes[order[i]] = out[R + i];
+  for (size_t k = 0; k < nsvc; ++k) {
+    const ServiceSpec& sp = options.services[k].spec;
+    const ServiceMetrics& m = svc[k].metrics();
+    ServiceStats& st = r.services[k];
+    st.name = sp.name;
+    st.tenant = sp.tenant;
+    st.gpus_per_replica = sp.gpus_per_replica;
+    st.min_replicas = sp.min_replicas;
+    st.max_replicas = sp.max_replicas;
+    st.slo_attainment = m.SloAttainment();
+    st.demand_tokens = m.demand_tokens;
+    st.replica_hours = m.ReplicaHours();
+    st.gpu_hours = svc[k].GpuHours();
+    st.mean_replicas = m.MeanReplicas();
+    st.peak_replicas = m.peak_replicas;
+    st.starved_replica_hours = starved[k] / 3600;
+  }
   return r;
 }
 

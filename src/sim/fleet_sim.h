@@ -25,10 +25,20 @@
 #include "model/fleet.h"
 #include "sched/fleet_scheduler.h"
 #include "sim/flat_sim.h"
+#include "sim/inference.h"
 #include "sim/reliability.h"
+#include "workload/llm_trace.h"
 #include "workload/ai_trace.h"
 
 namespace rackscale {
+
+// An inference service in the fleet: its replicas are jobs of its tenant
+// (k GPUs in one domain) that its autoscaler asks for and gives back every
+// service step; its demand curve repeats every day.
+struct FleetService {
+  ServiceSpec spec;
+  DemandCurve demand;
+};
 
 struct FleetSimOptions {
   FleetQueuePolicy policy = FleetQueuePolicy::kFairshare;
@@ -53,6 +63,12 @@ struct FleetSimOptions {
   double restart_cost = 0;
   // The time series' step (0: none).
   Seconds timeseries_step = 3600;
+  // Inference services, stepped every service_step. They run while the
+  // workload does (arrivals to come, jobs waiting or running) and at least
+  // until `horizon` (0: no minimum).
+  std::vector<FleetService> services;
+  Seconds service_step = 60;
+  Seconds horizon = 0;
 };
 
 inline constexpr double kAutoCheckpoint = -1;
@@ -102,14 +118,25 @@ struct SiteStats {
   int64_t failures = 0;
 };
 
-// One step of the time series: averages over the step (GPUs, MW, speed) and
-// totals in it (USD). scope is "site" or "tenant".
+struct ServiceStats {
+  std::string name, tenant;
+  int32_t gpus_per_replica = 0, min_replicas = 0, max_replicas = 0;
+  double slo_attainment = 1;  // demand-weighted
+  double demand_tokens = 0, replica_hours = 0, gpu_hours = 0, mean_replicas = 0;
+  int32_t peak_replicas = 0;
+  double starved_replica_hours = 0;  // wanted but not placed (the fleet was full)
+};
+
+// One step of the time series: averages over the step (GPUs, MW, speed,
+// replicas, tokens/s) and totals in it (USD, tokens).
+enum class TimeScope : uint8_t { kSite, kTenant, kService };
 struct TimeRow {
   int64_t step = 0;
-  bool site = true;
+  TimeScope scope = TimeScope::kSite;
   int32_t id = 0;
   double gpus_online = 0, gpus_busy = 0, gpus_failed = 0, gpus_reserved = 0, gpus_reserved_idle = 0;
   double power_mw = 0, speed = 0, revenue_usd = 0, cost_usd = 0;
+  double replicas = 0, demand_tokens = 0, attained_tokens = 0;
 };
 
 struct FleetSimResult {
@@ -120,7 +147,8 @@ struct FleetSimResult {
   int64_t fleet_gpus = 0;
   double busy_gpu_seconds = 0;
   std::vector<SiteStats> sites;
-  std::vector<TimeRow> timeseries;  // by step, then sites, then tenants
+  std::vector<TimeRow> timeseries;  // by step, then sites, tenants, services
+  std::vector<ServiceStats> services;
   Seconds timeseries_step = 0;
   int64_t failures = 0, repairs = 0;
   double fragmented_gpu_seconds = 0;  // free GPUs while GPU jobs waited
