@@ -137,8 +137,8 @@ std::string FormatTimeseriesCsv(const FleetSimResult& r) {
           "gpus_reserved_idle,power_mw,power_cap_mw,speed,replicas,demand_tokens_per_s,"
           "slo_attainment,revenue_usd,cost_usd\n");
   const double hours = static_cast<double>(r.timeseries_step) / 3600;
-  const double len = static_cast<double>(r.timeseries_step);
   for (const TimeRow& x : r.timeseries) {
+    const double len = x.covered_s > 0 ? x.covered_s : static_cast<double>(r.timeseries_step);
     const size_t id = static_cast<size_t>(x.id);
     const double hour = static_cast<double>(x.step) * hours;
     switch (x.scope) {

@@ -233,21 +233,19 @@ void TopoIndex::UnlinkFull(int32_t d, int32_t pool) {
 bool TopoIndex::FindNodes(int32_t d, int32_t gpus,
                           std::vector<GangPart>* parts) const {
   const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
-  // Fewest nodes: the freest nodes first (node order on ties).
-  std::vector<int32_t> order;
-  order.reserve(static_cast<size_t>(dom.num_nodes));
-  for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) {
-    if (node_free_[static_cast<size_t>(n)] > 0) order.push_back(n);
-  }
-  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-    return node_free_[static_cast<size_t>(a)] > node_free_[static_cast<size_t>(b)];
-  });
+  // Fewest nodes: the freest nodes first (node order on ties). Free counts
+  // are small integers, so walk them from the node's size down instead of
+  // sorting (no allocation; a domain has at most a few dozen nodes).
+  const int32_t top = NodeUnits(fleet_.node_type(dom.first_node));
   int32_t left = gpus;
-  for (int32_t n : order) {
-    if (left == 0) break;
-    int32_t take = std::min(left, node_free_[static_cast<size_t>(n)]);
-    parts->push_back(GangPart{n, take});
-    left -= take;
+  for (int32_t level = top; level >= 1 && left > 0; --level) {
+    for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes && left > 0; ++n) {
+      const int32_t f = node_free_[static_cast<size_t>(n)];
+      if (f != level) continue;
+      const int32_t take = std::min(left, f);
+      parts->push_back(GangPart{n, take});
+      left -= take;
+    }
   }
   return left == 0;
 }

@@ -407,6 +407,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     }
     return r.timeseries[static_cast<size_t>(b) * rows_per_step + k];
   };
+  std::vector<double> covered;  // seconds of each time-series step simulated
   Seconds t = 0;
   bool have_t = false;
   auto end_time = [&](size_t s) {
@@ -449,6 +450,15 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
           if (sched.waiting_gpu_jobs(static_cast<TenantId>(tn)) == 0) continue;
           r.tenants[tn].fragmented_gpu_seconds +=
               (shared_free + static_cast<double>(sched.dedicated_free_gpus(static_cast<TenantId>(tn)))) * dt;
+        }
+      }
+      if (step > 0) {
+        for (Seconds a = t; a < nt;) {
+          const int64_t b = a / step;
+          const Seconds e = std::min(nt, (b + 1) * step);
+          if (covered.size() <= static_cast<size_t>(b)) covered.resize(static_cast<size_t>(b) + 1, 0);
+          covered[static_cast<size_t>(b)] += static_cast<double>(e - a);
+          a = e;
         }
       }
       // Sites: clocks, energy, money.
@@ -780,7 +790,11 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   }
   if (step > 0) {
     for (TimeRow& x : r.timeseries) {
-      const double len = static_cast<double>(step);
+      // Averages over the part of the step the simulation covered (the first
+      // and last steps may be partial).
+      const size_t b = static_cast<size_t>(x.step);
+      const double len = b < covered.size() && covered[b] > 0 ? covered[b] : static_cast<double>(step);
+      x.covered_s = len;
       x.gpus_online /= len;
       x.gpus_busy /= len;
       x.gpus_failed /= len;

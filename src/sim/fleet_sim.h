@@ -136,7 +136,8 @@ struct TimeRow {
   int32_t id = 0;
   double gpus_online = 0, gpus_busy = 0, gpus_failed = 0, gpus_reserved = 0, gpus_reserved_idle = 0;
   double power_mw = 0, speed = 0, revenue_usd = 0, cost_usd = 0;
-  double replicas = 0, demand_tokens = 0, attained_tokens = 0;
+  double replicas = 0, demand_tokens = 0, attained_tokens = 0;  // integrals
+  double covered_s = 0;  // seconds of the step simulated
 };
 
 struct FleetSimResult {

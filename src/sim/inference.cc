@@ -73,10 +73,14 @@ Status ValidateServiceSpec(const ServiceSpec& s) {
 double ErlangC(int32_t servers, double a) {
   if (servers < 1 || !(a < servers)) return 1.0;
   if (!(a > 0)) return 0.0;
-  // Erlang B by its recursion B(k) = a B(k-1) / (k + a B(k-1)), which never
-  // overflows, then C = B / (1 - rho (1 - B)).
-  double b = 1.0;
-  for (int32_t k = 1; k <= servers; ++k) b = a * b / (k + a * b);
+  // Erlang B by its recursion in inverse form, 1/B(k) = 1 + (k/a) / B(k-1):
+  // one multiply-add per server (the fleet calls this for every service
+  // every step). A huge 1/B (tiny a) only rounds B to 0, as it should.
+  // Then C = B / (1 - rho (1 - B)).
+  const double inv_a = 1.0 / a;
+  double inv_b = 1.0;
+  for (int32_t k = 1; k <= servers; ++k) inv_b = 1.0 + k * inv_a * inv_b;
+  const double b = 1.0 / inv_b;
   const double rho = a / servers;
   return b / (1.0 - rho * (1.0 - b));
 }
