@@ -80,6 +80,44 @@ if [ "${FLEET:-1}" = 1 ]; then
   echo "fleet easy: $(cut -d' ' -f1 "$WORK/t") s wall, peak $(cut -d' ' -f2 "$WORK/t") KB"
   grep -m1 -E '"mean_wait"' "$WORK/fleet-easy/summary.json" | sed 's/^/  easy /'
   grep -m1 -E '"mean_wait"' "$WORK/fleet/summary.json" | sed 's/^/  fairshare /'
+
+  # The fleet over time (issue 4): the same year with node failures at the
+  # default rate, Young/Daly checkpoints, power caps throttling, and 50
+  # inference services on the Azure conversation trace (needs the traces).
+  if [ -f "$TRACES/llm/AzureLLMInferenceTrace_conv.csv" ]; then
+    cp examples/tenants-500k.toml "$WORK/tenants-inf.toml"
+    cat >> "$WORK/tenants-inf.toml" <<EOT
+
+[[tenants]]
+name = "inference"
+weight = 4
+on_demand_usd_per_gpu_hour = 6.0
+
+[[services]]
+name = "chat"
+tenant = "inference"
+trace = "$TRACES/llm/AzureLLMInferenceTrace_conv.csv"
+scale = 500
+gpus_per_replica = 8
+tokens_per_s_per_replica = 96000
+min_replicas = 2
+max_replicas = 200
+count = 50
+stagger_hours = 0.5
+EOT
+    /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN" sim --cluster examples/fleet-500k.toml \
+      --tenants "$WORK/tenants-inf.toml" --policy fairshare --trace "$WORK/ai.csv" \
+      --failures --checkpoint auto --checkpoint-cost 2 --restart-cost 10 --power throttle \
+      --out "$WORK/fleet-time" -q
+    echo "fleet over time: $(cut -d' ' -f1 "$WORK/t") s wall, peak $(cut -d' ' -f2 "$WORK/t") KB"
+    grep -E '"(makespan|simulated_events|events_per_second|sim_seconds|node_failures|interruptions|ettr|energy_mwh|inference_slo_attainment)"' \
+      "$WORK/fleet-time/summary.json" | head -9 | sed 's/^/  /'
+    awk -F'[:,]' '/"makespan"/{m=$2} /"sim_seconds"/{s=$2} END{printf "  simulated-to-wall ratio: %.0f\n", m/s}' \
+      "$WORK/fleet-time/summary.json"
+    cut -d, -f1,2,4,14 "$WORK/fleet-time/sites.csv" | sed 's/^/  /'
+  else
+    echo "fleet over time: skipped (no Azure LLM trace under $TRACES; see scripts/fetch-traces.sh)"
+  fi
 fi
 
 # The FGD paper's experiment: all six policies x 10 seeds (60 runs), timed

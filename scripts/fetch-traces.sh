@@ -28,4 +28,9 @@ done
 AZ=https://raw.githubusercontent.com/Azure/AzurePublicDataset/master/data
 fetch "$AZ/AzureLLMInferenceTrace_code.csv" "$DIR/llm/AzureLLMInferenceTrace_code.csv"
 fetch "$AZ/AzureLLMInferenceTrace_conv.csv" "$DIR/llm/AzureLLMInferenceTrace_conv.csv"
+if [ ! -s "$DIR/llm/mooncake_conversation_trace.jsonl.gz" ]; then
+  fetch "https://raw.githubusercontent.com/kvcache-ai/Mooncake/main/FAST25-release/traces/conversation_trace.jsonl" \
+    "$DIR/llm/mooncake_conversation_trace.jsonl"
+  gzip -f "$DIR/llm/mooncake_conversation_trace.jsonl"
+fi
 echo "traces in $DIR; the tests find them there (or export RACKSCALE_TRACES=$DIR)"
