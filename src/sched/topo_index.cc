@@ -182,14 +182,18 @@ void TopoIndex::SetNodeFree(int32_t node, int32_t units) {
   P.nodes.Erase(node, old, node_next_, node_prev_);
   node_free_[static_cast<size_t>(node)] = units;
   P.nodes.Push(node, units, node_next_, node_prev_);
+  MoveDomainFree(d, pool, units - old);
+}
 
+void TopoIndex::MoveDomainFree(int32_t d, int32_t pool, int32_t delta) {
+  Pool& P = pools_[static_cast<size_t>(pool)];
   const int32_t dold = domain_free_[static_cast<size_t>(d)];
-  const int32_t dnew = dold + units - old;
+  const int32_t dnew = dold + delta;
   const int32_t full = domain_units_[static_cast<size_t>(d)];
   P.domains.Erase(d, dold, dom_next_, dom_prev_);
   domain_free_[static_cast<size_t>(d)] = dnew;
   P.domains.Push(d, dnew, dom_next_, dom_prev_);
-  if (P.node_units_gpu) partition_free_gpus_[static_cast<size_t>(P.partition)] += dnew - dold;
+  if (P.node_units_gpu) partition_free_gpus_[static_cast<size_t>(P.partition)] += delta;
   if (dold == full && dnew != full) {
     UnlinkFull(d, pool);
   } else if (dold != full && dnew == full) {
@@ -211,6 +215,7 @@ void TopoIndex::LinkFull(int32_t d, int32_t pool) {
   if (c > 0) P.blocks.Erase(b, c, bn, bp);
   ++c;
   P.blocks.Push(b, c, bn, bp);
+  ++P.full_domains;
 }
 
 void TopoIndex::UnlinkFull(int32_t d, int32_t pool) {
@@ -228,6 +233,7 @@ void TopoIndex::UnlinkFull(int32_t d, int32_t pool) {
   auto& bp = block_prev_[static_cast<size_t>(pool)];
   P.blocks.Erase(b, c, bn, bp);
   if (--c > 0) P.blocks.Push(b, c, bn, bp);
+  --P.full_domains;
 }
 
 bool TopoIndex::FindNodes(int32_t d, int32_t gpus,
@@ -329,6 +335,7 @@ bool TopoIndex::Find(const AiJob& job, int32_t pool, Placement* out) const {
   if (job.topology == TopologyScope::kDomain) return false;
   // Whole domains: q fully free ones, in as few blocks as possible.
   const int32_t q = (G + D - 1) / D;
+  if (P.full_domains < q) return false;  // too few anywhere: fail without a walk
   std::vector<int32_t> chosen;
   chosen.reserve(static_cast<size_t>(q));
   auto take_block = [&](int32_t blk) {
@@ -362,16 +369,32 @@ bool TopoIndex::Find(const AiJob& job, int32_t pool, Placement* out) const {
   return true;
 }
 
-void TopoIndex::Commit(const Placement& p) {
-  for (const GangPart& x : p.parts) {
-    assert(node_free_[static_cast<size_t>(x.node)] >= x.units);
-    SetNodeFree(x.node, node_free_[static_cast<size_t>(x.node)] - x.units);
-  }
-}
+void TopoIndex::Commit(const Placement& p) { Apply(p, -1); }
 
-void TopoIndex::Release(const Placement& p) {
-  for (const GangPart& x : p.parts) {
-    SetNodeFree(x.node, node_free_[static_cast<size_t>(x.node)] + x.units);
+void TopoIndex::Release(const Placement& p) { Apply(p, +1); }
+
+void TopoIndex::Apply(const Placement& p, int sign) {
+  // Parts come grouped by domain: move each node between its buckets, then
+  // the domain once per run of its parts (a gang of whole NVL72 domains
+  // moves each domain once, not once per node).
+  size_t i = 0;
+  while (i < p.parts.size()) {
+    const int32_t d = fleet_.nodes[static_cast<size_t>(p.parts[i].node)].domain;
+    const int32_t pool = domain_pool_[static_cast<size_t>(d)];
+    Pool& P = pools_[static_cast<size_t>(pool)];
+    int32_t delta = 0;
+    for (; i < p.parts.size() && fleet_.nodes[static_cast<size_t>(p.parts[i].node)].domain == d; ++i) {
+      const GangPart& x = p.parts[i];
+      const int32_t old = node_free_[static_cast<size_t>(x.node)];
+      const int32_t now = old + sign * x.units;
+      assert(now >= 0);
+      if (now == old) continue;
+      P.nodes.Erase(x.node, old, node_next_, node_prev_);
+      node_free_[static_cast<size_t>(x.node)] = now;
+      P.nodes.Push(x.node, now, node_next_, node_prev_);
+      delta += now - old;
+    }
+    if (delta != 0) MoveDomainFree(d, pool, delta);
   }
 }
 

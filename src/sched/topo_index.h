@@ -113,12 +113,17 @@ class TopoIndex {
     std::vector<int32_t> block_full;      // per block: fully free domains here
     std::vector<int32_t> block_full_head; // per block: list of fully free domains
     int64_t num_domains = 0;
+    int32_t full_domains = 0;             // fully free domains in the pool
   };
   int32_t PoolOf(int32_t d) const { return domain_pool_[d]; }
   int32_t PoolId(int32_t partition, int32_t d) const;
   void AddDomain(int32_t d, int32_t pool);
   void RemoveDomain(int32_t d);
   void SetNodeFree(int32_t node, int32_t units);
+  // Domain d's free units change by delta (its nodes already moved).
+  void MoveDomainFree(int32_t d, int32_t pool, int32_t delta);
+  // Commit (sign -1) or Release (+1) of a placement's parts.
+  void Apply(const Placement& p, int sign);
   // Domain d (fully free) enters / leaves its block's list in `pool`.
   void LinkFull(int32_t d, int32_t pool);
   void UnlinkFull(int32_t d, int32_t pool);
