@@ -239,6 +239,47 @@ TEST(FleetFailures, CheckpointedWorkSurvivesAndIdleNodesFailToo) {
   EXPECT_EQ(FormatFleetJobsCsv(w, *r), FormatFleetJobsCsv(w2, *r2));
 }
 
+TEST(FleetFailures, SpareDomainsStandInWhileNodesAreRepaired) {
+  // One 4-GPU domain runs a 4-GPU job of 20 h of work; its node fails every
+  // 5 h on average and takes 2 h to repair. Without a spare the job waits
+  // out every repair; with one spare domain (held out of service), the
+  // spare stands in at once, so the job loses only its restarts.
+  FleetSimOptions o;
+  o.policy = FleetQueuePolicy::kFifo;
+  o.failures = true;
+  o.default_failure_rate = kSecondsPerYear / (5 * 3600.0 * 4);  // node MTBF 5 h
+  o.repair = 2 * 3600;
+  o.checkpoint_interval = 600;
+  o.checkpoint_cost = 10;
+  o.restart_cost = 60;
+  o.timeseries_step = 0;
+  double without = 0, with = 0;
+  int64_t failures = 0;
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    o.seed = seed;
+    Fleet bare = PowerFleet(1, 0);
+    AiWorkload w = Workload({Job(1, 0, 20 * 3600, 4)});
+    auto a = SimulateFleet(bare, &w, o);
+    ASSERT_TRUE(a.ok());
+    without += static_cast<double>(a->outcomes[0].end);
+    Fleet spare = PowerFleet(2, 0, "  spares = 1\n");
+    AiWorkload w2 = Workload({Job(1, 0, 20 * 3600, 4)});
+    auto b = SimulateFleet(spare, &w2, o);
+    ASSERT_TRUE(b.ok());
+    ASSERT_EQ(b->outcomes[0].status, JobStatus::kDone);
+    with += static_cast<double>(b->outcomes[0].end);
+    failures += a->failures;
+    // The spare is in service only while it stands in: less than two
+    // domains' worth of GPU time, more than one.
+    const double span = static_cast<double>(b->outcomes[0].end);
+    EXPECT_LT(b->sites[0].online_gpu_seconds, 8 * span);
+    EXPECT_GT(b->sites[0].online_gpu_seconds, 4 * span);
+  }
+  EXPECT_GT(failures, 6 * 2);
+  // Each failure costs about a 2-h repair more without the spare.
+  EXPECT_GT(without - with, 0.5 * 2 * 3600 * static_cast<double>(failures));
+}
+
 TEST(FleetInference, ReplicasFollowDemandAndGiveBackGpus) {
   // Four one-node domains of 4 GPUs. A service of 4-GPU replicas serving
   // 1,000 tokens/s each, target utilization 0.7: 2,100 tokens/s asks for

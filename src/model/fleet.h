@@ -73,6 +73,7 @@ struct Domain {
   int32_t gpus = 0;
   Seconds online = 0;   // in service from (delivery)
   Seconds retire = -1;  // out of service from; -1: never
+  bool spare = false;   // held out of service to stand in for failed nodes
 };
 
 struct FleetNode {

@@ -289,7 +289,9 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
       RS_TRY(per_block, pr.Int("per_block", false, count, 1, 10'000'000));
       RS_TRY(online_day, pr.Number("online_day", false, 0, 0, 1e6));
       RS_TRY(retire_day, pr.Number("retire_day", false, 0, 0, 1e7));
+      RS_TRY(spares, pr.Int("spares", false, 0, 0, 10'000'000));
       if (Status s = pr.CheckUnknown(); !s) return s.error();
+      if (spares >= count) return pr.Bad("spares", pt->get("spares"), "must be fewer than count");
       if (pt->get("retire_day") != nullptr && retire_day <= online_day) {
         return pr.Bad("retire_day", pt->get("retire_day"), "must be after online_day");
       }
@@ -332,6 +334,7 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
           d.num_nodes = dt.nodes;
           d.gpus = dt.gpus;
           d.online = static_cast<Seconds>(std::llround(online_day * 86400));
+          d.spare = made + k >= count - spares;
           d.retire = pt->get("retire_day") != nullptr
                          ? static_cast<Seconds>(std::llround(retire_day * 86400))
                          : -1;

@@ -1,6 +1,7 @@
 #include "sim/fleet_sim.h"
 
 #include <algorithm>
+#include <map>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -214,8 +215,17 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   };
   std::vector<CapacityEvent> capacity;
   so.offline.assign(fleet.domains.size(), false);
+  // Spare domains: out of service until a node of their site and type
+  // fails; then one stands in, and goes back when a repair finds it idle.
+  std::map<std::pair<size_t, int32_t>, std::vector<int32_t>> spares, owed;
   for (size_t d = 0; d < fleet.domains.size(); ++d) {
     const Domain& dom = fleet.domains[d];
+    if (dom.spare) {
+      so.offline[d] = true;
+      const size_t site = fleet.sites.empty() ? 0 : static_cast<size_t>(fleet.site_of_domain(static_cast<int32_t>(d)));
+      spares[{site, dom.type}].push_back(static_cast<int32_t>(d));
+      continue;
+    }
     if (dom.online > 0) {
       so.offline[d] = true;
       capacity.push_back({dom.online, static_cast<int32_t>(d), true});
@@ -249,8 +259,12 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     return dom.gpus * a.price_usd / (a.life_years * kSecondsPerYear);
   };
   for (size_t d = 0; d < fleet.domains.size(); ++d) {
-    if (!so.offline[d]) dep_rate[site_of_domain(static_cast<int32_t>(d))] += domain_dep(static_cast<int32_t>(d));
+    // Spares are owned (and depreciate) from the start.
+    if (!so.offline[d] || fleet.domains[d].spare) {
+      dep_rate[site_of_domain(static_cast<int32_t>(d))] += domain_dep(static_cast<int32_t>(d));
+    }
   }
+  for (auto& [key, v] : spares) std::reverse(v.begin(), v.end());  // lowest id on top
 
   // Work clocks, speeds and attempt ends per site.
   struct SiteEnd {
@@ -550,7 +564,22 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     }
     // 2. Repairs, then failures.
     while (!repairs.empty() && repairs.top().first == t) {
-      sched.SetNodeDown(repairs.top().second, false);
+      const int32_t node = repairs.top().second;
+      sched.SetNodeDown(node, false);
+      // A spare that stood in goes back if it is idle now.
+      const int32_t dom = fleet.nodes[static_cast<size_t>(node)].domain;
+      auto ow = owed.find({site_of_domain(dom), fleet.domains[static_cast<size_t>(dom)].type});
+      if (ow != owed.end()) {
+        auto& v = ow->second;
+        for (size_t k = 0; k < v.size(); ++k) {
+          const int32_t sd = v[k];
+          if (sched.index().domain_free(sd) != fleet.domains[static_cast<size_t>(sd)].gpus) continue;
+          sched.SetDomainOnline(sd, false);
+          spares[ow->first].push_back(sd);
+          v.erase(v.begin() + static_cast<std::ptrdiff_t>(k));
+          break;
+        }
+      }
       repairs.pop();
       ++r.repairs;
       ++r.events;
@@ -570,6 +599,17 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
         ++r.tenants[j.tenant].interruptions;
       }
       sched.SetNodeDown(node, true);
+      {
+        const int32_t dom = fleet.nodes[static_cast<size_t>(node)].domain;
+        const std::pair<size_t, int32_t> key{site_of_domain(dom), fleet.domains[static_cast<size_t>(dom)].type};
+        auto sp = spares.find(key);
+        if (sp != spares.end() && !sp->second.empty()) {
+          const int32_t sd = sp->second.back();
+          sp->second.pop_back();
+          sched.SetDomainOnline(sd, true);
+          owed[key].push_back(sd);
+        }
+      }
       repairs.push({t + std::max<Seconds>(1, options.repair), node});
       ++r.sites[site_of_domain(fleet.nodes[static_cast<size_t>(node)].domain)].failures;
       ++r.failures;
