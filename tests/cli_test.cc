@@ -20,7 +20,7 @@ void Write(const std::string& path, const std::string& text) {
 TEST(Cli, HelpOnEveryCommand) {
   std::string out;
   for (const char* cmd : {"--help", "sim --help", "gen --help", "gen flat --help", "gen ai --help",
-                          "pack --help", "cluster --help"}) {
+                          "pack --help", "cluster --help", "ettr --help", "inference --help"}) {
     EXPECT_EQ(testing::RunCommand(Bin() + " " + cmd, &out), 0) << cmd;
     EXPECT_NE(out.find("Usage"), std::string::npos) << cmd << ": " << out;
   }
@@ -34,6 +34,18 @@ TEST(Cli, BadArgumentsExit2) {
   EXPECT_NE(out.find("--cluster"), std::string::npos) << out;
   EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:4 --policy sjf --trace a --out b", &out), 2);
   EXPECT_NE(out.find("expected 'fifo' or 'easy'"), std::string::npos) << out;
+  // The fleet-over-time flags name themselves.
+  const std::string fleet = Bin() + " sim --cluster " + std::string(RACKSCALE_SOURCE_DIR) +
+                            "/examples/llama3-16k.toml --trace " + std::string(RACKSCALE_SOURCE_DIR) +
+                            "/examples/llama3-16k.csv --out " + testing::TempDir() + "/bad ";
+  EXPECT_EQ(testing::RunCommand(fleet + "--power cap", &out), 2);
+  EXPECT_NE(out.find("expected 'none', 'admit' or 'throttle'"), std::string::npos) << out;
+  EXPECT_EQ(testing::RunCommand(fleet + "--checkpoint auto", &out), 2);
+  EXPECT_NE(out.find("auto needs --checkpoint-cost"), std::string::npos) << out;
+  EXPECT_EQ(testing::RunCommand(fleet + "--checkpoint often", &out), 2);
+  EXPECT_NE(out.find("field 'checkpoint'"), std::string::npos) << out;
+  EXPECT_EQ(testing::RunCommand(fleet + "--repair-hours 0", &out), 2);
+  EXPECT_NE(out.find("repair-hours"), std::string::npos) << out;
 }
 
 TEST(Cli, MissingFileExits1AndMalformedFileExits2WithFileLineField) {

@@ -117,7 +117,7 @@ TEST(FleetToml, PlainAsciiOnly) {
 }
 
 TEST(FleetToml, ShippedExamplesLoad) {
-  for (const char* ex : {"small.toml", "mixed.toml", "fleet-500k.toml"}) {
+  for (const char* ex : {"small.toml", "mixed.toml", "fleet-500k.toml", "llama3-16k.toml"}) {
     auto f = ReadFleetToml(std::string(RACKSCALE_SOURCE_DIR) + "/examples/" + ex);
     ASSERT_TRUE(f.ok()) << f.error().ToString();
     EXPECT_GT(f->TotalGpus(), 0) << ex;
@@ -126,6 +126,68 @@ TEST(FleetToml, ShippedExamplesLoad) {
   EXPECT_EQ(big->TotalGpus(), 504000);
   EXPECT_EQ(big->domains.size(), 7000u + 10560u);
   EXPECT_GE(big->TotalCpuMilli() - 126000LL * 144000, 2'000'000LL * 1000);  // CPU nodes: >= 2M cores
+}
+
+TEST(TenantsToml, ServicesAndPricesAndTheirErrors) {
+  auto ok = ParseTenantsToml(R"([[tenants]]
+name = "inf"
+reserved_usd_per_gpu_hour = 2.5
+[[services]]
+name = "chat"
+tenant = "inf"
+rate = "0:1000,3600:2000"
+tokens_per_request = 500
+gpus_per_replica = 8
+tokens_per_s_per_replica = 9000
+max_replicas = 4
+count = 3
+stagger_hours = 8
+)",
+                             "t.toml");
+  ASSERT_TRUE(ok.ok()) << ok.error().ToString();
+  EXPECT_DOUBLE_EQ(ok->tenants[0].reserved_usd_per_gpu_hour, 2.5);
+  ASSERT_EQ(ok->services.size(), 1u);
+  EXPECT_EQ(ok->services[0].count, 3);
+  EXPECT_EQ(ok->services[0].max_replicas, 4);
+  auto both = ParseTenantsToml(
+      "[[tenants]]\nname = \"a\"\n[[services]]\nname = \"s\"\ntenant = \"a\"\ntrace = \"x.csv\"\n"
+      "rate = \"5\"\ngpus_per_replica = 8\ntokens_per_s_per_replica = 1\nmax_replicas = 1\n",
+      "t.toml");
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.error().field, "services[0].trace");
+  EXPECT_EQ(both.error().line, 6);  // the line of `trace`
+  auto minmax = ParseTenantsToml(
+      "[[tenants]]\nname = \"a\"\n[[services]]\nname = \"s\"\ntenant = \"a\"\nrate = \"5\"\n"
+      "gpus_per_replica = 8\ntokens_per_s_per_replica = 1\nmin_replicas = 3\nmax_replicas = 2\n",
+      "t.toml");
+  ASSERT_FALSE(minmax.ok());
+  EXPECT_EQ(minmax.error().field, "services[0].min_replicas");
+  auto missing = ParseTenantsToml(
+      "[[tenants]]\nname = \"a\"\n[[services]]\nname = \"s\"\ntenant = \"a\"\nrate = \"5\"\n",
+      "t.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().field, "services[0].gpus_per_replica");
+  auto spares = ParseFleetToml(R"([accelerators.A]
+busy_watts = 1
+[nodes.n]
+cpu_milli = 1000
+memory_mib = 1
+gpus = 1
+accelerator = "A"
+[domains.D]
+node = "n"
+nodes = 1
+[[sites]]
+name = "s"
+  [[sites.pools]]
+  domain = "D"
+  count = 2
+  spares = 2
+)",
+                               "f.toml");
+  ASSERT_FALSE(spares.ok());
+  EXPECT_EQ(spares.error().field, "sites[0].pools[0].spares");
+  EXPECT_EQ(spares.error().line, 16);
 }
 
 TEST(FleetFromNodeList, OpenbNodesLoadDirectlyAsACluster) {

@@ -332,5 +332,69 @@ TEST(FleetInference, ReplicasFollowDemandAndGiveBackGpus) {
   EXPECT_TRUE(saw);
 }
 
+TEST(FleetInference, AnInferenceTenantLendsItsClusterAtNightAndTakesItBack) {
+  // Four 4-GPU domains; tenant A holds three as a dedicated cluster that
+  // lends. A's service needs three replicas until t = 300, then one (the
+  // night), then three again from t = 3,000. B's preemptible 8-GPU training
+  // job cannot fit the one shared domain: it borrows A's two idle domains
+  // once A's service has scaled down, and is preempted when it scales up;
+  // the demand curve repeats daily, so it borrows again the next night and
+  // finishes from its last checkpoint.
+  Fleet f = PowerFleet(4, 0);
+  FleetSimOptions o;
+  o.policy = FleetQueuePolicy::kFifo;
+  o.timeseries_step = 0;
+  o.checkpoint_interval = 600;  // free checkpoints every 10 minutes of work
+  o.horizon = 5000;
+  TenantSpec a;
+  a.name = "A";
+  TenantSpec b;
+  b.name = "B";
+  o.tenants.tenants = {a, b};
+  DedicatedSpec d;
+  d.tenant = "A";
+  d.domain_type = "D";
+  d.domains = 3;
+  d.end_day = 3;
+  o.tenants.dedicated = {d};
+  FleetService fs;
+  fs.spec.name = "chat";
+  fs.spec.tenant = "A";
+  fs.spec.gpus_per_replica = 4;
+  fs.spec.tokens_per_s_per_replica = 1000;
+  fs.spec.tokens_per_request = 100;
+  fs.spec.batch_slots = 16;
+  fs.spec.min_replicas = 1;
+  fs.spec.max_replicas = 3;
+  fs.spec.scale_down_cooldown_s = 300;
+  auto points = ParseRatePoints("0:2100,300:2100,301:500,2999:500,3000:2100", "test");
+  ASSERT_TRUE(points.ok());
+  auto curve = RateCurveDemand(*points, DemandOptions{});
+  ASSERT_TRUE(curve.ok());
+  fs.demand = *curve;
+  o.services = {fs};
+  AiWorkload w;
+  w.tenants = {"", "A", "B"};
+  AiJob train = Job(1, 0, 3000, 8);
+  train.tenant = 2;
+  train.preemptible = true;
+  w.jobs = {train};
+  auto r = SimulateFleet(f, &w, o);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  const FleetJobOutcome& x = r->outcomes[0];
+  EXPECT_GE(x.first_start, 600);   // after the scale-down window
+  EXPECT_LE(x.first_start, 700);
+  EXPECT_EQ(x.preemptions, 1);     // A's service took its domains back
+  EXPECT_EQ(r->services[0].peak_replicas, 3);
+  EXPECT_LT(r->services[0].starved_replica_hours, 0.1);  // reclaim is at once
+  // It ran 2,400 s the first night, all checkpointed; the next night it
+  // borrows again and does the last 600 s.
+  EXPECT_EQ(x.status, JobStatus::kDone);
+  EXPECT_GE(x.start, 86400 + 600);
+  EXPECT_LE(x.start, 86400 + 700);
+  EXPECT_EQ(x.end, x.start + 600);
+  EXPECT_NEAR(r->tenants[2].lost_gpu_seconds, 0, 8 * 60.0);
+}
+
 }  // namespace
 }  // namespace rackscale

@@ -87,6 +87,68 @@ TEST(Golden, SmallFleetScenario) {
   EXPECT_EQ(FormatFleetJobsCsv(*w, *r), FormatFleetJobsCsv(*w2, *r2));
 }
 
+// The fleet over time on the same scenario: node failures (seed 5) with
+// Young/Daly checkpoints, east throttled at a cap just under its peak, a rate-curve
+// inference service, hourly time series. Pinned, and identical twice.
+TEST(Golden, SmallFleetOverTime) {
+  AiGenParams g;
+  g.jobs = 3000;
+  g.days = 7;
+  g.tenants = 3;
+  g.seed = 11;
+  g.gang_fraction = 0.01;
+  g.max_gang = 256;
+  g.load = 0.7;
+  g.capacity_gpus = 352;
+  auto fleet = ReadFleetToml(std::string(RACKSCALE_SOURCE_DIR) + "/examples/small.toml");
+  ASSERT_TRUE(fleet.ok());
+  fleet->sites[0].power_cap_mw = 0.55;  // east peaks at 0.57 MW uncapped
+  // Failures often enough to matter on 352 GPUs in a few weeks.
+  for (AcceleratorType& a : fleet->accelerators) a.failures_per_year = 5;
+  auto tenants = ReadTenantsToml(std::string(RACKSCALE_SOURCE_DIR) + "/examples/tenants-small.toml");
+  ASSERT_TRUE(tenants.ok());
+  FleetSimOptions o;
+  o.tenants = *tenants;
+  o.failures = true;
+  o.seed = 5;
+  o.checkpoint_interval = kAutoCheckpoint;
+  o.checkpoint_cost = 120;
+  o.restart_cost = 600;
+  o.power = PowerPolicy::kThrottle;
+  FleetService fs;
+  fs.spec.name = "chat";
+  fs.spec.tenant = "t1";
+  fs.spec.gpus_per_replica = 4;
+  fs.spec.tokens_per_s_per_replica = 5000;
+  fs.spec.tokens_per_request = 1000;
+  fs.spec.min_replicas = 1;
+  fs.spec.max_replicas = 6;
+  auto points = ParseRatePoints("0:4000,43200:20000,86399:4000", "golden");
+  ASSERT_TRUE(points.ok());
+  auto curve = RateCurveDemand(*points, DemandOptions{});
+  ASSERT_TRUE(curve.ok());
+  fs.demand = *curve;
+  o.services = {fs};
+  std::string first;
+  for (int run = 0; run < 2; ++run) {
+    auto w = GenerateAi(g);
+    ASSERT_TRUE(w.ok());
+    auto r = SimulateFleet(*fleet, &*w, o);
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_GT(r->failures, 10);
+    EXPECT_GT(r->sites[0].throttled_seconds, 0);
+    const std::string all = FormatFleetJobsCsv(*w, *r) + FormatTenantsCsv(*r) + FormatSitesCsv(*r) +
+                            FormatTimeseriesCsv(*r) + FormatServicesCsv(*r);
+    if (run == 0) {
+      first = all;
+      EXPECT_EQ(testing::Sha256Hex(all),
+                "d5933300ce0fb355f8121bd7629d72e20baf788a74a83ddab9b5a1b9d55d7606");
+    } else {
+      EXPECT_EQ(all, first);
+    }
+  }
+}
+
 TEST(Determinism, CliTwiceGivesIdenticalBytes) {
   std::string dir = testing::TempDir();
   std::string out;

@@ -402,6 +402,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   SimProgress prog{0, n ? jobs[R].submit : 0, n ? jobs.back().submit : 0, 0, 0};
   int64_t next_report = 1 << 14;
   r.first_submit = n ? jobs[R].submit : 0;
+  const Seconds last_arrival = n ? jobs.back().submit : 0;
   size_t next = R;
   const Seconds step = options.timeseries_step;
   r.timeseries_step = step;
@@ -435,8 +436,14 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     // The workload is live while trace jobs are to come, wait or run; the
     // services' replicas alone do not keep the simulation going.
     const int64_t replicas_waiting = replicas_wanted - replicas_running;
-    const bool active = next < R + n || sched.waiting() - replicas_waiting > 0 ||
-                        running_jobs - replicas_running > 0 || t < options.horizon;
+    // A preemptible job that a daily service preempts every day before it
+    // can finish would keep a simulation with services going forever: past
+    // `settle` after the last arrival, services, failures and dates stop,
+    // and the jobs left run to their end or are reported unfinished.
+    const bool active = t < options.horizon ||
+                        ((next < R + n || sched.waiting() - replicas_waiting > 0 ||
+                          running_jobs - replicas_running > 0) &&
+                         t < last_arrival + options.settle);
     Seconds nt = INT64_MAX;
     if (next < R + n) nt = std::min(nt, jobs[next].submit);
     if (active) nt = std::min(nt, next_service);

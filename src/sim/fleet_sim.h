@@ -69,6 +69,9 @@ struct FleetSimOptions {
   std::vector<FleetService> services;
   Seconds service_step = 60;
   Seconds horizon = 0;
+  // Services, failures, capacity dates and windows stop this long after the
+  // last arrival (jobs still running then run to their end).
+  Seconds settle = 365 * 86400;
 };
 
 inline constexpr double kAutoCheckpoint = -1;
