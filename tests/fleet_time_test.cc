@@ -208,6 +208,14 @@ TEST(FleetFailures, OneLongJobMatchesDalysEttr) {
   }
   EXPECT_GT(interruptions, 4 * 300);
   EXPECT_NEAR(work / wall, daly, 0.01) << "Daly " << daly;
+  // A job's own interval wins over the simulation's: none, or 20 minutes.
+  AiWorkload w = Workload({Job(1, 0, 3600, 4), Job(2, 0, 3600, 4)});
+  w.jobs[0].checkpoint = kCheckpointNone;
+  w.jobs[1].checkpoint = 1200;
+  auto r = SimulateFleet(f, &w, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcomes[0].checkpoint_interval, 0);
+  EXPECT_EQ(r->outcomes[1].checkpoint_interval, 1200);
 }
 
 TEST(FleetFailures, CheckpointedWorkSurvivesAndIdleNodesFailToo) {

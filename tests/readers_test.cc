@@ -215,6 +215,22 @@ TEST(AiCsvReader, ColumnsAndErrors) {
   for (size_t i = 0; i < gen->jobs.size(); ++i) {
     ASSERT_EQ(back->jobs[i].gpu_milli, gen->jobs[i].gpu_milli) << i;
   }
+  // Checkpoint intervals per job: seconds, auto or none; empty: the sim's.
+  auto ck = ParseAiCsv("id,submit,runtime,gpus,checkpoint\n1,0,9,8,600\n2,0,9,8,auto\n3,0,9,8,none\n"
+                       "4,0,9,8,\n",
+                       "ai.csv", false);
+  ASSERT_TRUE(ck.ok()) << ck.error().ToString();
+  EXPECT_DOUBLE_EQ(ck->jobs[0].checkpoint, 600);
+  EXPECT_DOUBLE_EQ(ck->jobs[1].checkpoint, kCheckpointAuto);
+  EXPECT_DOUBLE_EQ(ck->jobs[2].checkpoint, kCheckpointNone);
+  EXPECT_DOUBLE_EQ(ck->jobs[3].checkpoint, kCheckpointDefault);
+  auto back_ck = ParseAiCsv(FormatAiCsv(*ck), "again.csv", false);
+  ASSERT_TRUE(back_ck.ok()) << back_ck.error().ToString();
+  EXPECT_DOUBLE_EQ(back_ck->jobs[1].checkpoint, kCheckpointAuto);
+  auto bad_ck = ParseAiCsv("id,submit,runtime,gpus,checkpoint\n1,0,9,8,hourly\n", "ai.csv", false);
+  ASSERT_FALSE(bad_ck.ok());
+  EXPECT_EQ(bad_ck.error().field, "checkpoint");
+  EXPECT_EQ(bad_ck.error().line, 2);
   auto missing = ParseAiCsv("id,submit,runtime\n", "ai.csv", false);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find("gpus"), std::string::npos);

@@ -22,6 +22,10 @@ enum class TopologyScope : uint8_t { kAny, kBlock, kDomain, kNode };
 const char* TopologyScopeName(TopologyScope s);
 bool ParseTopologyScope(std::string_view s, TopologyScope* out);
 
+inline constexpr double kCheckpointDefault = 0;
+inline constexpr double kCheckpointAuto = -1;
+inline constexpr double kCheckpointNone = -2;
+
 struct AiJob {
   JobId id = 0;
   TenantId tenant = 0;
@@ -36,6 +40,9 @@ struct AiJob {
   TopologyScope topology = TopologyScope::kAny;
   int32_t priority = 0;
   bool preemptible = false;
+  // Checkpoint interval of its work, in seconds: kCheckpointDefault (the
+  // simulation's), kCheckpointAuto (Young/Daly), kCheckpointNone, or > 0.
+  double checkpoint = 0;
   int64_t line = 0;
 
   bool fractional() const { return gpus == 1 && gpu_milli < 1000; }

@@ -750,8 +750,10 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       const size_t s = static_cast<size_t>(sched.site_of(ref));
       jr.site = static_cast<int32_t>(s);
       jr.interval = 0;
-      if (j.gpus > 0 && options.checkpoint_interval > 0) jr.interval = options.checkpoint_interval;
-      if (j.gpus > 0 && options.checkpoint_interval < 0 && options.checkpoint_cost > 0) {
+      // The job's own interval, else the simulation's.
+      const double want = j.checkpoint != kCheckpointDefault ? j.checkpoint : options.checkpoint_interval;
+      if (j.gpus > 0 && want > 0) jr.interval = want;
+      if (j.gpus > 0 && want == kCheckpointAuto && options.checkpoint_cost > 0) {
         // Young/Daly from the job's MTBF on the accelerators it got.
         const int32_t node = sched.placement(ref).parts.front().node;
         const NodeType& nt = fleet.node_type(node);

@@ -74,7 +74,7 @@ struct FleetSimOptions {
   Seconds settle = 365 * 86400;
 };
 
-inline constexpr double kAutoCheckpoint = -1;
+inline constexpr double kAutoCheckpoint = kCheckpointAuto;
 
 struct FleetJobOutcome {
   JobStatus status = JobStatus::kInvalid;

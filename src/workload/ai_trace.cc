@@ -37,11 +37,11 @@ namespace {
 
 enum Col {
   kId, kSubmit, kRuntime, kGpus, kWalltime, kTenant, kCpu, kMem, kModels, kTopology, kPriority,
-  kPreemptible, kGpuMilli, kNumCols
+  kPreemptible, kGpuMilli, kCheckpoint, kNumCols
 };
 constexpr std::array<const char*, kNumCols> kColNames = {
     "id",  "submit",     "runtime", "gpus",     "walltime", "tenant",
-    "cpu_milli", "memory_mib", "models", "topology", "priority", "preemptible", "gpu_milli"};
+    "cpu_milli", "memory_mib", "models", "topology", "priority", "preemptible", "gpu_milli", "checkpoint"};
 constexpr size_t kMaxFields = 24;
 
 }  // namespace
@@ -145,6 +145,21 @@ Result<AiWorkload> ParseAiCsv(std::string_view text, const std::string& source,
         continue;
       }
     }
+    if (std::string_view c = field(kCheckpoint); !c.empty()) {
+      auto secs = ParseInt(c);
+      if (c == "auto") {
+        j.checkpoint = kCheckpointAuto;
+      } else if (c == "none") {
+        j.checkpoint = kCheckpointNone;
+      } else if (secs && *secs > 0 && *secs <= int64_t{1} << 40) {
+        j.checkpoint = static_cast<double>(*secs);
+      } else {
+        if (!bad(kCheckpoint, fmt::format("expected seconds > 0, auto or none, got {}", Quote(c)))) {
+          return sink.TakeError();
+        }
+        continue;
+      }
+    }
     if (std::string_view m = field(kModels); !m.empty()) {
       j.models = 0;
       std::string_view names[kMaxGpuModels + 1];
@@ -239,7 +254,11 @@ std::string FormatAiCsv(const AiWorkload& w) {
                                   [](const AiJob& j) { return j.fractional(); });
   out.Put("id,submit,runtime,gpus,walltime,tenant,cpu_milli,memory_mib,models,topology,priority,"
           "preemptible");
-  out.Put(shares ? ",gpu_milli\n" : "\n");
+  const bool checkpoints = std::any_of(w.jobs.begin(), w.jobs.end(), [](const AiJob& j) {
+    return j.checkpoint != kCheckpointDefault;
+  });
+  out.Put(shares ? ",gpu_milli" : "");
+  out.Put(checkpoints ? ",checkpoint\n" : "\n");
   for (const AiJob& j : w.jobs) {
     out.PutInt(j.id);
     out.Put(',');
@@ -276,6 +295,16 @@ std::string FormatAiCsv(const AiWorkload& w) {
     if (shares) {
       out.Put(',');
       out.PutInt(j.gpu_milli);
+    }
+    if (checkpoints) {
+      out.Put(',');
+      if (j.checkpoint == kCheckpointAuto) {
+        out.Put("auto");
+      } else if (j.checkpoint == kCheckpointNone) {
+        out.Put("none");
+      } else if (j.checkpoint > 0) {
+        out.PutInt(static_cast<int64_t>(j.checkpoint));
+      }
     }
     out.Put('\n');
   }
