@@ -13,6 +13,7 @@
 # Usage: bench/run-bench.sh [BUILD_DIR] ; env: JOBS (1000000), SLOTS (100000),
 # LOAD (0.9), REPS (5), MICRO (1 to also run rackscale_bench).
 set -euo pipefail
+TRACES=${RACKSCALE_TRACES:-$(cd "$(dirname "$0")/../.." && pwd)/shared/traces}
 BUILD=${1:-build}
 BIN=$BUILD/rackscale
 JOBS=${JOBS:-1000000}
@@ -71,7 +72,7 @@ if [ "${FLEET:-1}" = 1 ]; then
   done
   med=$(cut -d' ' -f1 "$WORK/fleet.t" | median)
   echo "fleet: median $med s wall over ${FLEET_REPS:-3} runs, peak $(cut -d' ' -f2 "$WORK/fleet.t" | sort -n | tail -1) KB"
-  grep -E '"(simulated_events|placement_decisions|gpu_utilization|events_per_second|decision_p50_us|decision_p99_us|sim_seconds|wall_seconds)"' "$WORK/fleet/summary.json" | sed 's/^/  /'
+  grep -E '^  "(simulated_events|placement_decisions|gpu_utilization|events_per_second|decision_p50_us|decision_p99_us|sim_seconds|wall_seconds)"' "$WORK/fleet/summary.json" | sed 's/^/  /'
   # The same year under EASY backfilling (one run: reservations walk the
   # running jobs, so it costs more than fairshare).
   /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN" sim --cluster examples/fleet-500k.toml \
@@ -110,8 +111,8 @@ EOT
       --failures --checkpoint auto --checkpoint-cost 2 --restart-cost 10 --power throttle \
       --out "$WORK/fleet-time" -q
     echo "fleet over time: $(cut -d' ' -f1 "$WORK/t") s wall, peak $(cut -d' ' -f2 "$WORK/t") KB"
-    grep -E '"(makespan|simulated_events|events_per_second|sim_seconds|node_failures|interruptions|ettr|energy_mwh|inference_slo_attainment)"' \
-      "$WORK/fleet-time/summary.json" | head -9 | sed 's/^/  /'
+    grep -E '^  "(makespan|simulated_events|events_per_second|sim_seconds|node_failures|interruptions|ettr|energy_mwh|inference_slo_attainment)"' \
+      "$WORK/fleet-time/summary.json" | sed 's/^/  /'
     awk -F'[:,]' '/"makespan"/{m=$2} /"sim_seconds"/{s=$2} END{printf "  simulated-to-wall ratio: %.0f\n", m/s}' \
       "$WORK/fleet-time/summary.json"
     cut -d, -f1,2,4,14 "$WORK/fleet-time/sites.csv" | sed 's/^/  /'
@@ -122,7 +123,6 @@ fi
 
 # The FGD paper's experiment: all six policies x 10 seeds (60 runs), timed
 # as one command (reading the trace once), when the openb trace is at hand.
-TRACES=${RACKSCALE_TRACES:-$(cd "$(dirname "$0")/../.." && pwd)/shared/traces}
 if [ -f "$TRACES/openb/openb_pod_list_default.csv" ]; then
   echo
   for ((r = 0; r < 3; r++)); do

@@ -66,6 +66,10 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
   queues_.assign(opts_.policy == FleetQueuePolicy::kFairshare ? tenants : 1, Queue(order));
   opts_.quotas.resize(std::max(opts_.quotas.size(), tenants));
   running_by_tenant_.resize(tenants);
+  // Only quota reclaim (cohorts) and priority preemption look up running
+  // jobs by tenant; without either, the index is not kept.
+  track_running_ = opts_.policy == FleetQueuePolicy::kPriority;
+  for (const TenantQuota& q : opts_.quotas) track_running_ = track_running_ || q.cohort >= 0;
   start_seq_.assign(jobs.size(), 0);
   est_end_.assign(jobs.size(), 0);
   failed_epoch_.assign(queues_.size(), 0);
@@ -475,7 +479,7 @@ void FleetScheduler::StartOn(JobRef j, Seconds now, const Placement& p, int32_t 
   start_seq_[j] = next_seq_++;
   const bool frees = job.gpus > 0 && !job.fractional();  // preempting it frees GPUs
   if (job.preemptible && frees) preemptible_gpus_by_priority_[job.priority] += job.gpus;
-  running_by_tenant_[job.tenant].insert({start_seq_[j], j});
+  if (track_running_) running_by_tenant_[job.tenant].insert({start_seq_[j], j});
   if (borrowed_from >= 0) {
     borrowers_[static_cast<size_t>(borrowed_from)].insert(j);
     if (job.preemptible && frees) {
@@ -527,7 +531,7 @@ void FleetScheduler::Release(JobRef j) {
     }
     last = d;
   }
-  running_by_tenant_[job.tenant].erase({start_seq_[j], j});
+  if (track_running_) running_by_tenant_[job.tenant].erase({start_seq_[j], j});
   if (opts_.policy == FleetQueuePolicy::kEasy) by_end_.erase({est_end_[j], j});
   const bool frees = job.gpus > 0 && !job.fractional();
   if (job.preemptible && frees) preemptible_gpus_by_priority_[job.priority] -= job.gpus;

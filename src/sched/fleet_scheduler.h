@@ -291,6 +291,7 @@ class FleetScheduler {
   std::vector<Queue> queues_;  // fifo, priority: one; fairshare: by tenant
   // Running jobs by (start sequence, ref): per tenant, for quota reclaim.
   std::vector<std::set<std::pair<int64_t, JobRef>>> running_by_tenant_;
+  bool track_running_ = true;
   std::vector<int64_t> start_seq_;
   std::map<int32_t, int64_t> preemptible_gpus_by_priority_;  // running
   int64_t next_seq_ = 0;
