@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -182,6 +183,25 @@ int RunCommand(const std::string& cmd, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+namespace {
+
+// Removes the test's scratch directories when the test binary exits, unless
+// RACKSCALE_KEEP_TEST_DIRS is set (to look at a failing test's files).
+struct TempDirs {
+  std::vector<std::string> dirs;
+  ~TempDirs() {
+    if (std::getenv("RACKSCALE_KEEP_TEST_DIRS") != nullptr) return;
+    std::error_code ec;
+    for (const std::string& d : dirs) std::filesystem::remove_all(d, ec);
+  }
+};
+TempDirs& Scratch() {
+  static TempDirs dirs;
+  return dirs;
+}
+
+}  // namespace
+
 std::string TempDir() {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string dir = fmt::format("{}/rackscale-test-{}-{}.{}",
@@ -189,6 +209,7 @@ std::string TempDir() {
                                 info->test_suite_name(), info->name());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  Scratch().dirs.push_back(dir);
   return dir;
 }
 
