@@ -183,7 +183,7 @@ Result<std::vector<FleetService>> LoadServices(const TenantsConfig& cfg, const s
     DemandCurve curve;
     double tokens_per_request = d.tokens_per_request;
     if (!d.trace.empty()) {
-      const std::string path = !d.trace.empty() && d.trace[0] == '/' ? d.trace : dir + d.trace;
+      const std::string path = d.trace[0] == '/' ? d.trace : dir + d.trace;
       auto it = traces.find(path);
       if (it == traces.end()) {
         auto format = ParseLlmTraceFormat(d.format, file);

@@ -81,6 +81,8 @@ struct FleetNode {
   int32_t type = 0;  // index into Fleet::node_types
 };
 
+// Every Fleet has at least one site (both constructors below make one), so
+// per-site tables are indexed by site_of_domain directly.
 struct Fleet {
   std::vector<AcceleratorType> accelerators;
   std::vector<NodeType> node_types;

@@ -242,10 +242,8 @@ std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
       energy += s.energy_mwh;
       energy_usd += s.energy_usd;
       depreciation += s.depreciation_usd;
-      revenue += s.revenue_usd;
     }
-    // Reserved fees are billed per tenant, not per site: take the tenants'.
-    revenue = 0;
+    // Reserved fees are billed per tenant, not per site: the tenants' sum.
     for (const TenantStats& t : r.tenants) revenue += t.revenue_usd;
     cost = energy_usd + depreciation;
     j["node_failures"] = r.failures;

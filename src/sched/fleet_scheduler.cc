@@ -98,7 +98,7 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
   }
   domains_of_type_.assign(fleet.domain_types.size(), 0);
   max_block_of_type_.assign(fleet.domain_types.size(), 0);
-  std::vector<int64_t> per_site(fleet.domain_types.size() * std::max<size_t>(1, fleet.sites.size()));
+  std::vector<int64_t> per_site(fleet.domain_types.size() * fleet.sites.size());
   for (const Block& b : fleet.blocks) {
     if (b.num_domains == 0) continue;
     const size_t t = static_cast<size_t>(fleet.domains[static_cast<size_t>(b.first_domain)].type);
@@ -131,7 +131,7 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
     node_dyn_w_per_unit_.push_back((gpu ? a->busy_watts - a->idle_watts : 0) +
                                    (t.busy_watts - t.idle_watts) / units);
   }
-  const size_t S = std::max<size_t>(1, fleet.sites.size());
+  const size_t S = fleet.sites.size();
   site_static_w_.assign(S, 0);
   site_dyn_w_.assign(S, 0);
   pue_.assign(S, 1.0);
@@ -156,7 +156,7 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
 
 void FleetScheduler::AddOnline(int32_t d, int sign) {
   const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
-  const size_t s = fleet_.sites.empty() ? 0 : static_cast<size_t>(fleet_.site_of_domain(d));
+  const size_t s = static_cast<size_t>(fleet_.site_of_domain(d));
   for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) {
     site_static_w_[s] += sign * node_static_w_[static_cast<size_t>(fleet_.nodes[static_cast<size_t>(n)].type)];
   }
@@ -194,7 +194,7 @@ void FleetScheduler::SetDomainOnline(int32_t d, bool online) {
 void FleetScheduler::AddLoad(const Placement& p, int sign) {
   for (const GangPart& x : p.parts) {
     const FleetNode& node = fleet_.nodes[static_cast<size_t>(x.node)];
-    const size_t s = fleet_.sites.empty() ? 0 : static_cast<size_t>(fleet_.site_of_domain(node.domain));
+    const size_t s = static_cast<size_t>(fleet_.site_of_domain(node.domain));
     if (fleet_.node_types[static_cast<size_t>(node.type)].gpus > 0) site_busy_gpus_[s] += sign * x.units;
     site_dyn_w_[s] += sign * x.units * node_dyn_w_per_unit_[static_cast<size_t>(node.type)];
   }
@@ -229,7 +229,7 @@ void FleetScheduler::SetNodeDown(int32_t n, bool down) {
   node_down_[static_cast<size_t>(n)] = down;
   index_.SetNodeDown(n, down);
   const FleetNode& node = fleet_.nodes[static_cast<size_t>(n)];
-  const size_t s = fleet_.sites.empty() ? 0 : static_cast<size_t>(fleet_.site_of_domain(node.domain));
+  const size_t s = static_cast<size_t>(fleet_.site_of_domain(node.domain));
   site_down_gpus_[s] += (down ? 1 : -1) * fleet_.node_types[static_cast<size_t>(node.type)].gpus;
   if (!down) {
     reservation_.dirty = true;

@@ -69,7 +69,7 @@ TopoIndex::TopoIndex(const Fleet& fleet, int32_t partitions) : fleet_(fleet) {
   const size_t nblocks = fleet.blocks.size();
   partition_pools_.resize(static_cast<size_t>(partitions));
   partition_free_gpus_.assign(static_cast<size_t>(partitions), 0);
-  sites_ = std::max<int32_t>(1, static_cast<int32_t>(fleet.sites.size()));
+  sites_ = static_cast<int32_t>(fleet.sites.size());
   block_next_.resize(static_cast<size_t>(partitions * types * sites_));
   block_prev_.resize(static_cast<size_t>(partitions * types * sites_));
   for (int32_t p = 0; p < partitions; ++p) {
@@ -160,7 +160,7 @@ void TopoIndex::SetNodeDown(int32_t n, bool down) {
 
 int32_t TopoIndex::PoolId(int32_t partition, int32_t d) const {
   const int32_t types = static_cast<int32_t>(fleet_.domain_types.size());
-  const int32_t site = fleet_.sites.empty() ? 0 : fleet_.site_of_domain(d);
+  const int32_t site = fleet_.site_of_domain(d);
   return (partition * types + fleet_.domains[static_cast<size_t>(d)].type) * sites_ + site;
 }
 

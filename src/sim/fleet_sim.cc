@@ -228,7 +228,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     const Domain& dom = fleet.domains[d];
     if (dom.spare) {
       so.offline[d] = true;
-      const size_t site = fleet.sites.empty() ? 0 : static_cast<size_t>(fleet.site_of_domain(static_cast<int32_t>(d)));
+      const size_t site = static_cast<size_t>(fleet.site_of_domain(static_cast<int32_t>(d)));
       spares[{site, dom.type}].push_back(static_cast<int32_t>(d));
       continue;
     }
@@ -244,16 +244,15 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   so.power = options.power;
   FleetScheduler sched(fleet, jobs, so);
 
-  const size_t S = std::max<size_t>(1, fleet.sites.size());
+  const size_t S = fleet.sites.size();
   r.sites.resize(S);
   for (size_t s = 0; s < fleet.sites.size(); ++s) {
     r.sites[s].name = fleet.sites[s].name;
     r.sites[s].power_cap_mw = fleet.sites[s].power_cap_mw;
     r.sites[s].pue = fleet.sites[s].pue;
   }
-  if (fleet.sites.empty()) r.sites[0].name = "(fleet)";
   auto site_of_domain = [&](int32_t d) {
-    return fleet.sites.empty() ? size_t{0} : static_cast<size_t>(fleet.site_of_domain(d));
+    return static_cast<size_t>(fleet.site_of_domain(d));
   };
   // Depreciation, $ per second, of the GPUs in service per site.
   std::vector<double> dep_rate(S, 0);
@@ -359,6 +358,17 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     return int32_t{-1};
   };
 
+  // One place keeps the counts of running attempts (all, replicas, per
+  // service) in step with each job's flag.
+  auto set_running = [&](uint32_t ref, bool on) {
+    run[ref].running = on;
+    const int d = on ? 1 : -1;
+    running_jobs += d;
+    if (ref < R) {
+      replicas_running += d;
+      held_by[static_cast<size_t>(service_of[ref])] += d;
+    }
+  };
   auto policy_of = [&](uint32_t ref) {
     CheckpointPolicy p;
     const AiJob& j = jobs[ref];
@@ -382,12 +392,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     r.tenants[j.tenant].lost_gpu_seconds += lost;
     jr.committed = std::min(u.committed_work_s, static_cast<double>(j.runtime));
     jr.restart = true;
-    jr.running = false;
-    --running_jobs;
-    if (ref < R) {
-      --replicas_running;
-      --held_by[static_cast<size_t>(service_of[ref])];
-    }
+    set_running(ref, false);
     ++attempt[ref];  // its pending end is void
   };
   // A running attempt's revenue and held GPUs, added at its start (the
@@ -429,6 +434,8 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     return r.timeseries[static_cast<size_t>(b) * rows_per_step + k];
   };
   std::vector<double> covered;  // seconds of each time-series step simulated
+  // The time-series steps an interval [t, nt) overlaps: (step, seconds).
+  std::vector<std::pair<int64_t, double>> segments;
   Seconds t = 0;
   bool have_t = false;
   auto end_time = [&](size_t s) {
@@ -479,10 +486,12 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
               (shared_free + static_cast<double>(sched.dedicated_free_gpus(static_cast<TenantId>(tn)))) * dt;
         }
       }
+      segments.clear();
       if (step > 0) {
         for (Seconds a = t; a < nt;) {
           const int64_t b = a / step;
           const Seconds e = std::min(nt, (b + 1) * step);
+          segments.push_back({b, static_cast<double>(e - a)});
           if (covered.size() <= static_cast<size_t>(b)) covered.resize(static_cast<size_t>(b) + 1, 0);
           covered[static_cast<size_t>(b)] += static_cast<double>(e - a);
           a = e;
@@ -494,7 +503,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
         SiteStats& ss = r.sites[s];
         clock[s] += speed[s] * dt;
         const double mw = (sched.site_static_w(si) + sched.site_dynamic_w(si) * speed[s]) / 1e6;
-        const double usd_per_mwh = fleet.sites.empty() ? 0 : fleet.sites[s].usd_per_mwh;
+        const double usd_per_mwh = fleet.sites[s].usd_per_mwh;
         ss.energy_mwh += mw * dt / 3600;
         ss.energy_usd += mw * dt / 3600 * usd_per_mwh;
         ss.depreciation_usd += dep_rate[s] * dt;
@@ -505,21 +514,15 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
         ss.online_gpu_seconds += static_cast<double>(sched.site_online_gpus(si)) * dt;
         ss.busy_gpu_seconds += static_cast<double>(sched.site_busy_gpus(si)) * dt;
         ss.down_gpu_seconds += static_cast<double>(sched.site_down_gpus(si)) * dt;
-        if (step > 0) {
-          for (Seconds a = t; a < nt;) {
-            const int64_t b = a / step;
-            const Seconds e = std::min(nt, (b + 1) * step);
-            const double x = static_cast<double>(e - a);
-            TimeRow& tr = row(b, s);
-            tr.gpus_online += static_cast<double>(sched.site_online_gpus(si)) * x;
-            tr.gpus_busy += static_cast<double>(sched.site_busy_gpus(si)) * x;
-            tr.gpus_failed += static_cast<double>(sched.site_down_gpus(si)) * x;
-            tr.power_mw += mw * x;
-            tr.speed += speed[s] * x;
-            tr.revenue_usd += site_revenue_rate[s] * x;
-            tr.cost_usd += (dep_rate[s] + mw / 3600 * usd_per_mwh) * x;
-            a = e;
-          }
+        for (const auto& [b, x] : segments) {
+          TimeRow& tr = row(b, s);
+          tr.gpus_online += static_cast<double>(sched.site_online_gpus(si)) * x;
+          tr.gpus_busy += static_cast<double>(sched.site_busy_gpus(si)) * x;
+          tr.gpus_failed += static_cast<double>(sched.site_down_gpus(si)) * x;
+          tr.power_mw += mw * x;
+          tr.speed += speed[s] * x;
+          tr.revenue_usd += site_revenue_rate[s] * x;
+          tr.cost_usd += (dep_rate[s] + mw / 3600 * usd_per_mwh) * x;
         }
       }
       for (size_t tn = 0; tn < tenants; ++tn) {
@@ -532,18 +535,14 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
         ts.revenue_usd += rate * dt;
         ts.used_gpu_seconds += used * dt;
         ts.reserved_gpu_seconds += reserved * dt;
-        ts.idle_reserved_cost_usd += reserved_idle * dt;  // GPU-seconds now; priced below
-        if (step > 0 && (used > 0 || reserved > 0 || rate > 0)) {
-          for (Seconds a = t; a < nt;) {
-            const int64_t b = a / step;
-            const Seconds e = std::min(nt, (b + 1) * step);
-            const double x = static_cast<double>(e - a);
+        ts.idle_reserved_gpu_seconds += reserved_idle * dt;
+        if (used > 0 || reserved > 0 || rate > 0) {
+          for (const auto& [b, x] : segments) {
             TimeRow& tr = row(b, S + tn);
             tr.gpus_busy += used * x;
             tr.gpus_reserved += reserved * x;
             tr.gpus_reserved_idle += reserved_idle * x;
             tr.revenue_usd += rate * x;
-            a = e;
           }
         }
       }
@@ -564,12 +563,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       const AiJob& j = jobs[ref];
       add_rate(ref, -1);
       sched.Finish(ref, t);
-      run[ref].running = false;
-      --running_jobs;
-      if (ref < R) {
-        --replicas_running;
-        --held_by[static_cast<size_t>(service_of[ref])];
-      }
+      set_running(ref, false);
       out[ref].end = t;
       r.tenants[j.tenant].gpu_seconds += j.gpu_share() * static_cast<double>(j.runtime);
       ++finished;
@@ -682,11 +676,8 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
           if (!wanted[i] || !run[i].running) continue;
           add_rate(static_cast<uint32_t>(i), -1);
           sched.Finish(static_cast<FleetScheduler::JobRef>(i), t);
-          run[i].running = false;
+          set_running(static_cast<uint32_t>(i), false);
           ++attempt[i];
-          --running_jobs;
-          --replicas_running;
-          --held_by[k];
           wanted[i] = 0;
           --asked;
           --replicas_wanted;
@@ -768,16 +759,11 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
         const double mtbf = kSecondsPerYear / (rate * std::max(1, j.gpus));
         jr.interval = YoungDalyInterval(mtbf, options.checkpoint_cost);
       }
+      if (ref < R) jr.interval = 0;  // a replica keeps no state worth a checkpoint
       o.checkpoint_interval = jr.interval;
       Attempt a(policy_of(ref), static_cast<double>(j.runtime), jr.committed, jr.restart, 0.0);
       jr.w0 = clock[s];
-      jr.running = true;
-      ++running_jobs;
-      if (ref < R) {
-        ++replicas_running;
-        ++held_by[static_cast<size_t>(service_of[ref])];
-        jr.interval = 0;  // a replica keeps no state worth a checkpoint
-      }
+      set_running(ref, true);
       ++attempt[ref];
       // A replica runs until its service lets it go: no end to wait for.
       if (ref >= R) ends[s].push(SiteEnd{clock[s] + a.end_s(), ref, attempt[ref]});
@@ -837,11 +823,10 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   }
   const double per_gpu_second = online > 0 ? cost / online : 0;
   for (TenantStats& ts : r.tenants) {
-    const double idle_reserved = ts.idle_reserved_cost_usd;  // GPU-seconds
-    const double reserved_busy = ts.reserved_gpu_seconds - idle_reserved;
+    const double reserved_busy = ts.reserved_gpu_seconds - ts.idle_reserved_gpu_seconds;
     ts.cost_usd = (ts.used_gpu_seconds - std::min(ts.used_gpu_seconds, reserved_busy) +
                    ts.reserved_gpu_seconds) * per_gpu_second;
-    ts.idle_reserved_cost_usd = idle_reserved * per_gpu_second;
+    ts.idle_reserved_cost_usd = ts.idle_reserved_gpu_seconds * per_gpu_second;
   }
   if (step > 0) {
     for (TimeRow& x : r.timeseries) {

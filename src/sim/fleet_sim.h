@@ -99,7 +99,7 @@ struct TenantStats {
   // and reserved (the sites' cost per GPU-hour), and of those it reserved
   // and left idle.
   double revenue_usd = 0, cost_usd = 0, idle_reserved_cost_usd = 0;
-  double used_gpu_seconds = 0, reserved_gpu_seconds = 0;
+  double used_gpu_seconds = 0, reserved_gpu_seconds = 0, idle_reserved_gpu_seconds = 0;
   double gpu_seconds = 0;        // completed attempts
   double lost_gpu_seconds = 0;   // preempted attempts
   double wait_sum = 0, jct_sum = 0;
