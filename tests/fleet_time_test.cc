@@ -288,6 +288,28 @@ TEST(FleetFailures, SpareDomainsStandInWhileNodesAreRepaired) {
   EXPECT_GT(without - with, 0.5 * 2 * 3600 * static_cast<double>(failures));
 }
 
+// Tenant A's service of 4-GPU replicas serving 1,000 tokens/s each (16
+// batch slots, 100 tokens a request), 1 to `max` replicas, a 300-s
+// scale-down window, demand from the rate curve `rate`.
+FleetService ChatService(int32_t max, const char* rate) {
+  FleetService fs;
+  fs.spec.name = "chat";
+  fs.spec.tenant = "A";
+  fs.spec.gpus_per_replica = 4;
+  fs.spec.tokens_per_s_per_replica = 1000;
+  fs.spec.tokens_per_request = 100;
+  fs.spec.batch_slots = 16;
+  fs.spec.min_replicas = 1;
+  fs.spec.max_replicas = max;
+  fs.spec.scale_down_cooldown_s = 300;
+  auto points = ParseRatePoints(rate, "test");
+  EXPECT_TRUE(points.ok());
+  auto curve = RateCurveDemand(points.value(), DemandOptions{});
+  EXPECT_TRUE(curve.ok());
+  fs.demand = curve.value();
+  return fs;
+}
+
 TEST(FleetInference, ReplicasFollowDemandAndGiveBackGpus) {
   // Four one-node domains of 4 GPUs. A service of 4-GPU replicas serving
   // 1,000 tokens/s each, target utilization 0.7: 2,100 tokens/s asks for
@@ -300,23 +322,7 @@ TEST(FleetInference, ReplicasFollowDemandAndGiveBackGpus) {
   o.policy = FleetQueuePolicy::kFifo;
   o.timeseries_step = 600;
   o.horizon = 3600;
-  FleetService fs;
-  fs.spec.name = "chat";
-  fs.spec.tenant = "A";
-  fs.spec.gpus_per_replica = 4;
-  fs.spec.tokens_per_s_per_replica = 1000;
-  fs.spec.tokens_per_request = 100;
-  fs.spec.batch_slots = 16;
-  fs.spec.min_replicas = 1;
-  fs.spec.max_replicas = 4;
-  fs.spec.scale_down_cooldown_s = 300;
-  DemandOptions d;
-  auto points = ParseRatePoints("0:2100,300:2100,301:500", "test");
-  ASSERT_TRUE(points.ok());
-  auto curve = RateCurveDemand(*points, d);
-  ASSERT_TRUE(curve.ok());
-  fs.demand = *curve;
-  o.services = {fs};
+  o.services = {ChatService(4, "0:2100,300:2100,301:500")};
   AiWorkload w = Workload({Job(1, 0, 5000, 4), Job(2, 0, 100, 4)});
   auto r = SimulateFleet(f, &w, o);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
@@ -365,22 +371,7 @@ TEST(FleetInference, AnInferenceTenantLendsItsClusterAtNightAndTakesItBack) {
   d.domains = 3;
   d.end_day = 3;
   o.tenants.dedicated = {d};
-  FleetService fs;
-  fs.spec.name = "chat";
-  fs.spec.tenant = "A";
-  fs.spec.gpus_per_replica = 4;
-  fs.spec.tokens_per_s_per_replica = 1000;
-  fs.spec.tokens_per_request = 100;
-  fs.spec.batch_slots = 16;
-  fs.spec.min_replicas = 1;
-  fs.spec.max_replicas = 3;
-  fs.spec.scale_down_cooldown_s = 300;
-  auto points = ParseRatePoints("0:2100,300:2100,301:500,2999:500,3000:2100", "test");
-  ASSERT_TRUE(points.ok());
-  auto curve = RateCurveDemand(*points, DemandOptions{});
-  ASSERT_TRUE(curve.ok());
-  fs.demand = *curve;
-  o.services = {fs};
+  o.services = {ChatService(3, "0:2100,300:2100,301:500,2999:500,3000:2100")};
   AiWorkload w;
   w.tenants = {"", "A", "B"};
   AiJob train = Job(1, 0, 3000, 8);

@@ -50,11 +50,8 @@ TEST(Golden, KthSp2JobsCsvDigest) {
   }
 }
 
-// A small fleet scenario pinned end to end: examples/small.toml with
-// examples/tenants-small.toml (a dedicated cluster lent out, a quota cohort)
-// and `rackscale gen ai --jobs 3000 --days 7 --tenants 3 --seed 11
-// --gang-fraction 0.01 --max-gang 256 --load 0.7 --gpus 352`.
-TEST(Golden, SmallFleetScenario) {
+// The generated workload of the small fleet scenarios.
+AiGenParams SmallFleetWorkload() {
   AiGenParams g;
   g.jobs = 3000;
   g.days = 7;
@@ -64,6 +61,15 @@ TEST(Golden, SmallFleetScenario) {
   g.max_gang = 256;
   g.load = 0.7;
   g.capacity_gpus = 352;
+  return g;
+}
+
+// A small fleet scenario pinned end to end: examples/small.toml with
+// examples/tenants-small.toml (a dedicated cluster lent out, a quota cohort)
+// and `rackscale gen ai --jobs 3000 --days 7 --tenants 3 --seed 11
+// --gang-fraction 0.01 --max-gang 256 --load 0.7 --gpus 352`.
+TEST(Golden, SmallFleetScenario) {
+  const AiGenParams g = SmallFleetWorkload();
   auto w = GenerateAi(g);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(testing::Sha256Hex(FormatAiCsv(*w)),
@@ -91,15 +97,7 @@ TEST(Golden, SmallFleetScenario) {
 // Young/Daly checkpoints, east throttled at a cap just under its peak, a rate-curve
 // inference service, hourly time series. Pinned, and identical twice.
 TEST(Golden, SmallFleetOverTime) {
-  AiGenParams g;
-  g.jobs = 3000;
-  g.days = 7;
-  g.tenants = 3;
-  g.seed = 11;
-  g.gang_fraction = 0.01;
-  g.max_gang = 256;
-  g.load = 0.7;
-  g.capacity_gpus = 352;
+  const AiGenParams g = SmallFleetWorkload();
   auto fleet = ReadFleetToml(std::string(RACKSCALE_SOURCE_DIR) + "/examples/small.toml");
   ASSERT_TRUE(fleet.ok());
   fleet->sites[0].power_cap_mw = 0.55;  // east peaks at 0.57 MW uncapped
