@@ -26,29 +26,6 @@
 namespace rackscale {
 namespace {
 
-struct SimArgs {
-  std::string cluster;
-  std::string policy;  // default: easy on a flat pool, fairshare on a fleet
-  std::string placement = "topo";
-  std::string tenants;
-  double starve_after_hours = 12;
-  std::string trace;
-  std::string format = "auto";
-  std::string out;
-  bool skip_bad_lines = false;
-  bool no_timing = false;
-  bool quiet = false;
-  // Fleet over time.
-  std::string power = "none";
-  bool failures = false;
-  double failure_rate = kH100FailuresPerAcceleratorYear;
-  double repair_hours = 8;
-  uint64_t seed = 1;
-  std::string checkpoint = "none";
-  double checkpoint_cost_min = 0, restart_cost_min = 0;
-  double step_hours = 1;
-  double horizon_days = 0;
-};
 
 // Lists the kept errors of skipped lines on stderr, and how many more.
 void ReportSkipped(int64_t bad_lines, const std::vector<Error>& kept) {
@@ -372,6 +349,8 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
   return kExitOk;
 }
 
+}  // namespace
+
 int RunSim(const SimArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   if (a.cluster.rfind("flat:", 0) != 0) return RunFleetSim(a, t0);
@@ -436,6 +415,7 @@ int RunSim(const SimArgs& a) {
   return kExitOk;
 }
 
+namespace {
 }  // namespace
 
 void RegisterSim(CLI::App& app, CommandFn* run) {

@@ -2,11 +2,14 @@
 // app and sets *run to the function that executes it after parsing.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "base/status.h"
+#include "sim/reliability.h"
 
 namespace rackscale {
 
@@ -23,6 +26,35 @@ void RegisterPack(CLI::App& app, CommandFn* run);
 void RegisterCluster(CLI::App& app, CommandFn* run);
 void RegisterEttr(CLI::App& app, CommandFn* run);
 void RegisterInference(CLI::App& app, CommandFn* run);
+void RegisterPlan(CLI::App& app, CommandFn* run);
+void RegisterRun(CLI::App& app, CommandFn* run);
+
+// The arguments of `rackscale sim`; `rackscale run` simulates the fleet it
+// plans through the same path.
+struct SimArgs {
+  std::string cluster;
+  std::string policy;  // default: easy on a flat pool, fairshare on a fleet
+  std::string placement = "topo";
+  std::string tenants;
+  double starve_after_hours = 12;
+  std::string trace;
+  std::string format = "auto";
+  std::string out;
+  bool skip_bad_lines = false;
+  bool no_timing = false;
+  bool quiet = false;
+  // Fleet over time.
+  std::string power = "none";
+  bool failures = false;
+  double failure_rate = kH100FailuresPerAcceleratorYear;
+  double repair_hours = 8;
+  uint64_t seed = 1;
+  std::string checkpoint = "none";
+  double checkpoint_cost_min = 0, restart_cost_min = 0;
+  double step_hours = 1;
+  double horizon_days = 0;
+};
+int RunSim(const SimArgs& a);
 
 // Prints "rackscale: error: ..." to stderr and returns the exit code for it.
 int ReportError(const Error& e);

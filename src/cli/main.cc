@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   RegisterCluster(app, &run);
   RegisterEttr(app, &run);
   RegisterInference(app, &run);
+  RegisterPlan(app, &run);
+  RegisterRun(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,7 +3,8 @@
 #include <glpk.h>
 
 #include <algorithm>
-#include <functional>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <utility>
 
@@ -12,15 +13,23 @@
 namespace rackscale {
 namespace {
 
+constexpr double kHoursPerMonth = 8760.0 / 12.0;
+
 Error Bad(const std::string& field, std::string message) {
   return Error::InvalidInput("plan", 0, field, std::move(message));
+}
+
+Status CheckHardwareList(const std::vector<int32_t>& list, size_t n, const std::string& field) {
+  for (int32_t h : list) {
+    if (h < 0 || static_cast<size_t>(h) >= n) return Bad(field, fmt::format("no hardware type {}", h));
+  }
+  return Status::Ok();
 }
 
 Status Validate(const PlanInput& in) {
   if (in.months < 1 || in.months > 1200) return Bad("months", "expected 1 to 1200 months");
   if (in.sites.empty()) return Bad("sites", "expected at least one site");
   if (in.hardware.empty()) return Bad("hardware", "expected at least one hardware type");
-  if (in.required_gpus.empty()) return Bad("required_gpus", "expected the GPUs required by month");
   for (size_t s = 0; s < in.sites.size(); ++s) {
     const PlanSite& x = in.sites[s];
     const std::string f = fmt::format("sites[{}]", s);
@@ -31,6 +40,8 @@ Status Validate(const PlanInput& in) {
     if (x.earliest_month < 0) return Bad(f + ".earliest_month", "expected >= 0");
     if (x.max_phases < 0) return Bad(f + ".max_phases", "expected >= 0");
     if (!(x.pue >= 1 && x.pue <= 5)) return Bad(f + ".pue", "expected 1 to 5");
+    if (!(x.usd_per_mwh >= 0)) return Bad(f + ".usd_per_mwh", "expected >= 0");
+    if (!(x.life_years >= 0)) return Bad(f + ".life_years", "expected >= 0");
   }
   for (size_t h = 0; h < in.hardware.size(); ++h) {
     const PlanHardware& x = in.hardware[h];
@@ -39,15 +50,50 @@ Status Validate(const PlanInput& in) {
     if (!(x.kw_per_domain > 0)) return Bad(f + ".kw_per_domain", "expected > 0");
     if (!(x.usd_per_domain >= 0)) return Bad(f + ".usd_per_domain", "expected >= 0");
     if (x.lead_months < 0) return Bad(f + ".lead_months", "expected >= 0");
+    if (x.life_months < 0) return Bad(f + ".life_months", "expected >= 0");
+    if (x.first_order_month < 0) return Bad(f + ".first_order_month", "expected >= 0");
+    if (!(x.average_load >= 0 && x.average_load <= 1)) return Bad(f + ".average_load", "expected 0 to 1");
+  }
+  if (in.required_gpus.empty() && in.contracts.empty() && in.on_demand.gpus.empty()) {
+    return Bad("contracts", "expected contracts, on-demand demand or the GPUs required by month");
   }
   for (int64_t g : in.required_gpus) {
     if (g < 0) return Bad("required_gpus", "expected GPUs >= 0");
   }
+  for (size_t c = 0; c < in.contracts.size(); ++c) {
+    const PlanContract& x = in.contracts[c];
+    const std::string f = fmt::format("contracts[{}]", c);
+    for (int64_t g : x.contracted_gpus) {
+      if (g < 0) return Bad(f + ".contracted_gpus", "expected GPUs >= 0");
+    }
+    if (Status st = CheckHardwareList(x.hardware, in.hardware.size(), f + ".hardware"); !st) return st;
+    if (!(x.usd_per_gpu_month >= 0)) return Bad(f + ".usd_per_gpu_month", "expected >= 0");
+    if (!(x.penalty_usd_per_gpu_month >= 0)) return Bad(f + ".penalty_usd_per_gpu_month", "expected >= 0");
+  }
+  for (double g : in.on_demand.gpus) {
+    if (!(g >= 0)) return Bad("on_demand.gpus", "expected GPUs >= 0");
+  }
+  if (Status st = CheckHardwareList(in.on_demand.hardware, in.hardware.size(), "on_demand.hardware"); !st) return st;
+  if (!(in.on_demand.usd_per_gpu_month >= 0)) return Bad("on_demand.usd_per_gpu_month", "expected >= 0");
   if (!(in.shortfall_usd_per_gpu_month >= 0)) return Bad("shortfall_usd_per_gpu_month", "expected >= 0");
   for (double c : in.capex_limit_usd) {
     if (!(c >= 0)) return Bad("capex_limit_usd", "expected limits >= 0");
   }
+  for (size_t i = 0; i < in.capex_limits.size(); ++i) {
+    const PlanCapexLimit& l = in.capex_limits[i];
+    const std::string f = fmt::format("capex_limits[{}]", i);
+    if (!(l.usd >= 0)) return Bad(f + ".usd", "expected >= 0");
+    if (l.first_month < 0 || l.last_month < l.first_month) return Bad(f, "expected 0 <= first_month <= last_month");
+  }
   if (!(in.discount_rate > -1 && in.discount_rate < 10)) return Bad("discount_rate", "expected (-1, 10)");
+  if (!(in.cash.breach_penalty >= 0)) return Bad("cash.breach_penalty", "expected >= 0");
+  if (in.payroll.free) {
+    if (!in.cash.enabled) return Bad("payroll", "solving for payroll needs the cash model");
+    if (in.payroll.max_roles < 0) return Bad("payroll.max_roles", "expected >= 0");
+    if (in.payroll.month < 0 || in.payroll.month >= in.months) return Bad("payroll.month", "outside the horizon");
+    if (!(in.payroll.saving_usd_per_role_month >= 0)) return Bad("payroll.saving_usd_per_role_month", "expected >= 0");
+    if (!(in.payroll.severance_usd_per_role >= 0)) return Bad("payroll.severance_usd_per_role", "expected >= 0");
+  }
   if (!(in.time_limit_s > 0)) return Bad("time_limit_s", "expected > 0");
   return Status::Ok();
 }
@@ -60,16 +106,20 @@ class Lp {
   Lp(const Lp&) = delete;
   Lp& operator=(const Lp&) = delete;
 
-  // upper < 0: no upper bound.
-  int AddColumn(double cost, double upper, bool integer) {
+  // upper < 0: no upper bound. lower: 0, or -inf with free.
+  int AddColumn(double cost, double upper, bool integer, bool free = false) {
     const int j = glp_add_cols(p_, 1);
     glp_set_col_kind(p_, j, integer ? GLP_IV : GLP_CV);
-    const int type = upper < 0 ? GLP_LO : upper > 0 ? GLP_DB : GLP_FX;
-    glp_set_col_bnds(p_, j, type, 0.0, std::max(0.0, upper));
+    if (free) {
+      glp_set_col_bnds(p_, j, GLP_FR, 0.0, 0.0);
+    } else {
+      const int type = upper < 0 ? GLP_LO : upper > 0 ? GLP_DB : GLP_FX;
+      glp_set_col_bnds(p_, j, type, 0.0, std::max(0.0, upper));
+    }
     glp_set_obj_coef(p_, j, cost);
     return j;
   }
-  // sum coef x col  <=  (upper) / >= (lower)
+  // sum coef x col  <=  (upper) / >= (lower) / = (fixed)
   int AddRow(const std::vector<std::pair<int, double>>& terms, int type, double bound) {
     const int i = glp_add_rows(p_, 1);
     glp_set_row_bnds(p_, i, type, bound, bound);
@@ -88,226 +138,487 @@ class Lp {
   glp_prob* p_;
 };
 
-}  // namespace
+// The input with the simple forms (required_gpus, yearly capex limits)
+// turned into contracts and limits, and per-month tables filled in.
+struct Model {
+  const PlanInput* in = nullptr;
+  int T = 0, S = 0, H = 0, C = 0;
+  std::vector<PlanContract> contracts;
+  std::vector<std::vector<int64_t>> contracted;      // [c][t]
+  std::vector<std::vector<char>> allowed;            // [c][h]
+  std::vector<char> od_allowed;                      // [h]
+  std::vector<double> demand;                        // [t]
+  std::vector<PlanCapexLimit> limits;
+  std::vector<double> disc;                          // [t], and disc[T] for the horizon
+  std::vector<double> flow;                          // [t] other cash flow
+  double peak_gpus = 0;
+};
 
-Result<PlanResult> SolvePlan(const PlanInput& in) {
-  if (Status st = Validate(in); !st) return st.error();
-  const int T = in.months;
-  const int S = static_cast<int>(in.sites.size());
-  const int H = static_cast<int>(in.hardware.size());
-  auto required = [&](int t) {
-    return in.required_gpus[std::min<size_t>(static_cast<size_t>(t), in.required_gpus.size() - 1)];
-  };
-  int64_t peak = 0;
-  for (int t = 0; t < T; ++t) peak = std::max(peak, required(t));
+Model Normalize(const PlanInput& in) {
+  Model m;
+  m.in = &in;
+  m.T = in.months;
+  m.S = static_cast<int>(in.sites.size());
+  m.H = static_cast<int>(in.hardware.size());
+  const size_t T = static_cast<size_t>(m.T);
+  m.contracts = in.contracts;
+  if (!in.required_gpus.empty()) {
+    PlanContract c;
+    c.name = "required";
+    c.penalty_usd_per_gpu_month = in.shortfall_usd_per_gpu_month;
+    for (size_t t = 0; t < T; ++t) {
+      c.contracted_gpus.push_back(in.required_gpus[std::min(t, in.required_gpus.size() - 1)]);
+    }
+    m.contracts.push_back(std::move(c));
+  }
+  m.C = static_cast<int>(m.contracts.size());
+  for (const PlanContract& c : m.contracts) {
+    std::vector<int64_t> g(T, 0);
+    for (size_t t = 0; t < T && t < c.contracted_gpus.size(); ++t) g[t] = c.contracted_gpus[t];
+    m.contracted.push_back(std::move(g));
+    std::vector<char> a(static_cast<size_t>(m.H), c.hardware.empty() ? 1 : 0);
+    for (int32_t h : c.hardware) a[static_cast<size_t>(h)] = 1;
+    m.allowed.push_back(std::move(a));
+  }
+  m.od_allowed.assign(static_cast<size_t>(m.H), in.on_demand.hardware.empty() ? 1 : 0);
+  for (int32_t h : in.on_demand.hardware) m.od_allowed[static_cast<size_t>(h)] = 1;
+  m.demand.assign(T, 0);
+  for (size_t t = 0; t < T && t < in.on_demand.gpus.size(); ++t) m.demand[t] = in.on_demand.gpus[t];
+  m.limits = in.capex_limits;
+  for (size_t y = 0; y < in.capex_limit_usd.size(); ++y) {
+    m.limits.push_back(PlanCapexLimit{fmt::format("year {}", y), static_cast<int32_t>(12 * y),
+                                      static_cast<int32_t>(12 * y + 11), in.capex_limit_usd[y]});
+  }
   const double monthly = std::pow(1.0 + in.discount_rate, 1.0 / 12.0);
-  std::vector<double> disc(static_cast<size_t>(T));
-  for (int t = 0; t < T; ++t) disc[static_cast<size_t>(t)] = std::pow(monthly, -t);
+  m.disc.resize(T + 1);
+  for (size_t t = 0; t <= T; ++t) m.disc[t] = std::pow(monthly, -static_cast<double>(t));
+  m.flow.assign(T, 0);
+  for (size_t t = 0; t < T && t < in.cash.other_flow_usd.size(); ++t) m.flow[t] = in.cash.other_flow_usd[t];
+  for (size_t t = 0; t < T; ++t) {
+    double need = m.demand[t];
+    for (const auto& g : m.contracted) need += static_cast<double>(g[t]);
+    m.peak_gpus = std::max(m.peak_gpus, need);
+  }
+  return m;
+}
 
-  Lp lp;
-  // Columns: phases started [s][t], domains ordered [h][s][t], shortfall [t].
-  std::vector<std::vector<int>> pc(static_cast<size_t>(S), std::vector<int>(static_cast<size_t>(T)));
-  std::vector<std::vector<std::vector<int>>> xc(
-      static_cast<size_t>(H),
-      std::vector<std::vector<int>>(static_cast<size_t>(S), std::vector<int>(static_cast<size_t>(T))));
-  std::vector<int> sc(static_cast<size_t>(T));
+// Share of a purchase's book value left at the horizon: in service from
+// `from` for `life` months, straight line; 0 without a life.
+double BookShare(int from, int life, int T) {
+  if (life <= 0) return 0;
+  const double left = static_cast<double>(from + life - T);
+  return std::clamp(left / life, 0.0, 1.0);
+}
+
+enum class Stage { kNpv, kPayroll };
+
+struct Columns {
+  std::vector<int> phases, orders, installed, mw, assign, od, shortc, cash, breach;
+  int roles = 0;
+  // Index helpers over the flat vectors.
+  int T = 0, S = 0, H = 0;
+  int P(int s, int t) const { return phases[static_cast<size_t>(s * T + t)]; }
+  int X(int h, int s, int t) const { return orders[static_cast<size_t>((h * S + s) * T + t)]; }
+  int I(int h, int s, int t) const { return installed[static_cast<size_t>((h * S + s) * T + t)]; }
+  int M(int s, int t) const { return mw[static_cast<size_t>(s * T + t)]; }
+  int A(int c, int h, int t) const { return assign[static_cast<size_t>((c * H + h) * T + t)]; }
+  int O(int h, int t) const { return od[static_cast<size_t>(h * T + t)]; }
+  int Sh(int c, int t) const { return shortc[static_cast<size_t>(c * T + t)]; }
+};
+
+struct Built {
+  Columns col;
+  std::vector<std::vector<int>> power_row;  // [s][t]
+  std::vector<int> capex_row;               // per limit
+  std::vector<int> floor_row;               // [t]
+};
+
+// Monthly energy cost of one domain of h at site s.
+double EnergyPerDomainMonth(const PlanHardware& hw, const PlanSite& site) {
+  return hw.kw_per_domain * hw.average_load * site.pue / 1000.0 * kHoursPerMonth * site.usd_per_mwh;
+}
+
+double MwPerDomain(const PlanHardware& hw, const PlanSite& site) {
+  return hw.kw_per_domain * site.pue / 1000.0;
+}
+
+void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
+  const PlanInput& in = *m.in;
+  const int T = m.T, S = m.S, H = m.H, C = m.C;
+  Columns& c = b.col;
+  c.T = T;
+  c.S = S;
+  c.H = H;
+  const bool npv = stage == Stage::kNpv;
+  auto d = [&](int t) { return m.disc[static_cast<size_t>(t)]; };
+  const double dT = m.disc[static_cast<size_t>(T)];
+  // Phases and orders pay at order time and leave book value at the horizon.
+  c.phases.resize(static_cast<size_t>(S * T));
   for (int s = 0; s < S; ++s) {
     const PlanSite& site = in.sites[static_cast<size_t>(s)];
+    const double cost = site.mw_per_phase * site.usd_per_mw;
+    const int life = static_cast<int>(std::lround(site.life_years * 12));
     for (int t = 0; t < T; ++t) {
-      const bool may = t >= site.earliest_month && site.mw_per_phase > 0;
-      pc[static_cast<size_t>(s)][static_cast<size_t>(t)] =
-          lp.AddColumn(site.mw_per_phase * site.usd_per_mw * disc[static_cast<size_t>(t)],
-                       may ? site.max_phases : 0, true);
+      const bool may = t >= site.earliest_month && site.mw_per_phase > 0 && t + site.lead_months < T;
+      const double obj = cost * (d(t) - dT * BookShare(t + site.lead_months, life, T));
+      c.phases[static_cast<size_t>(s * T + t)] = lp.AddColumn(npv ? obj : 0, may ? site.max_phases : 0, true);
     }
   }
+  c.orders.resize(static_cast<size_t>(H * S * T));
   for (int h = 0; h < H; ++h) {
     const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
     // More domains in one month than the peak demand needs never pay.
-    const double most = std::ceil(static_cast<double>(peak) / hw.gpus_per_domain);
+    const double most = std::ceil(m.peak_gpus / hw.gpus_per_domain);
     for (int s = 0; s < S; ++s) {
       for (int t = 0; t < T; ++t) {
-        const bool useful = t + hw.lead_months < T;  // otherwise never in service here
-        xc[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)] =
-            lp.AddColumn(hw.usd_per_domain * disc[static_cast<size_t>(t)], useful ? most : 0, true);
+        const bool useful = t >= hw.first_order_month && t + hw.lead_months < T;
+        const double obj =
+            hw.usd_per_domain * (d(t) - dT * BookShare(t + hw.lead_months, hw.life_months, T));
+        c.orders[static_cast<size_t>((h * S + s) * T + t)] = lp.AddColumn(npv ? obj : 0, useful ? most : 0, true);
       }
     }
   }
-  for (int t = 0; t < T; ++t) {
-    sc[static_cast<size_t>(t)] = lp.AddColumn(in.shortfall_usd_per_gpu_month * disc[static_cast<size_t>(t)],
-                                               static_cast<double>(required(t)), false);
-  }
-  // State columns keep the matrix sparse: I[h][s][t], domains in service,
-  // and M[s][t], MW in service, each defined from the month before.
-  std::vector<std::vector<std::vector<int>>> ic(
-      static_cast<size_t>(H),
-      std::vector<std::vector<int>>(static_cast<size_t>(S), std::vector<int>(static_cast<size_t>(T))));
-  std::vector<std::vector<int>> mc(static_cast<size_t>(S), std::vector<int>(static_cast<size_t>(T)));
+  // Domains in service (energy is paid on them) and MW in service: state
+  // columns defined from the month before keep the matrix sparse.
+  c.installed.resize(static_cast<size_t>(H * S * T));
   for (int h = 0; h < H; ++h) {
+    const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
     for (int s = 0; s < S; ++s) {
+      const double energy = EnergyPerDomainMonth(hw, in.sites[static_cast<size_t>(s)]);
       for (int t = 0; t < T; ++t) {
-        const int col = lp.AddColumn(0, -1, false);
-        ic[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)] = col;
+        const int col = lp.AddColumn(npv ? energy * d(t) : 0, -1, false);
+        c.installed[static_cast<size_t>((h * S + s) * T + t)] = col;
         std::vector<std::pair<int, double>> terms{{col, 1.0}};
-        if (t > 0) terms.push_back({ic[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t - 1)], -1.0});
-        const int o = t - in.hardware[static_cast<size_t>(h)].lead_months;
-        if (o >= 0) terms.push_back({xc[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(o)], -1.0});
+        if (t > 0) terms.push_back({c.I(h, s, t - 1), -1.0});
+        const int o = t - hw.lead_months;
+        if (o >= 0) terms.push_back({c.X(h, s, o), -1.0});
+        if (hw.life_months > 0 && o - hw.life_months >= 0) terms.push_back({c.X(h, s, o - hw.life_months), 1.0});
         lp.AddRow(terms, GLP_FX, 0.0);
       }
     }
   }
+  c.mw.resize(static_cast<size_t>(S * T));
   for (int s = 0; s < S; ++s) {
     const PlanSite& site = in.sites[static_cast<size_t>(s)];
     for (int t = 0; t < T; ++t) {
       const int col = lp.AddColumn(0, -1, false);
-      mc[static_cast<size_t>(s)][static_cast<size_t>(t)] = col;
+      c.mw[static_cast<size_t>(s * T + t)] = col;
       std::vector<std::pair<int, double>> terms{{col, 1.0}};
-      if (t > 0) terms.push_back({mc[static_cast<size_t>(s)][static_cast<size_t>(t - 1)], -1.0});
+      if (t > 0) terms.push_back({c.M(s, t - 1), -1.0});
       const int o = t - site.lead_months;
-      if (o >= 0) terms.push_back({pc[static_cast<size_t>(s)][static_cast<size_t>(o)], -site.mw_per_phase});
+      if (o >= 0) terms.push_back({c.P(s, o), -site.mw_per_phase});
       lp.AddRow(terms, GLP_FX, t == 0 ? site.initial_mw : 0.0);
     }
   }
-  // Rows.
-  std::vector<std::vector<int>> power_row(static_cast<size_t>(S), std::vector<int>(static_cast<size_t>(T)));
-  std::vector<int> capex_row;
+  // Who the GPUs serve: contracts (on the hardware each allows) and
+  // on-demand demand; revenue is earned on both.
+  c.assign.assign(static_cast<size_t>(C * H * T), 0);
+  c.shortc.resize(static_cast<size_t>(C * T));
+  const double w_short = static_cast<double>(in.payroll.max_roles) + 1;
+  for (int k = 0; k < C; ++k) {
+    const PlanContract& ct = m.contracts[static_cast<size_t>(k)];
+    for (int h = 0; h < H; ++h) {
+      if (!m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) continue;
+      for (int t = 0; t < T; ++t) {
+        const double cap = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)]);
+        c.assign[static_cast<size_t>((k * H + h) * T + t)] =
+            lp.AddColumn(npv ? -ct.usd_per_gpu_month * d(t) : 0, cap, false);
+      }
+    }
+    for (int t = 0; t < T; ++t) {
+      const double need = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)]);
+      const int col = lp.AddColumn(npv ? ct.penalty_usd_per_gpu_month * d(t) : w_short, need, false);
+      c.shortc[static_cast<size_t>(k * T + t)] = col;
+      std::vector<std::pair<int, double>> terms{{col, 1.0}};
+      for (int h = 0; h < H; ++h) {
+        if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) terms.push_back({c.A(k, h, t), 1.0});
+      }
+      lp.AddRow(terms, GLP_FX, need);
+    }
+  }
+  c.od.assign(static_cast<size_t>(H * T), 0);
+  const bool has_od = std::any_of(m.demand.begin(), m.demand.end(), [](double g) { return g > 0; });
+  if (has_od) {
+    for (int h = 0; h < H; ++h) {
+      if (!m.od_allowed[static_cast<size_t>(h)]) continue;
+      for (int t = 0; t < T; ++t) {
+        c.od[static_cast<size_t>(h * T + t)] =
+            lp.AddColumn(npv ? -in.on_demand.usd_per_gpu_month * d(t) : 0, m.demand[static_cast<size_t>(t)], false);
+      }
+    }
+    for (int t = 0; t < T; ++t) {
+      std::vector<std::pair<int, double>> terms;
+      for (int h = 0; h < H; ++h) {
+        if (m.od_allowed[static_cast<size_t>(h)]) terms.push_back({c.O(h, t), 1.0});
+      }
+      lp.AddRow(terms, GLP_UP, m.demand[static_cast<size_t>(t)]);
+    }
+  }
+  for (int h = 0; h < H; ++h) {
+    const double g = in.hardware[static_cast<size_t>(h)].gpus_per_domain;
+    for (int t = 0; t < T; ++t) {
+      std::vector<std::pair<int, double>> terms;
+      for (int k = 0; k < C; ++k) {
+        if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) terms.push_back({c.A(k, h, t), 1.0});
+      }
+      if (has_od && m.od_allowed[static_cast<size_t>(h)]) terms.push_back({c.O(h, t), 1.0});
+      if (terms.empty()) continue;
+      for (int s = 0; s < S; ++s) terms.push_back({c.I(h, s, t), -g});
+      lp.AddRow(terms, GLP_UP, 0.0);
+    }
+  }
+  // Power at each site, each month.
+  b.power_row.assign(static_cast<size_t>(S), std::vector<int>(static_cast<size_t>(T)));
   for (int s = 0; s < S; ++s) {
     const PlanSite& site = in.sites[static_cast<size_t>(s)];
     for (int t = 0; t < T; ++t) {
       std::vector<std::pair<int, double>> terms;
-      for (int h = 0; h < H; ++h) {
-        const double mw = in.hardware[static_cast<size_t>(h)].kw_per_domain * site.pue / 1000.0;
-        terms.push_back({ic[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)], mw});
-      }
-      terms.push_back({mc[static_cast<size_t>(s)][static_cast<size_t>(t)], -1.0});
-      power_row[static_cast<size_t>(s)][static_cast<size_t>(t)] = lp.AddRow(terms, GLP_UP, 0.0);
+      for (int h = 0; h < H; ++h) terms.push_back({c.I(h, s, t), MwPerDomain(in.hardware[static_cast<size_t>(h)], site)});
+      terms.push_back({c.M(s, t), -1.0});
+      b.power_row[static_cast<size_t>(s)][static_cast<size_t>(t)] = lp.AddRow(terms, GLP_UP, 0.0);
     }
     std::vector<std::pair<int, double>> phases;
-    for (int t = 0; t < T; ++t) phases.push_back({pc[static_cast<size_t>(s)][static_cast<size_t>(t)], 1.0});
+    for (int t = 0; t < T; ++t) phases.push_back({c.P(s, t), 1.0});
     lp.AddRow(phases, GLP_UP, site.max_phases);
   }
-  for (int t = 0; t < T; ++t) {
+  // Capex limits.
+  for (const PlanCapexLimit& l : m.limits) {
     std::vector<std::pair<int, double>> terms;
-    for (int h = 0; h < H; ++h) {
-      const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
-      for (int s = 0; s < S; ++s) {
-        terms.push_back({ic[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)],
-                         static_cast<double>(hw.gpus_per_domain)});
-      }
-    }
-    terms.push_back({sc[static_cast<size_t>(t)], 1.0});
-    lp.AddRow(terms, GLP_LO, static_cast<double>(required(t)));
-  }
-  const int years = (T + 11) / 12;
-  for (int y = 0; y < years; ++y) {
-    if (static_cast<size_t>(y) >= in.capex_limit_usd.size()) break;
-    std::vector<std::pair<int, double>> terms;
-    for (int t = 12 * y; t < std::min(T, 12 * y + 12); ++t) {
+    for (int t = l.first_month; t <= std::min(T - 1, l.last_month); ++t) {
       for (int s = 0; s < S; ++s) {
         const PlanSite& site = in.sites[static_cast<size_t>(s)];
-        terms.push_back({pc[static_cast<size_t>(s)][static_cast<size_t>(t)], site.mw_per_phase * site.usd_per_mw});
-        for (int h = 0; h < H; ++h) {
-          terms.push_back({xc[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)],
-                           in.hardware[static_cast<size_t>(h)].usd_per_domain});
-        }
+        terms.push_back({c.P(s, t), site.mw_per_phase * site.usd_per_mw});
+        for (int h = 0; h < H; ++h) terms.push_back({c.X(h, s, t), in.hardware[static_cast<size_t>(h)].usd_per_domain});
       }
     }
-    capex_row.push_back(lp.AddRow(terms, GLP_UP, in.capex_limit_usd[static_cast<size_t>(y)]));
+    b.capex_row.push_back(terms.empty() ? 0 : lp.AddRow(terms, GLP_UP, l.usd));
   }
-
-  // An incumbent from the LP relaxation at the root: orders and phases
-  // rounded down, then orders dropped (latest first) wherever a site's power
-  // would be exceeded; shortfall takes the rest. Always feasible (rounding
-  // down only lowers capex and phases), so the search never ends empty.
-  struct Heuristic {
-    const PlanInput* in;
-    int T, S, H;
-    std::vector<std::vector<int>>* pc;
-    std::vector<std::vector<std::vector<int>>>* xc;
-    std::vector<std::vector<std::vector<int>>>* ic;
-    std::vector<std::vector<int>>* mc;
-    std::vector<int>* sc;
-    std::function<int64_t(int)> required;
-    bool done = false;
-  } heur{&in, T, S, H, &pc, &xc, &ic, &mc, &sc, required};
-  auto callback = [](glp_tree* tree, void* info) {
-    auto* h = static_cast<Heuristic*>(info);
-    if (glp_ios_reason(tree) != GLP_IHEUR || h->done) return;
-    h->done = true;
-    glp_prob* lpp = glp_ios_get_prob(tree);
-    const int n = glp_get_num_cols(lpp);
-    std::vector<double> x(static_cast<size_t>(n) + 1, 0.0);
-    const PlanInput& in = *h->in;
-    const size_t T = static_cast<size_t>(h->T);
-    std::vector<std::vector<std::vector<int64_t>>> ord(
-        static_cast<size_t>(h->H), std::vector<std::vector<int64_t>>(static_cast<size_t>(h->S), std::vector<int64_t>(T)));
-    std::vector<int64_t> gpus(T, 0);
-    for (size_t s = 0; s < static_cast<size_t>(h->S); ++s) {
-      const PlanSite& site = in.sites[s];
-      std::vector<int64_t> ph(T);
-      for (size_t t = 0; t < T; ++t) ph[t] = static_cast<int64_t>(std::floor(glp_get_col_prim(lpp, (*h->pc)[s][t]) + 1e-9));
-      std::vector<double> mw(T);
-      double m = site.initial_mw;
-      for (size_t t = 0; t < T; ++t) {
-        if (static_cast<int>(t) - site.lead_months >= 0) m += static_cast<double>(ph[t - static_cast<size_t>(site.lead_months)]) * site.mw_per_phase;
-        mw[t] = m;
-      }
-      for (size_t hh = 0; hh < static_cast<size_t>(h->H); ++hh) {
-        for (size_t t = 0; t < T; ++t) {
-          ord[hh][s][t] = static_cast<int64_t>(std::floor(glp_get_col_prim(lpp, (*h->xc)[hh][s][t]) + 1e-9));
+  // Cash: a balance carried month to month, kept above the floor (a breach
+  // is allowed, at a steep price, so that the program always solves).
+  if (in.cash.enabled) {
+    if (in.payroll.free) {
+      c.roles = lp.AddColumn(npv ? 0 : 1.0, static_cast<double>(in.payroll.max_roles), true);
+    }
+    c.cash.resize(static_cast<size_t>(T));
+    c.breach.resize(static_cast<size_t>(T));
+    b.floor_row.resize(static_cast<size_t>(T));
+    for (int t = 0; t < T; ++t) {
+      const int col = lp.AddColumn(0, 0, false, /*free=*/true);
+      c.cash[static_cast<size_t>(t)] = col;
+      // C(t) - C(t-1) + capex + energy - revenue (- roles x saving + roles x severance) = flow
+      std::vector<std::pair<int, double>> terms{{col, 1.0}};
+      if (t > 0) terms.push_back({c.cash[static_cast<size_t>(t - 1)], -1.0});
+      for (int s = 0; s < S; ++s) {
+        const PlanSite& site = in.sites[static_cast<size_t>(s)];
+        terms.push_back({c.P(s, t), site.mw_per_phase * site.usd_per_mw});
+        for (int h = 0; h < H; ++h) {
+          const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
+          terms.push_back({c.X(h, s, t), hw.usd_per_domain});
+          const double e = EnergyPerDomainMonth(hw, site);
+          if (e > 0) terms.push_back({c.I(h, s, t), e});
         }
       }
-      // Drop orders until each month's domains fit its power.
-      for (size_t t = 0; t < T; ++t) {
-        while (true) {
-          double need = 0;
-          for (size_t hh = 0; hh < static_cast<size_t>(h->H); ++hh) {
-            const int lead = in.hardware[hh].lead_months;
-            for (int tau = 0; tau <= static_cast<int>(t) - lead; ++tau) {
-              need += static_cast<double>(ord[hh][s][static_cast<size_t>(tau)]) * in.hardware[hh].kw_per_domain * site.pue / 1000.0;
-            }
+      for (int k = 0; k < C; ++k) {
+        for (int h = 0; h < H; ++h) {
+          if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)] && m.contracts[static_cast<size_t>(k)].usd_per_gpu_month > 0) {
+            terms.push_back({c.A(k, h, t), -m.contracts[static_cast<size_t>(k)].usd_per_gpu_month});
           }
-          if (need <= mw[t] + 1e-9) break;
-          int best_h = -1, best_tau = -1;
-          for (size_t hh = 0; hh < static_cast<size_t>(h->H); ++hh) {
-            for (int tau = static_cast<int>(t) - in.hardware[hh].lead_months; tau >= 0; --tau) {
-              if (ord[hh][s][static_cast<size_t>(tau)] > 0) {
-                if (tau > best_tau) {
-                  best_tau = tau;
-                  best_h = static_cast<int>(hh);
-                }
-                break;
+        }
+      }
+      if (has_od && in.on_demand.usd_per_gpu_month > 0) {
+        for (int h = 0; h < H; ++h) {
+          if (m.od_allowed[static_cast<size_t>(h)]) terms.push_back({c.O(h, t), -in.on_demand.usd_per_gpu_month});
+        }
+      }
+      if (in.payroll.free) {
+        double k = 0;
+        if (t > in.payroll.month) k -= in.payroll.saving_usd_per_role_month;
+        if (t == in.payroll.month) k += in.payroll.severance_usd_per_role;
+        if (k != 0) terms.push_back({c.roles, k});
+      }
+      lp.AddRow(terms, GLP_FX, m.flow[static_cast<size_t>(t)] + (t == 0 ? in.cash.starting_usd : 0.0));
+      const double penalty = npv ? in.cash.breach_penalty * d(t) : 1e-3;
+      const int br = lp.AddColumn(penalty, -1, false);
+      c.breach[static_cast<size_t>(t)] = br;
+      b.floor_row[static_cast<size_t>(t)] = lp.AddRow({{col, 1.0}, {br, 1.0}}, GLP_LO, in.cash.min_usd);
+    }
+  }
+}
+
+// An incumbent from the LP relaxation at the root: orders and phases
+// rounded down, then orders dropped (latest first) wherever a site's power
+// would be exceeded; the GPUs in service go to contracts in order, then to
+// on-demand demand; the shortfall and the cash balance follow. Offered to
+// the solver only if it satisfies every row (checked here, not assumed).
+struct Heuristic {
+  const Model* m = nullptr;
+  const Built* b = nullptr;
+  bool done = false;
+  double gap = -1;  // the search's relative gap when last seen
+};
+
+void RoundingHeuristic(glp_tree* tree, void* info) {
+  auto* heur = static_cast<Heuristic*>(info);
+  if (glp_ios_reason(tree) == GLP_ISELECT || glp_ios_reason(tree) == GLP_IBINGO) {
+    heur->gap = glp_ios_mip_gap(tree);
+    return;
+  }
+  if (glp_ios_reason(tree) != GLP_IHEUR || heur->done) return;
+  heur->done = true;
+  glp_prob* lpp = glp_ios_get_prob(tree);
+  const Model& m = *heur->m;
+  const Columns& c = heur->b->col;
+  const PlanInput& in = *m.in;
+  const int T = m.T, S = m.S, H = m.H, C = m.C;
+  const int n = glp_get_num_cols(lpp);
+  std::vector<double> x(static_cast<size_t>(n) + 1, 0.0);
+  auto lpv = [&](int col) { return glp_get_col_prim(lpp, col); };
+  auto set = [&](int col, double v) { x[static_cast<size_t>(col)] = v; };
+  std::vector<double> gpus(static_cast<size_t>(H * T), 0.0);
+  std::vector<double> capex(static_cast<size_t>(T), 0.0), energy(static_cast<size_t>(T), 0.0);
+  for (int s = 0; s < S; ++s) {
+    const PlanSite& site = in.sites[static_cast<size_t>(s)];
+    std::vector<double> mw(static_cast<size_t>(T));
+    double level = site.initial_mw;
+    for (int t = 0; t < T; ++t) {
+      const double p = std::floor(lpv(c.P(s, t)) + 1e-9);
+      set(c.P(s, t), p);
+      capex[static_cast<size_t>(t)] += p * site.mw_per_phase * site.usd_per_mw;
+      if (t - site.lead_months >= 0) level += x[static_cast<size_t>(c.P(s, t - site.lead_months))] * site.mw_per_phase;
+      mw[static_cast<size_t>(t)] = level;
+      set(c.M(s, t), level);
+    }
+    std::vector<std::vector<int64_t>> ord(static_cast<size_t>(H), std::vector<int64_t>(static_cast<size_t>(T)));
+    for (int h = 0; h < H; ++h) {
+      for (int t = 0; t < T; ++t) ord[static_cast<size_t>(h)][static_cast<size_t>(t)] = static_cast<int64_t>(std::floor(lpv(c.X(h, s, t)) + 1e-9));
+    }
+    auto alive = [&](int h, int tau, int t) {  // an order of month tau in service at t
+      const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
+      return tau + hw.lead_months <= t && (hw.life_months <= 0 || t < tau + hw.lead_months + hw.life_months);
+    };
+    for (int t = 0; t < T; ++t) {
+      while (true) {
+        double need = 0;
+        for (int h = 0; h < H; ++h) {
+          for (int tau = 0; tau <= t; ++tau) {
+            if (alive(h, tau, t)) need += static_cast<double>(ord[static_cast<size_t>(h)][static_cast<size_t>(tau)]) * MwPerDomain(in.hardware[static_cast<size_t>(h)], site);
+          }
+        }
+        if (need <= mw[static_cast<size_t>(t)] + 1e-9) break;
+        int best_h = -1, best_tau = -1;
+        for (int h = 0; h < H; ++h) {
+          for (int tau = t; tau >= 0; --tau) {
+            if (alive(h, tau, t) && ord[static_cast<size_t>(h)][static_cast<size_t>(tau)] > 0) {
+              if (tau > best_tau) {
+                best_tau = tau;
+                best_h = h;
               }
+              break;
             }
           }
-          if (best_h < 0) break;
-          --ord[static_cast<size_t>(best_h)][s][static_cast<size_t>(best_tau)];
         }
-      }
-      for (size_t t = 0; t < T; ++t) {
-        x[static_cast<size_t>((*h->pc)[s][t])] = static_cast<double>(ph[t]);
-        x[static_cast<size_t>((*h->mc)[s][t])] = mw[t];
-      }
-      for (size_t hh = 0; hh < static_cast<size_t>(h->H); ++hh) {
-        int64_t inst = 0;
-        for (size_t t = 0; t < T; ++t) {
-          x[static_cast<size_t>((*h->xc)[hh][s][t])] = static_cast<double>(ord[hh][s][t]);
-          const int o = static_cast<int>(t) - in.hardware[hh].lead_months;
-          if (o >= 0) inst += ord[hh][s][static_cast<size_t>(o)];
-          x[static_cast<size_t>((*h->ic)[hh][s][t])] = static_cast<double>(inst);
-          gpus[t] += inst * in.hardware[hh].gpus_per_domain;
-        }
+        if (best_h < 0) break;
+        --ord[static_cast<size_t>(best_h)][static_cast<size_t>(best_tau)];
       }
     }
-    for (size_t t = 0; t < T; ++t) {
-      x[static_cast<size_t>((*h->sc)[t])] =
-          std::max<double>(0.0, static_cast<double>(h->required(static_cast<int>(t)) - gpus[t]));
+    for (int h = 0; h < H; ++h) {
+      const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
+      int64_t inst = 0;
+      for (int t = 0; t < T; ++t) {
+        const int64_t o = ord[static_cast<size_t>(h)][static_cast<size_t>(t)];
+        set(c.X(h, s, t), static_cast<double>(o));
+        capex[static_cast<size_t>(t)] += static_cast<double>(o) * hw.usd_per_domain;
+        const int arrive = t - hw.lead_months;
+        if (arrive >= 0) inst += ord[static_cast<size_t>(h)][static_cast<size_t>(arrive)];
+        if (hw.life_months > 0 && arrive - hw.life_months >= 0) inst -= ord[static_cast<size_t>(h)][static_cast<size_t>(arrive - hw.life_months)];
+        set(c.I(h, s, t), static_cast<double>(inst));
+        gpus[static_cast<size_t>(h * T + t)] += static_cast<double>(inst * hw.gpus_per_domain);
+        energy[static_cast<size_t>(t)] += static_cast<double>(inst) * EnergyPerDomainMonth(hw, site);
+      }
     }
-    glp_ios_heur_sol(tree, x.data());
-  };
+  }
+  std::vector<double> revenue(static_cast<size_t>(T), 0.0);
+  for (int t = 0; t < T; ++t) {
+    std::vector<double> left(static_cast<size_t>(H));
+    for (int h = 0; h < H; ++h) left[static_cast<size_t>(h)] = gpus[static_cast<size_t>(h * T + t)];
+    for (int k = 0; k < C; ++k) {
+      double need = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)]);
+      for (int h = 0; h < H; ++h) {
+        if (!m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) continue;
+        const double take = std::min(need, left[static_cast<size_t>(h)]);
+        set(c.A(k, h, t), take);
+        left[static_cast<size_t>(h)] -= take;
+        need -= take;
+        revenue[static_cast<size_t>(t)] += take * m.contracts[static_cast<size_t>(k)].usd_per_gpu_month;
+      }
+      set(c.Sh(k, t), need);
+    }
+    double want = m.demand[static_cast<size_t>(t)];
+    for (int h = 0; h < H; ++h) {
+      const int col = c.O(h, t);
+      if (col == 0) continue;
+      const double take = std::min(want, left[static_cast<size_t>(h)]);
+      set(col, take);
+      want -= take;
+      revenue[static_cast<size_t>(t)] += take * in.on_demand.usd_per_gpu_month;
+    }
+  }
+  if (in.cash.enabled) {
+    double roles = 0;
+    if (in.payroll.free) {
+      roles = std::min<double>(static_cast<double>(in.payroll.max_roles), std::ceil(lpv(c.roles) - 1e-9));
+      if (glp_get_col_type(lpp, c.roles) == GLP_FX) roles = glp_get_col_lb(lpp, c.roles);
+      set(c.roles, roles);
+    }
+    double bal = in.cash.starting_usd;
+    for (int t = 0; t < T; ++t) {
+      bal += m.flow[static_cast<size_t>(t)] + revenue[static_cast<size_t>(t)] - capex[static_cast<size_t>(t)] - energy[static_cast<size_t>(t)];
+      if (in.payroll.free) {
+        if (t > in.payroll.month) bal += roles * in.payroll.saving_usd_per_role_month;
+        if (t == in.payroll.month) bal -= roles * in.payroll.severance_usd_per_role;
+      }
+      set(c.cash[static_cast<size_t>(t)], bal);
+      set(c.breach[static_cast<size_t>(t)], std::max(0.0, in.cash.min_usd - bal));
+    }
+  }
+  // Offer it only if every row and bound holds.
+  const int rows = glp_get_num_rows(lpp);
+  std::vector<int> idx(static_cast<size_t>(n) + 1);
+  std::vector<double> val(static_cast<size_t>(n) + 1);
+  for (int i = 1; i <= rows; ++i) {
+    const int len = glp_get_mat_row(lpp, i, idx.data(), val.data());
+    double a = 0, scale = 1;
+    for (int k = 1; k <= len; ++k) {
+      a += val[static_cast<size_t>(k)] * x[static_cast<size_t>(idx[static_cast<size_t>(k)])];
+      scale = std::max(scale, std::fabs(val[static_cast<size_t>(k)] * x[static_cast<size_t>(idx[static_cast<size_t>(k)])]));
+    }
+    const double tol = 1e-7 * scale + 1e-6;
+    const int type = glp_get_row_type(lpp, i);
+    if ((type == GLP_LO || type == GLP_DB || type == GLP_FX) && a < glp_get_row_lb(lpp, i) - tol) return;
+    if ((type == GLP_UP || type == GLP_DB || type == GLP_FX) && a > glp_get_row_ub(lpp, i) + tol) return;
+  }
+  for (int j = 1; j <= n; ++j) {
+    const int type = glp_get_col_type(lpp, j);
+    const double v = x[static_cast<size_t>(j)];
+    if ((type == GLP_LO || type == GLP_DB || type == GLP_FX) && v < glp_get_col_lb(lpp, j) - 1e-6) return;
+    if ((type == GLP_UP || type == GLP_DB || type == GLP_FX) && v > glp_get_col_ub(lpp, j) + 1e-6) return;
+  }
+  glp_ios_heur_sol(tree, x.data());
+}
 
+struct Solved {
+  int status = 0;
+  bool proved = false;  // optimal within mip_gap
+  double objective = 0, bound = 0;
+  double gap = -1;      // the search's final relative gap, if it reported one
+};
+
+Result<Solved> Solve(const Model& m, Lp& lp, const Built& b) {
+  const PlanInput& in = *m.in;
+  Heuristic heur{&m, &b, false};
   glp_iocp parm;
   glp_init_iocp(&parm);
-  parm.cb_func = callback;
+  parm.cb_func = RoundingHeuristic;
   parm.cb_info = &heur;
   // No MIP presolve: the heuristic writes values by this problem's column
   // numbers, which presolve would change. The root LP is solved first.
@@ -315,8 +626,8 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   parm.msg_lev = GLP_MSG_OFF;
   parm.tm_lim = static_cast<int>(std::min(in.time_limit_s * 1000, 2e9));
   parm.mip_gap = in.mip_gap;
-  // Heuristics for an incumbent early: the feasibility pump, proximity
-  // search, and cuts that tighten the weak monthly relaxation.
+  // Heuristics for an incumbent early: the feasibility pump, and cuts that
+  // tighten the weak monthly relaxation.
   parm.fp_heur = GLP_ON;
   parm.gmi_cuts = GLP_ON;
   parm.mir_cuts = GLP_ON;
@@ -324,43 +635,108 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   glp_init_smcp(&lp_parm);
   lp_parm.msg_lev = GLP_MSG_OFF;
   lp_parm.presolve = GLP_ON;
+  // Dollars (up to 1e11) beside GPUs and MW: scale rows and columns, or the
+  // subproblems' LPs fail numerically.
+  glp_scale_prob(lp.get(), GLP_SF_AUTO);
   if (const int lp_rc = glp_simplex(lp.get(), &lp_parm); lp_rc != 0 || glp_get_status(lp.get()) != GLP_OPT) {
     return Error{ErrorKind::kInternal, "plan", 0, {},
                  fmt::format("the LP relaxation did not solve (glp_simplex {}, status {})", lp_rc,
                              glp_get_status(lp.get()))};
   }
-  const double lp_bound = glp_get_obj_val(lp.get());
+  Solved r;
+  r.bound = glp_get_obj_val(lp.get());
   const int rc = glp_intopt(lp.get(), &parm);
-  const int status = glp_mip_status(lp.get());
-  if (!(status == GLP_OPT || status == GLP_FEAS)) {
+  r.status = glp_mip_status(lp.get());
+  r.proved = r.status == GLP_OPT || rc == GLP_EMIPGAP;
+  if (std::getenv("RACKSCALE_PLAN_DEBUG")) std::fprintf(stderr, "glp_intopt rc %d status %d gap %g\n", rc, r.status, heur.gap);
+  r.gap = r.status == GLP_OPT ? 0.0 : heur.gap;
+  if (!(r.status == GLP_OPT || r.status == GLP_FEAS)) {
     return Error{ErrorKind::kInternal, "plan", 0, {},
-                 fmt::format("the solver found no plan (glp_intopt {}, status {})", rc, status)};
+                 fmt::format("the solver found no plan (glp_intopt {}, status {})", rc, r.status)};
+  }
+  r.objective = glp_mip_obj_val(lp.get());
+  return r;
+}
+
+}  // namespace
+
+Result<PlanResult> SolvePlan(const PlanInput& in) {
+  if (Status st = Validate(in); !st) return st.error();
+  glp_term_out(GLP_OFF);  // GLPK prints some messages whatever msg_lev says
+  const Model m = Normalize(in);
+  const int T = m.T, S = m.S, H = m.H, C = m.C;
+
+  // With the payroll lever free: first the least shortfall and breach, then
+  // the fewest roles cut that reach it.
+  int64_t roles = 0;
+  double short_total = -1;
+  if (in.payroll.free) {
+    Lp lp1;
+    Built b1;
+    Build(m, Stage::kPayroll, lp1, b1);
+    auto s1 = Solve(m, lp1, b1);
+    if (!s1) return s1.error();
+    roles = std::llround(glp_mip_col_val(lp1.get(), b1.col.roles));
+    short_total = 0;
+    for (int col : b1.col.shortc) short_total += glp_mip_col_val(lp1.get(), col);
   }
 
+  Lp lp;
+  Built b;
+  Build(m, Stage::kNpv, lp, b);
+  const Columns& c = b.col;
+  if (in.payroll.free) {
+    glp_set_col_bnds(lp.get(), c.roles, GLP_FX, static_cast<double>(roles), static_cast<double>(roles));
+    std::vector<std::pair<int, double>> terms;
+    for (int col : c.shortc) terms.push_back({col, 1.0});
+    if (!terms.empty()) lp.AddRow(terms, GLP_UP, short_total + 0.5);
+  }
+  auto solved = Solve(m, lp, b);
+  if (!solved) return solved.error();
+
   PlanResult r;
-  r.optimal = status == GLP_OPT;
-  r.objective_usd = glp_mip_obj_val(lp.get());
-  r.gap = r.objective_usd > 0 ? std::max(0.0, (r.objective_usd - lp_bound) / r.objective_usd) : 0.0;
-  r.phases_started.assign(static_cast<size_t>(S), std::vector<int64_t>(static_cast<size_t>(T), 0));
-  r.domains_ordered.assign(static_cast<size_t>(H),
-                           std::vector<std::vector<int64_t>>(static_cast<size_t>(S),
-                                                             std::vector<int64_t>(static_cast<size_t>(T), 0)));
-  r.mw_in_service.assign(static_cast<size_t>(S), std::vector<double>(static_cast<size_t>(T), 0));
-  r.gpus_in_service.assign(static_cast<size_t>(T), 0);
-  r.capex_by_month.assign(static_cast<size_t>(T), 0);
-  auto value = [&](int col) { return static_cast<int64_t>(std::llround(glp_mip_col_val(lp.get(), col))); };
+  r.optimal = solved->proved;
+  r.objective_usd = solved->objective;
+  // The search's own gap (to its best bound) when it reported one, else the
+  // gap to the root LP relaxation, which is never smaller.
+  r.gap = solved->gap >= 0 ? solved->gap
+                           : std::fabs(r.objective_usd - solved->bound) / std::max(std::fabs(r.objective_usd), 1.0);
+  r.roles_cut = roles;
+  r.columns = glp_get_num_cols(lp.get());
+  r.rows = glp_get_num_rows(lp.get());
+  r.integer_columns = glp_get_num_int(lp.get());
+  glp_prob* p = lp.get();
+  auto value = [&](int col) { return static_cast<int64_t>(std::llround(glp_mip_col_val(p, col))); };
+  auto real = [&](int col) { return col == 0 ? 0.0 : glp_mip_col_val(p, col); };
+  const size_t Tz = static_cast<size_t>(T);
+  r.phases_started.assign(static_cast<size_t>(S), std::vector<int64_t>(Tz, 0));
+  r.domains_ordered.assign(static_cast<size_t>(H), std::vector<std::vector<int64_t>>(static_cast<size_t>(S), std::vector<int64_t>(Tz, 0)));
+  r.domains_in_service = r.domains_ordered;
+  r.mw_in_service.assign(static_cast<size_t>(S), std::vector<double>(Tz, 0));
+  r.mw_used.assign(static_cast<size_t>(S), std::vector<double>(Tz, 0));
+  r.gpus_in_service.assign(Tz, 0);
+  r.capex_by_month.assign(Tz, 0);
+  r.revenue_by_month.assign(Tz, 0);
+  r.energy_by_month.assign(Tz, 0);
+  r.depreciation_by_month.assign(Tz, 0);
+  const double dT = m.disc[Tz];
   for (int s = 0; s < S; ++s) {
     const PlanSite& site = in.sites[static_cast<size_t>(s)];
-    for (int t = 0; t < T; ++t) {
-      const int64_t p = value(pc[static_cast<size_t>(s)][static_cast<size_t>(t)]);
-      r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t)] = p;
-      r.capex_by_month[static_cast<size_t>(t)] += static_cast<double>(p) * site.mw_per_phase * site.usd_per_mw;
-    }
+    const double cost = site.mw_per_phase * site.usd_per_mw;
+    const int life = static_cast<int>(std::lround(site.life_years * 12));
     double mw = site.initial_mw;
     for (int t = 0; t < T; ++t) {
+      const int64_t n = value(c.P(s, t));
+      r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t)] = n;
+      r.capex_by_month[static_cast<size_t>(t)] += static_cast<double>(n) * cost;
+      r.residual_usd += static_cast<double>(n) * cost * BookShare(t + site.lead_months, life, T);
+      if (life > 0) {
+        for (int u = t + site.lead_months; u < std::min(T, t + site.lead_months + life); ++u) {
+          r.depreciation_by_month[static_cast<size_t>(u)] += static_cast<double>(n) * cost / life;
+        }
+      }
       if (t - site.lead_months >= 0) {
-        mw += static_cast<double>(r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t - site.lead_months)]) *
-              site.mw_per_phase;
+        mw += static_cast<double>(r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t - site.lead_months)]) * site.mw_per_phase;
       }
       r.mw_in_service[static_cast<size_t>(s)][static_cast<size_t>(t)] = mw;
     }
@@ -368,58 +744,112 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   for (int h = 0; h < H; ++h) {
     const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
     for (int s = 0; s < S; ++s) {
+      const PlanSite& site = in.sites[static_cast<size_t>(s)];
       int64_t installed = 0;
+      auto& ord = r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)];
       for (int t = 0; t < T; ++t) {
-        const int64_t x = value(xc[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)]);
-        r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)] = x;
+        const int64_t x = value(c.X(h, s, t));
+        ord[static_cast<size_t>(t)] = x;
         r.capex_by_month[static_cast<size_t>(t)] += static_cast<double>(x) * hw.usd_per_domain;
-        if (t - hw.lead_months >= 0) {
-          installed += r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)]
-                                        [static_cast<size_t>(t - hw.lead_months)];
-        }
+        r.residual_usd += static_cast<double>(x) * hw.usd_per_domain * BookShare(t + hw.lead_months, hw.life_months, T);
+        const int arrive = t - hw.lead_months;
+        if (arrive >= 0) installed += ord[static_cast<size_t>(arrive)];
+        if (hw.life_months > 0 && arrive - hw.life_months >= 0) installed -= ord[static_cast<size_t>(arrive - hw.life_months)];
+        r.domains_in_service[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)] = installed;
         r.gpus_in_service[static_cast<size_t>(t)] += installed * hw.gpus_per_domain;
+        r.mw_used[static_cast<size_t>(s)][static_cast<size_t>(t)] += static_cast<double>(installed) * MwPerDomain(hw, site);
+        r.energy_by_month[static_cast<size_t>(t)] += static_cast<double>(installed) * EnergyPerDomainMonth(hw, site);
+        if (hw.life_months > 0) {
+          r.depreciation_by_month[static_cast<size_t>(t)] += static_cast<double>(installed) * hw.usd_per_domain / hw.life_months;
+        }
       }
     }
   }
-  for (double c : r.capex_by_month) r.capex_usd += c;
-  // Shortfalls and what binds then.
-  int min_hw_lead = in.hardware[0].lead_months;
-  for (const PlanHardware& hw : in.hardware) min_hw_lead = std::min(min_hw_lead, hw.lead_months);
+  r.contract_served.assign(static_cast<size_t>(C), std::vector<double>(Tz, 0));
+  r.on_demand_served.assign(Tz, 0);
   for (int t = 0; t < T; ++t) {
-    const double gap = static_cast<double>(required(t)) - static_cast<double>(r.gpus_in_service[static_cast<size_t>(t)]);
-    if (gap <= 0.5) continue;
-    PlanShortfall f;
-    f.month = t;
-    f.gpus = gap;
-    bool all_power = true, more_power_in_time = false;
-    for (int s = 0; s < S; ++s) {
-      const PlanSite& site = in.sites[static_cast<size_t>(s)];
-      const int row = power_row[static_cast<size_t>(s)][static_cast<size_t>(t)];
-      const double used = glp_mip_row_val(lp.get(), row);  // domains' MW - MW in service
-      // The smallest domain that would still fit here.
-      double smallest = 1e300;
-      for (const PlanHardware& hw : in.hardware) smallest = std::min(smallest, hw.kw_per_domain * site.pue / 1000.0);
-      if (-used >= smallest - 1e-9) all_power = false;
-      int64_t started = 0;
-      for (int64_t p : r.phases_started[static_cast<size_t>(s)]) started += p;
-      if (started < site.max_phases && t >= site.earliest_month + site.lead_months) more_power_in_time = true;
+    for (int k = 0; k < C; ++k) {
+      double served = 0;
+      for (int h = 0; h < H; ++h) served += real(c.A(k, h, t));
+      r.contract_served[static_cast<size_t>(k)][static_cast<size_t>(t)] = served;
+      r.revenue_by_month[static_cast<size_t>(t)] += served * m.contracts[static_cast<size_t>(k)].usd_per_gpu_month;
     }
-    f.power = all_power;
-    for (size_t y = 0; y < capex_row.size() && static_cast<int>(12 * y) <= t; ++y) {
-      const double limit = in.capex_limit_usd[y];
-      const double spent = glp_mip_row_val(lp.get(), capex_row[y]);
-      double cheapest = 1e300;
-      for (const PlanHardware& hw : in.hardware) cheapest = std::min(cheapest, hw.usd_per_domain);
-      if (limit - spent < cheapest - 1e-6) f.cash = true;
+    double od = 0;
+    for (int h = 0; h < H; ++h) od += real(c.O(h, t));
+    r.on_demand_served[static_cast<size_t>(t)] = od;
+    r.revenue_by_month[static_cast<size_t>(t)] += od * in.on_demand.usd_per_gpu_month;
+  }
+  for (int t = 0; t < T; ++t) {
+    const size_t u = static_cast<size_t>(t);
+    r.capex_usd += r.capex_by_month[u];
+    r.revenue_usd += r.revenue_by_month[u];
+    r.energy_usd += r.energy_by_month[u];
+    r.npv_usd += m.disc[u] * (r.revenue_by_month[u] - r.capex_by_month[u] - r.energy_by_month[u]);
+  }
+  r.npv_usd += dT * r.residual_usd;
+  if (in.cash.enabled) {
+    for (int t = 0; t < T; ++t) {
+      r.cash_by_month.push_back(real(c.cash[static_cast<size_t>(t)]));
+      r.cash_breach_by_month.push_back(real(c.breach[static_cast<size_t>(t)]));
     }
-    f.lead_time = t < min_hw_lead || (f.power && !more_power_in_time);
-    r.shortfalls.push_back(f);
+  }
+
+  // Shortfalls and what binds then.
+  for (int k = 0; k < C; ++k) {
+    const auto& allowed = m.allowed[static_cast<size_t>(k)];
+    int min_ready = 1 << 30;  // first month any allowed hardware can be in service
+    double cheapest = 1e300;
+    for (int h = 0; h < H; ++h) {
+      if (!allowed[static_cast<size_t>(h)]) continue;
+      const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
+      min_ready = std::min(min_ready, hw.first_order_month + hw.lead_months);
+      cheapest = std::min(cheapest, hw.usd_per_domain);
+    }
+    for (int t = 0; t < T; ++t) {
+      const double gap = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)]) -
+                         r.contract_served[static_cast<size_t>(k)][static_cast<size_t>(t)];
+      if (gap <= 0.5) continue;
+      PlanShortfall f;
+      f.contract = k;
+      f.month = t;
+      f.gpus = std::round(gap);
+      bool all_power = true, more_power_in_time = false;
+      for (int s = 0; s < S; ++s) {
+        const PlanSite& site = in.sites[static_cast<size_t>(s)];
+        const double slack = r.mw_in_service[static_cast<size_t>(s)][static_cast<size_t>(t)] -
+                             r.mw_used[static_cast<size_t>(s)][static_cast<size_t>(t)];
+        double smallest = 1e300;
+        for (int h = 0; h < H; ++h) {
+          if (allowed[static_cast<size_t>(h)]) smallest = std::min(smallest, MwPerDomain(in.hardware[static_cast<size_t>(h)], site));
+        }
+        if (slack >= smallest - 1e-9) all_power = false;
+        int64_t started = 0;
+        for (int64_t n : r.phases_started[static_cast<size_t>(s)]) started += n;
+        if (started < site.max_phases && site.mw_per_phase > 0 && t >= site.earliest_month + site.lead_months) {
+          more_power_in_time = true;
+        }
+      }
+      f.power = all_power;
+      for (size_t l = 0; l < m.limits.size(); ++l) {
+        if (m.limits[l].first_month > t || b.capex_row[l] == 0) continue;
+        const double spent = glp_mip_row_val(p, b.capex_row[l]);
+        if (m.limits[l].usd - spent < cheapest - 1e-6) f.cash = true;
+      }
+      if (in.cash.enabled) {
+        for (int u = 0; u <= t; ++u) {
+          const double room = r.cash_by_month[static_cast<size_t>(u)] - in.cash.min_usd;
+          if (room < cheapest - 1e-6) f.cash = true;
+        }
+      }
+      f.lead_time = t < min_ready || (f.power && !more_power_in_time);
+      r.shortfalls.push_back(f);
+    }
   }
   r.first_full_month = -1;
+  std::vector<char> short_month(Tz, 0);
+  for (const PlanShortfall& f : r.shortfalls) short_month[static_cast<size_t>(f.month)] = 1;
   for (int t = T - 1; t >= 0; --t) {
-    const bool short_here = std::any_of(r.shortfalls.begin(), r.shortfalls.end(),
-                                        [&](const PlanShortfall& f) { return f.month == t; });
-    if (short_here) break;
+    if (short_month[static_cast<size_t>(t)]) break;
     r.first_full_month = t;
   }
   return r;

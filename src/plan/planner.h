@@ -1,22 +1,32 @@
 // The capacity planner's core: a monthly mixed-integer program, solved with
 // GLPK, that decides when to start which power phases at which site and when
-// to order how many domains of which hardware type for which site, so that
-// the GPUs in service meet the contracted GPUs by month at the least
-// discounted cost under yearly capex limits.
+// to order how many domains of which hardware type for which site, to serve
+// contracts by their deadlines and on-demand demand, maximising the net
+// present value under capex limits and a cash floor.
 //
-// Month t runs from 0 to months - 1. For site s and hardware type h:
+// Month t runs from 0 to months - 1. For site s, hardware type h, contract c:
 //   MW_s(t)  = initial_mw_s + mw_per_phase_s x (phases started at months
 //              <= t - lead_s)
-//   D_hs(t)  = domains of h ordered for s at months <= t - lead_h
+//   D_hs(t)  = domains of h ordered for s at months in
+//              (t - lead_h - life_h, t - lead_h]   (all earlier ones if no life)
 //   power:     sum_h D_hs(t) x kw_h x pue_s / 1000 <= MW_s(t)
-//   demand:    sum_hs D_hs(t) x gpus_h + shortfall(t) >= required(t)
-//   capex:     sum over the months of year y of (phases x mw x $/MW +
-//              domains x $/domain) <= capex_limit[y]
-//   phases:    sum_t phases_s(t) <= max_phases_s; none before earliest_s
-// minimising sum_t (capex(t) + shortfall(t) x shortfall_usd_per_gpu_month)
-// discounted monthly at discount_rate (annual). Shortfall is a penalised
-// variable, so an impossible plan still solves and says which month falls
-// short by how many GPUs, and which constraints bind (lead time, power, cash).
+//   serve:     sum_c a_ch(t) + od_h(t) <= sum_s D_hs(t) x gpus_h
+//              (a_ch only for the hardware contract c allows)
+//   contract:  sum_h a_ch(t) + short_c(t) = contracted_c(t)
+//   on-demand: sum_h od_h(t) <= demand(t)
+//   capex:     capex over each limit's months <= its limit
+//   cash:      C(t) = C(t-1) + flow(t) + revenue(t) - capex(t) - energy(t)
+//              (+ roles cut x saving after the cut month - severance at it)
+//              C(t) + breach(t) >= min_cash
+// maximising the discounted revenue - capex - energy + the book value left
+// at the horizon, minus penalties for shortfall and for any cash breach.
+// Shortfall is a penalised variable, so an impossible plan still solves and
+// says which month falls short by how many GPUs and which constraints bind
+// (lead time, power, cash).
+//
+// With payroll.free, the number of roles cut is a variable: the plan first
+// minimises the shortfall (and any cash breach), then the roles cut that
+// achieve it, then maximises the NPV with that cut.
 //
 // Pure: no files, no clock. Deterministic for the same input.
 #pragma once
@@ -38,50 +48,115 @@ struct PlanSite {
   int32_t earliest_month = 0; // no phase starts before this month
   int32_t max_phases = 0;     // phases that can ever be started
   double pue = 1.0;
+  double usd_per_mwh = 0;     // energy price (facility draw)
+  double life_years = 0;      // book life of a phase (0: no book value left at the horizon)
 };
 
 struct PlanHardware {
   std::string name;
   int32_t gpus_per_domain = 0;
-  double kw_per_domain = 0;   // IT power of a domain at full load
-  double usd_per_domain = 0;  // paid when ordered
-  int32_t lead_months = 0;    // from order to service
+  double kw_per_domain = 0;    // IT power of a domain at full load
+  double usd_per_domain = 0;   // paid when ordered
+  int32_t lead_months = 0;     // from order to service
+  int32_t life_months = 0;     // in service this long, then retired (0: to the horizon)
+  int32_t first_order_month = 0;  // not orderable before
+  double average_load = 1.0;   // share of kw_per_domain drawn on average (energy cost)
+};
+
+// GPUs promised to one customer: contracted[t] by month (the deadlines
+// already applied: a step is in force from its deadline on), billed at
+// usd_per_gpu_month for each contracted GPU delivered.
+struct PlanContract {
+  std::string name;
+  std::vector<int64_t> contracted_gpus;  // by month; missing months: 0
+  std::vector<int32_t> hardware;         // indices it may run on; empty: any
+  double usd_per_gpu_month = 0;
+  double penalty_usd_per_gpu_month = 0;  // per GPU-month short, on top of the lost revenue
+};
+
+// Demand that buys GPUs by the hour when they exist.
+struct PlanOnDemand {
+  std::vector<double> gpus;       // demand by month; empty: none
+  std::vector<int32_t> hardware;  // indices it may run on; empty: any
+  double usd_per_gpu_month = 0;   // revenue per GPU of demand served
+};
+
+struct PlanCapexLimit {
+  std::string label;  // e.g. "2026"
+  int32_t first_month = 0, last_month = 0;  // inclusive
+  double usd = 0;     // the plan's capex in these months stays within
+};
+
+struct PlanCash {
+  bool enabled = false;
+  double starting_usd = 0;
+  double min_usd = 0;
+  std::vector<double> other_flow_usd;  // by month: everything outside the plan (missing: 0)
+  double breach_penalty = 1.0;         // per $ below the floor per month
+};
+
+// The headcount lever of --solve-for payroll.
+struct PlanPayroll {
+  bool free = false;
+  int32_t month = 0;                   // the cut happens this month
+  int64_t max_roles = 0;
+  double saving_usd_per_role_month = 0;
+  double severance_usd_per_role = 0;
 };
 
 struct PlanInput {
   int32_t months = 0;
   std::vector<PlanSite> sites;
   std::vector<PlanHardware> hardware;
-  std::vector<int64_t> required_gpus;      // by month (missing months: the last value)
-  double shortfall_usd_per_gpu_month = 0;  // penalty; make it exceed any GPU's cost
+  std::vector<PlanContract> contracts;
+  PlanOnDemand on_demand;
+  // A contract without revenue, for simple uses: the GPUs required by month
+  // (missing months: the last value), each GPU-month short costing
+  // shortfall_usd_per_gpu_month.
+  std::vector<int64_t> required_gpus;
+  double shortfall_usd_per_gpu_month = 0;
   std::vector<double> capex_limit_usd;     // by year of 12 months; missing: no limit
+  std::vector<PlanCapexLimit> capex_limits;
   double discount_rate = 0;                // annual
-  double time_limit_s = 60;                // the solver's time budget
+  PlanCash cash;
+  PlanPayroll payroll;
+  double time_limit_s = 60;                // the solver's time budget (each stage)
   double mip_gap = 1e-4;                   // stop when proved within this of the optimum
 };
 
-// Why a month falls short: the constraints that bind then.
+// Why a contract falls short in a month: the constraints that bind then.
 struct PlanShortfall {
+  int32_t contract = 0;
   int32_t month = 0;
   double gpus = 0;
   bool lead_time = false;  // nothing ordered or started now can be in service by then
-  bool power = false;      // every site's power is used up that month
-  bool cash = false;       // the capex limit of a year up to then is used up
+  bool power = false;      // every usable site's power is used up that month
+  bool cash = false;       // a capex limit up to then, or the cash floor, is used up
 };
 
 struct PlanResult {
   bool optimal = false;       // proved within mip_gap (else the best found in the time limit)
-  double objective_usd = 0;   // discounted cost including penalties
-  double gap = 0;             // (objective - LP relaxation bound) / objective: at most this far from optimal
-  double capex_usd = 0;       // undiscounted
-  // [site][month]: phases started; [hardware][site][month]: domains ordered.
+  double objective_usd = 0;   // the minimised discounted cost - revenue, penalties included
+  double gap = 0;             // relative gap to the search's best bound: at most this far from optimal
+  double npv_usd = 0;         // discounted revenue - capex - energy + book value at the horizon
+  double residual_usd = 0;    // undiscounted book value left at the horizon
+  double capex_usd = 0, revenue_usd = 0, energy_usd = 0;  // undiscounted totals
+  int64_t roles_cut = 0;      // with payroll.free: the smallest cut found
+  // [site][month]: phases started; [hardware][site][month]: domains ordered
+  // and in service.
   std::vector<std::vector<int64_t>> phases_started;
   std::vector<std::vector<std::vector<int64_t>>> domains_ordered;
+  std::vector<std::vector<std::vector<int64_t>>> domains_in_service;
   std::vector<std::vector<double>> mw_in_service;  // [site][month]
+  std::vector<std::vector<double>> mw_used;        // [site][month]: facility MW of domains in service
   std::vector<int64_t> gpus_in_service;            // [month]
-  std::vector<double> capex_by_month;
-  std::vector<PlanShortfall> shortfalls;           // months with shortfall > 0, in order
-  int64_t first_full_month = -1;                   // first month from which no shortfall, or -1
+  std::vector<std::vector<double>> contract_served;  // [contract][month]
+  std::vector<double> on_demand_served;              // [month]
+  std::vector<double> capex_by_month, revenue_by_month, energy_by_month, depreciation_by_month;
+  std::vector<double> cash_by_month, cash_breach_by_month;  // with cash enabled
+  std::vector<PlanShortfall> shortfalls;           // by contract, then month
+  int64_t first_full_month = -1;                   // first month from which no contract falls short, or -1
+  int64_t columns = 0, rows = 0, integer_columns = 0;
 };
 
 // Validates the input (errors name the field) and solves.

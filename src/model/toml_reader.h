@@ -1,0 +1,152 @@
+// Internal to the TOML readers (fleet, tenants, scenario): a checked reader
+// of one TOML table whose errors name the file, the line and the key path,
+// and the fleet catalog ([accelerators.*], [nodes.*], [domains.*]) that the
+// fleet file and the planner's scenario file share. toml++ is used
+// header-only with exceptions off; every user includes it through here.
+#pragma once
+
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "model/fleet.h"
+
+namespace rackscale::internal {
+
+// Reads keys of one TOML table, remembering which were seen so that unknown
+// (misspelt) keys are reported.
+class TableReader {
+ public:
+  TableReader(const toml::table& t, std::string path, const std::string& source)
+      : t_(t), path_(std::move(path)), source_(source) {}
+
+  int64_t Line(const toml::node* n) const {
+    return n != nullptr ? static_cast<int64_t>(n->source().begin.line)
+                        : static_cast<int64_t>(t_.source().begin.line);
+  }
+  std::string Key(std::string_view k) const {
+    return path_.empty() ? std::string(k) : fmt::format("{}.{}", path_, k);
+  }
+  Error Bad(std::string_view key, const toml::node* n, std::string msg) const {
+    return Error::InvalidInput(source_, Line(n), Key(key), std::move(msg));
+  }
+
+  // A number in [lo, hi]; `def` if absent and not required.
+  Result<double> Number(std::string_view key, bool required, double def, double lo, double hi) {
+    seen_.insert(std::string(key));
+    const toml::node* n = t_.get(key);
+    if (n == nullptr) {
+      if (required) return Bad(key, nullptr, "missing; expected a number");
+      return def;
+    }
+    std::optional<double> v;
+    if (auto i = n->value<int64_t>()) v = static_cast<double>(*i);
+    if (auto d = n->value<double>(); !v && d) v = *d;
+    if (!v || n->is_boolean() || n->is_string()) return Bad(key, n, "expected a number");
+    if (!(*v >= lo && *v <= hi)) {
+      return Bad(key, n, fmt::format("expected a number in [{}, {}], got {}", lo, hi, *v));
+    }
+    return *v;
+  }
+  Result<int64_t> Int(std::string_view key, bool required, int64_t def, int64_t lo, int64_t hi) {
+    seen_.insert(std::string(key));
+    const toml::node* n = t_.get(key);
+    if (n == nullptr) {
+      if (required) return Bad(key, nullptr, "missing; expected an integer");
+      return def;
+    }
+    auto v = n->value_exact<int64_t>();
+    if (!v) return Bad(key, n, "expected an integer");
+    if (*v < lo || *v > hi) {
+      return Bad(key, n, fmt::format("expected an integer in [{}, {}], got {}", lo, hi, *v));
+    }
+    return *v;
+  }
+  Result<std::string> String(std::string_view key, bool required) {
+    seen_.insert(std::string(key));
+    const toml::node* n = t_.get(key);
+    if (n == nullptr) {
+      if (required) return Bad(key, nullptr, "missing; expected a string");
+      return std::string();
+    }
+    auto v = n->value_exact<std::string>();
+    if (!v) return Bad(key, n, "expected a string");
+    return *v;
+  }
+  bool Has(std::string_view key) const { return t_.get(key) != nullptr; }
+  void Mark(std::string_view key) { seen_.insert(std::string(key)); }
+
+  // Any key not read is a typo or an unsupported setting.
+  Status CheckUnknown() const {
+    for (const auto& [k, v] : t_) {
+      if (seen_.count(std::string(k.str())) == 0) {
+        return Bad(k.str(), &v, "unknown key");
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const toml::table& t_;
+  std::string path_;
+  const std::string& source_;
+  std::set<std::string> seen_;
+};
+
+#define RS_TRY(var, expr)          \
+  auto var##_r = (expr);           \
+  if (!var##_r) return var##_r.error(); \
+  auto var = *var##_r
+
+template <typename T>
+int32_t IndexOf(const std::vector<T>& v, std::string_view name) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i].name == name) return static_cast<int32_t>(i);
+  }
+  return -1;
+}
+
+// toml++ 3.3 (Debian 12) reaches an "unreachable" branch when it classifies
+// some non-ASCII code points: outside strings, after a syntax error, and in
+// escape sequences inside strings (all found by fuzz/fuzz_toml.cc). Fleet
+// and tenants files are therefore plain ASCII; a non-ASCII byte anywhere is
+// refused here, with its line, before toml++ sees the text.
+inline Status CheckAscii(std::string_view text, const std::string& source) {
+  int64_t line = 1;
+  for (char c : text) {
+    if (c == '\n') ++line;
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      return Error::InvalidInput(source, line, "",
+                                 "non-ASCII character: fleet and tenants files are plain ASCII");
+    }
+  }
+  return Status::Ok();
+}
+
+// Parses TOML text into a table, or an error with the line.
+inline Result<toml::table> ParseToml(std::string_view text, const std::string& source) {
+  if (Status s = CheckAscii(text, source); !s) return s.error();
+  toml::parse_result parsed = toml::parse(text, source);
+  if (!parsed) {
+    const toml::parse_error& e = parsed.error();
+    return Error::InvalidInput(source, static_cast<int64_t>(e.source().begin.line), "",
+                               fmt::format("TOML syntax: {}", e.description()));
+  }
+  return std::move(parsed).table();
+}
+
+// Reads [accelerators.NAME], [nodes.NAME] and [domains.NAME] of `root` into
+// f's catalog, marking those keys as read on `top`.
+Status ParseFleetCatalog(const toml::table& root, TableReader& top, const std::string& source,
+                         Fleet& f);
+
+}  // namespace rackscale::internal

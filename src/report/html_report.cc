@@ -1,0 +1,492 @@
+#include "report/html_report.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <set>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "report/report_js.h"
+
+namespace rackscale {
+
+namespace {
+
+// Text and attribute values: the five characters that HTML gives a meaning.
+void PutEscaped(std::string* out, std::string_view text) {
+  for (char c : text) {
+    switch (c) {
+      case '&': out->append("&amp;"); break;
+      case '<': out->append("&lt;"); break;
+      case '>': out->append("&gt;"); break;
+      case '"': out->append("&quot;"); break;
+      case '\'': out->append("&#39;"); break;
+      default: out->push_back(c);
+    }
+  }
+}
+
+std::string Escaped(std::string_view text) {
+  std::string s;
+  PutEscaped(&s, text);
+  return s;
+}
+
+// JSON for a <script type="application/json"> element. '<', '>' and '&' only occur inside
+// JSON strings, where \u escapes mean the same to JSON.parse, so no "</script" or "<!--" can
+// reach the HTML parser. Bytes that are not UTF-8 become U+FFFD instead of throwing.
+std::string ScriptSafeJson(const nlohmann::json& j) {
+  std::string raw = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  out.reserve(raw.size() + raw.size() / 16);
+  for (char c : raw) {
+    switch (c) {
+      case '<': out.append("\\u003c"); break;
+      case '>': out.append("\\u003e"); break;
+      case '&': out.append("\\u0026"); break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// "1,234", "-3.5", "+2", "$1.2", "27.5%", "1.9x", "3.5 MW", "1e6": a number, optionally signed,
+// with a leading '$' and a trailing '%' or a unit of up to three letters.
+bool LooksNumeric(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
+  if (s.rfind("\xE2\x88\x92", 0) == 0) s.remove_prefix(3);  // U+2212 minus sign
+  if (!s.empty() && s.front() == '$') s.remove_prefix(1);
+  if (!s.empty() && s.back() == '%') {
+    s.remove_suffix(1);
+  } else {
+    size_t letters = 0;
+    while (letters < s.size() && IsAsciiLetter(s[s.size() - 1 - letters])) ++letters;
+    if (letters > 3) return false;
+    s.remove_suffix(letters);
+  }
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  bool digit = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (IsDigit(c)) {
+      digit = true;
+    } else if (c == ',' || c == '.') {
+      if (!digit) return false;
+    } else if ((c == 'e' || c == 'E') && digit && i + 1 < s.size()) {
+      size_t j = i + 1;
+      if (s[j] == '-' || s[j] == '+') ++j;
+      if (j >= s.size()) return false;
+      for (; j < s.size(); ++j) {
+        if (!IsDigit(s[j])) return false;
+      }
+      return true;
+    } else {
+      return false;
+    }
+  }
+  return digit;
+}
+
+std::vector<bool> NumericColumns(const HtmlTable& t, size_t columns) {
+  std::vector<bool> numeric(columns, false);
+  for (size_t c = 0; c < columns; ++c) {
+    if (c < t.numeric.size()) {
+      numeric[c] = t.numeric[c];
+      continue;
+    }
+    if (!t.numeric.empty()) continue;  // given, but shorter than the table: left-aligned
+    bool any = false, all = true;
+    for (const auto& row : t.rows) {
+      if (c >= row.size() || row[c].empty()) continue;
+      any = true;
+      if (!LooksNumeric(row[c])) {
+        all = false;
+        break;
+      }
+    }
+    numeric[c] = any && all;
+  }
+  return numeric;
+}
+
+// Chart ids as the header promises: [a-z0-9-], never empty, never repeated.
+std::vector<std::string> ChartIds(const HtmlReport& r) {
+  std::vector<std::string> ids;
+  std::set<std::string> used;
+  size_t n = 0;
+  for (const HtmlSection& s : r.sections) {
+    for (const HtmlChart& c : s.charts) {
+      ++n;
+      std::string id;
+      for (char ch : c.id) {
+        id.push_back((ch >= 'a' && ch <= 'z') || IsDigit(ch) || ch == '-' ? ch : '-');
+      }
+      if (id.empty()) id = std::to_string(n);
+      std::string unique = id;
+      for (int k = 2; used.count(unique) != 0; ++k) unique = fmt::format("{}-{}", id, k);
+      used.insert(unique);
+      ids.push_back(unique);
+    }
+  }
+  return ids;
+}
+
+nlohmann::json PreparedSpec(const nlohmann::json& spec) {
+  nlohmann::json s = spec;
+  if (s.is_object()) {
+    s.erase("$schema");
+    if ((s.contains("mark") || s.contains("layer")) && !s.contains("width")) {
+      s["width"] = "container";
+    }
+  }
+  return s;
+}
+
+// Vega-Lite config shared by every chart: the page's font and colours, quiet axes.
+constexpr std::string_view kFont =
+    "system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, sans-serif";
+
+nlohmann::json ChartConfig() {
+  const std::string font(kFont);
+  return {
+      {"font", font},
+      {"background", "transparent"},
+      {"view", {{"stroke", nullptr}}},
+      {"axis",
+       {{"labelColor", "#4b5563"},
+        {"titleColor", "#1f2937"},
+        {"titleFontWeight", 600},
+        {"labelFontSize", 11},
+        {"titleFontSize", 12},
+        {"gridColor", "#e8eaee"},
+        {"domainColor", "#9aa3af"},
+        {"tickColor", "#9aa3af"}}},
+      {"legend",
+       {{"labelColor", "#374151"},
+        {"titleColor", "#1f2937"},
+        {"labelFontSize", 11},
+        {"titleFontSize", 12},
+        {"orient", "bottom"},
+        {"direction", "horizontal"}}},
+      {"title", {{"color", "#1f2937"}, {"fontSize", 13}, {"fontWeight", 600}}},
+      {"range",
+       {{"category",
+         {"#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16",
+          "#64748b", "#d97706"}}}},
+      {"line", {{"strokeWidth", 2}}},
+  };
+}
+
+constexpr std::string_view kCss = R"css(
+:root {
+  --fg: #1f2937; --muted: #6b7280; --line: #e5e7eb; --bg: #f5f6f8; --panel: #fff;
+  --accent: #2563eb; --stripe: #fafbfc;
+}
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body {
+  margin: 0; background: var(--bg); color: var(--fg);
+  font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+}
+.rs-page { max-width: 1120px; margin: 0 auto; padding: 36px 24px 48px; }
+.rs-head { margin: 0 0 24px; }
+.rs-head h1 { font-size: 28px; line-height: 1.25; margin: 0 0 6px; letter-spacing: -0.01em; }
+.rs-subtitle { color: var(--muted); margin: 0; font-size: 15px; }
+.rs-cards {
+  display: grid; grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); gap: 12px;
+  margin: 0 0 28px; padding: 0; list-style: none;
+}
+.rs-card {
+  background: var(--panel); border: 1px solid var(--line); border-left: 3px solid var(--accent);
+  border-radius: 8px; padding: 12px 16px;
+}
+.rs-card-value {
+  font-size: 22px; font-weight: 650; line-height: 1.3; font-variant-numeric: tabular-nums;
+  overflow-wrap: anywhere;
+}
+.rs-card-label { color: var(--muted); font-size: 13px; }
+.rs-toc { margin: 0 0 24px; font-size: 14px; }
+.rs-toc ol { margin: 0; padding: 0; list-style: none; display: flex; flex-wrap: wrap; gap: 6px 18px; }
+.rs-toc a { color: var(--accent); text-decoration: none; }
+.rs-toc a:hover { text-decoration: underline; }
+.rs-section {
+  background: var(--panel); border: 1px solid var(--line); border-radius: 10px;
+  padding: 22px 26px 10px; margin: 0 0 24px;
+}
+.rs-section h2 { font-size: 20px; line-height: 1.3; margin: 0 0 12px; }
+.rs-section p { margin: 0 0 12px; max-width: 80ch; }
+.rs-chart { margin: 22px 0 26px; }
+.rs-chart h3, .rs-table h3 { font-size: 15px; margin: 0 0 8px; }
+.rs-chart-view { display: block; width: 100%; min-height: 40px; }
+.rs-chart-view.vega-embed { display: block; width: 100%; }
+.rs-chart-view svg { max-width: 100%; }
+.rs-chart figcaption, .rs-note { color: var(--muted); font-size: 13px; margin: 6px 0 0; max-width: 80ch; }
+.rs-chart-failed {
+  color: #991b1b; background: #fef2f2; border: 1px solid #fecaca; border-radius: 6px;
+  padding: 10px 12px; font-size: 13px;
+}
+.rs-table { margin: 22px 0 26px; }
+.rs-table-scroll { overflow-x: auto; }
+.rs-table table { border-collapse: collapse; width: 100%; font-size: 14px; }
+.rs-table th, .rs-table td {
+  padding: 6px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top;
+}
+.rs-table thead th {
+  border-bottom: 2px solid #d1d5db; font-weight: 600; background: var(--stripe); white-space: nowrap;
+}
+.rs-table tbody tr:nth-child(even) { background: var(--stripe); }
+.rs-table .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.rs-foot { color: var(--muted); font-size: 12px; margin: 28px 0 0; }
+@media (max-width: 640px) {
+  .rs-page { padding: 20px 12px 32px; }
+  .rs-section { padding: 16px 14px 6px; }
+}
+@media print {
+  body { background: #fff; }
+  .rs-page { max-width: none; padding: 0; }
+  .rs-section { border: none; padding: 0; break-inside: auto; }
+  .rs-chart, .rs-table { break-inside: avoid; }
+}
+)css";
+
+// Runs before the libraries: counts every error on the page and keeps <body>'s data-errors
+// and data-error-text up to date, from the first error on.
+constexpr std::string_view kHealthJs = R"js(
+window.rsHealth = (function () {
+  "use strict";
+  var h = { errors: [], warnings: [] };
+  function text(e) {
+    if (e && e.message) return String(e.message);
+    try { return String(e); } catch (x) { return "unprintable error"; }
+  }
+  h.text = text;
+  function note(list, kind, message) {
+    list.push(message);
+    var b = document.body;
+    if (!b) return;
+    b.setAttribute("data-" + kind + "s", String(list.length));
+    if (list.length === 1) b.setAttribute("data-" + kind + "-text", message);
+  }
+  h.error = function (message) { note(h.errors, "error", message); };
+  h.warning = function (message) { note(h.warnings, "warning", message); };
+  window.onerror = function (message, source, line) {
+    h.error("script error: " + message + (line ? " (line " + line + ")" : ""));
+  };
+  window.addEventListener("unhandledrejection", function (e) {
+    h.error("unhandled promise rejection: " + text(e.reason));
+  });
+  document.addEventListener("securitypolicyviolation", function (e) {
+    h.error("blocked by the report's no-network policy: " + e.violatedDirective + " " + e.blockedURI);
+  });
+  return h;
+})();
+)js";
+
+// Draws every chart, then records the page's health on <body>.
+constexpr std::string_view kBootJs = R"js(
+(function () {
+  "use strict";
+  var h = window.rsHealth, body = document.body;
+  var figures = Array.prototype.slice.call(document.querySelectorAll("figure.rs-chart"));
+  function finish() {
+    var rendered = 0;
+    figures.forEach(function (f) {
+      if (f.querySelector(".rs-chart-view svg")) rendered++;
+    });
+    body.setAttribute("data-charts", String(figures.length));
+    body.setAttribute("data-rendered", String(rendered));
+    body.setAttribute("data-errors", String(h.errors.length));
+    body.setAttribute("data-warnings", String(h.warnings.length));
+    body.setAttribute("data-done", "1");
+  }
+  function failed(view, message) {
+    view.classList.add("rs-chart-failed");
+    view.textContent = "This chart could not be drawn: " + message;
+  }
+  if (typeof vega === "undefined" || typeof vegaEmbed !== "function") {
+    h.error("the chart libraries did not load");
+    figures.forEach(function (f) { failed(f.querySelector(".rs-chart-view"), "the chart libraries did not load"); });
+    finish();
+    return;
+  }
+  // Everything a report shows is inline: a spec that asks for a file or URL fails instead.
+  var loader = vega.loader();
+  loader.load = loader.sanitize = function (uri) {
+    return Promise.reject(new Error("a report loads no data from outside the page (asked for " + uri + ")"));
+  };
+  var logger = vega.logger(vega.Warn);
+  logger.warn = function () {
+    h.warning(Array.prototype.slice.call(arguments).map(h.text).join(" "));
+    return logger;
+  };
+  logger.error = function () {
+    h.error(Array.prototype.slice.call(arguments).map(h.text).join(" "));
+    return logger;
+  };
+  var config = JSON.parse(document.getElementById("rs-config").textContent);
+  var drawn = figures.map(function (f) {
+    var view = f.querySelector(".rs-chart-view");
+    var spec;
+    try {
+      spec = JSON.parse(f.querySelector("script.rs-spec").textContent);
+    } catch (e) {
+      h.error(view.id + ": " + h.text(e));
+      failed(view, h.text(e));
+      return Promise.resolve();
+    }
+    return vegaEmbed(view, spec, {
+      mode: "vega-lite", renderer: "svg", actions: false, loader: loader, logger: logger,
+      config: config, tooltip: true
+    }).then(function (result) {
+      return result.view.runAsync();
+    }).catch(function (e) {
+      h.error(view.id + ": " + h.text(e));
+      failed(view, h.text(e));
+    });
+  });
+  Promise.all(drawn).then(finish, function (e) { h.error(h.text(e)); finish(); });
+})();
+)js";
+
+void PutTable(std::string* out, const HtmlTable& t) {
+  size_t columns = t.header.size();
+  for (const auto& row : t.rows) columns = std::max(columns, row.size());
+  const std::vector<bool> numeric = NumericColumns(t, columns);
+  auto cell_class = [&](size_t c) { return numeric[c] ? " class=\"num\"" : ""; };
+  out->append("<div class=\"rs-table\">\n");
+  if (!t.title.empty()) *out += fmt::format("<h3>{}</h3>\n", Escaped(t.title));
+  out->append("<div class=\"rs-table-scroll\"><table>\n");
+  if (!t.header.empty()) {
+    out->append("<thead><tr>");
+    for (size_t c = 0; c < columns; ++c) {
+      *out += fmt::format("<th scope=\"col\"{}>{}</th>", cell_class(c),
+                          c < t.header.size() ? Escaped(t.header[c]) : "");
+    }
+    out->append("</tr></thead>\n");
+  }
+  out->append("<tbody>\n");
+  for (const auto& row : t.rows) {
+    out->append("<tr>");
+    for (size_t c = 0; c < columns; ++c) {
+      *out += fmt::format("<td{}>{}</td>", cell_class(c), c < row.size() ? Escaped(row[c]) : "");
+    }
+    out->append("</tr>\n");
+  }
+  out->append("</tbody></table></div>\n");
+  if (!t.note.empty()) *out += fmt::format("<p class=\"rs-note\">{}</p>\n", Escaped(t.note));
+  out->append("</div>\n");
+}
+
+void PutChart(std::string* out, const HtmlChart& c, const std::string& id) {
+  out->append("<figure class=\"rs-chart\">\n");
+  if (!c.title.empty()) *out += fmt::format("<h3>{}</h3>\n", Escaped(c.title));
+  *out += fmt::format("<div class=\"rs-chart-view\" id=\"chart-{}\"></div>\n", id);
+  *out += fmt::format("<script type=\"application/json\" class=\"rs-spec\">{}</script>\n",
+                      ScriptSafeJson(PreparedSpec(c.spec)));
+  if (!c.caption.empty()) *out += fmt::format("<figcaption>{}</figcaption>\n", Escaped(c.caption));
+  out->append("</figure>\n");
+}
+
+}  // namespace
+
+std::string RenderHtmlReport(const HtmlReport& r) {
+  const std::vector<std::string> ids = ChartIds(r);
+  std::string libraries;
+  size_t js_bytes = 0;
+  for (size_t i = 0; i < report_js::kLibraryCount; ++i) {
+    const report_js::Library& lib = report_js::kLibraries[i];
+    libraries += fmt::format("{}{} {}", i == 0 ? "" : ", ", lib.name, lib.version);
+    js_bytes += lib.size;
+  }
+
+  std::string out;
+  out.reserve(js_bytes + 64 * 1024);
+  out.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+  out.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+  // No request may leave the page: no default-src, no connect-src. Vega compiles its
+  // expressions with Function, hence 'unsafe-eval'.
+  out.append(
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+      "script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:\">\n");
+  out += fmt::format("<meta name=\"generator\" content=\"rackscale; charts: {}\">\n",
+                     Escaped(libraries));
+  out += fmt::format("<title>{}</title>\n", Escaped(r.title));
+  out += fmt::format("<style>{}</style>\n", kCss);
+  out += fmt::format("<script>{}</script>\n", kHealthJs);
+  out.append("</head>\n");
+
+  size_t chart_count = ids.size();
+  out += fmt::format(
+      "<body data-charts=\"{}\" data-rendered=\"0\" data-errors=\"0\" data-warnings=\"0\" "
+      "data-done=\"0\">\n",
+      chart_count);
+  out.append("<div class=\"rs-page\">\n<header class=\"rs-head\">\n");
+  out += fmt::format("<h1>{}</h1>\n", Escaped(r.title));
+  if (!r.subtitle.empty()) {
+    out += fmt::format("<p class=\"rs-subtitle\">{}</p>\n", Escaped(r.subtitle));
+  }
+  out.append("</header>\n");
+  if (chart_count > 0) {
+    out.append("<noscript><p>This report draws its charts with JavaScript, which is off.</p></noscript>\n");
+  }
+
+  if (!r.headline.empty()) {
+    out.append("<ul class=\"rs-cards\">\n");
+    for (const auto& [label, value] : r.headline) {
+      out += fmt::format(
+          "<li class=\"rs-card\"><div class=\"rs-card-value\">{}</div>"
+          "<div class=\"rs-card-label\">{}</div></li>\n",
+          Escaped(value), Escaped(label));
+    }
+    out.append("</ul>\n");
+  }
+
+  if (r.sections.size() > 1) {
+    out.append("<nav class=\"rs-toc\" aria-label=\"Contents\"><ol>\n");
+    for (size_t i = 0; i < r.sections.size(); ++i) {
+      out += fmt::format("<li><a href=\"#rs-section-{}\">{}</a></li>\n", i + 1,
+                         Escaped(r.sections[i].title));
+    }
+    out.append("</ol></nav>\n");
+  }
+
+  size_t next_chart = 0;
+  for (size_t i = 0; i < r.sections.size(); ++i) {
+    const HtmlSection& s = r.sections[i];
+    out += fmt::format("<section class=\"rs-section\" id=\"rs-section-{}\">\n", i + 1);
+    if (!s.title.empty()) out += fmt::format("<h2>{}</h2>\n", Escaped(s.title));
+    for (const std::string& p : s.paragraphs) out += fmt::format("<p>{}</p>\n", Escaped(p));
+    for (const HtmlChart& c : s.charts) PutChart(&out, c, ids[next_chart++]);
+    for (const HtmlTable& t : s.tables) PutTable(&out, t);
+    out.append("</section>\n");
+  }
+
+  out += fmt::format("<footer class=\"rs-foot\">Written by rackscale. Charts drawn by {}, inlined in this file.</footer>\n",
+                     Escaped(libraries));
+  out.append("</div>\n");
+
+  if (chart_count > 0) {
+    out += fmt::format("<script type=\"application/json\" id=\"rs-config\">{}</script>\n",
+                       ScriptSafeJson(ChartConfig()));
+    for (size_t i = 0; i < report_js::kLibraryCount; ++i) {
+      const report_js::Library& lib = report_js::kLibraries[i];
+      out += fmt::format("<script data-library=\"{} {}\">\n", lib.name, lib.version);
+      for (size_t k = 0; k < lib.chunk_count; ++k) out.append(lib.chunks[k]);
+      out.append("\n</script>\n");
+    }
+    out += fmt::format("<script>{}</script>\n", kBootJs);
+  } else {
+    // Nothing to draw: no libraries, and the page is done as soon as it loads.
+    out.append("<script>document.body.setAttribute(\"data-done\", \"1\");</script>\n");
+  }
+  out.append("</body>\n</html>\n");
+  return out;
+}
+
+}  // namespace rackscale
