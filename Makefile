@@ -18,8 +18,7 @@ configure: $(BUILD)/build.ninja
 build: configure
 	cmake --build $(BUILD) -j $(PARALLEL)
 
-# The main job: until the planner exists, simulate a synthetic flat-pool
-# workload made by `rackscale gen` with both policies and print the summaries.
+# The main job: `rackscale run` on the default scenario (scripts/run-example.sh).
 run: deps build
 	./scripts/run-example.sh $(BUILD)/rackscale
 

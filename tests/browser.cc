@@ -230,7 +230,7 @@ BrowserResult RenderInBrowser(const std::string& html_path) {
   // Each chart container, up to the end of its <figure>, must hold an <svg>.
   const std::string key = "id=\"chart-";
   for (size_t at = r.dom.find(key); at != std::string::npos; at = r.dom.find(key, at + 1)) {
-    size_t id_begin = at + 4;
+    size_t id_begin = at + key.size();
     size_t id_end = r.dom.find('"', id_begin);
     if (id_end == std::string::npos) break;
     size_t figure_end = r.dom.find("</figure>", id_end);

@@ -23,7 +23,8 @@ struct BrowserResult {
   int warnings = -1;  // data-warnings: Vega and Vega-Lite warnings
   std::string error_text;    // data-error-text: the first error
   std::string warning_text;  // data-warning-text: the first warning
-  // Ids of the chart containers (<div id="chart-...">) in the DOM that hold no <svg>.
+  // The charts whose container (<div id="chart-ID">) in the DOM holds no <svg>, by ID (the
+  // HtmlChart id, without "chart-"), in page order.
   std::vector<std::string> charts_without_svg;
   std::string dom;  // the DOM after the page's scripts ran (chromium --dump-dom)
   double seconds = 0;  // wall time of the browser run

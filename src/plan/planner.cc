@@ -274,7 +274,7 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
         const bool useful = t >= hw.first_order_month && t + hw.lead_months < T;
         const double obj =
             hw.usd_per_domain * (d(t) - dT * BookShare(t + hw.lead_months, hw.life_months, T));
-        c.orders[static_cast<size_t>((h * S + s) * T + t)] = lp.AddColumn(npv ? obj : 0, useful ? most : 0, true);
+        c.orders[static_cast<size_t>((h * S + s) * T + t)] = lp.AddColumn(npv ? obj : 0, useful ? most : 0, in.integer_orders);
       }
     }
   }
@@ -437,7 +437,14 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
         if (k != 0) terms.push_back({c.roles, k});
       }
       lp.AddRow(terms, GLP_FX, m.flow[static_cast<size_t>(t)] + (t == 0 ? in.cash.starting_usd : 0.0));
-      const double penalty = npv ? in.cash.breach_penalty * d(t) : 1e-3;
+      // Stage 1 (payroll): a breach of the price of the cheapest domain
+      // outweighs cutting every role, so breaches go first, then roles.
+      double cheapest = 1e300;
+      for (const PlanHardware& hw : in.hardware) {
+        if (hw.usd_per_domain > 0) cheapest = std::min(cheapest, hw.usd_per_domain);
+      }
+      if (cheapest > 1e299) cheapest = 1;
+      const double penalty = npv ? in.cash.breach_penalty * d(t) : w_short / cheapest;
       const int br = lp.AddColumn(penalty, -1, false);
       c.breach[static_cast<size_t>(t)] = br;
       b.floor_row[static_cast<size_t>(t)] = lp.AddRow({{col, 1.0}, {br, 1.0}}, GLP_LO, in.cash.min_usd);
@@ -457,6 +464,8 @@ struct Heuristic {
   double gap = -1;  // the search's relative gap when last seen
 };
 
+void OfferRounded(glp_tree* tree, Heuristic* heur, bool phases_up);
+
 void RoundingHeuristic(glp_tree* tree, void* info) {
   auto* heur = static_cast<Heuristic*>(info);
   if (glp_ios_reason(tree) == GLP_ISELECT || glp_ios_reason(tree) == GLP_IBINGO) {
@@ -465,6 +474,12 @@ void RoundingHeuristic(glp_tree* tree, void* info) {
   }
   if (glp_ios_reason(tree) != GLP_IHEUR || heur->done) return;
   heur->done = true;
+  // Phases rounded up (more power, where the limits allow it), then down.
+  OfferRounded(tree, heur, true);
+  OfferRounded(tree, heur, false);
+}
+
+void OfferRounded(glp_tree* tree, Heuristic* heur, bool phases_up) {
   glp_prob* lpp = glp_ios_get_prob(tree);
   const Model& m = *heur->m;
   const Columns& c = heur->b->col;
@@ -481,7 +496,7 @@ void RoundingHeuristic(glp_tree* tree, void* info) {
     std::vector<double> mw(static_cast<size_t>(T));
     double level = site.initial_mw;
     for (int t = 0; t < T; ++t) {
-      const double p = std::floor(lpv(c.P(s, t)) + 1e-9);
+      const double p = phases_up ? std::ceil(lpv(c.P(s, t)) - 1e-6) : std::floor(lpv(c.P(s, t)) + 1e-9);
       set(c.P(s, t), p);
       capex[static_cast<size_t>(t)] += p * site.mw_per_phase * site.usd_per_mw;
       if (t - site.lead_months >= 0) level += x[static_cast<size_t>(c.P(s, t - site.lead_months))] * site.mw_per_phase;
@@ -741,6 +756,65 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
       r.mw_in_service[static_cast<size_t>(s)][static_cast<size_t>(t)] = mw;
     }
   }
+  // Orders: whole domains. Unless the program made them integer, the
+  // cumulative orders of each type and site are rounded up (so no contract
+  // loses a fraction of a domain), or to nearest, or down: the first of
+  // these that keeps the site within its power in every month.
+  auto round_orders = [&](int first_pass) {
+  for (int s = 0; s < S; ++s) {
+    for (int pass = first_pass; pass < 3; ++pass) {
+      for (int h = 0; h < H; ++h) {
+        double cum = 0;
+        int64_t prev = 0;
+        for (int t = 0; t < T; ++t) {
+          cum += glp_mip_col_val(p, c.X(h, s, t));
+          const int64_t whole = pass == 0   ? static_cast<int64_t>(std::ceil(cum - 1e-6))
+                                : pass == 1 ? std::llround(cum)
+                                            : static_cast<int64_t>(std::floor(cum + 1e-6));
+          r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)] = std::max<int64_t>(0, whole - prev);
+          prev = std::max(prev, whole);
+        }
+      }
+      // Power check with these orders.
+      bool fits = true;
+      for (int t = 0; t < T && fits; ++t) {
+        double need = 0;
+        for (int h = 0; h < H; ++h) {
+          const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
+          const auto& ord = r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)];
+          int64_t n = 0;
+          for (int tau = 0; tau <= t - hw.lead_months; ++tau) {
+            if (hw.life_months <= 0 || t < tau + hw.lead_months + hw.life_months) n += ord[static_cast<size_t>(tau)];
+          }
+          need += static_cast<double>(n) * MwPerDomain(hw, in.sites[static_cast<size_t>(s)]);
+        }
+        if (need > r.mw_in_service[static_cast<size_t>(s)][static_cast<size_t>(t)] + 1e-6) fits = false;
+      }
+      if (fits) break;
+    }
+  }
+  };
+  round_orders(0);
+  // Rounding up must not break a capex limit either; if it does, every
+  // site takes its orders rounded down.
+  for (const PlanCapexLimit& l : m.limits) {
+    double spent = 0;
+    for (int t = l.first_month; t <= std::min(T - 1, l.last_month); ++t) {
+      for (int s = 0; s < S; ++s) {
+        const PlanSite& site = in.sites[static_cast<size_t>(s)];
+        spent += static_cast<double>(r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t)]) * site.mw_per_phase * site.usd_per_mw;
+        for (int h = 0; h < H; ++h) {
+          spent += static_cast<double>(r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)]) *
+                   in.hardware[static_cast<size_t>(h)].usd_per_domain;
+        }
+      }
+    }
+    if (spent > l.usd * (1 + 1e-9) + 1e-6) {
+      round_orders(2);
+      break;
+    }
+  }
+  std::vector<std::vector<double>> gpus_by_type(static_cast<size_t>(H), std::vector<double>(Tz, 0));
   for (int h = 0; h < H; ++h) {
     const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
     for (int s = 0; s < S; ++s) {
@@ -748,8 +822,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
       int64_t installed = 0;
       auto& ord = r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)];
       for (int t = 0; t < T; ++t) {
-        const int64_t x = value(c.X(h, s, t));
-        ord[static_cast<size_t>(t)] = x;
+        const int64_t x = ord[static_cast<size_t>(t)];
         r.capex_by_month[static_cast<size_t>(t)] += static_cast<double>(x) * hw.usd_per_domain;
         r.residual_usd += static_cast<double>(x) * hw.usd_per_domain * BookShare(t + hw.lead_months, hw.life_months, T);
         const int arrive = t - hw.lead_months;
@@ -757,6 +830,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
         if (hw.life_months > 0 && arrive - hw.life_months >= 0) installed -= ord[static_cast<size_t>(arrive - hw.life_months)];
         r.domains_in_service[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)] = installed;
         r.gpus_in_service[static_cast<size_t>(t)] += installed * hw.gpus_per_domain;
+        gpus_by_type[static_cast<size_t>(h)][static_cast<size_t>(t)] += static_cast<double>(installed * hw.gpus_per_domain);
         r.mw_used[static_cast<size_t>(s)][static_cast<size_t>(t)] += static_cast<double>(installed) * MwPerDomain(hw, site);
         r.energy_by_month[static_cast<size_t>(t)] += static_cast<double>(installed) * EnergyPerDomainMonth(hw, site);
         if (hw.life_months > 0) {
@@ -767,15 +841,48 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   }
   r.contract_served.assign(static_cast<size_t>(C), std::vector<double>(Tz, 0));
   r.on_demand_served.assign(Tz, 0);
+  // Who the rounded plan's GPUs serve: the contracts first, in order, each
+  // on the types on-demand cannot use before the ones it can; then
+  // on-demand demand on what is left.
+  std::vector<std::vector<std::vector<double>>> assign(static_cast<size_t>(C), std::vector<std::vector<double>>(static_cast<size_t>(H), std::vector<double>(Tz, 0)));
+  std::vector<std::vector<double>> od_assign(static_cast<size_t>(H), std::vector<double>(Tz, 0));
+  std::vector<int> type_order;
+  for (int h = 0; h < H; ++h) {
+    if (!m.od_allowed[static_cast<size_t>(h)]) type_order.push_back(h);
+  }
+  for (int h = 0; h < H; ++h) {
+    if (m.od_allowed[static_cast<size_t>(h)]) type_order.push_back(h);
+  }
+  for (int t = 0; t < T; ++t) {
+    std::vector<double> left(static_cast<size_t>(H));
+    for (int h = 0; h < H; ++h) left[static_cast<size_t>(h)] = gpus_by_type[static_cast<size_t>(h)][static_cast<size_t>(t)];
+    for (int k = 0; k < C; ++k) {
+      double need = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)]);
+      for (int h : type_order) {
+        if (!m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) continue;
+        const double take = std::min(need, left[static_cast<size_t>(h)]);
+        assign[static_cast<size_t>(k)][static_cast<size_t>(h)][static_cast<size_t>(t)] = take;
+        left[static_cast<size_t>(h)] -= take;
+        need -= take;
+      }
+    }
+    double want = m.demand[static_cast<size_t>(t)];
+    for (int h = 0; h < H; ++h) {
+      if (!m.od_allowed[static_cast<size_t>(h)]) continue;
+      const double take = std::min(want, left[static_cast<size_t>(h)]);
+      od_assign[static_cast<size_t>(h)][static_cast<size_t>(t)] = take;
+      want -= take;
+    }
+  }
   for (int t = 0; t < T; ++t) {
     for (int k = 0; k < C; ++k) {
       double served = 0;
-      for (int h = 0; h < H; ++h) served += real(c.A(k, h, t));
+      for (int h = 0; h < H; ++h) served += assign[static_cast<size_t>(k)][static_cast<size_t>(h)][static_cast<size_t>(t)];
       r.contract_served[static_cast<size_t>(k)][static_cast<size_t>(t)] = served;
       r.revenue_by_month[static_cast<size_t>(t)] += served * m.contracts[static_cast<size_t>(k)].usd_per_gpu_month;
     }
     double od = 0;
-    for (int h = 0; h < H; ++h) od += real(c.O(h, t));
+    for (int h = 0; h < H; ++h) od += od_assign[static_cast<size_t>(h)][static_cast<size_t>(t)];
     r.on_demand_served[static_cast<size_t>(t)] = od;
     r.revenue_by_month[static_cast<size_t>(t)] += od * in.on_demand.usd_per_gpu_month;
   }
@@ -788,9 +895,17 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   }
   r.npv_usd += dT * r.residual_usd;
   if (in.cash.enabled) {
+    // The balance of the rounded plan, month by month.
+    double bal = in.cash.starting_usd;
     for (int t = 0; t < T; ++t) {
-      r.cash_by_month.push_back(real(c.cash[static_cast<size_t>(t)]));
-      r.cash_breach_by_month.push_back(real(c.breach[static_cast<size_t>(t)]));
+      const size_t u = static_cast<size_t>(t);
+      bal += m.flow[u] + r.revenue_by_month[u] - r.capex_by_month[u] - r.energy_by_month[u];
+      if (in.payroll.free) {
+        if (t > in.payroll.month) bal += static_cast<double>(roles) * in.payroll.saving_usd_per_role_month;
+        if (t == in.payroll.month) bal -= static_cast<double>(roles) * in.payroll.severance_usd_per_role;
+      }
+      r.cash_by_month.push_back(bal);
+      r.cash_breach_by_month.push_back(std::max(0.0, in.cash.min_usd - bal));
     }
   }
 
@@ -832,7 +947,8 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
       f.power = all_power;
       for (size_t l = 0; l < m.limits.size(); ++l) {
         if (m.limits[l].first_month > t || b.capex_row[l] == 0) continue;
-        const double spent = glp_mip_row_val(p, b.capex_row[l]);
+        double spent = 0;
+        for (int u = m.limits[l].first_month; u <= std::min(T - 1, m.limits[l].last_month); ++u) spent += r.capex_by_month[static_cast<size_t>(u)];
         if (m.limits[l].usd - spent < cheapest - 1e-6) f.cash = true;
       }
       if (in.cash.enabled) {
@@ -846,8 +962,13 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
     }
   }
   r.first_full_month = -1;
+  // Full delivery: every contract gets at least 99.9% of its GPUs (a
+  // shortfall under that is a fraction of a domain left by the search).
   std::vector<char> short_month(Tz, 0);
-  for (const PlanShortfall& f : r.shortfalls) short_month[static_cast<size_t>(f.month)] = 1;
+  for (const PlanShortfall& f : r.shortfalls) {
+    const double want = static_cast<double>(m.contracted[static_cast<size_t>(f.contract)][static_cast<size_t>(f.month)]);
+    if (f.gpus > 0.001 * want) short_month[static_cast<size_t>(f.month)] = 1;
+  }
   for (int t = T - 1; t >= 0; --t) {
     if (short_month[static_cast<size_t>(t)]) break;
     r.first_full_month = t;

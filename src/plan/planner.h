@@ -120,6 +120,12 @@ struct PlanInput {
   double discount_rate = 0;                // annual
   PlanCash cash;
   PlanPayroll payroll;
+  // Domains ordered are whole numbers. With integer_orders false (the
+  // default) the program treats them as continuous, which at the scale of
+  // thousands of racks changes the optimum by less than a domain per type,
+  // site and month, and the plan rounds them (keeping power within each
+  // site's); only power phases and the roles cut are integer in the search.
+  bool integer_orders = false;
   double time_limit_s = 60;                // the solver's time budget (each stage)
   double mip_gap = 1e-4;                   // stop when proved within this of the optimum
 };
@@ -155,7 +161,7 @@ struct PlanResult {
   std::vector<double> capex_by_month, revenue_by_month, energy_by_month, depreciation_by_month;
   std::vector<double> cash_by_month, cash_breach_by_month;  // with cash enabled
   std::vector<PlanShortfall> shortfalls;           // by contract, then month
-  int64_t first_full_month = -1;                   // first month from which no contract falls short, or -1
+  int64_t first_full_month = -1;                   // first month from which every contract gets >= 99.9% of its GPUs, or -1
   int64_t columns = 0, rows = 0, integer_columns = 0;
 };
 

@@ -179,6 +179,7 @@ nlohmann::json ChartConfig() {
        {{"category",
          {"#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16",
           "#64748b", "#d97706"}}}},
+      {"mark", {{"color", "#2563eb"}}},
       {"line", {{"strokeWidth", 2}}},
   };
 }
@@ -315,21 +316,8 @@ constexpr std::string_view kBootJs = R"js(
     finish();
     return;
   }
-  // Everything a report shows is inline: a spec that asks for a file or URL fails instead.
-  var loader = vega.loader();
-  loader.load = loader.sanitize = function (uri) {
-    return Promise.reject(new Error("a report loads no data from outside the page (asked for " + uri + ")"));
-  };
-  var logger = vega.logger(vega.Warn);
-  logger.warn = function () {
-    h.warning(Array.prototype.slice.call(arguments).map(h.text).join(" "));
-    return logger;
-  };
-  logger.error = function () {
-    h.error(Array.prototype.slice.call(arguments).map(h.text).join(" "));
-    return logger;
-  };
   var config = JSON.parse(document.getElementById("rs-config").textContent);
+  function join(args) { return Array.prototype.slice.call(args).map(h.text).join(" "); }
   var drawn = figures.map(function (f) {
     var view = f.querySelector(".rs-chart-view");
     var spec;
@@ -340,11 +328,39 @@ constexpr std::string_view kBootJs = R"js(
       failed(view, h.text(e));
       return Promise.resolve();
     }
+    // Everything a report shows is inline: a spec that asks for a file or URL fails instead
+    // (Vega itself would only warn and draw an empty chart).
+    var blocked = null;
+    var loader = vega.loader();
+    loader.load = loader.sanitize = function (uri) {
+      var message = "a report loads no data from outside the page (asked for " + uri + ")";
+      if (blocked === null) {
+        blocked = message;
+        h.error(view.id + ": " + message);
+      }
+      return Promise.reject(new Error(message));
+    };
+    var logger = vega.logger(vega.Warn);
+    logger.warn = function () {
+      var message = join(arguments);
+      // Vega-Lite 6 says this whenever a chart of container width has a discrete y axis,
+      // though it keeps "fit-x" and draws the chart as asked.
+      var spurious = spec.width === "container" && spec.height !== "container" &&
+          message.indexOf("Dropping \"fit-y\" because spec has discrete height") === 0;
+      if (!spurious) h.warning(view.id + ": " + message);
+      return logger;
+    };
+    logger.error = function () {
+      h.error(view.id + ": " + join(arguments));
+      return logger;
+    };
     return vegaEmbed(view, spec, {
       mode: "vega-lite", renderer: "svg", actions: false, loader: loader, logger: logger,
       config: config, tooltip: true
     }).then(function (result) {
       return result.view.runAsync();
+    }).then(function () {
+      if (blocked !== null) failed(view, blocked);
     }).catch(function (e) {
       h.error(view.id + ": " + h.text(e));
       failed(view, h.text(e));

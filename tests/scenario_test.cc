@@ -1,0 +1,220 @@
+// The scenario format, `rackscale plan` and `rackscale run`: validation
+// errors with their key path and line, the payroll lever on a case solved by
+// hand, a golden plan summary for scenarios/small.toml, and the run's
+// report rendered in headless Chromium.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "browser.h"
+#include "plan/planner.h"
+#include "plan/scenario.h"
+#include "test_util.h"
+
+namespace rackscale {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string Small() { return Slurp(std::string(RACKSCALE_SOURCE_DIR) + "/scenarios/small.toml"); }
+
+// Replaces the first occurrence of `from` in the small scenario.
+std::string SmallWith(const std::string& from, const std::string& to) {
+  std::string s = Small();
+  const auto at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) s.replace(at, from.size(), to);
+  return s;
+}
+
+int64_t LineOf(const std::string& text, const std::string& needle) {
+  const auto at = text.find(needle);
+  return 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+}
+
+TEST(Scenario, SmallParses) {
+  auto s = ParseScenario(Small(), "small.toml");
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(s->months, 24);
+  EXPECT_EQ(s->MonthName(0), "2026-01");
+  ASSERT_EQ(s->hardware.size(), 2u);
+  EXPECT_EQ(s->hardware[0].gpus_per_domain, 72);
+  // 18 trays x (1,700 W + 4 x 1,200 W) = 117 kW, from the shared catalog.
+  EXPECT_DOUBLE_EQ(s->hardware[0].kw_per_domain, 117);
+  ASSERT_EQ(s->contracts.size(), 1u);
+  EXPECT_EQ(s->contracts[0].ContractedAt(2), 0);
+  EXPECT_EQ(s->contracts[0].ContractedAt(3), 1152);
+  EXPECT_EQ(s->contracts[0].ContractedAt(6), 2304);
+  EXPECT_EQ(s->layoffs[0].month, 1);
+  // Payroll falls by the wave's 100 roles from the month after it.
+  auto pay = PayrollByMonth(*s);
+  EXPECT_DOUBLE_EQ(pay[1], 2000 * 200000 / 12.0);
+  EXPECT_DOUBLE_EQ(pay[2], 1900 * 200000 / 12.0);
+}
+
+TEST(Scenario, ErrorsNameTheKeyPathAndLine) {
+  struct Case {
+    std::string from, to, field, needle, message;
+  };
+  const std::vector<Case> cases = {
+      {"months = 24", "months = 24\nmonths_typo = 3", "scenario.months_typo", "months_typo", "unknown key"},
+      {"start = \"2026-01\"\nmonths", "start = \"2026-13\"\nmonths", "scenario.start", "2026-13", "YYYY-MM"},
+      {"  by = \"2026-07\"", "  by = \"2029-07\"", "contracts[0].deliveries[1].by", "2029-07", "term"},
+      {"hardware = [\"GB200-NVL72\"]", "hardware = [\"GB300\"]", "contracts[0].hardware", "[\"GB300\"]", "unknown hardware"},
+      {"domain = \"HGX\"", "domain = \"HGX2\"", "hardware.H200-HGX.domain", "HGX2", "unknown domain type"},
+      {"  count = 100", "  count = 5000", "workforce.layoffs[0].count", "count = 5000", "has 2000 left"},
+      {"lead_months = 9", "lead_months = -1", "sites[1].lead_months", "lead_months = -1", "[0, 240]"},
+      {"busy_watts = 700", "busy_watts = \"700\"", "accelerators.H200.busy_watts", "\"700\"", "number"},
+  };
+  for (const Case& c : cases) {
+    const std::string text = SmallWith(c.from, c.to);
+    auto s = ParseScenario(text, "bad.toml");
+    ASSERT_FALSE(s.ok()) << c.field;
+    EXPECT_EQ(s.error().source, "bad.toml");
+    EXPECT_EQ(s.error().field, c.field) << s.error().ToString();
+    EXPECT_EQ(s.error().line, LineOf(text, c.needle)) << s.error().ToString();
+    EXPECT_NE(s.error().message.find(c.message), std::string::npos) << s.error().ToString();
+  }
+}
+
+TEST(Scenario, VaryKnobsChangeTheScenario) {
+  auto s = ParseScenario(Small(), "small.toml");
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE(SetScenarioValue(*s, "hardware.*.usd_per_domain_scale", 1.5).ok());
+  EXPECT_DOUBLE_EQ(s->hardware[0].usd_per_domain, 4.65e6);
+  ASSERT_TRUE(SetScenarioValue(*s, "contracts.lab.gpus_scale", 0.5).ok());
+  EXPECT_EQ(s->contracts[0].deliveries[1].gpus, 1152);
+  ASSERT_TRUE(SetScenarioValue(*s, "sites.*.lead_months", 12).ok());
+  EXPECT_EQ(s->sites[1].lead_months, 12);
+  ASSERT_TRUE(SetScenarioValue(*s, "finance.discount_rate", 0.1).ok());
+  EXPECT_DOUBLE_EQ(s->finance.discount_rate, 0.1);
+  EXPECT_FALSE(SetScenarioValue(*s, "finance.nothing", 1).ok());
+  EXPECT_FALSE(SetScenarioValue(*s, "contracts.nobody.gpus_scale", 1).ok());
+}
+
+// The payroll lever by hand: a $100 domain must be bought by month 2 for a
+// contract; cash starts at 0 with a floor of 0 and no other income; each
+// role cut in month 0 saves $30 a month from month 1. Cash in month 2 is
+// 2 x 30 x L - 100 >= 0, so L = 2 (L = 1 leaves it at -40).
+TEST(Scenario, SolveForPayrollFindsTheSmallestCut) {
+  PlanInput in;
+  in.months = 4;
+  PlanSite site;
+  site.name = "a";
+  site.initial_mw = 1;
+  in.sites = {site};
+  PlanHardware hw;
+  hw.name = "hgx";
+  hw.gpus_per_domain = 8;
+  hw.kw_per_domain = 10;
+  hw.usd_per_domain = 100;
+  hw.lead_months = 0;
+  in.hardware = {hw};
+  PlanContract c;
+  c.name = "c";
+  c.contracted_gpus = {0, 0, 8, 8};
+  c.penalty_usd_per_gpu_month = 1000;
+  in.contracts = {c};
+  in.cash.enabled = true;
+  in.cash.starting_usd = 0;
+  in.cash.min_usd = 0;
+  in.payroll.free = true;
+  in.payroll.month = 0;
+  in.payroll.max_roles = 100;
+  in.payroll.saving_usd_per_role_month = 30;
+  in.integer_orders = true;
+  auto r = SolvePlan(in);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->roles_cut, 2);
+  EXPECT_TRUE(r->shortfalls.empty());
+  EXPECT_EQ(r->domains_ordered[0][0][2], 1);
+  EXPECT_DOUBLE_EQ(r->cash_by_month[2], 20);
+  for (double b : r->cash_breach_by_month) EXPECT_DOUBLE_EQ(b, 0);
+}
+
+TEST(Scenario, CashFloorBindsAndIsReported) {
+  // Without the lever, the same case cannot buy the domain before month 3
+  // (cash stays at 0 with no income): the contract falls short (cash) or
+  // the floor is breached; the planner prefers the cheaper, the shortfall.
+  PlanInput in;
+  in.months = 4;
+  PlanSite site;
+  site.name = "a";
+  site.initial_mw = 1;
+  in.sites = {site};
+  PlanHardware hw;
+  hw.name = "hgx";
+  hw.gpus_per_domain = 8;
+  hw.kw_per_domain = 10;
+  hw.usd_per_domain = 100;
+  in.hardware = {hw};
+  PlanContract c;
+  c.name = "c";
+  c.contracted_gpus = {0, 0, 8, 8};
+  c.penalty_usd_per_gpu_month = 1;
+  in.contracts = {c};
+  in.cash.enabled = true;
+  in.integer_orders = true;
+  auto r = SolvePlan(in);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_EQ(r->shortfalls.size(), 2u);
+  EXPECT_EQ(r->shortfalls[0].month, 2);
+  EXPECT_TRUE(r->shortfalls[0].cash);
+  EXPECT_FALSE(r->shortfalls[0].lead_time);
+  EXPECT_EQ(r->first_full_month, -1);
+}
+
+TEST(ScenarioGolden, SmallPlanSummary) {
+  const std::string dir = testing::TempDir() + "/plan-small";
+  std::string out;
+  const std::string cmd = std::string(RACKSCALE_BIN) + " plan " + RACKSCALE_SOURCE_DIR +
+                          "/scenarios/small.toml --no-timing -q --out " + dir;
+  ASSERT_EQ(testing::RunCommand(cmd, &out), 0) << out;
+  const std::string got = Slurp(dir + "/plan.json");
+  const std::string want = Slurp(std::string(RACKSCALE_SOURCE_DIR) + "/tests/data/small-plan.json");
+  EXPECT_EQ(got, want) << "to accept a deliberate change: cp " << dir << "/plan.json tests/data/small-plan.json";
+  // Byte-identical on a rerun.
+  ASSERT_EQ(testing::RunCommand(cmd, &out), 0) << out;
+  EXPECT_EQ(Slurp(dir + "/plan.json"), got);
+}
+
+TEST(ScenarioCli, BadScenarioExitsTwoWithTheKey) {
+  const std::string dir = testing::TempDir();
+  const std::string path = dir + "/bad-scenario.toml";
+  std::ofstream(path) << SmallWith("usd_per_domain = 300e3", "usd_per_domain = -1");
+  std::string out;
+  const int rc = testing::RunCommand(std::string(RACKSCALE_BIN) + " plan " + path + " 2>&1", &out);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("hardware.H200-HGX.usd_per_domain"), std::string::npos) << out;
+  EXPECT_NE(out.find(path + ":"), std::string::npos) << out;
+}
+
+TEST(BrowserRunReport, EveryChartRendersWithoutScriptErrors) {
+  const std::string dir = testing::TempDir() + "/run-small";
+  std::string out;
+  const std::string cmd = std::string(RACKSCALE_BIN) + " run " + RACKSCALE_SOURCE_DIR +
+                          "/scenarios/small.toml --no-timing -q --out " + dir +
+                          " --vary 'hardware.*.usd_per_domain_scale=0.8:1.2' --vary 'sites.*.lead_months=3:12'";
+  ASSERT_EQ(testing::RunCommand(cmd, &out), 0) << out;
+  const std::string html = Slurp(dir + "/report.html");
+  for (const char* id : {"power", "gpus", "capex-payroll", "cash", "tornado-npv", "tornado-delivery", "utilization",
+                         "idle-reserved", "failures", "ettr"}) {
+    EXPECT_NE(html.find(std::string("chart-") + id), std::string::npos) << id;
+  }
+  auto b = testing::RenderInBrowser(dir + "/report.html");
+  RACKSCALE_REQUIRE_BROWSER_OR_SKIP(b);
+  ASSERT_TRUE(b.ran) << b.failure;
+  EXPECT_EQ(b.errors, 0) << b.error_text;
+  EXPECT_EQ(b.charts, 11);
+  EXPECT_EQ(b.rendered, b.charts);
+  EXPECT_TRUE(b.charts_without_svg.empty());
+}
+
+}  // namespace
+}  // namespace rackscale
