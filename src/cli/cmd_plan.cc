@@ -162,7 +162,7 @@ int RunRun(const PlanArgs& a) {
       SensitivityRow row;
       row.key = v.key;
       row.base = *GetScenarioValue(*s, v.key);
-      row.npv_base = p->result.npv_usd;
+      row.npv_base = TotalNpv(*p);
       row.full_base = p->result.first_full_month;
       row.low = v.low;
       row.high = v.high;
@@ -178,15 +178,15 @@ int RunRun(const PlanArgs& a) {
         }
         double short_gm = 0;
         for (const PlanShortfall& f : q->result.shortfalls) short_gm += f.gpus;
-        csv += fmt::format("{},{},{:.0f},{},{},{:.0f},{:.0f}\n", v.key, x, q->result.npv_usd, q->result.first_full_month,
+        csv += fmt::format("{},{},{:.0f},{},{},{:.0f},{:.0f}\n", v.key, x, TotalNpv(*q), q->result.first_full_month,
                            q->result.first_full_month >= 0 ? s->MonthName(static_cast<int32_t>(q->result.first_full_month)) : "",
                            q->result.capex_usd, short_gm);
         if (i == 0) {
-          row.npv_low = q->result.npv_usd;
+          row.npv_low = TotalNpv(*q);
           row.full_low = q->result.first_full_month;
         }
         if (i == v.steps - 1) {
-          row.npv_high = q->result.npv_usd;
+          row.npv_high = TotalNpv(*q);
           row.full_high = q->result.first_full_month;
         }
         ++done;
@@ -226,7 +226,7 @@ int RunRun(const PlanArgs& a) {
     sa.trace = sim_dir + "/workload.csv";
     sa.format = "csv";
     sa.out = sim_dir;
-    sa.policy = "fairshare";
+    sa.policy = s->simulate.policy;
     sa.quiet = true;
     sa.no_timing = a.no_timing;
     sa.power = s->simulate.power;

@@ -3,6 +3,7 @@
 #include <glpk.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cmath>
@@ -461,10 +462,106 @@ struct Heuristic {
   const Model* m = nullptr;
   const Built* b = nullptr;
   bool done = false;
+  int64_t calls = 0;
   double gap = -1;  // the search's relative gap when last seen
 };
 
 void OfferRounded(glp_tree* tree, Heuristic* heur, bool phases_up);
+void FixPhasesAndSolve(glp_tree* tree, Heuristic* heur, int mode);
+// Offers x (1-based, every column) to the search if it satisfies every row,
+// bound and integrality; checked here, not assumed.
+bool Offer(glp_tree* tree, const std::vector<double>& x) {
+  glp_prob* lpp = glp_ios_get_prob(tree);
+  const int n = glp_get_num_cols(lpp);
+  const int rows = glp_get_num_rows(lpp);
+  std::vector<int> idx(static_cast<size_t>(n) + 1);
+  std::vector<double> val(static_cast<size_t>(n) + 1);
+  for (int i = 1; i <= rows; ++i) {
+    const int len = glp_get_mat_row(lpp, i, idx.data(), val.data());
+    double a = 0, scale = 1;
+    for (int k = 1; k <= len; ++k) {
+      a += val[static_cast<size_t>(k)] * x[static_cast<size_t>(idx[static_cast<size_t>(k)])];
+      scale = std::max(scale, std::fabs(val[static_cast<size_t>(k)] * x[static_cast<size_t>(idx[static_cast<size_t>(k)])]));
+    }
+    const double tol = 1e-7 * scale + 1e-6;
+    const int type = glp_get_row_type(lpp, i);
+    if ((type == GLP_LO || type == GLP_DB || type == GLP_FX) && a < glp_get_row_lb(lpp, i) - tol) return false;
+    if ((type == GLP_UP || type == GLP_DB || type == GLP_FX) && a > glp_get_row_ub(lpp, i) + tol) return false;
+  }
+  for (int j = 1; j <= n; ++j) {
+    const int type = glp_get_col_type(lpp, j);
+    const double v = x[static_cast<size_t>(j)];
+    if ((type == GLP_LO || type == GLP_DB || type == GLP_FX) && v < glp_get_col_lb(lpp, j) - 1e-6) return false;
+    if ((type == GLP_UP || type == GLP_DB || type == GLP_FX) && v > glp_get_col_ub(lpp, j) + 1e-6) return false;
+    if (glp_get_col_kind(lpp, j) == GLP_IV && std::fabs(v - std::round(v)) > 1e-9) return false;
+  }
+  return glp_ios_heur_sol(tree, x.data()) == 0;
+}
+
+// The strongest incumbent cheaply: the LP relaxation's power phases (and
+// roles cut) rounded (mode 0 up, 1 to nearest, 2 down; each site's phases
+// trimmed, latest first, to its maximum), fixed, and everything else solved
+// as an LP on a copy of the problem. With continuous orders that LP's
+// optimum is a plan the search can accept as it is.
+void FixPhasesAndSolve(glp_tree* tree, Heuristic* heur, int mode) {
+  const Model& m = *heur->m;
+  const Columns& c = heur->b->col;
+  const PlanInput& in = *m.in;
+  if (in.integer_orders) return;
+  glp_prob* lpp = glp_ios_get_prob(tree);
+  glp_prob* copy = glp_create_prob();
+  glp_copy_prob(copy, lpp, GLP_OFF);
+  auto round = [&](double v) {
+    return mode == 0 ? std::ceil(v - 1e-6) : mode == 1 ? std::round(v) : std::floor(v + 1e-6);
+  };
+  for (int s = 0; s < m.S; ++s) {
+    std::vector<double> p(static_cast<size_t>(m.T));
+    double total = 0;
+    for (int t = 0; t < m.T; ++t) {
+      const int col = c.P(s, t);
+      p[static_cast<size_t>(t)] = std::min(round(glp_get_col_prim(lpp, col)), glp_get_col_ub(lpp, col));
+      p[static_cast<size_t>(t)] = std::max(p[static_cast<size_t>(t)], glp_get_col_lb(lpp, col));
+      total += p[static_cast<size_t>(t)];
+    }
+    const double most = in.sites[static_cast<size_t>(s)].max_phases;
+    for (int t = m.T - 1; t >= 0 && total > most; --t) {
+      const double cut = std::min(p[static_cast<size_t>(t)], total - most);
+      p[static_cast<size_t>(t)] -= cut;
+      total -= cut;
+    }
+    for (int t = 0; t < m.T; ++t) glp_set_col_bnds(copy, c.P(s, t), GLP_FX, p[static_cast<size_t>(t)], p[static_cast<size_t>(t)]);
+  }
+  if (c.roles != 0) {
+    const double v = std::min(round(glp_get_col_prim(lpp, c.roles)), glp_get_col_ub(lpp, c.roles));
+    glp_set_col_bnds(copy, c.roles, GLP_FX, v, v);
+  }
+  // Warm: the copy keeps the relaxation's basis, which fixing the phases
+  // leaves dual feasible.
+  glp_smcp parm;
+  glp_init_smcp(&parm);
+  parm.msg_lev = GLP_MSG_OFF;
+  parm.meth = GLP_DUALP;
+  int rc = glp_simplex(copy, &parm);
+  if (rc != 0) {
+    parm.presolve = GLP_ON;
+    rc = glp_simplex(copy, &parm);
+  }
+  if (std::getenv("RACKSCALE_PLAN_DEBUG")) {
+    std::fprintf(stderr, "fix-phases mode %d: simplex %d status %d objective %g\n", mode, rc, glp_get_status(copy), glp_get_obj_val(copy));
+  }
+  if (rc == 0 && glp_get_status(copy) == GLP_OPT) {
+    const int n = glp_get_num_cols(copy);
+    std::vector<double> x(static_cast<size_t>(n) + 1, 0.0);
+    for (int j = 1; j <= n; ++j) {
+      x[static_cast<size_t>(j)] = glp_get_col_kind(copy, j) == GLP_IV ? std::round(glp_get_col_prim(copy, j))
+                                                                        : glp_get_col_prim(copy, j);
+    }
+    const bool ok = Offer(tree, x);
+    if (std::getenv("RACKSCALE_PLAN_DEBUG")) std::fprintf(stderr, "  offered: %s\n", ok ? "accepted" : "rejected");
+  }
+  glp_delete_prob(copy);
+}
+
 
 void RoundingHeuristic(glp_tree* tree, void* info) {
   auto* heur = static_cast<Heuristic*>(info);
@@ -472,9 +569,21 @@ void RoundingHeuristic(glp_tree* tree, void* info) {
     heur->gap = glp_ios_mip_gap(tree);
     return;
   }
-  if (glp_ios_reason(tree) != GLP_IHEUR || heur->done) return;
+  if (glp_ios_reason(tree) != GLP_IHEUR) return;
+  // At the root, all of them; then, every 16th node, the phases of that
+  // node's relaxation rounded to nearest and fixed (a cheap dive).
+  if (heur->done) {
+    if (++heur->calls % 16 == 0) FixPhasesAndSolve(tree, heur, 1);
+    return;
+  }
   heur->done = true;
-  // Phases rounded up (more power, where the limits allow it), then down.
+  // Phases rounded and fixed with the rest re-solved; then the plain
+  // roundings, which are always feasible.
+  const auto h0 = std::chrono::steady_clock::now();
+  for (int mode = 0; mode < 3; ++mode) FixPhasesAndSolve(tree, heur, mode);
+  if (std::getenv("RACKSCALE_PLAN_DEBUG")) {
+    std::fprintf(stderr, "root heuristics %.2f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - h0).count());
+  }
   OfferRounded(tree, heur, true);
   OfferRounded(tree, heur, false);
 }
@@ -596,29 +705,7 @@ void OfferRounded(glp_tree* tree, Heuristic* heur, bool phases_up) {
       set(c.breach[static_cast<size_t>(t)], std::max(0.0, in.cash.min_usd - bal));
     }
   }
-  // Offer it only if every row and bound holds.
-  const int rows = glp_get_num_rows(lpp);
-  std::vector<int> idx(static_cast<size_t>(n) + 1);
-  std::vector<double> val(static_cast<size_t>(n) + 1);
-  for (int i = 1; i <= rows; ++i) {
-    const int len = glp_get_mat_row(lpp, i, idx.data(), val.data());
-    double a = 0, scale = 1;
-    for (int k = 1; k <= len; ++k) {
-      a += val[static_cast<size_t>(k)] * x[static_cast<size_t>(idx[static_cast<size_t>(k)])];
-      scale = std::max(scale, std::fabs(val[static_cast<size_t>(k)] * x[static_cast<size_t>(idx[static_cast<size_t>(k)])]));
-    }
-    const double tol = 1e-7 * scale + 1e-6;
-    const int type = glp_get_row_type(lpp, i);
-    if ((type == GLP_LO || type == GLP_DB || type == GLP_FX) && a < glp_get_row_lb(lpp, i) - tol) return;
-    if ((type == GLP_UP || type == GLP_DB || type == GLP_FX) && a > glp_get_row_ub(lpp, i) + tol) return;
-  }
-  for (int j = 1; j <= n; ++j) {
-    const int type = glp_get_col_type(lpp, j);
-    const double v = x[static_cast<size_t>(j)];
-    if ((type == GLP_LO || type == GLP_DB || type == GLP_FX) && v < glp_get_col_lb(lpp, j) - 1e-6) return;
-    if ((type == GLP_UP || type == GLP_DB || type == GLP_FX) && v > glp_get_col_ub(lpp, j) + 1e-6) return;
-  }
-  glp_ios_heur_sol(tree, x.data());
+  Offer(tree, x);
 }
 
 struct Solved {
@@ -628,7 +715,7 @@ struct Solved {
   double gap = -1;      // the search's final relative gap, if it reported one
 };
 
-Result<Solved> Solve(const Model& m, Lp& lp, const Built& b) {
+Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady_clock::time_point deadline) {
   const PlanInput& in = *m.in;
   Heuristic heur{&m, &b, false};
   glp_iocp parm;
@@ -639,7 +726,11 @@ Result<Solved> Solve(const Model& m, Lp& lp, const Built& b) {
   // numbers, which presolve would change. The root LP is solved first.
   parm.presolve = GLP_OFF;
   parm.msg_lev = GLP_MSG_OFF;
-  parm.tm_lim = static_cast<int>(std::min(in.time_limit_s * 1000, 2e9));
+  // The time limit covers the whole solve: what is left of it after
+  // building and the root LP, less a moment to round and report.
+  const double left_ms =
+      std::chrono::duration<double, std::milli>(deadline - std::chrono::steady_clock::now()).count() - 1500;
+  parm.tm_lim = static_cast<int>(std::clamp(left_ms, 100.0, 2e9));
   parm.mip_gap = in.mip_gap;
   // Heuristics for an incumbent early: the feasibility pump, and cuts that
   // tighten the weak monthly relaxation.
@@ -662,8 +753,11 @@ Result<Solved> Solve(const Model& m, Lp& lp, const Built& b) {
   r.bound = glp_get_obj_val(lp.get());
   const int rc = glp_intopt(lp.get(), &parm);
   r.status = glp_mip_status(lp.get());
-  r.proved = r.status == GLP_OPT || rc == GLP_EMIPGAP;
-  if (std::getenv("RACKSCALE_PLAN_DEBUG")) std::fprintf(stderr, "glp_intopt rc %d status %d gap %g\n", rc, r.status, heur.gap);
+  r.proved = rc == GLP_EMIPGAP || (rc == 0 && r.status == GLP_OPT);
+  if (std::getenv("RACKSCALE_PLAN_DEBUG")) {
+    std::fprintf(stderr, "glp_intopt rc %d status %d gap %g, %.2f s left\n", rc, r.status, heur.gap,
+                 std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
+  }
   r.gap = r.status == GLP_OPT ? 0.0 : heur.gap;
   if (!(r.status == GLP_OPT || r.status == GLP_FEAS)) {
     return Error{ErrorKind::kInternal, "plan", 0, {},
@@ -677,6 +771,11 @@ Result<Solved> Solve(const Model& m, Lp& lp, const Built& b) {
 
 Result<PlanResult> SolvePlan(const PlanInput& in) {
   if (Status st = Validate(in); !st) return st.error();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto deadline = [&](int stage) {
+    return t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                    std::chrono::duration<double>(in.time_limit_s * stage));
+  };
   glp_term_out(GLP_OFF);  // GLPK prints some messages whatever msg_lev says
   const Model m = Normalize(in);
   const int T = m.T, S = m.S, H = m.H, C = m.C;
@@ -689,7 +788,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
     Lp lp1;
     Built b1;
     Build(m, Stage::kPayroll, lp1, b1);
-    auto s1 = Solve(m, lp1, b1);
+    auto s1 = Solve(m, lp1, b1, deadline(1));
     if (!s1) return s1.error();
     roles = std::llround(glp_mip_col_val(lp1.get(), b1.col.roles));
     short_total = 0;
@@ -706,7 +805,8 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
     for (int col : c.shortc) terms.push_back({col, 1.0});
     if (!terms.empty()) lp.AddRow(terms, GLP_UP, short_total + 0.5);
   }
-  auto solved = Solve(m, lp, b);
+  if (const char* mps = std::getenv("RACKSCALE_PLAN_MPS")) glp_write_mps(lp.get(), GLP_MPS_FILE, nullptr, mps);
+  auto solved = Solve(m, lp, b, deadline(in.payroll.free ? 2 : 1));
   if (!solved) return solved.error();
 
   PlanResult r;
@@ -714,8 +814,10 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   r.objective_usd = solved->objective;
   // The search's own gap (to its best bound) when it reported one, else the
   // gap to the root LP relaxation, which is never smaller.
-  r.gap = solved->gap >= 0 ? solved->gap
-                           : std::fabs(r.objective_usd - solved->bound) / std::max(std::fabs(r.objective_usd), 1.0);
+  const double root_gap = std::fabs(r.objective_usd - solved->bound) / std::max(std::fabs(r.objective_usd), 1.0);
+  r.gap = solved->gap >= 0 && solved->gap < 1e100 ? std::min(solved->gap, root_gap) : root_gap;
+  if (solved->proved) r.gap = std::min(r.gap, in.mip_gap);  // GLPK stopped on the gap tolerance
+  if (solved->status == GLP_OPT && !solved->proved) r.gap = 0;
   r.roles_cut = roles;
   r.columns = glp_get_num_cols(lp.get());
   r.rows = glp_get_num_rows(lp.get());
@@ -757,19 +859,26 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
     }
   }
   // Orders: whole domains. Unless the program made them integer, the
-  // cumulative orders of each type and site are rounded up (so no contract
-  // loses a fraction of a domain), or to nearest, or down: the first of
-  // these that keeps the site within its power in every month.
+  // cumulative orders of each type and site are rounded: up (so no contract
+  // loses a fraction of a domain), up for the contracts' types and down for
+  // the others, to nearest, or down: the first of these that keeps the site
+  // within its power in every month.
   auto round_orders = [&](int first_pass) {
   for (int s = 0; s < S; ++s) {
-    for (int pass = first_pass; pass < 3; ++pass) {
+    // Passes: 0 all up; 1 up for types a contract may use, down for the
+    // rest (a contract keeps its last domain, on-demand gives one up);
+    // 2 nearest; 3 all down.
+    for (int pass = first_pass; pass < 4; ++pass) {
       for (int h = 0; h < H; ++h) {
+        bool contract_type = false;
+        for (int k = 0; k < C; ++k) contract_type = contract_type || m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)];
+        const int mode = pass == 0 ? 0 : pass == 1 ? (contract_type ? 0 : 2) : pass == 2 ? 1 : 2;
         double cum = 0;
         int64_t prev = 0;
         for (int t = 0; t < T; ++t) {
           cum += glp_mip_col_val(p, c.X(h, s, t));
-          const int64_t whole = pass == 0   ? static_cast<int64_t>(std::ceil(cum - 1e-6))
-                                : pass == 1 ? std::llround(cum)
+          const int64_t whole = mode == 0   ? static_cast<int64_t>(std::ceil(cum - 1e-6))
+                                : mode == 1 ? std::llround(cum)
                                             : static_cast<int64_t>(std::floor(cum + 1e-6));
           r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)] = std::max<int64_t>(0, whole - prev);
           prev = std::max(prev, whole);
@@ -810,8 +919,146 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
       }
     }
     if (spent > l.usd * (1 + 1e-9) + 1e-6) {
-      round_orders(2);
+      round_orders(3);
       break;
+    }
+  }
+  // Rounding down at a site whose power the solver used to the last
+  // fraction can leave a contract a fraction of a domain short. Top up: for
+  // each month the contracts' hardware falls short, add the cheapest domain
+  // per GPU of a type they may use, ordered its lead time before, at a site
+  // with power for it over its whole life and within the capex limits.
+  if (!in.integer_orders && C > 0) {
+    auto in_service = [&](int h, int s, int u) {
+      const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
+      int64_t n = 0;
+      for (int tau = 0; tau <= u - hw.lead_months; ++tau) {
+        if (hw.life_months <= 0 || u < tau + hw.lead_months + hw.life_months) {
+          n += r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(tau)];
+        }
+      }
+      return n;
+    };
+    std::vector<char> contract_type(static_cast<size_t>(H), 0);
+    for (int k = 0; k < C; ++k) {
+      for (int h = 0; h < H; ++h) contract_type[static_cast<size_t>(h)] |= m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)];
+    }
+    auto capex_room = [&](int month) {
+      double room = 1e300;
+      for (const PlanCapexLimit& l : m.limits) {
+        if (month < l.first_month || month > l.last_month) continue;
+        double spent = 0;
+        for (int u = l.first_month; u <= std::min(T - 1, l.last_month); ++u) {
+          for (int s2 = 0; s2 < S; ++s2) {
+            const PlanSite& site = in.sites[static_cast<size_t>(s2)];
+            spent += static_cast<double>(r.phases_started[static_cast<size_t>(s2)][static_cast<size_t>(u)]) * site.mw_per_phase * site.usd_per_mw;
+            for (int h2 = 0; h2 < H; ++h2) {
+              spent += static_cast<double>(r.domains_ordered[static_cast<size_t>(h2)][static_cast<size_t>(s2)][static_cast<size_t>(u)]) *
+                       in.hardware[static_cast<size_t>(h2)].usd_per_domain;
+            }
+          }
+        }
+        room = std::min(room, l.usd - spent);
+      }
+      return room;
+    };
+    for (int t = 0; t < T; ++t) {
+      // Only where the solver's own plan met the contracts: a shortfall it
+      // chose (lead time, power, cash, cost) is the plan's, not rounding's.
+      double solver_short = 0;
+      for (int k = 0; k < C; ++k) solver_short += glp_mip_col_val(p, c.Sh(k, t));
+      if (solver_short > 0.5) continue;
+      for (int guard = 0; guard < 64; ++guard) {
+        double need = 0, have = 0;
+        for (int k = 0; k < C; ++k) need += static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)]);
+        if (need <= 0) break;
+        for (int h = 0; h < H; ++h) {
+          if (!contract_type[static_cast<size_t>(h)]) continue;
+          for (int s2 = 0; s2 < S; ++s2) have += static_cast<double>(in_service(h, s2, t) * in.hardware[static_cast<size_t>(h)].gpus_per_domain);
+        }
+        if (have >= need) break;
+        int best_h = -1, best_s = -1;
+        double best_cost = 1e300;
+        for (int h = 0; h < H; ++h) {
+          if (!contract_type[static_cast<size_t>(h)]) continue;
+          const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
+          const int o = t - hw.lead_months;
+          if (o < std::max(0, hw.first_order_month)) continue;
+          const double cost = hw.usd_per_domain / hw.gpus_per_domain;
+          if (cost >= best_cost || capex_room(o) < hw.usd_per_domain) continue;
+          for (int s2 = 0; s2 < S; ++s2) {
+            const PlanSite& site = in.sites[static_cast<size_t>(s2)];
+            const int end = hw.life_months > 0 ? std::min(T, t + hw.life_months) : T;
+            bool fits = true;
+            for (int u = t; u < end && fits; ++u) {
+              double used = 0;
+              for (int h2 = 0; h2 < H; ++h2) used += static_cast<double>(in_service(h2, s2, u)) * MwPerDomain(in.hardware[static_cast<size_t>(h2)], site);
+              fits = used + MwPerDomain(hw, site) <= r.mw_in_service[static_cast<size_t>(s2)][static_cast<size_t>(u)] + 1e-9;
+            }
+            if (fits) {
+              best_h = h;
+              best_s = s2;
+              best_cost = cost;
+              break;
+            }
+          }
+        }
+        if (best_h < 0) {
+          // No site has the power: make room by giving up on-demand-only
+          // domains (the latest ordered first) at the first site where
+          // that frees enough, then place the contract's domain there.
+          for (int h = 0; h < H && best_h < 0; ++h) {
+            if (!contract_type[static_cast<size_t>(h)]) continue;
+            const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
+            const int o = t - hw.lead_months;
+            if (o < std::max(0, hw.first_order_month) || capex_room(o) < hw.usd_per_domain) continue;
+            const int end = hw.life_months > 0 ? std::min(T, t + hw.life_months) : T;
+            for (int s2 = 0; s2 < S && best_h < 0; ++s2) {
+              const PlanSite& site = in.sites[static_cast<size_t>(s2)];
+              auto saved = r.domains_ordered;
+              bool fits = false;
+              for (int tries = 0; tries < 256 && !fits; ++tries) {
+                int worst = -1;  // first month over the power
+                for (int u = t; u < end && worst < 0; ++u) {
+                  double used = 0;
+                  for (int h2 = 0; h2 < H; ++h2) used += static_cast<double>(in_service(h2, s2, u)) * MwPerDomain(in.hardware[static_cast<size_t>(h2)], site);
+                  if (used + MwPerDomain(hw, site) > r.mw_in_service[static_cast<size_t>(s2)][static_cast<size_t>(u)] + 1e-9) worst = u;
+                }
+                if (worst < 0) {
+                  fits = true;
+                  break;
+                }
+                // Drop the latest on-demand-only order in service at `worst`.
+                int drop_h = -1, drop_tau = -1;
+                for (int h2 = 0; h2 < H; ++h2) {
+                  if (contract_type[static_cast<size_t>(h2)]) continue;
+                  const PlanHardware& hw2 = in.hardware[static_cast<size_t>(h2)];
+                  for (int tau = worst - hw2.lead_months; tau >= 0; --tau) {
+                    if (hw2.life_months > 0 && worst >= tau + hw2.lead_months + hw2.life_months) break;
+                    if (r.domains_ordered[static_cast<size_t>(h2)][static_cast<size_t>(s2)][static_cast<size_t>(tau)] > 0) {
+                      if (tau > drop_tau) {
+                        drop_tau = tau;
+                        drop_h = h2;
+                      }
+                      break;
+                    }
+                  }
+                }
+                if (drop_h < 0) break;
+                --r.domains_ordered[static_cast<size_t>(drop_h)][static_cast<size_t>(s2)][static_cast<size_t>(drop_tau)];
+              }
+              if (fits) {
+                best_h = h;
+                best_s = s2;
+              } else {
+                r.domains_ordered = saved;
+              }
+            }
+          }
+          if (best_h < 0) break;
+        }
+        ++r.domains_ordered[static_cast<size_t>(best_h)][static_cast<size_t>(best_s)][static_cast<size_t>(t - in.hardware[static_cast<size_t>(best_h)].lead_months)];
+      }
     }
   }
   std::vector<std::vector<double>> gpus_by_type(static_cast<size_t>(H), std::vector<double>(Tz, 0));
@@ -961,17 +1208,21 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
       r.shortfalls.push_back(f);
     }
   }
-  r.first_full_month = -1;
-  // Full delivery: every contract gets at least 99.9% of its GPUs (a
-  // shortfall under that is a fraction of a domain left by the search).
-  std::vector<char> short_month(Tz, 0);
-  for (const PlanShortfall& f : r.shortfalls) {
-    const double want = static_cast<double>(m.contracted[static_cast<size_t>(f.contract)][static_cast<size_t>(f.month)]);
-    if (f.gpus > 0.001 * want) short_month[static_cast<size_t>(f.month)] = 1;
-  }
-  for (int t = T - 1; t >= 0; --t) {
-    if (short_month[static_cast<size_t>(t)]) break;
-    r.first_full_month = t;
+  // Full delivery: the first month from which every contract has its
+  // largest contracted GPUs in service and never again falls short by more
+  // than 0.1% (a fraction of a domain) within its term.
+  r.first_full_month = C > 0 ? 0 : -1;
+  for (int k = 0; k < C && r.first_full_month >= 0; ++k) {
+    const auto& want = m.contracted[static_cast<size_t>(k)];
+    const int64_t peak = *std::max_element(want.begin(), want.end());
+    int64_t full = -1;
+    for (int t = T - 1; t >= 0; --t) {
+      const double need = static_cast<double>(want[static_cast<size_t>(t)]);
+      if (r.contract_served[static_cast<size_t>(k)][static_cast<size_t>(t)] < 0.999 * need - 1e-9) break;
+      if (want[static_cast<size_t>(t)] == peak && peak > 0) full = t;
+    }
+    if (peak == 0) full = 0;
+    r.first_full_month = full < 0 ? -1 : std::max<int64_t>(r.first_full_month, full);
   }
   return r;
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "base/file.h"
+#include "base/text.h"
 #include "model/toml_reader.h"
 
 namespace rackscale {
@@ -401,6 +402,7 @@ class ScenarioParser {
     RS_TRY(months, r.Int("months", false, 1, 1, 120));
     RS_TRY(scale, r.Number("scale", false, 0.01, 1e-6, 1));
     RS_TRY(seed, r.Int("seed", false, 1, 0, int64_t{1} << 62));
+    RS_TRY(policy, r.String("policy", false));
     RS_TRY(power, r.String("power", false));
     RS_TRY(ckpt, r.String("checkpoint", false));
     RS_TRY(load, r.Number("contract_load", false, 0.85, 0, 2));
@@ -424,7 +426,19 @@ class ScenarioParser {
       }
       x.power = power;
     }
-    if (!ckpt.empty()) x.checkpoint = ckpt;
+    if (!policy.empty()) {
+      if (policy != "fifo" && policy != "easy" && policy != "fairshare" && policy != "priority") {
+        return r.Bad("policy", t->get("policy"), "expected fifo, easy, fairshare or priority");
+      }
+      x.policy = policy;
+    }
+    if (!ckpt.empty()) {
+      if (ckpt != "auto" && ckpt != "none") {
+        auto m = ParseDouble(ckpt);
+        if (!m || !(*m > 0 && *m < 1e6)) return r.Bad("checkpoint", t->get("checkpoint"), "expected auto, none or minutes > 0");
+      }
+      x.checkpoint = ckpt;
+    }
     x.start_month = start;
     x.months = static_cast<int32_t>(months);
     x.scale = scale;

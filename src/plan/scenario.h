@@ -104,6 +104,7 @@ struct SimulateSpec {
   double scale = 0.01;       // share of the planned domains simulated
   uint64_t seed = 1;
   bool failures = true;
+  std::string policy = "easy";     // the fleet queue policy: fifo, easy, fairshare, priority
   std::string power = "throttle";  // none, admit, throttle
   std::string checkpoint = "auto";
   double contract_load = 0.85;     // training load on the contract tenants' clusters

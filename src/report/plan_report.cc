@@ -63,6 +63,30 @@ std::string Binding(const PlanShortfall& f) {
 
 }  // namespace
 
+double PayrollNpv(const PlanRun& p) {
+  const Scenario& s = Sc(p);
+  const double monthly = std::pow(1.0 + p.input.discount_rate, 1.0 / 12.0);
+  double npv = 0;
+  if (p.solve_for_payroll) {
+    const PlanPayroll& l = p.input.payroll;
+    for (int32_t t = 0; t < s.months; ++t) {
+      double flow = 0;
+      if (t > l.month) flow += static_cast<double>(p.result.roles_cut) * l.saving_usd_per_role_month;
+      if (t == l.month) flow -= static_cast<double>(p.result.roles_cut) * l.severance_usd_per_role;
+      npv += flow * std::pow(monthly, -t);
+    }
+    return npv;
+  }
+  const std::vector<double> payroll = PayrollByMonth(s);
+  const std::vector<double> severance = SeveranceByMonth(s);
+  double start = 0;
+  for (const WorkforceGroup& g : s.groups) start += static_cast<double>(g.headcount) * g.usd_per_person_year / 12.0;
+  for (int32_t t = 0; t < s.months; ++t) {
+    npv += (start - payroll[static_cast<size_t>(t)] - severance[static_cast<size_t>(t)]) * std::pow(monthly, -t);
+  }
+  return npv;
+}
+
 std::string FormatPlanCsv(const PlanRun& p) {
   const Scenario& s = Sc(p);
   const PlanResult& r = p.result;
@@ -201,7 +225,9 @@ std::string FormatPlanSummaryJson(const PlanRun& p, bool timing) {
                  {"rows", r.rows},
                  {"integer_columns", r.integer_columns}};
   if (timing) j["solver"]["wall_seconds"] = p.wall_seconds;
-  j["npv_usd"] = std::round(r.npv_usd);
+  j["npv_usd"] = std::round(TotalNpv(p));
+  j["plan_npv_usd"] = std::round(r.npv_usd);
+  j["payroll_npv_usd"] = std::round(PayrollNpv(p));
   j["capex_usd"] = std::round(r.capex_usd);
   j["revenue_usd"] = std::round(r.revenue_usd);
   j["energy_usd"] = std::round(r.energy_usd);
@@ -275,11 +301,11 @@ std::string FormatPlanHuman(const PlanRun& p) {
   o += fmt::format("rackscale plan: {} - {} to {} ({} months)\n", s.name, s.MonthName(0), s.MonthName(s.months - 1), s.months);
   o += fmt::format("  solver       GLPK, {} columns ({} integer), {} rows: {}\n", Count(static_cast<double>(r.columns)),
                    Count(static_cast<double>(r.integer_columns)), Count(static_cast<double>(r.rows)),
-                   r.optimal ? fmt::format("optimal within {:.2g}% (gap {:.3f}%)", p.input.mip_gap * 100, r.gap * 100)
+                   r.optimal ? fmt::format("proved within {:.2g}% of the optimum", std::max(r.gap, 1e-9) * 100)
                              : fmt::format("best plan in the time limit, at most {:.2f}% from optimal", r.gap * 100));
-  o += fmt::format("  NPV          {} at {:.1f}%/yr: revenue {}, capex {}, energy {}, book value left {}\n", Money(r.npv_usd),
-                   p.input.discount_rate * 100, Money(r.revenue_usd), Money(r.capex_usd), Money(r.energy_usd),
-                   Money(r.residual_usd));
+  o += fmt::format("  NPV          {} at {:.1f}%/yr: the plan {} (revenue {}, capex {}, energy {}, book value left {}) + payroll saved net of severance {}\n",
+                   Money(TotalNpv(p)), p.input.discount_rate * 100, Money(r.npv_usd), Money(r.revenue_usd), Money(r.capex_usd),
+                   Money(r.energy_usd), Money(r.residual_usd), Money(PayrollNpv(p)));
   for (size_t k = 0; k < p.input.contracts.size(); ++k) {
     const PlanContract& c = p.input.contracts[k];
     int64_t peak = 0;

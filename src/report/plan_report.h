@@ -22,6 +22,12 @@ struct PlanRun {
   bool solve_for_payroll = false;
 };
 
+// Discounted payroll saved by the layoffs (the waves, or the roles cut
+// with --solve-for payroll) less severance, at the scenario's rate.
+double PayrollNpv(const PlanRun& p);
+// The NPV of the reallocation: the plan's NPV plus PayrollNpv.
+inline double TotalNpv(const PlanRun& p) { return p.result.npv_usd + PayrollNpv(p); }
+
 // plan.csv: one row per month (docs/outputs.md).
 std::string FormatPlanCsv(const PlanRun& p);
 // plan_sites.csv: month, site, phases started, MW in service and used.

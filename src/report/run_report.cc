@@ -104,7 +104,7 @@ HtmlReport BuildRunReport(const PlanRun& p, const std::string& sim_dir, const st
   int64_t cut = 0;
   for (const LayoffWave& w : s.layoffs) cut += w.count;
   rep.headline = {
-      {"NPV", Money(r.npv_usd)},
+      {"NPV", Money(TotalNpv(p))},
       {"Full delivery from", r.first_full_month >= 0 ? s.MonthName(static_cast<int32_t>(r.first_full_month)) : "never"},
       {"Peak GPUs in service", Count(static_cast<double>(peak))},
       {"Power at the end", fmt::format("{:.0f} MW", mw_end)},
