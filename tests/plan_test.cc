@@ -46,7 +46,7 @@ TEST(Planner, KnownOptimumOrdersJustInTime) {
   EXPECT_TRUE(r->shortfalls.empty());
   EXPECT_EQ(r->gpus_in_service[2], 0);
   EXPECT_EQ(r->gpus_in_service[3], 16);
-  EXPECT_EQ(r->first_full_month, 0);
+  EXPECT_EQ(r->first_full_month, 3);  // the month the contract's 16 GPUs are due and delivered
 }
 
 TEST(Planner, ALeadTimeThatMakesTheDeadlineImpossibleIsAShortfall) {
