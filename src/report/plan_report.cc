@@ -345,7 +345,8 @@ std::string FormatPlanHuman(const PlanRun& p) {
     for (size_t k = 0; k < s.sites.size(); ++k) need += r.mw_used[k][static_cast<size_t>(t)];
     need_peak = std::max(need_peak, need);
   }
-  o += fmt::format("  power        {} phases started; {:.0f} MW in service at the end, peak need {:.0f} MW\n", phases, mw_end, need_peak);
+  o += fmt::format("  power        {} phase{} started; {:.0f} MW in service at the end, peak need {:.0f} MW\n", phases,
+                   phases == 1 ? "" : "s", mw_end, need_peak);
   int64_t peak = 0;
   for (int64_t g : r.gpus_in_service) peak = std::max(peak, g);
   std::string hw;
@@ -365,11 +366,21 @@ std::string FormatPlanHuman(const PlanRun& p) {
                      s.MonthName(static_cast<int32_t>(it - r.cash_by_month.begin())), Money(s.finance.min_cash_usd),
                      breach > 0.5 ? fmt::format("; BELOW THE FLOOR by up to {}", Money(breach)) : "");
   }
-  for (const PlanCapexLimit& l : p.input.capex_limits) {
-    double spent = 0;
-    for (int32_t t = l.first_month; t <= std::min(l.last_month, s.months - 1); ++t) spent += r.capex_by_month[static_cast<size_t>(t)];
-    o += fmt::format("  capex {}   {} of {} available to the plan{}\n", l.label, Money(spent), Money(l.usd),
-                     spent > l.usd * 0.999 && l.usd > 0 ? " (binding)" : "");
+  if (!p.input.capex_limits.empty()) {
+    std::string line = "  capex        by year, plan of available:";
+    std::string binding;
+    for (const PlanCapexLimit& l : p.input.capex_limits) {
+      double spent = 0;
+      for (int32_t t = l.first_month; t <= std::min(l.last_month, s.months - 1); ++t) spent += r.capex_by_month[static_cast<size_t>(t)];
+      std::string item = fmt::format(" {} {}/{}", l.label, Money(spent), Money(l.usd));
+      if (line.size() + item.size() > 110) {
+        o += line + "\n";
+        line = "              ";
+      }
+      line += item;
+      if (l.usd > 0 && spent > l.usd * 0.999) binding += (binding.empty() ? "" : ", ") + l.label;
+    }
+    o += line + (binding.empty() ? "" : fmt::format(" (binding: {})", binding)) + "\n";
   }
   int64_t cut = 0;
   double sev = 0;
@@ -384,16 +395,22 @@ std::string FormatPlanHuman(const PlanRun& p) {
   } else if (!s.groups.empty()) {
     double saved = 0;
     for (const LayoffWave& w : s.layoffs) saved += static_cast<double>(w.count) * s.groups[static_cast<size_t>(w.group)].usd_per_person_year;
-    o += fmt::format("  payroll      {} roles cut in {} waves: {}/yr saved, {} severance\n", Count(static_cast<double>(cut)),
-                     s.layoffs.size(), Money(saved), Money(sev));
+    o += fmt::format("  payroll      {} roles cut in {} wave{}: {}/yr saved, {} severance\n", Count(static_cast<double>(cut)),
+                     s.layoffs.size(), s.layoffs.size() == 1 ? "" : "s", Money(saved), Money(sev));
   }
+  // Labor to compute, for the first contract's first hardware (labor.csv has every type).
   const auto labor = LaborToCompute(s);
   if (!labor.empty()) {
-    o += "  labor->compute (a year of payroll buys, with the power to run it):\n";
+    std::string hw_name = labor.front().hardware;
+    if (!s.contracts.empty() && !s.contracts.front().hardware.empty()) {
+      hw_name = s.hardware[static_cast<size_t>(s.contracts.front().hardware.front())].name;
+    }
+    o += fmt::format("  labor->compute  a year of payroll buys, in {} with the power to run them (every type: labor.csv):\n", hw_name);
     for (const LaborRow& l : labor) {
-      o += fmt::format("    {:>7} roles ({:>18}, {}/yr): {:>9} GPUs of {} = {} domains, {:.0f} MW; {:.1f} contract-months\n",
-                       Count(static_cast<double>(l.roles)), l.label, Money(l.usd_per_year), Count(l.gpus), l.hardware,
-                       Count(l.domains), l.facility_mw, l.contract_months);
+      if (l.hardware != hw_name) continue;
+      o += fmt::format("    {:>7} roles ({:>18}, {}/yr): {:>9} GPUs = {} domains, {:.0f} MW; {:.1f} contract-months\n",
+                       Count(static_cast<double>(l.roles)), l.label, Money(l.usd_per_year), Count(l.gpus), Count(l.domains),
+                       l.facility_mw, l.contract_months);
     }
   }
   return o;
