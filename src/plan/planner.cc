@@ -783,7 +783,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   // With the payroll lever free: first the least shortfall and breach, then
   // the fewest roles cut that reach it.
   int64_t roles = 0;
-  double short_total = -1;
+  double short_total = -1, breach_total = -1;
   if (in.payroll.free) {
     Lp lp1;
     Built b1;
@@ -793,6 +793,8 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
     roles = std::llround(glp_mip_col_val(lp1.get(), b1.col.roles));
     short_total = 0;
     for (int col : b1.col.shortc) short_total += glp_mip_col_val(lp1.get(), col);
+    breach_total = 0;
+    for (int col : b1.col.breach) breach_total += glp_mip_col_val(lp1.get(), col);
   }
 
   Lp lp;
@@ -804,10 +806,17 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
     std::vector<std::pair<int, double>> terms;
     for (int col : c.shortc) terms.push_back({col, 1.0});
     if (!terms.empty()) lp.AddRow(terms, GLP_UP, short_total + 0.5);
+    // Nor a breach of the cash floor that the cut was sized to avoid.
+    std::vector<std::pair<int, double>> breach;
+    for (int col : c.breach) breach.push_back({col, 1.0});
+    if (!breach.empty()) lp.AddRow(breach, GLP_UP, breach_total + 1.0);
   }
   if (const char* mps = std::getenv("RACKSCALE_PLAN_MPS")) glp_write_mps(lp.get(), GLP_MPS_FILE, nullptr, mps);
   auto solved = Solve(m, lp, b, deadline(in.payroll.free ? 2 : 1));
   if (!solved) return solved.error();
+  double solver_breach = 0;  // the largest breach of the floor in the solver's own plan
+  for (int col : b.col.breach) solver_breach = std::max(solver_breach, glp_mip_col_val(lp.get(), col));
+  if (std::getenv("RACKSCALE_PLAN_DEBUG")) std::fprintf(stderr, "solver breach %g roles %lld\n", solver_breach, static_cast<long long>(roles));
 
   PlanResult r;
   r.optimal = solved->proved;
@@ -1143,16 +1152,37 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   r.npv_usd += dT * r.residual_usd;
   if (in.cash.enabled) {
     // The balance of the rounded plan, month by month.
-    double bal = in.cash.starting_usd;
-    for (int t = 0; t < T; ++t) {
-      const size_t u = static_cast<size_t>(t);
-      bal += m.flow[u] + r.revenue_by_month[u] - r.capex_by_month[u] - r.energy_by_month[u];
-      if (in.payroll.free) {
-        if (t > in.payroll.month) bal += static_cast<double>(roles) * in.payroll.saving_usd_per_role_month;
-        if (t == in.payroll.month) bal -= static_cast<double>(roles) * in.payroll.severance_usd_per_role;
+    auto balance = [&](int64_t cut) {
+      r.cash_by_month.clear();
+      r.cash_breach_by_month.clear();
+      double bal = in.cash.starting_usd;
+      for (int t = 0; t < T; ++t) {
+        const size_t u = static_cast<size_t>(t);
+        bal += m.flow[u] + r.revenue_by_month[u] - r.capex_by_month[u] - r.energy_by_month[u];
+        if (in.payroll.free) {
+          if (t > in.payroll.month) bal += static_cast<double>(cut) * in.payroll.saving_usd_per_role_month;
+          if (t == in.payroll.month) bal -= static_cast<double>(cut) * in.payroll.severance_usd_per_role;
+        }
+        r.cash_by_month.push_back(bal);
+        r.cash_breach_by_month.push_back(std::max(0.0, in.cash.min_usd - bal));
       }
-      r.cash_by_month.push_back(bal);
-      r.cash_breach_by_month.push_back(std::max(0.0, in.cash.min_usd - bal));
+    };
+    balance(roles);
+    // Rounding the orders up can take the balance a little below a floor
+    // the solver's plan just kept: the lever then cuts the few more roles
+    // that keep it (each saves (t - month) x saving - severance by month t).
+    if (in.payroll.free && solver_breach <= 1.0) {
+      int64_t extra = 0;
+      for (int t = in.payroll.month + 1; t < T; ++t) {
+        const double breach = r.cash_breach_by_month[static_cast<size_t>(t)];
+        const double per_role = (t - in.payroll.month) * in.payroll.saving_usd_per_role_month - in.payroll.severance_usd_per_role;
+        if (breach > 0 && per_role > 0) extra = std::max(extra, static_cast<int64_t>(std::ceil(breach / per_role)));
+      }
+      if (extra > 0 && roles + extra <= in.payroll.max_roles) {
+        roles += extra;
+        r.roles_cut = roles;
+        balance(roles);
+      }
     }
   }
 
