@@ -211,6 +211,7 @@ TEST(BrowserRunReport, EveryChartRendersWithoutScriptErrors) {
   RACKSCALE_REQUIRE_BROWSER_OR_SKIP(b);
   ASSERT_TRUE(b.ran) << b.failure;
   EXPECT_EQ(b.errors, 0) << b.error_text;
+  EXPECT_EQ(b.warnings, 0) << b.warning_text;
   EXPECT_EQ(b.charts, 11);
   EXPECT_EQ(b.rendered, b.charts);
   EXPECT_TRUE(b.charts_without_svg.empty());

@@ -315,11 +315,11 @@ HtmlReport BuildRunReport(const PlanRun& p, const std::string& sim_dir, const st
     });
     json v = json::array(), m = json::array();
     for (const SensitivityRow& row : sorted) {
-      v.push_back({{"input", row.key}, {"end", fmt::format("low ({:g})", row.low)}, {"delta", (row.npv_low - row.npv_base) / 1e9}});
-      v.push_back({{"input", row.key}, {"end", fmt::format("high ({:g})", row.high)}, {"delta", (row.npv_high - row.npv_base) / 1e9}});
+      v.push_back({{"input", row.key}, {"end", "low"}, {"value", row.low}, {"delta", (row.npv_low - row.npv_base) / 1e9}});
+      v.push_back({{"input", row.key}, {"end", "high"}, {"value", row.high}, {"delta", (row.npv_high - row.npv_base) / 1e9}});
       auto shift = [&](int64_t x) { return x < 0 || row.full_base < 0 ? json(nullptr) : json(x - row.full_base); };
-      m.push_back({{"input", row.key}, {"end", "low"}, {"delta", shift(row.full_low)}});
-      m.push_back({{"input", row.key}, {"end", "high"}, {"delta", shift(row.full_high)}});
+      m.push_back({{"input", row.key}, {"end", "low"}, {"value", row.low}, {"delta", shift(row.full_low)}});
+      m.push_back({{"input", row.key}, {"end", "high"}, {"value", row.high}, {"delta", shift(row.full_high)}});
     }
     json order = json::array();
     for (const SensitivityRow& row : sorted) order.push_back(row.key);
@@ -332,8 +332,11 @@ HtmlReport BuildRunReport(const PlanRun& p, const std::string& sim_dir, const st
                   {"encoding",
                    {{"y", {{"field", "input"}, {"type", "nominal"}, {"sort", order}, {"title", nullptr}}},
                     {"x", {{"field", "delta"}, {"type", "quantitative"}, {"title", title}}},
-                    {"color", {{"field", "end"}, {"type", "nominal"}, {"title", nullptr}, {"legend", {{"orient", "top"}}}}},
-                    {"tooltip", json::array({{{"field", "input"}}, {{"field", "end"}}, {{"field", "delta"}, {"format", fmtstr}}})}}}};
+                    {"yOffset", {{"field", "end"}, {"sort", json::array({"low", "high"})}}},
+                    {"color", {{"field", "end"}, {"type", "nominal"}, {"title", "input at"}, {"sort", json::array({"low", "high"})},
+                               {"legend", {{"orient", "top"}}}}},
+                    {"tooltip", json::array({{{"field", "input"}}, {{"field", "end"}}, {{"field", "value"}, {"title", "input value"}},
+                                             {{"field", "delta"}, {"format", fmtstr}}})}}}};
     };
     sens.charts.push_back({"tornado-npv", "NPV tornado", "Change in NPV ($B) from the base plan at each end of each range.",
                            tornado(v, "change in NPV ($B)", ",.2f")});
