@@ -98,11 +98,9 @@ TEST(Scenario, VaryKnobsChangeTheScenario) {
   EXPECT_FALSE(SetScenarioValue(*s, "contracts.nobody.gpus_scale", 1).ok());
 }
 
-// The payroll lever by hand: a $100 domain must be bought by month 2 for a
-// contract; cash starts at 0 with a floor of 0 and no other income; each
-// role cut in month 0 saves $30 a month from month 1. Cash in month 2 is
-// 2 x 30 x L - 100 >= 0, so L = 2 (L = 1 leaves it at -40).
-TEST(Scenario, SolveForPayrollFindsTheSmallestCut) {
+// One site with 1 MW; one $100 domain of 8 GPUs in service at once; a
+// contract for 8 GPUs from month 2 of 4 with the given penalty per GPU-month.
+PlanInput OneDomainByMonth2(double penalty) {
   PlanInput in;
   in.months = 4;
   PlanSite site;
@@ -114,13 +112,21 @@ TEST(Scenario, SolveForPayrollFindsTheSmallestCut) {
   hw.gpus_per_domain = 8;
   hw.kw_per_domain = 10;
   hw.usd_per_domain = 100;
-  hw.lead_months = 0;
   in.hardware = {hw};
   PlanContract c;
   c.name = "c";
   c.contracted_gpus = {0, 0, 8, 8};
-  c.penalty_usd_per_gpu_month = 1000;
+  c.penalty_usd_per_gpu_month = penalty;
   in.contracts = {c};
+  return in;
+}
+
+// The payroll lever by hand: a $100 domain must be bought by month 2 for a
+// contract; cash starts at 0 with a floor of 0 and no other income; each
+// role cut in month 0 saves $30 a month from month 1. Cash in month 2 is
+// 2 x 30 x L - 100 >= 0, so L = 2 (L = 1 leaves it at -40).
+TEST(Scenario, SolveForPayrollFindsTheSmallestCut) {
+  PlanInput in = OneDomainByMonth2(/*penalty=*/1000);
   in.cash.enabled = true;
   in.cash.starting_usd = 0;
   in.cash.min_usd = 0;
@@ -142,23 +148,7 @@ TEST(Scenario, CashFloorBindsAndIsReported) {
   // Without the lever, the same case cannot buy the domain before month 3
   // (cash stays at 0 with no income): the contract falls short (cash) or
   // the floor is breached; the planner prefers the cheaper, the shortfall.
-  PlanInput in;
-  in.months = 4;
-  PlanSite site;
-  site.name = "a";
-  site.initial_mw = 1;
-  in.sites = {site};
-  PlanHardware hw;
-  hw.name = "hgx";
-  hw.gpus_per_domain = 8;
-  hw.kw_per_domain = 10;
-  hw.usd_per_domain = 100;
-  in.hardware = {hw};
-  PlanContract c;
-  c.name = "c";
-  c.contracted_gpus = {0, 0, 8, 8};
-  c.penalty_usd_per_gpu_month = 1;
-  in.contracts = {c};
+  PlanInput in = OneDomainByMonth2(/*penalty=*/1);
   in.cash.enabled = true;
   in.integer_orders = true;
   auto r = SolvePlan(in);

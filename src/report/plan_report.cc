@@ -13,22 +13,8 @@ namespace {
 constexpr double kHoursPerMonth = 8760.0 / 12.0;
 constexpr double kDaysPerMonth = 365.0 / 12.0;
 
-std::string Money(double usd) {
-  const double a = std::fabs(usd);
-  const char* sign = usd < 0 ? "-" : "";
-  if (a >= 1e12) return fmt::format("{}${:.2f}T", sign, a / 1e12);
-  if (a >= 1e9) return fmt::format("{}${:.1f}B", sign, a / 1e9);
-  if (a >= 1e6) return fmt::format("{}${:.0f}M", sign, a / 1e6);
-  if (a >= 1e3) return fmt::format("{}${:.0f}k", sign, a / 1e3);
-  return fmt::format("{}${:.0f}", sign, a);
-}
-
-std::string Count(double v) {
-  const int64_t n = std::llround(v);
-  std::string s = std::to_string(n < 0 ? -n : n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return (n < 0 ? "-" : "") + s;
-}
+std::string Money(double usd) { return FormatUsd(usd); }
+std::string Count(double v) { return FormatCount(v); }
 
 std::string Num(double v) { return fmt::format("{:.6g}", v); }
 
@@ -62,6 +48,23 @@ std::string Binding(const PlanShortfall& f) {
 }
 
 }  // namespace
+
+std::string FormatUsd(double usd) {
+  const double a = std::fabs(usd);
+  const char* sign = usd < 0 ? "-" : "";
+  if (a >= 1e12) return fmt::format("{}${:.2f}T", sign, a / 1e12);
+  if (a >= 1e9) return fmt::format("{}${:.1f}B", sign, a / 1e9);
+  if (a >= 1e6) return fmt::format("{}${:.0f}M", sign, a / 1e6);
+  if (a >= 1e3) return fmt::format("{}${:.0f}k", sign, a / 1e3);
+  return fmt::format("{}${:.0f}", sign, a);
+}
+
+std::string FormatCount(double v) {
+  const int64_t n = std::llround(v);
+  std::string s = std::to_string(n < 0 ? -n : n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return (n < 0 ? "-" : "") + s;
+}
 
 double PayrollNpv(const PlanRun& p) {
   const Scenario& s = Sc(p);

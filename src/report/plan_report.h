@@ -14,6 +14,11 @@
 
 namespace rackscale {
 
+// "$1.2B", "$450M", "-$3k": money for people.
+std::string FormatUsd(double usd);
+// "1,234,567": a count for people.
+std::string FormatCount(double v);
+
 struct PlanRun {
   const Scenario* scenario = nullptr;
   PlanInput input;
