@@ -8,10 +8,13 @@
 #   awk   one plain text pass over the same input writing a jobs.csv-shaped
 #         file (the floor for any tool that reads and writes these bytes)
 # and prints the median wall time, peak RSS, jobs/s, simulated seconds per
-# wall second, and the ratio to the awk pass. Then the micro-benchmarks.
+# wall second, and the ratio to the awk pass. Then the fleet, the FGD pack
+# experiment, the planner (its micro-benchmarks and a timed `rackscale run`
+# of scenarios/reallocation-2025.toml), and the other micro-benchmarks.
 #
 # Usage: bench/run-bench.sh [BUILD_DIR] ; env: JOBS (1000000), SLOTS (100000),
-# LOAD (0.9), REPS (5), MICRO (1 to also run rackscale_bench).
+# LOAD (0.9), REPS (5), FLEET (1: the fleet runs), PLAN (1: the planner),
+# MICRO (1 to also run the other rackscale_bench benchmarks).
 set -euo pipefail
 TRACES=${RACKSCALE_TRACES:-$(cd "$(dirname "$0")/../.." && pwd)/shared/traces}
 BUILD=${1:-build}
@@ -137,7 +140,26 @@ else
   echo "pack: skipped (no openb trace under $TRACES; see scripts/fetch-traces.sh)"
 fi
 
+# The capacity planner (issue: the default scenario, 8 years monthly, 6 sites,
+# 4 hardware types, planned within its time_limit_s of 10 s): the planner's
+# micro-benchmarks (that scenario and scenarios/small.toml, read, turned into
+# the program and solved), then the main job `rackscale run` on the default
+# scenario timed end to end (plan, simulation of the planned fleet, report).
+if [ "${PLAN:-1}" = 1 ]; then
+  echo
+  if [ -x "$BUILD/bench/rackscale_bench" ]; then
+    "$BUILD/bench/rackscale_bench" --benchmark_filter=Plan
+  else
+    echo "plan micro-benchmarks: skipped (no $BUILD/bench/rackscale_bench)"
+  fi
+  /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN" run scenarios/reallocation-2025.toml --out "$WORK/run" -q
+  echo "run: rackscale run scenarios/reallocation-2025.toml: $(cut -d' ' -f1 "$WORK/t") s wall, peak $(cut -d' ' -f2 "$WORK/t") KB"
+  grep -E '^    "(optimal|gap|columns|integer_columns|wall_seconds)"|^  "(npv_usd|plan_npv_usd|first_full_month|peak_gpus_in_service)"' \
+    "$WORK/run/summary.json" | sed 's/^ */  /'
+fi
+
+# The other micro-benchmarks (the planner's ran above).
 if [ "$MICRO" = 1 ] && [ -x "$BUILD/bench/rackscale_bench" ]; then
   echo
-  "$BUILD/bench/rackscale_bench" --benchmark_min_time=0.2
+  "$BUILD/bench/rackscale_bench" --benchmark_min_time=0.2 --benchmark_filter=-Plan
 fi

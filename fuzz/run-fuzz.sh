@@ -10,9 +10,9 @@ if [ ! -f "$BUILD/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DRACKSCALE_FUZZ=ON -DRACKSCALE_TESTS=OFF -DRACKSCALE_BENCH=OFF >/dev/null
 fi
-cmake --build "$BUILD" -j 2 --target fuzz_swf fuzz_philly fuzz_native_csv fuzz_trace_auto fuzz_openb fuzz_toml fuzz_ai_csv fuzz_llm
+cmake --build "$BUILD" -j 2 --target fuzz_swf fuzz_philly fuzz_native_csv fuzz_trace_auto fuzz_openb fuzz_toml fuzz_ai_csv fuzz_llm fuzz_scenario
 mkdir -p "$BUILD/artifacts"
-for t in swf philly native_csv trace_auto openb toml ai_csv llm; do
+for t in swf philly native_csv trace_auto openb toml ai_csv llm scenario; do
   work="$BUILD/corpus/$t"
   mkdir -p "$work"
   echo "fuzz: $t for ${SECONDS_EACH}s"

@@ -833,7 +833,6 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   r.integer_columns = glp_get_num_int(lp.get());
   glp_prob* p = lp.get();
   auto value = [&](int col) { return static_cast<int64_t>(std::llround(glp_mip_col_val(p, col))); };
-  auto real = [&](int col) { return col == 0 ? 0.0 : glp_mip_col_val(p, col); };
   const size_t Tz = static_cast<size_t>(T);
   r.phases_started.assign(static_cast<size_t>(S), std::vector<int64_t>(Tz, 0));
   r.domains_ordered.assign(static_cast<size_t>(H), std::vector<std::vector<int64_t>>(static_cast<size_t>(S), std::vector<int64_t>(Tz, 0)));

@@ -48,6 +48,9 @@ class ScenarioParser {
     if (Status st = ParseOnDemand(top, s); !st) return st.error();
     if (Status st = ParseSimulate(top, s); !st) return st.error();
     if (Status st = top.CheckUnknown(); !st) return st.error();
+    if (s.contracts.empty() && !(s.on_demand.gpus > 0)) {
+      return top.Bad("contracts", nullptr, "nothing to plan for: give [[contracts]] or [on_demand] gpus > 0");
+    }
     return s;
   }
 
