@@ -463,6 +463,8 @@ struct Heuristic {
   const Built* b = nullptr;
   bool done = false;
   int64_t calls = 0;
+  int64_t nodes = 0;        // subproblems selected so far
+  bool node_limited = false;
   double gap = -1;  // the search's relative gap when last seen
 };
 
@@ -567,6 +569,15 @@ void RoundingHeuristic(glp_tree* tree, void* info) {
   auto* heur = static_cast<Heuristic*>(info);
   if (glp_ios_reason(tree) == GLP_ISELECT || glp_ios_reason(tree) == GLP_IBINGO) {
     heur->gap = glp_ios_mip_gap(tree);
+    if (glp_ios_reason(tree) == GLP_ISELECT) {
+      ++heur->nodes;
+      // A node budget makes a search that does not finish stop at the same
+      // place on every machine (the time limit still caps it).
+      if (heur->m->in->node_limit > 0 && heur->nodes > heur->m->in->node_limit) {
+        heur->node_limited = true;
+        glp_ios_terminate(tree);
+      }
+    }
     return;
   }
   if (glp_ios_reason(tree) != GLP_IHEUR) return;
@@ -710,6 +721,8 @@ void OfferRounded(glp_tree* tree, Heuristic* heur, bool phases_up) {
 
 struct Solved {
   int status = 0;
+  int64_t nodes = 0;
+  std::string stopped_by;
   bool proved = false;  // optimal within mip_gap
   double objective = 0, bound = 0;
   double gap = -1;      // the search's final relative gap, if it reported one
@@ -754,8 +767,11 @@ Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady
   const int rc = glp_intopt(lp.get(), &parm);
   r.status = glp_mip_status(lp.get());
   r.proved = rc == GLP_EMIPGAP || (rc == 0 && r.status == GLP_OPT);
+  r.nodes = heur.nodes;
+  r.stopped_by = r.proved ? "gap" : heur.node_limited ? "node limit" : rc == GLP_ETMLIM ? "time limit" : "solver";
   if (std::getenv("RACKSCALE_PLAN_DEBUG")) {
-    std::fprintf(stderr, "glp_intopt rc %d status %d gap %g, %.2f s left\n", rc, r.status, heur.gap,
+    std::fprintf(stderr, "glp_intopt rc %d status %d gap %g, %lld nodes, %.2f s left\n", rc, r.status, heur.gap,
+                 static_cast<long long>(heur.nodes),
                  std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
   }
   r.gap = r.status == GLP_OPT ? 0.0 : heur.gap;
@@ -820,6 +836,8 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
 
   PlanResult r;
   r.optimal = solved->proved;
+  r.stopped_by = solved->stopped_by;
+  r.nodes = solved->nodes;
   r.objective_usd = solved->objective;
   // The search's own gap (to its best bound) when it reported one, else the
   // gap to the root LP relaxation, which is never smaller.

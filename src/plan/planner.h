@@ -127,6 +127,7 @@ struct PlanInput {
   // site's); only power phases and the roles cut are integer in the search.
   bool integer_orders = false;
   double time_limit_s = 60;                // the solver's time budget (each stage)
+  int64_t node_limit = 0;                  // branch-and-bound nodes per stage (0: none)
   double mip_gap = 1e-4;                   // stop when proved within this of the optimum
 };
 
@@ -141,7 +142,9 @@ struct PlanShortfall {
 };
 
 struct PlanResult {
-  bool optimal = false;       // proved within mip_gap (else the best found in the time limit)
+  bool optimal = false;       // proved within mip_gap (else the best found in the limits)
+  std::string stopped_by;     // "gap" (proved), "node limit", "time limit" or "solver"
+  int64_t nodes = 0;          // branch-and-bound nodes of the last stage
   double objective_usd = 0;   // the minimised discounted cost - revenue, penalties included
   double gap = 0;             // relative gap to the search's best bound: at most this far from optimal
   double npv_usd = 0;         // discounted revenue - capex - energy + book value at the horizon

@@ -126,12 +126,14 @@ class ScenarioParser {
     RS_TRY(months, r.Int("months", true, 0, 1, 600));
     RS_TRY(limit, r.Number("time_limit_s", false, 10, 0.1, 86400));
     RS_TRY(gap, r.Number("mip_gap", false, 0.002, 0, 1));
+    RS_TRY(nodes, r.Int("node_limit", false, 0, 0, int64_t{1} << 40));
     if (Status st = r.CheckUnknown(); !st) return st;
     s.name = name;
     s.description = desc;
     s.months = static_cast<int32_t>(months);
     s.time_limit_s = limit;
     s.mip_gap = gap;
+    s.node_limit = nodes;
     return Status::Ok();
   }
 
@@ -604,6 +606,7 @@ PlanInput ToPlanInput(const Scenario& s, const PlanOptions& o) {
   }
   in.time_limit_s = o.time_limit_s > 0 ? o.time_limit_s : s.time_limit_s;
   in.mip_gap = s.mip_gap;
+  in.node_limit = s.node_limit;
   return in;
 }
 

@@ -121,6 +121,7 @@ struct Scenario {
   int32_t months = 0;
   double time_limit_s = 10;
   double mip_gap = 0.002;
+  int64_t node_limit = 0;  // branch-and-bound nodes per solve (0: none)
   std::vector<WorkforceGroup> groups;
   std::vector<LayoffWave> layoffs;
   FinanceSpec finance;

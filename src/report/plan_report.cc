@@ -223,6 +223,8 @@ std::string FormatPlanSummaryJson(const PlanRun& p, bool timing) {
   j["months"] = s.months;
   j["solver"] = {{"name", "glpk"},
                  {"optimal", r.optimal},
+                 {"stopped_by", r.stopped_by},
+                 {"nodes", r.nodes},
                  {"gap", r.gap},
                  {"columns", r.columns},
                  {"rows", r.rows},
@@ -305,7 +307,8 @@ std::string FormatPlanHuman(const PlanRun& p) {
   o += fmt::format("  solver       GLPK, {} columns ({} integer), {} rows: {}\n", Count(static_cast<double>(r.columns)),
                    Count(static_cast<double>(r.integer_columns)), Count(static_cast<double>(r.rows)),
                    r.optimal ? fmt::format("proved within {:.2g}% of the optimum", std::max(r.gap, 1e-9) * 100)
-                             : fmt::format("best plan in the time limit, at most {:.2f}% from optimal", r.gap * 100));
+                             : fmt::format("best plan when the {} stopped the search ({} nodes), at most {:.2f}% from optimal",
+                                           r.stopped_by, r.nodes, r.gap * 100));
   o += fmt::format("  NPV          {} at {:.1f}%/yr: the plan {} (revenue {}, capex {}, energy {}, book value left {}) + payroll saved net of severance {}\n",
                    Money(TotalNpv(p)), p.input.discount_rate * 100, Money(r.npv_usd), Money(r.revenue_usd), Money(r.capex_usd),
                    Money(r.energy_usd), Money(r.residual_usd), Money(PayrollNpv(p)));
