@@ -575,6 +575,7 @@ void RoundingHeuristic(glp_tree* tree, void* info) {
       // place on every machine (the time limit still caps it).
       if (heur->m->in->node_limit > 0 && heur->nodes > heur->m->in->node_limit) {
         heur->node_limited = true;
+        heur->nodes = heur->m->in->node_limit;  // the one just selected is not solved
         glp_ios_terminate(tree);
       }
     }

@@ -465,6 +465,8 @@ Result<SimInputs> BuildSimInputs(const PlanRun& p) {
   // orders are not all lost.
   double carry = 0;
   std::vector<int64_t> dedicated_capacity(s.hardware.size(), 0);  // simulated domains at the window's end, per type
+  const size_t W = static_cast<size_t>(w1 - w0);
+  std::vector<double> online_gpus(W, 0);  // simulated GPUs in service, by window month
   bool any_site = false;
   for (size_t k = 0; k < s.sites.size(); ++k) {
     std::string pools;
@@ -481,6 +483,9 @@ Result<SimInputs> BuildSimInputs(const PlanRun& p) {
         carry = want - static_cast<double>(count);
         if (count == 0) continue;
         if (off >= w1) dedicated_capacity[h] += count;
+        for (int32_t m = std::max(on, w0); m < std::min(off, w1); ++m) {
+          online_gpus[static_cast<size_t>(m - w0)] += static_cast<double>(count * hw.gpus_per_domain);
+        }
         pools += fmt::format("  [[sites.pools]]  # {} {} ordered {}\n  domain = {}\n  count = {}\n  per_block = 32\n", n,
                              hw.name, s.MonthName(t), Quote(s.catalog.domain_types[static_cast<size_t>(hw.domain_type)].name), count);
         if (on > w0) pools += fmt::format("  online_day = {}\n", Num(day_of(on)));
@@ -509,6 +514,7 @@ Result<SimInputs> BuildSimInputs(const PlanRun& p) {
   // tenants share the rest.
   std::string ten = "# Tenants of the simulated months (written by rackscale run).\n\n";
   std::map<std::string, double> contract_gpus;  // tenant -> simulated GPUs at the window's end
+  std::map<std::string, std::vector<double>> contract_by_month;  // tenant -> its dedicated GPUs, by window month
   std::vector<int64_t> used(s.hardware.size(), 0);
   for (size_t c = 0; c < s.contracts.size(); ++c) {
     const ContractSpec& ct = s.contracts[c];
@@ -557,6 +563,9 @@ Result<SimInputs> BuildSimInputs(const PlanRun& p) {
           held = n;
         }
         last = held;
+        auto& by_month = contract_by_month[ct.tenant];
+        by_month.resize(W, 0);
+        by_month[static_cast<size_t>(t - w0)] += static_cast<double>(held * s.hardware[static_cast<size_t>(h)].gpus_per_domain);
       }
       for (const Inc& i : open) close(i, w1);
       int64_t taken = 0;
@@ -621,42 +630,57 @@ Result<SimInputs> BuildSimInputs(const PlanRun& p) {
       w.jobs.push_back(j);
     }
   };
+  // Month by month, so that each month's offered load matches the GPUs
+  // in service then (a ramp does not overload its first months).
   uint64_t seed = sim.seed;
-  for (const auto& [tenant, gpus] : contract_gpus) {
-    if (gpus < 1) continue;
-    AiGenParams g;
-    g.days = out.days;
-    g.tenants = 1;
-    g.cpu_fraction = 0;
-    g.gang_fraction = 0.05;
-    g.max_gang = std::max({256, domain_gpus, std::min<int32_t>(sim.max_gang_gpus, static_cast<int32_t>(gpus / 2))});
-    g.preemptible_fraction = 0;
-    g.domain_gpus = domain_gpus;
-    g.load = std::max(0.01, sim.contract_load * (1 - sim.inference_share * 0.6));
-    g.capacity_gpus = static_cast<int64_t>(gpus);
-    g.jobs = std::clamp<int64_t>(static_cast<int64_t>(gpus * out.days * 0.05), 50, sim.max_jobs / 4);
-    g.seed = seed++;
-    auto part = GenerateAi(g);
-    if (!part) return part.error();
-    add(*part, {tenant});
-  }
-  const double od_gpus = static_cast<double>(fleet_gpus) - contract_total;
-  if (od_gpus >= 1) {
-    AiGenParams g;
-    g.days = out.days;
-    g.tenants = od_tenants;
-    g.cpu_fraction = 0;
-    g.max_gang = std::max({256, domain_gpus, std::min<int32_t>(1024, static_cast<int32_t>(od_gpus / 4))});
-    g.domain_gpus = domain_gpus;
-    g.load = std::max(0.01, s.on_demand.billed_share);
-    g.capacity_gpus = static_cast<int64_t>(od_gpus);
-    g.jobs = std::clamp<int64_t>(static_cast<int64_t>(od_gpus * out.days * 0.5), 100, sim.max_jobs);
-    g.seed = seed++;
-    auto part = GenerateAi(g);
-    if (!part) return part.error();
-    std::vector<std::string> names;
-    for (int32_t i = 0; i < od_tenants; ++i) names.push_back(fmt::format("od{}", i + 1));
-    add(*part, names);
+  const double month_days = kDaysPerMonth;
+  const int64_t jobs_per_month = std::max<int64_t>(1, sim.max_jobs / static_cast<int64_t>(W));
+  auto shift = [&](AiWorkload& part, size_t m) {
+    const Seconds offset = static_cast<Seconds>(std::llround(static_cast<double>(m) * month_days * 86400));
+    for (AiJob& j : part.jobs) j.submit += offset;
+  };
+  for (size_t m = 0; m < W; ++m) {
+    double contract_now = 0;
+    for (const auto& [tenant, by_month] : contract_by_month) {
+      const double gpus = m < by_month.size() ? by_month[m] : 0;
+      contract_now += gpus;
+      if (gpus < 1) continue;
+      AiGenParams g;
+      g.days = month_days;
+      g.tenants = 1;
+      g.cpu_fraction = 0;
+      g.gang_fraction = 0.05;
+      g.max_gang = std::max({256, domain_gpus, std::min<int32_t>(sim.max_gang_gpus, static_cast<int32_t>(gpus / 2))});
+      g.preemptible_fraction = 0;
+      g.domain_gpus = domain_gpus;
+      g.load = std::max(0.01, sim.contract_load * (1 - sim.inference_share * 0.6));
+      g.capacity_gpus = static_cast<int64_t>(gpus);
+      g.jobs = std::clamp<int64_t>(static_cast<int64_t>(gpus * month_days * 0.05), 50, std::max<int64_t>(50, jobs_per_month / 4));
+      g.seed = seed++;
+      auto part = GenerateAi(g);
+      if (!part) return part.error();
+      shift(*part, m);
+      add(*part, {tenant});
+    }
+    const double od_gpus = online_gpus[m] - contract_now;
+    if (od_gpus >= 1) {
+      AiGenParams g;
+      g.days = month_days;
+      g.tenants = od_tenants;
+      g.cpu_fraction = 0;
+      g.max_gang = std::max({256, domain_gpus, std::min<int32_t>(1024, static_cast<int32_t>(od_gpus / 4))});
+      g.domain_gpus = domain_gpus;
+      g.load = std::max(0.01, s.on_demand.billed_share);
+      g.capacity_gpus = static_cast<int64_t>(od_gpus);
+      g.jobs = std::clamp<int64_t>(static_cast<int64_t>(od_gpus * month_days * 0.5), 100, std::max<int64_t>(100, jobs_per_month));
+      g.seed = seed++;
+      auto part = GenerateAi(g);
+      if (!part) return part.error();
+      shift(*part, m);
+      std::vector<std::string> names;
+      for (int32_t i = 0; i < od_tenants; ++i) names.push_back(fmt::format("od{}", i + 1));
+      add(*part, names);
+    }
   }
   std::stable_sort(w.jobs.begin(), w.jobs.end(), [](const AiJob& a, const AiJob& b) { return a.submit < b.submit; });
   for (size_t i = 0; i < w.jobs.size(); ++i) w.jobs[i].id = static_cast<JobId>(i + 1);
