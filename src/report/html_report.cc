@@ -377,6 +377,10 @@ void PutTable(std::string* out, const HtmlTable& t) {
   auto cell_class = [&](size_t c) { return numeric[c] ? " class=\"num\"" : ""; };
   out->append("<div class=\"rs-table\">\n");
   if (!t.title.empty()) *out += fmt::format("<h3>{}</h3>\n", Escaped(t.title));
+  if (t.rows.empty() && !t.note.empty()) {  // nothing to list: the note says so
+    *out += fmt::format("<p class=\"rs-note\">{}</p>\n</div>\n", Escaped(t.note));
+    return;
+  }
   out->append("<div class=\"rs-table-scroll\"><table>\n");
   if (!t.header.empty()) {
     out->append("<thead><tr>");

@@ -99,6 +99,99 @@ HtmlReport BuildRunReport(const PlanRun& p, const std::string& sim_dir, const st
       {p.solve_for_payroll ? "Smallest payroll cut" : "Roles cut", Count(static_cast<double>(p.solve_for_payroll ? r.roles_cut : cut))},
   };
 
+  // --- In brief: the findings in words, for a board.
+  {
+    HtmlSection brief;
+    brief.title = "In brief";
+    for (size_t k = 0; k < in.contracts.size(); ++k) {
+      const PlanContract& c = in.contracts[k];
+      int64_t peak_c = 0;
+      for (int64_t g : c.contracted_gpus) peak_c = std::max(peak_c, g);
+      int months_short = 0;
+      double worst = 0;
+      std::string why;
+      for (const PlanShortfall& f : r.shortfalls) {
+        if (f.contract != static_cast<int32_t>(k) || f.gpus <= 0.001 * static_cast<double>(c.contracted_gpus[static_cast<size_t>(f.month)])) continue;
+        ++months_short;
+        if (f.gpus > worst) {
+          worst = f.gpus;
+          why.clear();
+          for (const char* w : {f.lead_time ? "lead time" : "", f.power ? "power" : "", f.cash ? "cash" : ""}) {
+            if (*w) why += (why.empty() ? "" : " and ") + std::string(w);
+          }
+          if (why.empty()) why = "cost (meeting it would cost more than it earns and saves in penalties)";
+        }
+      }
+      brief.paragraphs.push_back(
+          months_short == 0
+              ? fmt::format("The {} contract ({} GPUs at ${:.2f} per GPU-hour) is met on every deadline.", c.name,
+                            Count(static_cast<double>(peak_c)), c.usd_per_gpu_month * 12 / 8760)
+              : fmt::format("The {} contract ({} GPUs) falls short in {} months, by up to {} GPUs; what binds then: {}.", c.name,
+                            Count(static_cast<double>(peak_c)), months_short, Count(worst), why));
+    }
+    int64_t phases = 0;
+    for (const auto& site : r.phases_started) {
+      for (int64_t n : site) phases += n;
+    }
+    double mw0 = 0;
+    for (const auto& site : r.mw_in_service) mw0 += site.front();
+    brief.paragraphs.push_back(fmt::format(
+        "It takes {} of capex over the {} months ({} in the first 15 months) and {} new power phase{}, from {:.0f} MW free "
+        "at the start to {:.0f} MW; peak GPUs in service reach {}.",
+        Money(r.capex_usd), s.months, Money([&] {
+          double c = 0;
+          for (int32_t t = 0; t < std::min(15, s.months); ++t) c += r.capex_by_month[static_cast<size_t>(t)];
+          return c;
+        }()),
+        phases, phases == 1 ? "" : "s", mw0, mw_end, Count(static_cast<double>(peak))));
+    if (!r.cash_by_month.empty()) {
+      const auto it = std::min_element(r.cash_by_month.begin(), r.cash_by_month.end());
+      double breach = 0;
+      for (double b : r.cash_breach_by_month) breach = std::max(breach, b);
+      brief.paragraphs.push_back(
+          breach > 0.5 ? fmt::format("Cash falls below the {} floor, by up to {}: the plan is not funded as it stands.",
+                                     Money(s.finance.min_cash_usd), Money(breach))
+                       : fmt::format("Cash stays above the {} floor; its lowest point is {} in {}.", Money(s.finance.min_cash_usd),
+                                     Money(*it), s.MonthName(static_cast<int32_t>(it - r.cash_by_month.begin()))));
+    }
+    if (p.solve_for_payroll) {
+      brief.paragraphs.push_back(fmt::format(
+          "The smallest payroll reduction that keeps cash above the floor while meeting the contracts is {} roles{}.",
+          Count(static_cast<double>(r.roles_cut)), r.roles_cut == 0 ? ": the plan needs no layoffs to be funded" : ""));
+    } else if (cut > 0) {
+      const auto labor = LaborToCompute(s);
+      double gpus = 0;
+      std::string hw;
+      for (const LaborRow& l : labor) {
+        if (l.roles == cut && (hw.empty() || hw == l.hardware)) {
+          gpus = l.gpus;
+          hw = l.hardware;
+        }
+      }
+      brief.paragraphs.push_back(fmt::format(
+          "The {} roles cut save {} a year of payroll (after {} of severance); a year of that payroll buys about {} {} GPUs "
+          "with the power to run them. Whether the plan needed the cuts: rerun with --solve-for payroll.",
+          Count(static_cast<double>(cut)), Money([&] {
+            double saved = 0;
+            for (const LayoffWave& w : s.layoffs) saved += static_cast<double>(w.count) * s.groups[static_cast<size_t>(w.group)].usd_per_person_year;
+            return saved;
+          }()),
+          Money([&] {
+            double sev = 0;
+            for (const LayoffWave& w : s.layoffs) sev += static_cast<double>(w.count) * w.severance_usd_per_person;
+            return sev;
+          }()),
+          Count(gpus), hw));
+    }
+    brief.paragraphs.push_back(fmt::format(
+        "NPV at {:.1f}% a year: {} ({} from the plan, {} of payroll saved net of severance). {}", in.discount_rate * 100,
+        Money(TotalNpv(p)), Money(r.npv_usd), Money(PayrollNpv(p)),
+        r.optimal ? fmt::format("The plan is proved within {:.2g}% of the optimum.", std::max(r.gap, 1e-9) * 100)
+                  : fmt::format("The plan is the best the search found before its {} ({} nodes); it is at most {:.1f}% from the "
+                                "optimum.", r.stopped_by, r.nodes, r.gap * 100)));
+    rep.sections.push_back(brief);
+  }
+
   // --- The plan.
   HtmlSection plan;
   plan.title = "The plan";
