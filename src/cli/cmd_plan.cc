@@ -36,7 +36,7 @@ struct PlanArgs {
   bool no_sim = false;
 };
 
-Result<PlanRun> MakePlan(const Scenario& s, const PlanArgs& a) {
+Result<PlanRun> MakePlan(const Scenario& s, const PlanArgs& a, const PlanResult* hint = nullptr) {
   PlanRun p;
   p.scenario = &s;
   PlanOptions o;
@@ -51,6 +51,7 @@ Result<PlanRun> MakePlan(const Scenario& s, const PlanArgs& a) {
   o.time_limit_s = a.time_limit_s;
   p.solve_for_payroll = o.solve_for_payroll;
   p.input = ToPlanInput(s, o);
+  if (hint != nullptr && hint->phases_started.size() == s.sites.size()) p.input.hint_phases = hint->phases_started;
   const auto t0 = std::chrono::steady_clock::now();
   auto r = SolvePlan(p.input);
   if (!r) {
@@ -171,7 +172,7 @@ int RunRun(const PlanArgs& a) {
         Scenario copy = *s;
         if (Status st = SetScenarioValue(copy, v.key, x); !st) return ReportError(st.error());
         if (progress.enabled()) progress.Update(static_cast<double>(done) / total, fmt::format("{} = {}", v.key, x));
-        auto q = MakePlan(copy, a);
+        auto q = MakePlan(copy, a, &p->result);
         if (!q) {
           progress.Clear();
           return ReportError(q.error());

@@ -501,9 +501,10 @@ bool Offer(glp_tree* tree, const std::vector<double>& x) {
 }
 
 // The strongest incumbent cheaply: the LP relaxation's power phases (and
-// roles cut) rounded (mode 0 up, 1 to nearest, 2 down; each site's phases
-// trimmed, latest first, to its maximum), fixed, and everything else solved
-// as an LP on a copy of the problem. With continuous orders that LP's
+// roles cut) rounded (mode 0 up, 1 to nearest, 2 down), or the caller's
+// hint (mode 3: another plan's phases, e.g. the base plan of a sensitivity
+// run), each site's phases trimmed, latest first, to its maximum, fixed,
+// and everything else solved as an LP on a copy of the problem. With continuous orders that LP's
 // optimum is a plan the search can accept as it is.
 void FixPhasesAndSolve(glp_tree* tree, Heuristic* heur, int mode) {
   const Model& m = *heur->m;
@@ -513,6 +514,12 @@ void FixPhasesAndSolve(glp_tree* tree, Heuristic* heur, int mode) {
   glp_prob* lpp = glp_ios_get_prob(tree);
   glp_prob* copy = glp_create_prob();
   glp_copy_prob(copy, lpp, GLP_OFF);
+  if (mode == 3 && (in.hint_phases.size() != static_cast<size_t>(m.S) ||
+                    std::any_of(in.hint_phases.begin(), in.hint_phases.end(),
+                                [&](const std::vector<int64_t>& v) { return v.size() != static_cast<size_t>(m.T); }))) {
+    glp_delete_prob(copy);
+    return;
+  }
   auto round = [&](double v) {
     return mode == 0 ? std::ceil(v - 1e-6) : mode == 1 ? std::round(v) : std::floor(v + 1e-6);
   };
@@ -521,7 +528,9 @@ void FixPhasesAndSolve(glp_tree* tree, Heuristic* heur, int mode) {
     double total = 0;
     for (int t = 0; t < m.T; ++t) {
       const int col = c.P(s, t);
-      p[static_cast<size_t>(t)] = std::min(round(glp_get_col_prim(lpp, col)), glp_get_col_ub(lpp, col));
+      const double want = mode == 3 ? static_cast<double>(in.hint_phases[static_cast<size_t>(s)][static_cast<size_t>(t)])
+                                    : round(glp_get_col_prim(lpp, col));
+      p[static_cast<size_t>(t)] = std::min(want, glp_get_col_ub(lpp, col));
       p[static_cast<size_t>(t)] = std::max(p[static_cast<size_t>(t)], glp_get_col_lb(lpp, col));
       total += p[static_cast<size_t>(t)];
     }
@@ -592,7 +601,7 @@ void RoundingHeuristic(glp_tree* tree, void* info) {
   // Phases rounded and fixed with the rest re-solved; then the plain
   // roundings, which are always feasible.
   const auto h0 = std::chrono::steady_clock::now();
-  for (int mode = 0; mode < 3; ++mode) FixPhasesAndSolve(tree, heur, mode);
+  for (int mode = 0; mode < 4; ++mode) FixPhasesAndSolve(tree, heur, mode);
   if (std::getenv("RACKSCALE_PLAN_DEBUG")) {
     std::fprintf(stderr, "root heuristics %.2f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - h0).count());
   }

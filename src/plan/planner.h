@@ -128,6 +128,10 @@ struct PlanInput {
   bool integer_orders = false;
   double time_limit_s = 60;                // the solver's time budget (each stage)
   int64_t node_limit = 0;                  // branch-and-bound nodes per stage (0: none)
+  // Optional [site][month] phases of another plan (the base plan of a
+  // sensitivity run): tried at the root as a starting plan, so a re-plan is
+  // never worse than the base plan's phases would be under its inputs.
+  std::vector<std::vector<int64_t>> hint_phases;
   double mip_gap = 1e-4;                   // stop when proved within this of the optimum
 };
 
