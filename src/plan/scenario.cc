@@ -532,20 +532,7 @@ std::vector<double> OtherCashFlowByMonth(const Scenario& s) {
 PlanInput ToPlanInput(const Scenario& s, const PlanOptions& o) {
   PlanInput in;
   in.months = s.months;
-  for (const PowerSite& p : s.sites) {
-    PlanSite x;
-    x.name = p.name;
-    x.initial_mw = p.initial_mw;
-    x.mw_per_phase = p.mw_per_phase;
-    x.usd_per_mw = p.usd_per_mw;
-    x.lead_months = p.lead_months;
-    x.earliest_month = p.earliest_month;
-    x.max_phases = p.max_phases;
-    x.pue = p.pue;
-    x.usd_per_mwh = p.usd_per_mwh;
-    x.life_years = p.life_years;
-    in.sites.push_back(x);
-  }
+  in.sites = s.sites;
   for (const HardwareOption& h : s.hardware) {
     PlanHardware x;
     x.name = h.name;

@@ -48,18 +48,9 @@ struct FinanceSpec {
   std::vector<Limit> capex_limits;
 };
 
-struct PowerSite {
-  std::string name;
-  double initial_mw = 0;
-  double mw_per_phase = 0;
-  double usd_per_mw = 0;
-  int32_t lead_months = 0;
-  int32_t earliest_month = 0;
-  int32_t max_phases = 0;
-  double pue = 1.2;
-  double usd_per_mwh = 0;
-  double life_years = 20;
-};
+// A site's power options: the planner's own PlanSite (planner.h), read
+// from [[sites]].
+using PowerSite = PlanSite;
 
 struct HardwareOption {
   std::string name;
