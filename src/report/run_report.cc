@@ -201,7 +201,9 @@ HtmlReport BuildRunReport(const PlanRun& p, const std::string& sim_dir, const st
       "serve the contracts by their deadlines and on-demand demand, maximising NPV at {:.1f}%/yr under the capex "
       "limits and the cash floor.",
       Count(static_cast<double>(r.columns)), Count(static_cast<double>(r.integer_columns)), Count(static_cast<double>(r.rows)),
-      r.optimal ? "proved optimal" : fmt::format("best plan found in the time limit, at most {:.2f}% from optimal", r.gap * 100),
+      r.optimal ? fmt::format("proved within {:.2g}% of the optimum", std::max(r.gap, 1e-9) * 100)
+                : fmt::format("the best plan found before the {} stopped the search, at most {:.2f}% from optimal", r.stopped_by,
+                              r.gap * 100),
       in.discount_rate * 100));
   {
     json v = json::array();
