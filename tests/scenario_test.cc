@@ -209,3 +209,32 @@ TEST(BrowserRunReport, EveryChartRendersWithoutScriptErrors) {
 
 }  // namespace
 }  // namespace rackscale
+
+namespace rackscale {
+namespace {
+
+// The default scenario, as `make run` plans it (its 100-node limit governs;
+// the generous time limit keeps a slow machine from stopping it earlier):
+// the contract is met on every deadline, fully from 2026-12, and two runs
+// give the same plan byte for byte.
+TEST(ScenarioGolden, DefaultScenarioMeetsTheContractReproducibly) {
+  const std::string base = testing::TempDir() + "/plan-default";
+  std::string out;
+  std::string plans[2];
+  for (int i = 0; i < 2; ++i) {
+    const std::string dir = base + std::to_string(i);
+    const std::string cmd = std::string(RACKSCALE_BIN) + " plan " + RACKSCALE_SOURCE_DIR +
+                            "/scenarios/reallocation-2025.toml --time-limit 120 --no-timing -q --out " + dir;
+    ASSERT_EQ(testing::RunCommand(cmd, &out), 0) << out;
+    plans[i] = Slurp(dir + "/plan.csv");
+  }
+  EXPECT_EQ(plans[0], plans[1]);
+  const std::string json = Slurp(base + "0/plan.json");
+  EXPECT_NE(json.find("\"stopped_by\": \"node limit\""), std::string::npos) << json.substr(0, 400);
+  EXPECT_NE(json.find("\"first_full_month\": \"2026-12\""), std::string::npos);
+  EXPECT_NE(json.find("\"short_months\": 0,"), std::string::npos);
+  EXPECT_NE(json.find("\"largest_cash_breach_usd\": 0.0"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rackscale
