@@ -238,3 +238,33 @@ TEST(ScenarioGolden, DefaultScenarioMeetsTheContractReproducibly) {
 
 }  // namespace
 }  // namespace rackscale
+
+namespace rackscale {
+namespace {
+
+// --solve-for payroll from the command line, where no cut can keep the
+// floor: $100M of cash, a $50M floor and no other income, and a contract
+// whose racks come due before a cut's savings can pay for them. The plan
+// meets what it can, cuts roles, and says plainly that cash still falls
+// below the floor (exit 0: the answer is the finding).
+TEST(ScenarioCli, SolveForPayrollSaysWhenNoCutKeepsTheFloor) {
+  const std::string dir = testing::TempDir();
+  const std::string path = dir + "/tight-small.toml";
+  std::string text = SmallWith("starting_cash_usd = 200e6", "starting_cash_usd = 100e6");
+  const std::string ocf = "operating_cash_flow_usd_per_year = 120e6";
+  text.replace(text.find(ocf), ocf.size(), "operating_cash_flow_usd_per_year = 0");
+  std::ofstream(path) << text;
+  std::string out;
+  const int rc = testing::RunCommand(std::string(RACKSCALE_BIN) + " plan " + path + " --solve-for payroll --no-timing --out " +
+                                         dir + "/tight-plan 2>&1",
+                                     &out);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("NO cut keeps cash above the floor"), std::string::npos) << out;
+  const std::string json = Slurp(dir + "/tight-plan/plan.json");
+  EXPECT_NE(json.find("\"solve_for_payroll\": true"), std::string::npos);
+  EXPECT_EQ(json.find("\"largest_cash_breach_usd\": 0.0"), std::string::npos) << "expected a breach";
+  EXPECT_EQ(json.find("\"roles_cut\": 0,"), std::string::npos) << "expected a cut";
+}
+
+}  // namespace
+}  // namespace rackscale

@@ -395,9 +395,19 @@ std::string FormatPlanHuman(const PlanRun& p) {
     sev += static_cast<double>(w.count) * w.severance_usd_per_person;
   }
   if (p.solve_for_payroll) {
-    o += fmt::format("  payroll      smallest cut that keeps cash above the floor and meets the contracts: {} roles "
-                     "(the scenario's waves cut {})\n",
-                     Count(static_cast<double>(r.roles_cut)), Count(static_cast<double>(cut)));
+    double breach = 0;
+    for (double b : r.cash_breach_by_month) breach = std::max(breach, b);
+    if (breach > 0.5) {
+      // The lever weighs the contracts above the floor: a cut cannot pay
+      // for what comes due before its savings do.
+      o += fmt::format("  payroll      NO cut keeps cash above the floor while meeting the contracts as well as possible: with "
+                       "{} roles cut, cash still falls {} below it (the scenario's waves cut {})\n",
+                       Count(static_cast<double>(r.roles_cut)), Money(breach), Count(static_cast<double>(cut)));
+    } else {
+      o += fmt::format("  payroll      smallest cut that keeps cash above the floor and meets the contracts: {} roles "
+                       "(the scenario's waves cut {})\n",
+                       Count(static_cast<double>(r.roles_cut)), Count(static_cast<double>(cut)));
+    }
   } else if (!s.groups.empty()) {
     double saved = 0;
     for (const LayoffWave& w : s.layoffs) saved += static_cast<double>(w.count) * s.groups[static_cast<size_t>(w.group)].usd_per_person_year;

@@ -154,7 +154,14 @@ HtmlReport BuildRunReport(const PlanRun& p, const std::string& sim_dir, const st
                        : fmt::format("Cash stays above the {} floor; its lowest point is {} in {}.", Money(s.finance.min_cash_usd),
                                      Money(*it), s.MonthName(static_cast<int32_t>(it - r.cash_by_month.begin()))));
     }
-    if (p.solve_for_payroll) {
+    double worst_breach = 0;
+    for (double b : r.cash_breach_by_month) worst_breach = std::max(worst_breach, b);
+    if (p.solve_for_payroll && worst_breach > 0.5) {
+      brief.paragraphs.push_back(fmt::format(
+          "No payroll reduction keeps cash above the floor while meeting the contracts as well as they can be met: with {} "
+          "roles cut, cash still falls {} below it, because what comes due before the savings arrive cannot wait.",
+          Count(static_cast<double>(r.roles_cut)), Money(worst_breach)));
+    } else if (p.solve_for_payroll) {
       brief.paragraphs.push_back(fmt::format(
           "The smallest payroll reduction that keeps cash above the floor while meeting the contracts is {} roles{}.",
           Count(static_cast<double>(r.roles_cut)), r.roles_cut == 0 ? ": the plan needs no layoffs to be funded" : ""));
