@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -19,10 +18,6 @@
 
 namespace rackscale {
 namespace {
-
-double Since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 struct PlanArgs {
   std::string scenario;
@@ -117,13 +112,6 @@ Result<Vary> ParseVary(const std::string& text) {
     v.steps = static_cast<int>(*st);
   }
   return v;
-}
-
-std::string ReadSmall(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 int RunRun(const PlanArgs& a) {
@@ -241,7 +229,8 @@ int RunRun(const PlanArgs& a) {
     std::fflush(stdout);
     if (int rc = RunSim(sa); rc != kExitOk) return rc;
     if (!a.quiet) {
-      auto j = nlohmann::json::parse(ReadSmall(sim_dir + "/summary.json"), nullptr, false);
+      auto text = ReadFileMaybeGz(sim_dir + "/summary.json");
+      auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json(nlohmann::json::value_t::discarded);
       if (!j.is_discarded()) {
         auto num = [&](const char* k) { return j.contains(k) && j[k].is_number() ? j[k].get<double>() : 0.0; };
         std::printf("  simulated    GPU utilization %.1f%%, %lld of %lld jobs done, mean wait %.0f s, revenue %.1f M$\n",

@@ -36,10 +36,6 @@ void ReportSkipped(int64_t bad_lines, const std::vector<Error>& kept) {
   }
 }
 
-double Since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // GPU-sharing pods on an openb node list under a node-level policy.
 int RunShareSim(const SimArgs& a, SharePolicy policy, std::chrono::steady_clock::time_point t0) {
   // The nodes of an openb node list, or of a fleet TOML.

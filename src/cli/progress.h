@@ -7,6 +7,11 @@
 
 namespace rackscale {
 
+// Wall seconds since t0, for the commands' timing lines.
+inline double Since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 class ProgressLine {
  public:
   explicit ProgressLine(std::string label);

@@ -243,6 +243,31 @@ double MwPerDomain(const PlanHardware& hw, const PlanSite& site) {
   return hw.kw_per_domain * site.pue / 1000.0;
 }
 
+// Whether a domain ordered in month tau is in service in month u.
+bool InServiceAt(const PlanHardware& hw, int tau, int u) {
+  return tau + hw.lead_months <= u && (hw.life_months <= 0 || u < tau + hw.lead_months + hw.life_months);
+}
+
+// Domains of one type at one site in service in month u, from its orders by month.
+int64_t InService(const PlanHardware& hw, const std::vector<int64_t>& orders, int u) {
+  int64_t n = 0;
+  for (int tau = 0; tau <= u - hw.lead_months; ++tau) {
+    if (InServiceAt(hw, tau, u)) n += orders[static_cast<size_t>(tau)];
+  }
+  return n;
+}
+
+// Facility MW the domains in service at `site` draw in month u; orders_of(h)
+// gives the site's orders of type h by month.
+template <typename OrdersOf>
+double MwUsed(const PlanInput& in, const PlanSite& site, const OrdersOf& orders_of, int u) {
+  double used = 0;
+  for (size_t h = 0; h < in.hardware.size(); ++h) {
+    used += static_cast<double>(InService(in.hardware[h], orders_of(static_cast<int>(h)), u)) * MwPerDomain(in.hardware[h], site);
+  }
+  return used;
+}
+
 void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
   const PlanInput& in = *m.in;
   const int T = m.T, S = m.S, H = m.H, C = m.C;
@@ -637,23 +662,14 @@ void OfferRounded(glp_tree* tree, Heuristic* heur, bool phases_up) {
     for (int h = 0; h < H; ++h) {
       for (int t = 0; t < T; ++t) ord[static_cast<size_t>(h)][static_cast<size_t>(t)] = static_cast<int64_t>(std::floor(lpv(c.X(h, s, t)) + 1e-9));
     }
-    auto alive = [&](int h, int tau, int t) {  // an order of month tau in service at t
-      const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
-      return tau + hw.lead_months <= t && (hw.life_months <= 0 || t < tau + hw.lead_months + hw.life_months);
-    };
+    auto orders_of = [&](int h) -> const std::vector<int64_t>& { return ord[static_cast<size_t>(h)]; };
     for (int t = 0; t < T; ++t) {
       while (true) {
-        double need = 0;
-        for (int h = 0; h < H; ++h) {
-          for (int tau = 0; tau <= t; ++tau) {
-            if (alive(h, tau, t)) need += static_cast<double>(ord[static_cast<size_t>(h)][static_cast<size_t>(tau)]) * MwPerDomain(in.hardware[static_cast<size_t>(h)], site);
-          }
-        }
-        if (need <= mw[static_cast<size_t>(t)] + 1e-9) break;
+        if (MwUsed(in, site, orders_of, t) <= mw[static_cast<size_t>(t)] + 1e-9) break;
         int best_h = -1, best_tau = -1;
         for (int h = 0; h < H; ++h) {
           for (int tau = t; tau >= 0; --tau) {
-            if (alive(h, tau, t) && ord[static_cast<size_t>(h)][static_cast<size_t>(tau)] > 0) {
+            if (InServiceAt(in.hardware[static_cast<size_t>(h)], tau, t) && ord[static_cast<size_t>(h)][static_cast<size_t>(tau)] > 0) {
               if (tau > best_tau) {
                 best_tau = tau;
                 best_h = h;
@@ -921,19 +937,13 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
         }
       }
       // Power check with these orders.
+      auto orders_of = [&](int h) -> const std::vector<int64_t>& {
+        return r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)];
+      };
       bool fits = true;
       for (int t = 0; t < T && fits; ++t) {
-        double need = 0;
-        for (int h = 0; h < H; ++h) {
-          const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
-          const auto& ord = r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)];
-          int64_t n = 0;
-          for (int tau = 0; tau <= t - hw.lead_months; ++tau) {
-            if (hw.life_months <= 0 || t < tau + hw.lead_months + hw.life_months) n += ord[static_cast<size_t>(tau)];
-          }
-          need += static_cast<double>(n) * MwPerDomain(hw, in.sites[static_cast<size_t>(s)]);
-        }
-        if (need > r.mw_in_service[static_cast<size_t>(s)][static_cast<size_t>(t)] + 1e-6) fits = false;
+        fits = MwUsed(in, in.sites[static_cast<size_t>(s)], orders_of, t) <=
+               r.mw_in_service[static_cast<size_t>(s)][static_cast<size_t>(t)] + 1e-6;
       }
       if (fits) break;
     }
@@ -966,14 +976,13 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   // with power for it over its whole life and within the capex limits.
   if (!in.integer_orders && C > 0) {
     auto in_service = [&](int h, int s, int u) {
-      const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
-      int64_t n = 0;
-      for (int tau = 0; tau <= u - hw.lead_months; ++tau) {
-        if (hw.life_months <= 0 || u < tau + hw.lead_months + hw.life_months) {
-          n += r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(tau)];
-        }
-      }
-      return n;
+      return InService(in.hardware[static_cast<size_t>(h)], r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)], u);
+    };
+    auto mw_used = [&](int s, int u) {
+      auto orders_of = [&](int h) -> const std::vector<int64_t>& {
+        return r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)];
+      };
+      return MwUsed(in, in.sites[static_cast<size_t>(s)], orders_of, u);
     };
     std::vector<char> contract_type(static_cast<size_t>(H), 0);
     for (int k = 0; k < C; ++k) {
@@ -1027,9 +1036,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
             const int end = hw.life_months > 0 ? std::min(T, t + hw.life_months) : T;
             bool fits = true;
             for (int u = t; u < end && fits; ++u) {
-              double used = 0;
-              for (int h2 = 0; h2 < H; ++h2) used += static_cast<double>(in_service(h2, s2, u)) * MwPerDomain(in.hardware[static_cast<size_t>(h2)], site);
-              fits = used + MwPerDomain(hw, site) <= r.mw_in_service[static_cast<size_t>(s2)][static_cast<size_t>(u)] + 1e-9;
+              fits = mw_used(s2, u) + MwPerDomain(hw, site) <= r.mw_in_service[static_cast<size_t>(s2)][static_cast<size_t>(u)] + 1e-9;
             }
             if (fits) {
               best_h = h;
@@ -1056,9 +1063,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
               for (int tries = 0; tries < 256 && !fits; ++tries) {
                 int worst = -1;  // first month over the power
                 for (int u = t; u < end && worst < 0; ++u) {
-                  double used = 0;
-                  for (int h2 = 0; h2 < H; ++h2) used += static_cast<double>(in_service(h2, s2, u)) * MwPerDomain(in.hardware[static_cast<size_t>(h2)], site);
-                  if (used + MwPerDomain(hw, site) > r.mw_in_service[static_cast<size_t>(s2)][static_cast<size_t>(u)] + 1e-9) worst = u;
+                  if (mw_used(s2, u) + MwPerDomain(hw, site) > r.mw_in_service[static_cast<size_t>(s2)][static_cast<size_t>(u)] + 1e-9) worst = u;
                 }
                 if (worst < 0) {
                   fits = true;

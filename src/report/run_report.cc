@@ -4,13 +4,13 @@
 // Every chart is a Vega-Lite spec with its data inline.
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/file.h"
+#include "base/text.h"
 #include "report/plan_report.h"
 
 namespace rackscale {
@@ -37,19 +37,25 @@ struct Csv {
   }
 };
 
+// The simulator's own CSV outputs (no quoting), read with the readers'
+// file and line helpers; a missing file reads as empty.
 Csv ReadCsv(const std::string& path) {
   Csv c;
-  std::ifstream f(path);
-  std::string line;
-  bool first = true;
-  while (std::getline(f, line)) {
+  auto text = ReadFileMaybeGz(path);
+  if (!text) return c;
+  LineCursor lines(*text);
+  std::string_view line;
+  while (lines.Next(&line)) {
     std::vector<std::string> fields;
-    std::stringstream ss(line);
-    for (std::string x; std::getline(ss, x, ',');) fields.push_back(x);
-    if (!line.empty() && line.back() == ',') fields.emplace_back();
-    if (first) {
+    size_t start = 0;
+    while (true) {
+      const size_t comma = line.find(',', start);
+      fields.emplace_back(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+    if (lines.line_no() == 1) {
       c.header = std::move(fields);
-      first = false;
     } else {
       c.rows.push_back(std::move(fields));
     }
