@@ -268,3 +268,23 @@ TEST(ScenarioCli, SolveForPayrollSaysWhenNoCutKeepsTheFloor) {
 
 }  // namespace
 }  // namespace rackscale
+
+namespace rackscale {
+namespace {
+
+TEST(ScenarioCli, BadVaryExitsTwoNamingIt) {
+  const std::string small = std::string(RACKSCALE_SOURCE_DIR) + "/scenarios/small.toml";
+  const std::string out_dir = testing::TempDir() + "/bad-vary";
+  for (const std::string& vary : {std::string("finance.nothing=1:2"), std::string("finance.discount_rate=1"),
+                                  std::string("finance.discount_rate=a:b"), std::string("finance.discount_rate=0:1:1")}) {
+    std::string out;
+    const int rc = testing::RunCommand(std::string(RACKSCALE_BIN) + " run " + small + " --no-sim -q --out " + out_dir +
+                                           " --vary '" + vary + "' 2>&1",
+                                       &out);
+    EXPECT_EQ(rc, 2) << vary << ": " << out;
+    EXPECT_NE(out.find("--vary"), std::string::npos) << out;
+  }
+}
+
+}  // namespace
+}  // namespace rackscale
