@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # libFuzzer targets (make fuzz)
   mawk time                  # bench/run-bench.sh: the text-pass baseline, /usr/bin/time
+  python3 jq                 # scripts/doc-samples.py (ctest doc_samples) and the jq samples it runs
   chromium                   # headless browser for the HTML report tests (tests/browser.cc)
 )
 # npm (with nodejs) fetches the chart libraries in web/; any npm already on PATH will do.
