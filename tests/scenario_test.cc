@@ -193,8 +193,8 @@ TEST(BrowserRunReport, EveryChartRendersWithoutScriptErrors) {
                           " --vary 'hardware.*.usd_per_domain_scale=0.8:1.2' --vary 'sites.*.lead_months=3:12'";
   ASSERT_EQ(testing::RunCommand(cmd, &out), 0) << out;
   const std::string html = Slurp(dir + "/report.html");
-  for (const char* id : {"power", "gpus", "capex-payroll", "cash", "tornado-npv", "tornado-delivery", "utilization",
-                         "idle-reserved", "failures", "ettr"}) {
+  for (const char* id : {"power-sites", "gpus", "timeline", "revenue", "capex-payroll", "cash", "cash-effect", "npv",
+                         "tornado-npv", "tornado-delivery", "utilization", "idle-reserved", "failures", "sim-power", "ettr"}) {
     EXPECT_NE(html.find(std::string("chart-") + id), std::string::npos) << id;
   }
   auto b = testing::RenderInBrowser(dir + "/report.html");
@@ -202,7 +202,7 @@ TEST(BrowserRunReport, EveryChartRendersWithoutScriptErrors) {
   ASSERT_TRUE(b.ran) << b.failure;
   EXPECT_EQ(b.errors, 0) << b.error_text;
   EXPECT_EQ(b.warnings, 0) << b.warning_text;
-  EXPECT_EQ(b.charts, 11);
+  EXPECT_EQ(b.charts, 15);
   EXPECT_EQ(b.rendered, b.charts);
   EXPECT_TRUE(b.charts_without_svg.empty());
 }

@@ -23,6 +23,7 @@ struct PackArgs {
   double tune = 1.3;
   bool no_timing = false;
   bool quiet = false;
+  bool json = false;
 };
 
 // "fgd", "random,fgd" or "all".
@@ -151,15 +152,12 @@ int RunPackCmd(const PackArgs& a) {
   summary["pods"] = a.pods;
   summary["runs"] = runs;
   if (!a.no_timing) summary["wall_seconds"] = total;
-  if (Status s = WriteFile(a.out + "/summary.json",
-                           summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-                               "\n");
-      !s) {
-    return ReportError(s.error());
-  }
+  const std::string summary_text = summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (Status s = WriteFile(a.out + "/summary.json", summary_text); !s) return ReportError(s.error());
   if (!single) {
     if (Status s = WriteFile(a.out + "/runs.csv", table); !s) return ReportError(s.error());
   }
+  if (a.json) return PrintJsonDocument(summary_text);
   if (!a.quiet) {
     std::printf("%s on %s (%zu nodes, %.0f GPUs), tune %.2f\n", a.pods.c_str(), a.nodes.c_str(),
                 nodes->nodes.size(), static_cast<double>(runs[0]["gpu_capacity_milli"]) / 1000.0,
@@ -208,6 +206,7 @@ void RegisterPack(CLI::App& app, CommandFn* run) {
       ->required();
   sub->add_flag("--no-timing", args->no_timing, "Leave wall-clock figures out of summary.json");
   sub->add_flag("-q,--quiet", args->quiet, "Print no summary on stdout");
+  sub->add_flag("--json", args->json, "Print summary.json's document on stdout instead of the summary (docs/outputs.md)");
   sub->callback([args, run] { *run = [args] { return RunPackCmd(*args); }; });
 }
 

@@ -16,6 +16,7 @@
 #include "report/fleet_report.h"
 #include "report/writers.h"
 #include "sim/fleet_sim.h"
+#include "sim/services.h"
 #include "sim/share_sim.h"
 #include "workload/ai_trace.h"
 #include "base/text.h"
@@ -111,11 +112,9 @@ int RunShareSim(const SimArgs& a, SharePolicy policy, std::chrono::steady_clock:
     j["sim_seconds"] = sim_seconds;
   }
   if (Status s = WriteFile(a.out + "/jobs.csv", csv); !s) return ReportError(s.error());
-  if (Status s = WriteFile(a.out + "/summary.json",
-                           j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-      !s) {
-    return ReportError(s.error());
-  }
+  const std::string summary_text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (Status s = WriteFile(a.out + "/summary.json", summary_text); !s) return ReportError(s.error());
+  if (a.json) return PrintJsonDocument(summary_text);
   if (!a.quiet) {
     std::printf("%s on %s, placement %s\n", a.trace.c_str(), a.cluster.c_str(),
                 SharePolicyName(policy));
@@ -132,77 +131,6 @@ int RunShareSim(const SimArgs& a, SharePolicy policy, std::chrono::steady_clock:
     std::printf("  wrote        %s/jobs.csv, %s/summary.json\n", a.out.c_str(), a.out.c_str());
   }
   return kExitOk;
-}
-
-// Inference services of a tenants file: demand curves from their traces
-// (paths relative to the file) or rate curves; `count` copies each, their
-// days shifted by stagger_hours.
-Result<std::vector<FleetService>> LoadServices(const TenantsConfig& cfg, const std::string& file) {
-  std::vector<FleetService> out;
-  std::map<std::string, LlmTrace> traces;
-  const std::string dir = file.find('/') == std::string::npos ? "" : file.substr(0, file.rfind('/') + 1);
-  for (const ServiceDef& d : cfg.services) {
-    auto bad = [&](const char* field, std::string msg) {
-      return Error::InvalidInput(file, d.line, fmt::format("services.{}.{}", d.name, field), std::move(msg));
-    };
-    DemandOptions o;
-    o.step_s = 60;
-    o.duration_s = 86400;
-    o.scale = d.scale;
-    o.diurnal.peak_hour = d.peak_hour;
-    o.diurnal.trough_hour = d.trough_hour;
-    o.diurnal.trough_ratio = d.trough_ratio;
-    if (Status s = ValidateDiurnalProfile(o.diurnal, file); !s) return s.error();
-    DemandCurve curve;
-    double tokens_per_request = d.tokens_per_request;
-    if (!d.trace.empty()) {
-      const std::string path = d.trace[0] == '/' ? d.trace : dir + d.trace;
-      auto it = traces.find(path);
-      if (it == traces.end()) {
-        auto format = ParseLlmTraceFormat(d.format, file);
-        if (!format) return bad("format", format.error().message);
-        auto t = ReadLlmTrace(path, *format);
-        if (!t) return t.error();
-        it = traces.emplace(path, std::move(*t)).first;
-      }
-      auto c = TraceDemand(it->second, o);
-      if (!c) return c.error();
-      curve = std::move(*c);
-      if (tokens_per_request <= 0) {
-        tokens_per_request = SummarizeLlmTrace(it->second, o.weights, o.step_s).mean_tokens_per_request;
-      }
-    } else {
-      auto points = ParseRatePoints(d.rate, file);
-      if (!points) return bad("rate", points.error().message);
-      auto c = RateCurveDemand(*points, o);
-      if (!c) return c.error();
-      curve = std::move(*c);
-      if (tokens_per_request <= 0) return bad("tokens_per_request", "needed with a rate curve");
-    }
-    for (int32_t i = 0; i < d.count; ++i) {
-      FleetService fs;
-      ServiceSpec& sp = fs.spec;
-      sp.name = d.count == 1 ? d.name : fmt::format("{}-{}", d.name, i);
-      sp.tenant = d.tenant;
-      sp.gpus_per_replica = d.gpus_per_replica;
-      sp.tokens_per_s_per_replica = d.tokens_per_s_per_replica;
-      sp.tokens_per_request = tokens_per_request;
-      sp.batch_slots = d.batch_slots;
-      sp.slo_ms = d.slo_ms;
-      sp.min_replicas = d.min_replicas;
-      sp.max_replicas = d.max_replicas;
-      sp.target_utilization = d.target_utilization;
-      sp.scale_down_cooldown_s = d.scale_down_cooldown_s;
-      sp.startup_s = d.startup_s;
-      if (Status s = ValidateServiceSpec(sp); !s) return bad("spec", s.error().ToString());
-      fs.demand = curve;
-      const size_t shift = static_cast<size_t>(std::llround(i * d.stagger_hours * 3600 / o.step_s));
-      auto& v = fs.demand.tokens_per_s;
-      if (!v.empty()) std::rotate(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(shift % v.size()), v.end());
-      out.push_back(std::move(fs));
-    }
-  }
-  return out;
 }
 
 int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
@@ -273,6 +201,13 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
     so.services = std::move(*services);
   }
   so.horizon = static_cast<Seconds>(std::llround(a.horizon_days * 86400));
+  if (!(a.window_days >= 0 && a.window_days <= 36600)) {
+    return ReportError(Error::InvalidInput("--window", 0, "window", "expected days in [0, 36600] (0: the whole run)"));
+  }
+  if (a.window_days > 0) {
+    so.window_start = 0;
+    so.window_end = static_cast<Seconds>(std::llround(a.window_days * 86400));
+  }
   int32_t domain_gpus = 1;
   for (const DomainType& d : fleet->domain_types) domain_gpus = std::max(domain_gpus, d.gpus);
   if (a.format != "auto" && a.format != "csv" && a.format != "philly") {
@@ -333,9 +268,9 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
     }
   }
   info.wall_seconds = Since(t0);
-  if (Status s = WriteFile(a.out + "/summary.json", FormatFleetSummaryJson(*workload, *result, info)); !s) {
-    return ReportError(s.error());
-  }
+  const std::string summary_text = FormatFleetSummaryJson(*workload, *result, info);
+  if (Status s = WriteFile(a.out + "/summary.json", summary_text); !s) return ReportError(s.error());
+  if (a.json) return PrintJsonDocument(summary_text);
   if (!a.quiet) {
     std::fputs(FormatFleetHumanSummary(*workload, *result, info).c_str(), stdout);
     std::printf("  wrote        %s/{jobs,tenants,sites%s%s}.csv, %s/summary.json\n", a.out.c_str(),
@@ -401,9 +336,9 @@ int RunSim(const SimArgs& a) {
     return ReportError(s.error());
   }
   info.wall_seconds = Since(t0);  // everything but writing the (small) summary
-  if (Status s = WriteFile(a.out + "/summary.json", FormatSummaryJson(summary, info)); !s) {
-    return ReportError(s.error());
-  }
+  const std::string summary_text = FormatSummaryJson(summary, info);
+  if (Status s = WriteFile(a.out + "/summary.json", summary_text); !s) return ReportError(s.error());
+  if (a.json) return PrintJsonDocument(summary_text);
   if (!a.quiet) {
     std::fputs(FormatHumanSummary(summary, info).c_str(), stdout);
     std::printf("  wrote        %s/jobs.csv, %s/summary.json\n", a.out.c_str(), a.out.c_str());
@@ -478,10 +413,14 @@ void RegisterSim(CLI::App& app, CommandFn* run) {
                   "Fleet: simulate at least this many days (inference services keep running "
                   "after the workload is done)")
       ->capture_default_str();
+  sub->add_option("--window", args->window_days,
+                  "Fleet: measure utilization over days [0, DAYS) of the run (0: from the first event to the last)")
+      ->capture_default_str();
   sub->add_option("--step", args->step_hours,
                   "Fleet: hours per row of timeseries.csv (0: no time series)")
       ->capture_default_str();
   sub->add_flag("-q,--quiet", args->quiet, "Print no summary on stdout (errors, skipped lines and progress still go to stderr)");
+  sub->add_flag("--json", args->json, "Print summary.json's document on stdout instead of the summary (docs/outputs.md)");
   sub->callback([args, run] { *run = [args] { return RunSim(*args); }; });
 }
 

@@ -43,6 +43,7 @@ struct SimArgs {
   bool skip_bad_lines = false;
   bool no_timing = false;
   bool quiet = false;
+  bool json = false;  // print summary.json's document on stdout instead of the summary
   // Fleet over time.
   std::string power = "none";
   bool failures = false;
@@ -53,10 +54,15 @@ struct SimArgs {
   double checkpoint_cost_min = 0, restart_cost_min = 0;
   double step_hours = 1;
   double horizon_days = 0;
+  double window_days = 0;  // measure over [0, this) (0: the whole run)
 };
 int RunSim(const SimArgs& a);
 
 // Prints "rackscale: error: ..." to stderr and returns the exit code for it.
 int ReportError(const Error& e);
+
+// Writes `text` (a JSON document) to stdout for --json; kExitOk, or
+// kExitFailure with an error when the write fails.
+int PrintJsonDocument(const std::string& text);
 
 }  // namespace rackscale

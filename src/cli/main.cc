@@ -13,6 +13,13 @@ int ReportError(const Error& e) {
   return e.kind == ErrorKind::kInvalidInput ? kExitBadInput : kExitFailure;
 }
 
+int PrintJsonDocument(const std::string& text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    return ReportError(Error::Io("stdout", "write failed"));
+  }
+  return kExitOk;
+}
+
 }  // namespace rackscale
 
 int main(int argc, char** argv) {

@@ -100,10 +100,58 @@ struct Fleet {
   int32_t site_of_domain(int32_t d) const { return blocks[domains[d].block].site; }
 };
 
+// A fleet as its file describes it (docs/cluster.md): the catalog, and per
+// site the pools of identical domains. BuildFleet instantiates it;
+// FormatFleetToml writes it as a fleet file that ParseFleetSpec reads back
+// to an equal spec (numbers are written exactly).
+struct PoolSpec {
+  std::string domain;      // a domain type, or
+  std::string node;        // a node type, each node its own domain
+  int64_t count = 0;       // domains
+  int64_t per_block = 0;   // domains per network block (0: all in one)
+  double online_day = 0;   // in service from
+  double retire_day = -1;  // out of service from (-1: never)
+  int64_t spares = 0;      // of count, held to stand in for failed nodes
+  std::string comment;     // written above the pool; not read back
+  int64_t line = 0;        // where it was read (0: built in memory)
+};
+
+struct SiteSpec {
+  std::string name;
+  double power_cap_mw = 0;  // 0: no cap
+  double pue = 1.0;
+  double usd_per_mwh = 0;
+  std::vector<PoolSpec> pools;
+  int64_t line = 0;
+};
+
+struct FleetSpec {
+  Fleet catalog;            // accelerators, node and domain types only
+  std::vector<SiteSpec> sites;
+  std::string comment;      // written at the top of the file; not read back
+};
+
 // Parses a TOML fleet description (docs/cluster.md). Errors name the file,
-// the line and the key path (e.g. "site[1].pool[0].domains").
+// the line and the key path (e.g. "sites[1].pools[0].count").
+Result<FleetSpec> ParseFleetSpec(std::string_view text, const std::string& source);
+// Instantiates the topology: each pool's domains in blocks of per_block, in
+// order. Errors (an unknown type, more than 10^8 nodes) name `source`, the
+// pool's line and its key path.
+Result<Fleet> BuildFleet(const FleetSpec& spec, const std::string& source);
+// ParseFleetSpec, then BuildFleet.
 Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source);
 Result<Fleet> ReadFleetToml(const std::string& path);
+
+// The catalog as [accelerators.*], [nodes.*] and [domains.*] tables (the
+// implicit "node:NAME" domain types of node pools are left out).
+std::string FormatCatalogToml(const Fleet& catalog);
+// The whole fleet file.
+std::string FormatFleetToml(const FleetSpec& spec);
+// A TOML basic string: quoted, with quotes, backslashes and control
+// characters escaped.
+std::string TomlString(std::string_view s);
+// A number as TOML reads it back to the same double (shortest exact form).
+std::string TomlNumber(double v);
 
 // A fleet from an openb node list: one site, one block, each node its own
 // domain, node types by (cpu, memory, gpus, model).
@@ -172,5 +220,8 @@ struct TenantsConfig {
 
 Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string& source);
 Result<TenantsConfig> ReadTenantsToml(const std::string& path);
+// The tenants file that ParseTenantsToml reads back to an equal config
+// (lines aside); `comment` goes at the top.
+std::string FormatTenantsToml(const TenantsConfig& cfg, std::string_view comment = {});
 
 }  // namespace rackscale

@@ -1,4 +1,5 @@
 // The TOML fleet and tenants readers (docs/cluster.md).
+#include <algorithm>
 #include <cmath>
 
 #include "base/file.h"
@@ -119,14 +120,13 @@ Status ParseFleetCatalog(const toml::table& root, TableReader& top, const std::s
 
 }  // namespace internal
 
-Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
+Result<FleetSpec> ParseFleetSpec(std::string_view text, const std::string& source) {
   auto parsed = ParseToml(text, source);
   if (!parsed) return parsed.error();
   const toml::table& root = *parsed;
   TableReader top(root, "", source);
-  Fleet f;
-
-  if (Status s = internal::ParseFleetCatalog(root, top, source, f); !s) return s.error();
+  FleetSpec spec;
+  if (Status s = internal::ParseFleetCatalog(root, top, source, spec.catalog); !s) return s.error();
 
   // [[sites]] with [[sites.pools]]
   top.Mark("sites");
@@ -141,20 +141,19 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
     const toml::table* st = sv.as_table();
     if (st == nullptr) return Error::InvalidInput(source, top.Line(&sv), path, "expected a table");
     TableReader r(*st, path, source);
-    Site site;
+    SiteSpec site;
+    site.line = r.Line(nullptr);
     RS_TRY(name, r.String("name", true));
     RS_TRY(cap, r.Number("power_cap_mw", false, 0, 0, 1e6));
     RS_TRY(pue, r.Number("pue", false, 1.0, 1.0, 5.0));
     RS_TRY(price, r.Number("usd_per_mwh", false, 0, 0, 1e5));
-    if (IndexOf(f.sites, name) >= 0) {
-      return r.Bad("name", st->get("name"), fmt::format("site '{}' defined twice", name));
+    for (const SiteSpec& other : spec.sites) {
+      if (other.name == name) return r.Bad("name", st->get("name"), fmt::format("site '{}' defined twice", name));
     }
     site.name = name;
     site.power_cap_mw = cap;
     site.pue = pue;
     site.usd_per_mwh = price;
-    site.first_block = static_cast<int32_t>(f.blocks.size());
-    const int32_t site_id = static_cast<int32_t>(f.sites.size());
     r.Mark("pools");
     const toml::node* pn = st->get("pools");
     const toml::array* pools = pn != nullptr ? pn->as_array() : nullptr;
@@ -167,6 +166,8 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
       const toml::table* pt = pv.as_table();
       if (pt == nullptr) return Error::InvalidInput(source, top.Line(&pv), ppath, "expected a table");
       TableReader pr(*pt, ppath, source);
+      PoolSpec pool;
+      pool.line = pr.Line(nullptr);
       RS_TRY(domain, pr.String("domain", false));
       RS_TRY(node, pr.String("node", false));
       RS_TRY(count, pr.Int("count", true, 0, 1, 10'000'000));
@@ -176,7 +177,8 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
       RS_TRY(spares, pr.Int("spares", false, 0, 0, 10'000'000));
       if (Status s = pr.CheckUnknown(); !s) return s.error();
       if (spares >= count) return pr.Bad("spares", pt->get("spares"), "must be fewer than count");
-      if (pt->get("retire_day") != nullptr && retire_day <= online_day) {
+      const bool retires = pt->get("retire_day") != nullptr;
+      if (retires && retire_day <= online_day) {
         return pr.Bad("retire_day", pt->get("retire_day"), "must be after online_day");
       }
       if (domain.empty() == node.empty()) {
@@ -184,32 +186,78 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
                       "a pool names exactly one of 'domain' (a domain type) or 'node' (a node "
                       "type, each node its own domain)");
       }
+      if (!domain.empty() && IndexOf(spec.catalog.domain_types, domain) < 0) {
+        return pr.Bad("domain", pt->get("domain"), fmt::format("unknown domain type '{}'", domain));
+      }
+      if (!node.empty() && IndexOf(spec.catalog.node_types, node) < 0) {
+        return pr.Bad("node", pt->get("node"), fmt::format("unknown node type '{}'", node));
+      }
+      pool.domain = domain;
+      pool.node = node;
+      pool.count = count;
+      pool.per_block = per_block;
+      pool.online_day = online_day;
+      pool.retire_day = retires ? retire_day : -1;
+      pool.spares = spares;
+      site.pools.push_back(std::move(pool));
+    }
+    if (Status s = r.CheckUnknown(); !s) return s.error();
+    spec.sites.push_back(std::move(site));
+  }
+  if (Status s = top.CheckUnknown(); !s) return s.error();
+  return spec;
+}
+
+Result<Fleet> BuildFleet(const FleetSpec& spec, const std::string& source) {
+  Fleet f = spec.catalog;
+  f.sites.clear();
+  f.blocks.clear();
+  f.domains.clear();
+  f.nodes.clear();
+  if (spec.sites.empty()) return Error::InvalidInput(source, 0, "sites", "expected one or more sites");
+  for (size_t si = 0; si < spec.sites.size(); ++si) {
+    const SiteSpec& ss = spec.sites[si];
+    Site site;
+    site.name = ss.name;
+    site.power_cap_mw = ss.power_cap_mw;
+    site.pue = ss.pue;
+    site.usd_per_mwh = ss.usd_per_mwh;
+    site.first_block = static_cast<int32_t>(f.blocks.size());
+    const int32_t site_id = static_cast<int32_t>(f.sites.size());
+    for (size_t pi = 0; pi < ss.pools.size(); ++pi) {
+      const PoolSpec& p = ss.pools[pi];
+      auto bad = [&](const char* key, std::string msg) {
+        return Error::InvalidInput(source, p.line, fmt::format("sites[{}].pools[{}].{}", si, pi, key), std::move(msg));
+      };
+      if (p.count < 1) return bad("count", "expected at least 1 domain");
+      if (p.spares < 0 || p.spares >= p.count) return bad("spares", "must be fewer than count");
       int32_t dtype;
-      if (!domain.empty()) {
-        dtype = IndexOf(f.domain_types, domain);
-        if (dtype < 0) {
-          return pr.Bad("domain", pt->get("domain"), fmt::format("unknown domain type '{}'", domain));
-        }
+      if (!p.domain.empty()) {
+        dtype = IndexOf(f.domain_types, p.domain);
+        if (dtype < 0) return bad("domain", fmt::format("unknown domain type '{}'", p.domain));
       } else {
-        int32_t nt = IndexOf(f.node_types, node);
-        if (nt < 0) return pr.Bad("node", pt->get("node"), fmt::format("unknown node type '{}'", node));
+        const int32_t nt = IndexOf(f.node_types, p.node);
+        if (nt < 0) return bad("node", fmt::format("unknown node type '{}'", p.node));
         // A node pool: domains of one node, of an implicit domain type.
-        std::string implicit = "node:" + node;
+        const std::string implicit = "node:" + p.node;
         dtype = IndexOf(f.domain_types, implicit);
         if (dtype < 0) {
           dtype = static_cast<int32_t>(f.domain_types.size());
-          f.domain_types.push_back(DomainType{implicit, nt, 1, f.node_types[nt].gpus});
+          f.domain_types.push_back(DomainType{implicit, nt, 1, f.node_types[static_cast<size_t>(nt)].gpus});
         }
       }
-      const DomainType& dt = f.domain_types[dtype];
-      if (static_cast<int64_t>(f.nodes.size()) + count * dt.nodes > 100'000'000) {
-        return pr.Bad("count", pt->get("count"), "more than 10^8 nodes in the fleet");
+      const DomainType& dt = f.domain_types[static_cast<size_t>(dtype)];
+      if (static_cast<int64_t>(f.nodes.size()) + p.count * dt.nodes > 100'000'000) {
+        return bad("count", "more than 10^8 nodes in the fleet");
       }
-      for (int64_t made = 0; made < count;) {
+      const int64_t per_block = p.per_block > 0 ? p.per_block : p.count;
+      const Seconds online = static_cast<Seconds>(std::llround(p.online_day * 86400));
+      const Seconds retire = p.retire_day >= 0 ? static_cast<Seconds>(std::llround(p.retire_day * 86400)) : -1;
+      for (int64_t made = 0; made < p.count;) {
         Block b;
         b.site = site_id;
         b.first_domain = static_cast<int32_t>(f.domains.size());
-        int64_t in_block = std::min<int64_t>(per_block, count - made);
+        const int64_t in_block = std::min<int64_t>(per_block, p.count - made);
         for (int64_t k = 0; k < in_block; ++k) {
           Domain d;
           d.block = static_cast<int32_t>(f.blocks.size());
@@ -217,11 +265,9 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
           d.first_node = static_cast<int32_t>(f.nodes.size());
           d.num_nodes = dt.nodes;
           d.gpus = dt.gpus;
-          d.online = static_cast<Seconds>(std::llround(online_day * 86400));
-          d.spare = made + k >= count - spares;
-          d.retire = pt->get("retire_day") != nullptr
-                         ? static_cast<Seconds>(std::llround(retire_day * 86400))
-                         : -1;
+          d.online = online;
+          d.spare = made + k >= p.count - p.spares;
+          d.retire = retire;
           const int32_t did = static_cast<int32_t>(f.domains.size());
           for (int32_t j = 0; j < dt.nodes; ++j) f.nodes.push_back(FleetNode{did, dt.node_type});
           f.domains.push_back(d);
@@ -231,12 +277,142 @@ Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
         made += in_block;
       }
     }
-    if (Status s = r.CheckUnknown(); !s) return s.error();
     site.num_blocks = static_cast<int32_t>(f.blocks.size()) - site.first_block;
     f.sites.push_back(site);
   }
-  if (Status s = top.CheckUnknown(); !s) return s.error();
   return f;
+}
+
+Result<Fleet> ParseFleetToml(std::string_view text, const std::string& source) {
+  auto spec = ParseFleetSpec(text, source);
+  if (!spec) return spec.error();
+  return BuildFleet(*spec, source);
+}
+
+std::string TomlString(std::string_view s) {
+  std::string o = "\"";
+  for (char c : s) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      o += fmt::format("\\u{:04X}", u);
+    } else {
+      o += c;
+    }
+  }
+  return o + "\"";
+}
+
+std::string TomlNumber(double v) {
+  // fmt's shortest representation reads back to the same double; TOML wants
+  // a digit before and after a decimal point, which it always writes.
+  return fmt::format("{}", v);
+}
+
+std::string FormatCatalogToml(const Fleet& f) {
+  std::string o;
+  for (const AcceleratorType& a : f.accelerators) {
+    o += fmt::format("[accelerators.{}]\nmemory_gb = {}\nbusy_watts = {}\nidle_watts = {}\nprice_usd = {}\n"
+                     "failures_per_year = {}\nspeed = {}\nlife_years = {}\n\n",
+                     TomlString(a.name), TomlNumber(a.memory_gb), TomlNumber(a.busy_watts), TomlNumber(a.idle_watts),
+                     TomlNumber(a.price_usd), TomlNumber(a.failures_per_year), TomlNumber(a.speed),
+                     TomlNumber(a.life_years));
+  }
+  for (const NodeType& n : f.node_types) {
+    o += fmt::format("[nodes.{}]\ncpu_milli = {}\nmemory_mib = {}\ngpus = {}\n", TomlString(n.name), n.cpu_milli,
+                     n.memory_mib, n.gpus);
+    if (n.accelerator >= 0) {
+      o += fmt::format("accelerator = {}\n", TomlString(f.accelerators[static_cast<size_t>(n.accelerator)].name));
+    }
+    o += fmt::format("busy_watts = {}\nidle_watts = {}\n\n", TomlNumber(n.busy_watts), TomlNumber(n.idle_watts));
+  }
+  for (const DomainType& d : f.domain_types) {
+    if (d.name.rfind("node:", 0) == 0) continue;  // a node pool's implicit type
+    o += fmt::format("[domains.{}]\nnode = {}\nnodes = {}\n\n", TomlString(d.name),
+                     TomlString(f.node_types[static_cast<size_t>(d.node_type)].name), d.nodes);
+  }
+  return o;
+}
+
+namespace {
+
+std::string CommentLines(std::string_view text, std::string_view indent) {
+  std::string o;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) nl = text.size();
+    o += fmt::format("{}# {}\n", indent, text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return o;
+}
+
+}  // namespace
+
+std::string FormatFleetToml(const FleetSpec& spec) {
+  std::string o = CommentLines(spec.comment, "");
+  if (!o.empty()) o += "\n";
+  o += FormatCatalogToml(spec.catalog);
+  for (const SiteSpec& s : spec.sites) {
+    o += fmt::format("[[sites]]\nname = {}\npower_cap_mw = {}\npue = {}\nusd_per_mwh = {}\n\n", TomlString(s.name),
+                     TomlNumber(s.power_cap_mw), TomlNumber(s.pue), TomlNumber(s.usd_per_mwh));
+    for (const PoolSpec& p : s.pools) {
+      o += CommentLines(p.comment, "  ");
+      o += "  [[sites.pools]]\n";
+      o += p.domain.empty() ? fmt::format("  node = {}\n", TomlString(p.node))
+                            : fmt::format("  domain = {}\n", TomlString(p.domain));
+      o += fmt::format("  count = {}\n", p.count);
+      if (p.per_block > 0) o += fmt::format("  per_block = {}\n", p.per_block);
+      if (p.online_day != 0) o += fmt::format("  online_day = {}\n", TomlNumber(p.online_day));
+      if (p.retire_day >= 0) o += fmt::format("  retire_day = {}\n", TomlNumber(p.retire_day));
+      if (p.spares > 0) o += fmt::format("  spares = {}\n", p.spares);
+      o += "\n";
+    }
+  }
+  return o;
+}
+
+std::string FormatTenantsToml(const TenantsConfig& cfg, std::string_view comment) {
+  std::string o = CommentLines(comment, "");
+  if (!o.empty()) o += "\n";
+  for (const TenantSpec& t : cfg.tenants) {
+    o += fmt::format("[[tenants]]\nname = {}\nweight = {}\n", TomlString(t.name), TomlNumber(t.weight));
+    if (t.nominal_gpus >= 0) o += fmt::format("nominal_gpus = {}\n", t.nominal_gpus);
+    if (!t.cohort.empty()) o += fmt::format("cohort = {}\n", TomlString(t.cohort));
+    if (t.borrowing_limit >= 0) o += fmt::format("borrowing_limit_gpus = {}\n", t.borrowing_limit);
+    if (t.reserved_usd_per_gpu_hour != 0) o += fmt::format("reserved_usd_per_gpu_hour = {}\n", TomlNumber(t.reserved_usd_per_gpu_hour));
+    if (t.on_demand_usd_per_gpu_hour != 0) o += fmt::format("on_demand_usd_per_gpu_hour = {}\n", TomlNumber(t.on_demand_usd_per_gpu_hour));
+    if (t.spot_usd_per_gpu_hour != 0) o += fmt::format("spot_usd_per_gpu_hour = {}\n", TomlNumber(t.spot_usd_per_gpu_hour));
+    o += "\n";
+    for (const DedicatedSpec& d : cfg.dedicated) {
+      if (d.tenant != t.name) continue;
+      o += fmt::format("  [[tenants.dedicated]]\n  domain_type = {}\n", TomlString(d.domain_type));
+      if (!d.site.empty()) o += fmt::format("  site = {}\n", TomlString(d.site));
+      o += fmt::format("  domains = {}\n  start_day = {}\n  end_day = {}\n  lend = {}\n\n", d.domains,
+                       TomlNumber(d.start_day), TomlNumber(d.end_day), d.lend ? "true" : "false");
+    }
+  }
+  for (const ServiceDef& d : cfg.services) {
+    o += fmt::format("[[services]]\nname = {}\ntenant = {}\n", TomlString(d.name), TomlString(d.tenant));
+    if (!d.trace.empty()) {
+      o += fmt::format("trace = {}\nformat = {}\n", TomlString(d.trace), TomlString(d.format));
+    } else {
+      o += fmt::format("rate = {}\n", TomlString(d.rate));
+    }
+    o += fmt::format(
+        "scale = {}\npeak_hour = {}\ntrough_hour = {}\ntrough_ratio = {}\ngpus_per_replica = {}\n"
+        "tokens_per_s_per_replica = {}\ntokens_per_request = {}\nbatch_slots = {}\nslo_ms = {}\n"
+        "min_replicas = {}\nmax_replicas = {}\ntarget_utilization = {}\nscale_down_cooldown_s = {}\n"
+        "startup_s = {}\ncount = {}\nstagger_hours = {}\n\n",
+        TomlNumber(d.scale), TomlNumber(d.peak_hour), TomlNumber(d.trough_hour), TomlNumber(d.trough_ratio),
+        d.gpus_per_replica, TomlNumber(d.tokens_per_s_per_replica), TomlNumber(d.tokens_per_request), d.batch_slots,
+        TomlNumber(d.slo_ms), d.min_replicas, d.max_replicas, TomlNumber(d.target_utilization),
+        TomlNumber(d.scale_down_cooldown_s), TomlNumber(d.startup_s), d.count, TomlNumber(d.stagger_hours));
+  }
+  return o;
 }
 
 Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string& source) {

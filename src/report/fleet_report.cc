@@ -171,6 +171,68 @@ std::string FormatTimeseriesCsv(const FleetSimResult& r) {
   return out.Take();
 }
 
+std::vector<DailyRow> DailyMeans(const FleetSimResult& r, Seconds until) {
+  std::vector<DailyRow> days;
+  const Seconds step = r.timeseries_step;
+  if (step <= 0) return days;
+  std::vector<double> caps_by_step;
+  double caps = 0;
+  for (const SiteStats& s : r.sites) caps += s.power_cap_mw;
+  int64_t last_step = -1;
+  for (const TimeRow& x : r.timeseries) {
+    const Seconds at = x.step * step;
+    if (at < 0 || at >= until) continue;
+    const int64_t day = at / 86400;
+    if (static_cast<int64_t>(days.size()) <= day) {
+      const size_t from = days.size();
+      days.resize(static_cast<size_t>(day) + 1);
+      for (size_t d = from; d < days.size(); ++d) days[d].day = static_cast<int64_t>(d);
+    }
+    DailyRow& d = days[static_cast<size_t>(day)];
+    // Each step's rows share its covered seconds; the means weigh steps by them.
+    const double w = x.covered_s;
+    if (x.step != last_step) {
+      d.covered_s += w;
+      d.power_cap_mw += caps * w;
+      last_step = x.step;
+    }
+    switch (x.scope) {
+      case TimeScope::kSite:
+        d.gpus_online += x.gpus_online * w;
+        d.gpus_busy += x.gpus_busy * w;
+        d.gpus_failed += x.gpus_failed * w;
+        d.power_mw += x.power_mw * w;
+        break;
+      case TimeScope::kTenant:
+        d.gpus_reserved += x.gpus_reserved * w;
+        d.gpus_reserved_idle += x.gpus_reserved_idle * w;
+        break;
+      case TimeScope::kService:
+        break;
+    }
+  }
+  for (DailyRow& d : days) {
+    if (d.covered_s <= 0) continue;
+    for (double* v : {&d.gpus_online, &d.gpus_busy, &d.gpus_failed, &d.gpus_reserved, &d.gpus_reserved_idle, &d.power_mw,
+                      &d.power_cap_mw}) {
+      *v /= d.covered_s;
+    }
+  }
+  return days;
+}
+
+std::string FormatDailyCsv(const std::vector<DailyRow>& rows, const std::vector<std::string>& dates) {
+  std::string out = "day,date,gpus_online,gpus_busy,gpus_failed,gpus_reserved,gpus_reserved_idle,power_mw,power_cap_mw,"
+                    "gpu_utilization,covered_s\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const DailyRow& d = rows[i];
+    out += fmt::format("{},{},{:.2f},{:.2f},{:.2f},{:.2f},{:.2f},{:.4f},{:.4f},{:.5f},{:.0f}\n", d.day,
+                       i < dates.size() ? dates[i] : "", d.gpus_online, d.gpus_busy, d.gpus_failed, d.gpus_reserved,
+                       d.gpus_reserved_idle, d.power_mw, d.power_cap_mw, d.Utilization(), d.covered_s);
+  }
+  return out;
+}
+
 std::string FormatServicesCsv(const FleetSimResult& r) {
   std::string out =
       "service,tenant,gpus_per_replica,min_replicas,max_replicas,slo_attainment,mean_replicas,"
@@ -184,11 +246,70 @@ std::string FormatServicesCsv(const FleetSimResult& r) {
   return out;
 }
 
+FleetSummary SummarizeFleet(const AiWorkload& w, const FleetSimResult& r) {
+  FleetSummary f;
+  f.jobs = static_cast<int64_t>(w.jobs.size());
+  double wait = 0, jct = 0, lost = 0, stranded = 0, work = 0, wall = 0;
+  for (const TenantStats& t : r.tenants) {
+    f.done += t.done;
+    f.rejected += t.rejected;
+    f.invalid += t.invalid;
+    f.unfinished += t.unfinished;
+    f.preemptions += t.preemptions;
+    f.interruptions += t.interruptions;
+    wait += t.wait_sum;
+    jct += t.jct_sum;
+    lost += t.lost_gpu_seconds;
+    stranded += t.stranded_gpu_seconds;
+    work += t.ettr_work_gpu_seconds;
+    wall += t.ettr_wall_gpu_seconds;
+    f.idle_reserved_cost_usd += t.idle_reserved_cost_usd;
+    // Reserved fees are billed per tenant, not per site: the tenants' sum.
+    f.revenue_usd += t.revenue_usd;
+  }
+  f.makespan_s = f.done > 0 ? r.last_end - r.first_submit : 0;
+  f.window_start_s = r.window_start;
+  f.window_end_s = r.window_end;
+  f.online_gpu_hours = r.window.online / 3600;
+  f.busy_gpu_hours = r.window.busy / 3600;
+  f.down_gpu_hours = r.window.down / 3600;
+  f.gpu_utilization = r.window.Utilization();
+  f.mean_wait_s = f.done ? wait / static_cast<double>(f.done) : 0.0;
+  f.mean_jct_s = f.done ? jct / static_cast<double>(f.done) : 0.0;
+  f.lost_gpu_hours = lost / 3600;
+  f.stranded_gpu_hours = stranded / 3600;
+  f.fragmented_gpu_hours = r.fragmented_gpu_seconds / 3600;
+  f.node_failures = r.failures;
+  f.ettr = wall > 0 ? work / wall : 0.0;
+  for (const SiteStats& s : r.sites) {
+    f.energy_mwh += s.energy_mwh;
+    f.energy_usd += s.energy_usd;
+    f.depreciation_usd += s.depreciation_usd;
+  }
+  f.cost_usd = f.energy_usd + f.depreciation_usd;
+  f.margin_usd = f.revenue_usd - f.cost_usd;
+  if (!r.services.empty()) {
+    double demand = 0, attained = 0;
+    for (const ServiceStats& v : r.services) {
+      demand += v.demand_tokens;
+      attained += v.demand_tokens * v.slo_attainment;
+      f.inference_gpu_hours += v.gpu_hours;
+    }
+    f.inference_slo_attainment = demand > 0 ? attained / demand : 1.0;
+  }
+  return f;
+}
+
 std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
                                    const FleetRunInfo& info) {
+  return FleetSummaryJson(w, r, info).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+nlohmann::ordered_json FleetSummaryJson(const AiWorkload& w, const FleetSimResult& r, const FleetRunInfo& info) {
+  const FleetSummary f = SummarizeFleet(w, r);
   nlohmann::ordered_json j;
   j["schema"] = "rackscale.fleet.summary";
-  j["schema_version"] = 2;
+  j["schema_version"] = 3;
   j["trace"] = info.trace;
   j["cluster"] = info.cluster;
   j["policy"] = info.policy;
@@ -196,67 +317,41 @@ std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
   j["tenants_file"] = info.tenants_file;
   j["power_policy"] = info.power_policy;
   j["failures_enabled"] = info.failures;
-  int64_t done = 0, rejected = 0, invalid = 0, unfinished = 0, preemptions = 0;
-  double wait = 0, jct = 0, lost = 0, stranded = 0;
-  for (const TenantStats& t : r.tenants) {
-    done += t.done;
-    rejected += t.rejected;
-    invalid += t.invalid;
-    unfinished += t.unfinished;
-    preemptions += t.preemptions;
-    wait += t.wait_sum;
-    jct += t.jct_sum;
-    lost += t.lost_gpu_seconds;
-    stranded += t.stranded_gpu_seconds;
-  }
-  const double span = done > 0 ? static_cast<double>(r.last_end - r.first_submit) : 0.0;
-  j["jobs"] = w.jobs.size();
-  j["done"] = done;
-  j["rejected"] = rejected;
-  j["invalid"] = invalid;
-  j["unfinished"] = unfinished;
+  j["jobs"] = f.jobs;
+  j["done"] = f.done;
+  j["rejected"] = f.rejected;
+  j["invalid"] = f.invalid;
+  j["unfinished"] = f.unfinished;
   j["fleet_gpus"] = r.fleet_gpus;
-  j["makespan"] = done > 0 ? r.last_end - r.first_submit : 0;
+  j["makespan"] = f.makespan_s;
   j["bad_lines"] = w.bad_lines;
-  j["gpu_utilization"] = span > 0 ? r.busy_gpu_seconds / (static_cast<double>(r.fleet_gpus) * span) : 0.0;
-  j["mean_wait"] = done ? wait / static_cast<double>(done) : 0.0;
-  j["mean_jct"] = done ? jct / static_cast<double>(done) : 0.0;
-  j["preemptions"] = preemptions;
-  j["lost_gpu_hours"] = lost / 3600;
-  j["stranded_gpu_hours"] = stranded / 3600;
-  j["fragmented_gpu_hours"] = r.fragmented_gpu_seconds / 3600;
+  j["window_start"] = f.window_start_s;
+  j["window_end"] = f.window_end_s;
+  j["online_gpu_hours"] = f.online_gpu_hours;
+  j["busy_gpu_hours"] = f.busy_gpu_hours;
+  j["down_gpu_hours"] = f.down_gpu_hours;
+  j["gpu_utilization"] = f.gpu_utilization;
+  j["mean_wait"] = f.mean_wait_s;
+  j["mean_jct"] = f.mean_jct_s;
+  j["preemptions"] = f.preemptions;
+  j["lost_gpu_hours"] = f.lost_gpu_hours;
+  j["stranded_gpu_hours"] = f.stranded_gpu_hours;
+  j["fragmented_gpu_hours"] = f.fragmented_gpu_hours;
   j["simulated_events"] = r.events;
   j["scheduling_passes"] = r.passes;
   j["placement_decisions"] = r.decisions;
   {
-    int64_t interruptions = 0;
-    double work = 0, wall = 0, revenue = 0, cost = 0, idle_reserved = 0;
-    for (const TenantStats& t : r.tenants) {
-      interruptions += t.interruptions;
-      work += t.ettr_work_gpu_seconds;
-      wall += t.ettr_wall_gpu_seconds;
-      idle_reserved += t.idle_reserved_cost_usd;
-    }
-    double energy = 0, energy_usd = 0, depreciation = 0;
-    for (const SiteStats& s : r.sites) {
-      energy += s.energy_mwh;
-      energy_usd += s.energy_usd;
-      depreciation += s.depreciation_usd;
-    }
-    // Reserved fees are billed per tenant, not per site: the tenants' sum.
-    for (const TenantStats& t : r.tenants) revenue += t.revenue_usd;
-    cost = energy_usd + depreciation;
-    j["node_failures"] = r.failures;
-    j["interruptions"] = interruptions;
-    j["ettr"] = wall > 0 ? work / wall : 0.0;
-    j["energy_mwh"] = energy;
-    j["energy_usd"] = energy_usd;
-    j["depreciation_usd"] = depreciation;
-    j["revenue_usd"] = revenue;
-    j["cost_usd"] = cost;
-    j["margin_usd"] = revenue - cost;
-    j["idle_reserved_cost_usd"] = idle_reserved;
-    nlohmann::ordered_json sites = nlohmann::json::array();
+    j["node_failures"] = f.node_failures;
+    j["interruptions"] = f.interruptions;
+    j["ettr"] = f.ettr;
+    j["energy_mwh"] = f.energy_mwh;
+    j["energy_usd"] = f.energy_usd;
+    j["depreciation_usd"] = f.depreciation_usd;
+    j["revenue_usd"] = f.revenue_usd;
+    j["cost_usd"] = f.cost_usd;
+    j["margin_usd"] = f.margin_usd;
+    j["idle_reserved_cost_usd"] = f.idle_reserved_cost_usd;
+  nlohmann::ordered_json sites = nlohmann::json::array();
     for (const SiteStats& s : r.sites) {
       nlohmann::ordered_json x;
       x["site"] = s.name;
@@ -265,7 +360,7 @@ std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
       x["energy_mwh"] = s.energy_mwh;
       x["energy_usd"] = s.energy_usd;
       x["depreciation_usd"] = s.depreciation_usd;
-      x["gpu_utilization"] = s.online_gpu_seconds > 0 ? s.busy_gpu_seconds / s.online_gpu_seconds : 0;
+      x["gpu_utilization"] = s.window.Utilization();
       x["failures"] = s.failures;
       x["throttled_hours"] = s.throttled_seconds / 3600;
       x["over_cap_hours"] = s.over_cap_seconds / 3600;
@@ -273,12 +368,8 @@ std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
     }
     j["sites"] = sites;
     if (!r.services.empty()) {
-      double demand = 0, attained = 0, gpu_hours = 0;
       nlohmann::ordered_json services = nlohmann::json::array();
       for (const ServiceStats& v : r.services) {
-        demand += v.demand_tokens;
-        attained += v.demand_tokens * v.slo_attainment;
-        gpu_hours += v.gpu_hours;
         nlohmann::ordered_json x;
         x["service"] = v.name;
         x["tenant"] = v.tenant;
@@ -289,8 +380,8 @@ std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
         x["starved_replica_hours"] = v.starved_replica_hours;
         services.push_back(x);
       }
-      j["inference_slo_attainment"] = demand > 0 ? attained / demand : 1.0;
-      j["inference_gpu_hours"] = gpu_hours;
+      j["inference_slo_attainment"] = f.inference_slo_attainment;
+      j["inference_gpu_hours"] = f.inference_gpu_hours;
       j["services"] = services;
     }
   }
@@ -329,12 +420,12 @@ std::string FormatFleetSummaryJson(const AiWorkload& w, const FleetSimResult& r,
     j["decision_p50_us"] = Percentile(r.decision_ns, 50) / 1000.0;
     j["decision_p99_us"] = Percentile(r.decision_ns, 99) / 1000.0;
   }
-  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return j;
 }
 
 std::string FormatFleetHumanSummary(const AiWorkload& w, const FleetSimResult& r,
                                     const FleetRunInfo& info) {
-  auto s = nlohmann::json::parse(FormatFleetSummaryJson(w, r, info));
+  const nlohmann::ordered_json s = FleetSummaryJson(w, r, info);
   std::string out = fmt::format("{} on {}, policy {}, placement {}\n", info.trace, info.cluster,
                                 info.policy, info.placement);
   out += fmt::format("  jobs         {} ({} done, {} rejected, {} invalid, {} unfinished), {} "
@@ -342,9 +433,9 @@ std::string FormatFleetHumanSummary(const AiWorkload& w, const FleetSimResult& r
                      w.jobs.size(), s["done"].get<int64_t>(), s["rejected"].get<int64_t>(),
                      s["invalid"].get<int64_t>(), s["unfinished"].get<int64_t>(),
                      s["preemptions"].get<int64_t>());
-  out += fmt::format("  fleet        {} GPUs, utilization {:.1f}% over {}\n", r.fleet_gpus,
+  out += fmt::format("  fleet        {} GPUs, utilization {:.1f}% of the GPU time in service over {}\n", r.fleet_gpus,
                      100 * s["gpu_utilization"].get<double>(),
-                     HumanDuration(s["makespan"].get<double>()));
+                     HumanDuration(static_cast<double>(r.window_end - r.window_start)));
   out += fmt::format("  wait         mean {}, JCT mean {}\n", HumanDuration(s["mean_wait"].get<double>()),
                      HumanDuration(s["mean_jct"].get<double>()));
   out += fmt::format("  idle         {:.0f} stranded dedicated GPU-hours, {:.0f} GPU-hours free while "

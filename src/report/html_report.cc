@@ -152,6 +152,10 @@ nlohmann::json PreparedSpec(const nlohmann::json& spec) {
 constexpr std::string_view kFont =
     "system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, sans-serif";
 
+// Axis labels are cut (with "…") only past this many pixels; legend labels and titles never.
+// A legend too wide for its chart is drawn again in as many columns as fit (kBootJs).
+constexpr int kAxisLabelLimit = 360;
+
 nlohmann::json ChartConfig() {
   const std::string font(kFont);
   return {
@@ -164,6 +168,8 @@ nlohmann::json ChartConfig() {
         {"titleFontWeight", 600},
         {"labelFontSize", 11},
         {"titleFontSize", 12},
+        {"labelLimit", kAxisLabelLimit},
+        {"maxExtent", kAxisLabelLimit + 40},  // else an axis title sits over labels past 200 px
         {"gridColor", "#e8eaee"},
         {"domainColor", "#9aa3af"},
         {"tickColor", "#9aa3af"}}},
@@ -173,7 +179,11 @@ nlohmann::json ChartConfig() {
         {"labelFontSize", 11},
         {"titleFontSize", 12},
         {"orient", "bottom"},
-        {"direction", "horizontal"}}},
+        {"direction", "horizontal"},
+        {"labelLimit", 0},
+        {"titleLimit", 0},
+        {"rowPadding", 4},
+        {"columnPadding", 16}}},
       {"title", {{"color", "#1f2937"}, {"fontSize", 13}, {"fontWeight", 600}}},
       {"range",
        {{"category",
@@ -192,7 +202,7 @@ constexpr std::string_view kCss = R"css(
 * { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
 body {
-  margin: 0; background: var(--bg); color: var(--fg);
+  margin: 0; background: var(--bg); color: var(--fg); overflow-wrap: break-word;
   font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
 }
 .rs-page { max-width: 1120px; margin: 0 auto; padding: 36px 24px 48px; }
@@ -233,17 +243,22 @@ body {
   padding: 10px 12px; font-size: 13px;
 }
 .rs-table { margin: 22px 0 26px; }
-.rs-table-scroll { overflow-x: auto; }
 .rs-table table { border-collapse: collapse; width: 100%; font-size: 14px; }
 .rs-table th, .rs-table td {
-  padding: 6px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top;
+  padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top;
 }
 .rs-table thead th {
-  border-bottom: 2px solid #d1d5db; font-weight: 600; background: var(--stripe); white-space: nowrap;
+  border-bottom: 2px solid #d1d5db; font-weight: 600; background: var(--stripe); vertical-align: bottom;
 }
 .rs-table tbody tr:nth-child(even) { background: var(--stripe); }
-.rs-table .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.rs-table .num { text-align: right; font-variant-numeric: tabular-nums; }
+.rs-table td.num { white-space: nowrap; }
+.rs-table .rs-long { overflow-wrap: anywhere; }
 .rs-foot { color: var(--muted); font-size: 12px; margin: 28px 0 0; }
+@media (max-width: 960px) {
+  .rs-table table { font-size: 13px; }
+  .rs-table th, .rs-table td { padding: 5px 6px; }
+}
 @media (max-width: 640px) {
   .rs-page { padding: 20px 12px 32px; }
   .rs-section { padding: 16px 14px 6px; }
@@ -289,6 +304,131 @@ window.rsHealth = (function () {
 })();
 )js";
 
+// Measures the page's layout once everything is drawn and records on <body> the issues it finds
+// (html_report.h lists them): data-layout-width, data-layout-issues, data-layout-text.
+constexpr std::string_view kLayoutJs = R"js(
+window.rsLayout = function () {
+  "use strict";
+  var doc = document.documentElement, body = document.body, issues = [];
+  var vw = doc.clientWidth;
+  function each(selector, root, f) {
+    Array.prototype.forEach.call((root || document).querySelectorAll(selector), f);
+  }
+  function px(n) { return Math.round(n) + " px"; }
+  function quote(s) {
+    s = String(s).replace(/\s+/g, " ").trim();
+    return "\"" + (s.length > 48 ? s.slice(0, 47) + "\u2026" : s) + "\"";
+  }
+  function contentBox(el) {
+    var r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+    var left = r.left + parseFloat(cs.borderLeftWidth) + parseFloat(cs.paddingLeft);
+    var right = r.right - parseFloat(cs.borderRightWidth) - parseFloat(cs.paddingRight);
+    return { left: left, right: right, width: right - left };
+  }
+  function sectionBox(el) { return contentBox(el.closest(".rs-section") || el.parentNode); }
+  function outside(r, box) { return r.right > box.right + 1 || r.left < box.left - 1; }
+  function overlap(a, b) {
+    return Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 &&
+        Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+  }
+  // The role Vega gives a text's mark: "legend-label", "axis-title", "mark", ...
+  function role(t) {
+    var g = t.closest("g[class*='role-']");
+    var m = g && /(?:^| )role-([a-z-]+)/.exec(g.getAttribute("class"));
+    return m ? m[1] : "mark";
+  }
+  function visible(t) {
+    for (var e = t; e && e.tagName !== "svg"; e = e.parentNode) {
+      if (e.getAttribute("opacity") === "0" || e.getAttribute("visibility") === "hidden") return false;
+    }
+    return t.textContent.length > 0;
+  }
+
+  function shown(el) { return el.getClientRects().length > 0; }  // not display: none
+
+  each("figure.rs-chart .rs-chart-view", null, function (view) {
+    var svg = view.querySelector("svg");
+    if (!svg || !shown(svg)) return;  // a chart that was not drawn is an error, counted as one
+    var name = view.id, r = svg.getBoundingClientRect(), box = sectionBox(view);
+    var width = Math.max(r.width, parseFloat(svg.getAttribute("width")) || 0);
+    if (width > view.clientWidth + 1 || outside(r, box)) {
+      issues.push(name + ": drawn " + px(width) + " wide in a " + px(view.clientWidth) +
+          " space (clipped or shrunk)");
+    }
+    var texts = [];
+    each("text", svg, function (t) {
+      if (visible(t)) texts.push({ role: role(t), text: t.textContent, box: t.getBoundingClientRect() });
+    });
+    // Text past the SVG's edge is not drawn: Vega fits a chart of container width to its
+    // container and lets a legend too wide for it run off the edge.
+    var off = texts.filter(function (t) {
+      return t.box.right > r.right + 1 || t.box.left < r.left - 1 || t.box.bottom > r.bottom + 1 ||
+          t.box.top < r.top - 1;
+    });
+    if (off.length > 0) {
+      issues.push(name + ": " + off.length + " text" + (off.length > 1 ? "s" : "") +
+          " past the chart's edge, e.g. " + off[0].role + " " + quote(off[0].text));
+    }
+    var cut = texts.filter(function (t) { return /\u2026$/.test(t.text); });
+    if (cut.length > 0) {
+      issues.push(name + ": " + cut.length + " text" + (cut.length > 1 ? "s" : "") +
+          " cut short, e.g. " + cut[0].role + " " + quote(cut[0].text));
+    }
+    // Legend entries over each other, a legend over an axis, an axis title over its labels.
+    // (Axis labels among themselves are left out: the boxes of slanted labels always meet.)
+    var parts = texts.filter(function (t) { return /^(legend|axis)-(label|title)$/.test(t.role); });
+    var pairs = 0, first = null;
+    for (var i = 0; i < parts.length; i++) {
+      for (var j = i + 1; j < parts.length; j++) {
+        var a = parts[i], b = parts[j];
+        var relevant = !(a.role === b.role && (a.role === "axis-label" || a.role === "legend-title"));
+        if (relevant && overlap(a.box, b.box)) {
+          pairs++;
+          if (first === null) first = [a, b];
+        }
+      }
+    }
+    if (pairs > 0) {
+      issues.push(name + ": " + first[0].role + " " + quote(first[0].text) + " overlaps " +
+          first[1].role + " " + quote(first[1].text) + (pairs > 1 ? " (" + pairs + " overlaps)" : ""));
+    }
+  });
+
+  each(".rs-table table", null, function (table, i) {
+    if (!shown(table)) return;
+    var title = table.closest(".rs-table").querySelector("h3");
+    var name = "table " + (title ? quote(title.textContent) : String(i + 1));
+    var r = table.getBoundingClientRect(), box = sectionBox(table);
+    if (table.scrollWidth > table.clientWidth + 1 || outside(r, box)) {
+      issues.push(name + ": " + px(Math.max(r.width, table.scrollWidth)) + " wide in a " +
+          px(box.width) + " section (clipped or needs scrolling sideways)");
+    }
+  });
+
+  each("h1, h2, h3, p, li, figcaption, footer, .rs-section", null, function (el) {
+    if (!shown(el)) return;
+    var r = el.getBoundingClientRect();
+    var what = el.classList.contains("rs-card") ? "card" :
+        el.classList.contains("rs-section") ? "section" : el.tagName.toLowerCase();
+    var label = el.classList.contains("rs-section") ? el.querySelector("h2") : el;
+    var name = what + " " + quote(label ? label.textContent : "");
+    if (r.right > vw + 1 || r.left < -1) {
+      issues.push(name + ": " + px(r.width) + " wide, past the " + px(vw) + " viewport");
+    } else if (what !== "section" && el.scrollWidth > el.clientWidth + 1) {
+      issues.push(name + ": its content is " + px(el.scrollWidth) + " wide in a " +
+          px(el.clientWidth) + " box");
+    }
+  });
+
+  if (doc.scrollWidth > vw + 1) {
+    issues.push("page: " + px(doc.scrollWidth) + " wide in a " + px(vw) + " viewport (scrolls sideways)");
+  }
+  body.setAttribute("data-layout-width", String(vw));
+  body.setAttribute("data-layout-issues", String(issues.length));
+  body.setAttribute("data-layout-text", issues.slice(0, 3).join(" | "));
+};
+)js";
+
 // Draws every chart, then records the page's health on <body>.
 constexpr std::string_view kBootJs = R"js(
 (function () {
@@ -296,6 +436,11 @@ constexpr std::string_view kBootJs = R"js(
   var h = window.rsHealth, body = document.body;
   var figures = Array.prototype.slice.call(document.querySelectorAll("figure.rs-chart"));
   function finish() {
+    try {
+      window.rsLayout();
+    } catch (e) {
+      h.error("layout check: " + h.text(e));
+    }
     var rendered = 0;
     figures.forEach(function (f) {
       if (f.querySelector(".rs-chart-view svg")) rendered++;
@@ -318,6 +463,33 @@ constexpr std::string_view kBootJs = R"js(
   }
   var config = JSON.parse(document.getElementById("rs-config").textContent);
   function join(args) { return Array.prototype.slice.call(args).map(h.text).join(" "); }
+  // Vega lays a horizontal legend out in one row, which runs off the edge of a narrow chart.
+  // Returns how many columns the widest such legend of a drawn chart fits in (at least 1), or 0
+  // when every legend fits.
+  function legendColumns(view) {
+    var svg = view.querySelector("svg");
+    if (!svg) return 0;
+    var right = svg.getBoundingClientRect().left + view.clientWidth - 5;  // Vega's padding
+    var gap = config.legend.columnPadding, columns = 0;
+    Array.prototype.forEach.call(svg.querySelectorAll(".role-legend-entry .role-scope"), function (scope) {
+      var boxes = [];
+      Array.prototype.forEach.call(scope.children, function (g) {
+        if (g.tagName === "g") boxes.push(g.getBoundingClientRect());
+      });
+      var left = Infinity, end = -Infinity;
+      boxes.forEach(function (b) { left = Math.min(left, b.left); end = Math.max(end, b.right); });
+      if (boxes.length < 2 || end <= right + 1) return;
+      var fit = 1;
+      for (var n = boxes.length - 1; n > 1 && fit === 1; n--) {
+        var widths = [], total = gap * (n - 1);
+        boxes.forEach(function (b, i) { widths[i % n] = Math.max(widths[i % n] || 0, b.width); });
+        widths.forEach(function (w) { total += w; });
+        if (left + total <= right) fit = n;
+      }
+      columns = columns === 0 ? fit : Math.min(columns, fit);
+    });
+    return columns;
+  }
   var drawn = figures.map(function (f) {
     var view = f.querySelector(".rs-chart-view");
     var spec;
@@ -340,8 +512,9 @@ constexpr std::string_view kBootJs = R"js(
       }
       return Promise.reject(new Error(message));
     };
-    var logger = vega.logger(vega.Warn);
+    var logger = vega.logger(vega.Warn), quiet = false;
     logger.warn = function () {
+      if (quiet) return logger;  // drawing the chart again says nothing new
       var message = join(arguments);
       // Vega-Lite 6 says this whenever a chart of container width has a discrete y axis,
       // though it keeps "fit-x" and draws the chart as asked.
@@ -354,11 +527,23 @@ constexpr std::string_view kBootJs = R"js(
       h.error(view.id + ": " + join(arguments));
       return logger;
     };
-    return vegaEmbed(view, spec, {
-      mode: "vega-lite", renderer: "svg", actions: false, loader: loader, logger: logger,
-      config: config, tooltip: true
-    }).then(function (result) {
-      return result.view.runAsync();
+    function embed(chartConfig) {
+      return vegaEmbed(view, spec, {
+        mode: "vega-lite", renderer: "svg", actions: false, loader: loader, logger: logger,
+        config: chartConfig, tooltip: true
+      }).then(function (result) {
+        return result.view.runAsync().then(function () { return result; });
+      });
+    }
+    return embed(config).then(function (result) {
+      var columns = blocked === null ? legendColumns(view) : 0;
+      if (columns === 0) return;
+      result.finalize();
+      view.textContent = "";
+      quiet = true;
+      var again = JSON.parse(JSON.stringify(config));
+      again.legend.columns = columns;
+      return embed(again);
     }).then(function () {
       if (blocked !== null) failed(view, blocked);
     }).catch(function (e) {
@@ -370,23 +555,44 @@ constexpr std::string_view kBootJs = R"js(
 })();
 )js";
 
+// Words longer than this (in characters) may break anywhere in a table cell; shorter ones
+// never break, so an ordinary column is never split mid-word.
+constexpr size_t kLongWord = 16;
+
+bool HasLongWord(std::string_view text) {
+  size_t run = 0;
+  for (char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+      run = 0;
+    } else if ((c & 0xC0) != 0x80 && ++run > kLongWord) {  // counts UTF-8 lead bytes
+      return true;
+    }
+  }
+  return false;
+}
+
 void PutTable(std::string* out, const HtmlTable& t) {
   size_t columns = t.header.size();
   for (const auto& row : t.rows) columns = std::max(columns, row.size());
   const std::vector<bool> numeric = NumericColumns(t, columns);
-  auto cell_class = [&](size_t c) { return numeric[c] ? " class=\"num\"" : ""; };
+  // Numbers never wrap; a cell with a long word (a path, an id) may break it anywhere.
+  auto cell_class = [&](size_t c, std::string_view text) -> std::string_view {
+    if (numeric[c]) return HasLongWord(text) ? " class=\"num rs-long\"" : " class=\"num\"";
+    return HasLongWord(text) ? " class=\"rs-long\"" : "";
+  };
   out->append("<div class=\"rs-table\">\n");
   if (!t.title.empty()) *out += fmt::format("<h3>{}</h3>\n", Escaped(t.title));
   if (t.rows.empty() && !t.note.empty()) {  // nothing to list: the note says so
     *out += fmt::format("<p class=\"rs-note\">{}</p>\n</div>\n", Escaped(t.note));
     return;
   }
-  out->append("<div class=\"rs-table-scroll\"><table>\n");
+  out->append("<table>\n");
   if (!t.header.empty()) {
     out->append("<thead><tr>");
     for (size_t c = 0; c < columns; ++c) {
-      *out += fmt::format("<th scope=\"col\"{}>{}</th>", cell_class(c),
-                          c < t.header.size() ? Escaped(t.header[c]) : "");
+      std::string_view text = c < t.header.size() ? std::string_view(t.header[c]) : "";
+      *out += fmt::format("<th scope=\"col\"{}>{}</th>", cell_class(c, text), Escaped(text));
     }
     out->append("</tr></thead>\n");
   }
@@ -394,11 +600,12 @@ void PutTable(std::string* out, const HtmlTable& t) {
   for (const auto& row : t.rows) {
     out->append("<tr>");
     for (size_t c = 0; c < columns; ++c) {
-      *out += fmt::format("<td{}>{}</td>", cell_class(c), c < row.size() ? Escaped(row[c]) : "");
+      std::string_view text = c < row.size() ? std::string_view(row[c]) : "";
+      *out += fmt::format("<td{}>{}</td>", cell_class(c, text), Escaped(text));
     }
     out->append("</tr>\n");
   }
-  out->append("</tbody></table></div>\n");
+  out->append("</tbody></table>\n");
   if (!t.note.empty()) *out += fmt::format("<p class=\"rs-note\">{}</p>\n", Escaped(t.note));
   out->append("</div>\n");
 }
@@ -500,10 +707,13 @@ std::string RenderHtmlReport(const HtmlReport& r) {
       for (size_t k = 0; k < lib.chunk_count; ++k) out.append(lib.chunks[k]);
       out.append("\n</script>\n");
     }
-    out += fmt::format("<script>{}</script>\n", kBootJs);
+    out += fmt::format("<script>{}{}</script>\n", kLayoutJs, kBootJs);
   } else {
-    // Nothing to draw: no libraries, and the page is done as soon as it loads.
-    out.append("<script>document.body.setAttribute(\"data-done\", \"1\");</script>\n");
+    // Nothing to draw: no libraries, and the page is done as soon as it is laid out.
+    out += fmt::format(
+        "<script>{}try {{ window.rsLayout(); }} catch (e) {{ rsHealth.error(\"layout check: \" + "
+        "rsHealth.text(e)); }}\ndocument.body.setAttribute(\"data-done\", \"1\");</script>\n",
+        kLayoutJs);
   }
   out.append("</body>\n</html>\n");
   return out;

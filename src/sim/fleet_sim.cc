@@ -438,6 +438,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   std::vector<std::pair<int64_t, double>> segments;
   Seconds t = 0;
   bool have_t = false;
+  bool window_seen = false;
   auto end_time = [&](size_t s) {
     auto& h = ends[s];
     while (!h.empty() && h.top().attempt != attempt[h.top().ref]) h.pop();
@@ -471,6 +472,13 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     if (have_t && nt > t) {
       // Integrate the state held over [t, nt).
       const double dt = static_cast<double>(nt - t);
+      const Seconds w0 = std::max(t, options.window_start), w1 = std::min(nt, options.window_end);
+      const double wdt = w1 > w0 ? static_cast<double>(w1 - w0) : 0.0;
+      if (wdt > 0) {
+        if (!window_seen) r.window_start = w0;
+        window_seen = true;
+        r.window_end = w1;
+      }
       r.busy_gpu_seconds += static_cast<double>(busy) * dt;
       if (sched.waiting_gpu_jobs() > 0) {
         r.fragmented_gpu_seconds += static_cast<double>(sched.index().free_gpus()) * dt;
@@ -514,6 +522,11 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
         ss.online_gpu_seconds += static_cast<double>(sched.site_online_gpus(si)) * dt;
         ss.busy_gpu_seconds += static_cast<double>(sched.site_busy_gpus(si)) * dt;
         ss.down_gpu_seconds += static_cast<double>(sched.site_down_gpus(si)) * dt;
+        if (wdt > 0) {
+          ss.window.online += static_cast<double>(sched.site_online_gpus(si)) * wdt;
+          ss.window.busy += static_cast<double>(sched.site_busy_gpus(si)) * wdt;
+          ss.window.down += static_cast<double>(sched.site_down_gpus(si)) * wdt;
+        }
         for (const auto& [b, x] : segments) {
           TimeRow& tr = row(b, s);
           tr.gpus_online += static_cast<double>(sched.site_online_gpus(si)) * x;
@@ -820,6 +833,9 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   for (const SiteStats& ss : r.sites) {
     cost += ss.depreciation_usd + ss.energy_usd;
     online += ss.online_gpu_seconds;
+    r.window.online += ss.window.online;
+    r.window.busy += ss.window.busy;
+    r.window.down += ss.window.down;
   }
   const double per_gpu_second = online > 0 ? cost / online : 0;
   for (TenantStats& ts : r.tenants) {

@@ -17,6 +17,7 @@
 // cap. Deterministic: the same inputs and seed give the same outputs.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -72,6 +73,12 @@ struct FleetSimOptions {
   // Services, failures, capacity dates and windows stop this long after the
   // last arrival (jobs still running then run to their end).
   Seconds settle = 365 * 86400;
+  // The measured window [window_start, window_end): utilization is the GPU
+  // time held by jobs and replicas over the GPU time of the GPUs in service
+  // (delivered, not retired, not held as spares; down or up), both inside
+  // it. Defaults: from the first event to the last.
+  Seconds window_start = INT64_MIN;
+  Seconds window_end = INT64_MAX;
 };
 
 inline constexpr double kAutoCheckpoint = kCheckpointAuto;
@@ -110,8 +117,15 @@ struct TenantStats {
   double fragmented_gpu_seconds = 0;
 };
 
+// GPU-seconds inside the measured window (FleetSimOptions::window_*).
+struct WindowGpuSeconds {
+  double online = 0, busy = 0, down = 0;
+  double Utilization() const { return online > 0 ? busy / online : 0; }
+};
+
 struct SiteStats {
   std::string name;
+  WindowGpuSeconds window;
   double power_cap_mw = 0, pue = 1;
   double energy_mwh = 0, energy_usd = 0, depreciation_usd = 0, revenue_usd = 0;
   double peak_mw = 0;             // highest facility draw
@@ -157,6 +171,10 @@ struct FleetSimResult {
   int64_t failures = 0, repairs = 0;
   double fragmented_gpu_seconds = 0;  // free GPUs while GPU jobs waited
   Seconds first_submit = 0, last_end = 0;
+  // The measured window as simulated (clipped to the first and last event)
+  // and the fleet's GPU-seconds in it.
+  Seconds window_start = 0, window_end = 0;
+  WindowGpuSeconds window;
 };
 
 // Resolves the tenants' dedicated clusters onto the fleet and runs. Tenants

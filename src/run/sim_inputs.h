@@ -1,0 +1,34 @@
+// The simulator's inputs for the months a scenario simulates
+// ([simulate], docs/scenario.md "From plan to simulation"), built as data
+// from a solved plan: the fleet the plan has in service then (scaled by
+// simulate.scale), its tenants (each contract's tenant on dedicated
+// clusters as its deliveries ramp, with an inference service; on-demand
+// tenants), and a generated workload. `rackscale run` simulates these values
+// directly and writes them as sim/fleet.toml, sim/tenants.toml and
+// sim/workload.csv, which `rackscale sim` reads back to the same inputs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "model/fleet.h"
+#include "plan/plan_run.h"
+#include "workload/ai_trace.h"
+
+namespace rackscale {
+
+struct SimInputs {
+  FleetSpec fleet;
+  TenantsConfig tenants;
+  AiWorkload workload;
+  double days = 0;              // the window simulated, from day 0
+  int64_t gpus = 0;             // simulated GPUs in service at the window's end
+  int64_t contracted_gpus = 0;  // of them, held by contract tenants
+  std::string note;             // "2026-10 .. 2026-12 at scale 0.02: 7,448 GPUs (...), N jobs"
+};
+
+// Fails (naming the scenario's [simulate]) when the plan has nothing in
+// service in the window at the scenario's scale.
+Result<SimInputs> BuildSimInputs(const PlanRun& p);
+
+}  // namespace rackscale
