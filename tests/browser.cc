@@ -16,6 +16,8 @@ namespace rackscale::testing {
 
 namespace {
 
+constexpr int kViewportHeight = 1600;
+
 bool IsExecutableFile(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
@@ -167,12 +169,16 @@ bool BrowserRequired() {
   return v != nullptr && *v != '\0' && std::string(v) != "0";
 }
 
-BrowserResult RenderInBrowser(const std::string& html_path) {
+BrowserResult RenderInBrowser(const std::string& html_path, int viewport_width) {
   BrowserResult r;
   r.browser = FindBrowser(&r.skip_reason);
   if (r.browser.empty()) return r;
   r.found = true;
   r.skip_reason.clear();
+  if (viewport_width < 100 || viewport_width > 10000) {
+    r.failure = fmt::format("viewport width {} px is outside 100 to 10000", viewport_width);
+    return r;
+  }
 
   // A profile of its own per run: parallel runs (ctest -j) must not share one, and nothing
   // is left in $HOME.
@@ -193,9 +199,10 @@ BrowserResult RenderInBrowser(const std::string& html_path) {
       "{}{} --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run "
       "--no-default-browser-check --disable-extensions --disable-background-networking "
       "--disable-component-update --disable-sync --mute-audio --hide-scrollbars "
-      "--window-size=1280,1600 --user-data-dir={} --virtual-time-budget=20000 --dump-dom {} "
+      "--window-size={},{} --user-data-dir={} --virtual-time-budget=20000 --dump-dom {} "
       ">{} 2>{} </dev/null",
       timeout.empty() ? "" : ShellQuote(timeout) + " -k 5 120 ", ShellQuote(r.browser),
+      viewport_width, kViewportHeight,
       ShellQuote(scratch + "/profile"), ShellQuote(FileUrl(html_path)), ShellQuote(out_path),
       ShellQuote(err_path));
   auto t0 = std::chrono::steady_clock::now();
@@ -216,6 +223,9 @@ BrowserResult RenderInBrowser(const std::string& html_path) {
     bool found = false;
     r.error_text = Attribute(tag, "data-error-text", &found);
     r.warning_text = Attribute(tag, "data-warning-text", &found);
+    r.layout_width = IntAttribute(tag, "data-layout-width");
+    r.layout_issues = IntAttribute(tag, "data-layout-issues");
+    r.layout_text = Attribute(tag, "data-layout-text", &found);
     r.ran = Attribute(tag, "data-done", &found) == "1";
   }
   if (!r.ran) {

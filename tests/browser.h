@@ -1,6 +1,6 @@
 // Renders an HTML report (src/report/html_report.h) in headless Chromium and reads back the
-// health the page records on <body>: how many charts it has, how many were drawn as SVG, and
-// the errors its scripts met.
+// health the page records on <body>: how many charts it has, how many were drawn as SVG, the
+// errors its scripts met, and the layout issues it measured at the window's width.
 #pragma once
 
 #include <string>
@@ -23,6 +23,10 @@ struct BrowserResult {
   int warnings = -1;  // data-warnings: Vega and Vega-Lite warnings
   std::string error_text;    // data-error-text: the first error
   std::string warning_text;  // data-warning-text: the first warning
+  // The page's measure of its own layout (html_report.h), taken once every chart was drawn:
+  int layout_width = -1;   // data-layout-width: the viewport's width in CSS px
+  int layout_issues = -1;  // data-layout-issues: clipped tables and charts, cut or overlapping text, ...
+  std::string layout_text; // data-layout-text: the first 3 issues, each naming its element, " | " between
   // The charts whose container (<div id="chart-ID">) in the DOM holds no <svg>, by ID (the
   // HtmlChart id, without "chart-"), in page order.
   std::vector<std::string> charts_without_svg;
@@ -39,10 +43,11 @@ std::string FindBrowser(std::string* why);
 // browser must fail the test instead of skipping it.
 bool BrowserRequired();
 
-// Loads file://html_path in headless Chromium with a 20 s virtual-time budget (the page's
-// scripts and timers run, nothing waits in real time), dumps the DOM and parses its status.
-// Takes 1 to 3 s of wall time for a report of a few charts.
-BrowserResult RenderInBrowser(const std::string& html_path);
+// Loads file://html_path in headless Chromium in a window of viewport_width x 1600 CSS px
+// (--window-size, so the page is laid out at that width) with a 20 s virtual-time budget (the
+// page's scripts and timers run, nothing waits in real time), dumps the DOM and parses its
+// status. Takes 1 to 3 s of wall time for a report of a few charts.
+BrowserResult RenderInBrowser(const std::string& html_path, int viewport_width = 1400);
 
 // For tests: skips (or, with RACKSCALE_REQUIRE_BROWSER, fails) when no browser is found.
 #define RACKSCALE_REQUIRE_BROWSER_OR_SKIP(result)                                          \

@@ -1,6 +1,7 @@
 // The HTML report writer (src/report/html_report.h): its markup, escaping and determinism,
 // and, in headless Chromium (tests/browser.h), that every chart is drawn without a script error
-// and that a broken chart is caught.
+// or a layout issue at 800, 1400 and 1920 px, and that a broken chart, a table or element too
+// wide, and cut or overlapping chart text are caught.
 #include "report/html_report.h"
 
 #include <cstdio>
@@ -135,6 +136,68 @@ HtmlReport SampleReport() {
   r.subtitle = "A sample report for the tests";
   r.headline = {{"GPUs", "20,480"}, {"Utilization", "68.9%"}, {"Cost <est.>", "$41.2M"}};
   r.sections = {fleet, energy};
+  return r;
+}
+
+// Four series whose names are long, over two years: the legend of a real report was cut at
+// "MW needed by the GPUs i…".
+json LongSeries() {
+  json v = json::array();
+  const char* series[] = {"MW needed by the GPUs in service", "MW contracted at the sites (firm)",
+                          "MW available after cooling overhead",
+                          "MW held back for failover and maintenance"};
+  for (int m = 1; m <= 24; ++m) {
+    for (int s = 0; s < 4; ++s) {
+      v.push_back({{"month", fmt::format("{}-{:02d}-01", 2026 + (m - 1) / 12, (m - 1) % 12 + 1)},
+                   {"series", series[s]},
+                   {"mw", 20 + 6 * s + (m * (s + 2)) % 9}});
+    }
+  }
+  return v;
+}
+
+json LongSeriesChart(const json& legend) {
+  json color = {{"field", "series"}, {"type", "nominal"}, {"title", "power"}};
+  if (!legend.is_null()) color["legend"] = legend;
+  return {{"data", {{"values", LongSeries()}}},
+          {"mark", "line"},
+          {"encoding",
+           {{"x", {{"field", "month"}, {"type", "temporal"}, {"title", "month"}}},
+            {"y", {{"field", "mw"}, {"type", "quantitative"}, {"title", "megawatts"}}},
+            {"color", color}}}};
+}
+
+// SampleReport and a section of what made a real report's layout fail: a legend of four long
+// labels, bars with long names on their axis, a table of nine columns with long headers.
+HtmlReport LayoutReport() {
+  HtmlReport r = SampleReport();
+  json bars = json::array();
+  const char* names[] = {"Quincy, Washington: H200 HGX reserved for training",
+                         "Oslo, Norway: B200 NVL72 racks awaiting power-on",
+                         "Dublin, Ireland: inference pool on the 2025 contract",
+                         "Quincy, Washington: spares and burn-in"};
+  for (int i = 0; i < 4; ++i) bars.push_back({{"pool", names[i]}, {"gpus", 2048 * (4 - i)}});
+  HtmlSection s{"Long labels", {"Charts and a table whose labels are long."}, {}, {}};
+  s.charts.push_back({"long-legend", "Power, four long series", "", LongSeriesChart(nullptr)});
+  s.charts.push_back({"long-axis", "GPUs by pool", "",
+                      {{"data", {{"values", bars}}},
+                       {"mark", "bar"},
+                       {"encoding",
+                        {{"y", {{"field", "pool"}, {"type", "nominal"}, {"title", "pool"}}},
+                         {"x", {{"field", "gpus"}, {"type", "quantitative"}, {"title", "GPUs"}}}}}}});
+  s.tables.push_back(
+      {"Sites in full",
+       {"Site and data hall", "GPUs in service at year end", "Utilization of reserved capacity",
+        "Power drawn at peak", "Power contracted (firm)", "Cost per GPU-hour", "Lead time in months",
+        "Failures per 1,000 GPU-days", "Scenario file"},
+       {{"Quincy, hall B", "12,288", "71.5%", "18.2 MW", "20.0 MW", "$2.14", "9", "0.31",
+         "scenarios/reallocation-2025-quincy-hall-b.toml"},
+        {"Oslo, hall A", "8,192", "64.0%", "12.1 MW", "14.0 MW", "$1.87", "12", "0.27",
+         "scenarios/small.toml"},
+        {"Dublin", "4,096", "58.3%", "6.4 MW", "8.0 MW", "$2.41", "6", "0.35", "scenarios/default.toml"}},
+       {},
+       "Nine columns, every header several words long."});
+  r.sections.push_back(s);
   return r;
 }
 
@@ -282,28 +345,159 @@ TEST(BrowserHarness, ExplicitBadPathIsNoBrowser) {
   EXPECT_NE(r.skip_reason.find("install-deps.sh"), std::string::npos);
 }
 
-TEST(BrowserReport, DrawsEveryChart) {
-  std::string dir = testing::TempDir();
+TEST(HtmlReport, LongWordsMayBreakInTables) {
+  HtmlReport r;
+  HtmlSection s{"s", {}, {}, {}};
+  s.tables.push_back({"t",
+                      {"a header of short words", "scenario_file_name_here"},
+                      {{"short words only here", "scenarios/reallocation-2025.toml"},
+                       {"sixteen-chars-ok", "two words"}},
+                      {},
+                      ""});
+  r.sections = {s};
+  std::string html = RenderHtmlReport(r);
+  EXPECT_NE(html.find("<tr><th scope=\"col\">a header of short words</th>"
+                      "<th scope=\"col\" class=\"rs-long\">scenario_file_name_here</th></tr>"),
+            std::string::npos)
+      << html.substr(html.find("<table>"));
+  EXPECT_NE(html.find("<tr><td>short words only here</td>"
+                      "<td class=\"rs-long\">scenarios/reallocation-2025.toml</td></tr>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<tr><td>sixteen-chars-ok</td><td>two words</td></tr>"),
+            std::string::npos);
+  // Header cells wrap; only numbers in the body stay on one line; no wrapper scrolls.
+  EXPECT_EQ(html.find("thead th {\n  border-bottom: 2px solid #d1d5db; font-weight: 600; "
+                      "background: var(--stripe); white-space"),
+            std::string::npos);
+  EXPECT_NE(html.find(".rs-table td.num { white-space: nowrap; }"), std::string::npos);
+  EXPECT_EQ(html.find("overflow-x"), std::string::npos);
+  // The page measures its layout even without charts.
+  EXPECT_NE(html.find("window.rsLayout()"), std::string::npos);
+}
+
+TEST(HtmlReport, ChartConfigKeepsLabelsWhole) {
   std::string html = RenderHtmlReport(SampleReport());
+  size_t at = html.find("<script type=\"application/json\" id=\"rs-config\">");
+  ASSERT_NE(at, std::string::npos);
+  at = html.find('>', at) + 1;
+  json config = json::parse(html.substr(at, html.find("</script>", at) - at));
+  EXPECT_EQ(config["legend"]["labelLimit"], 0);
+  EXPECT_EQ(config["legend"]["titleLimit"], 0);
+  EXPECT_GE(config["axis"]["labelLimit"].get<int>(), 300);
+}
+
+// The sample report and long labels, at a phone-ish, a laptop and a desktop width: every chart
+// drawn, no error or warning, and nothing clipped, cut, overlapping or wider than the window.
+TEST(BrowserReport, DrawsEveryChartAndFitsAt800To1920) {
+  std::string dir = testing::TempDir();
+  std::string html = RenderHtmlReport(LayoutReport());
   std::string path = WriteFile(dir, "report.html", html);
-  testing::BrowserResult r = RenderInBrowser(path);
-  RACKSCALE_REQUIRE_BROWSER_OR_SKIP(r);
-  std::printf("sample report: %zu bytes; %s took %.1f s\n", html.size(), r.browser.c_str(),
-              r.seconds);
-  ASSERT_TRUE(r.ran) << r.failure;
-  EXPECT_EQ(r.errors, 0) << r.error_text;
-  EXPECT_EQ(r.warnings, 0) << r.warning_text;
-  EXPECT_EQ(r.charts, 5);
-  EXPECT_EQ(r.rendered, 5);
-  EXPECT_TRUE(r.charts_without_svg.empty()) << ::testing::PrintToString(r.charts_without_svg);
-  for (const char* id : {"util-by-site", "gpu-hours", "site-power", "demand-vs-capacity",
-                         "hostile-labels"}) {
-    EXPECT_NE(r.dom.find(fmt::format("id=\"chart-{}\"", id)), std::string::npos) << id;
+  for (int width : {800, 1400, 1920}) {
+    SCOPED_TRACE(fmt::format("at {} px", width));
+    testing::BrowserResult r = RenderInBrowser(path, width);
+    RACKSCALE_REQUIRE_BROWSER_OR_SKIP(r);
+    std::printf("layout report at %d px: %zu bytes; %s took %.1f s\n", width, html.size(),
+                r.browser.c_str(), r.seconds);
+    ASSERT_TRUE(r.ran) << r.failure;
+    EXPECT_EQ(r.errors, 0) << r.error_text;
+    EXPECT_EQ(r.warnings, 0) << r.warning_text;
+    EXPECT_EQ(r.charts, 7);
+    EXPECT_EQ(r.rendered, 7);
+    EXPECT_TRUE(r.charts_without_svg.empty()) << ::testing::PrintToString(r.charts_without_svg);
+    EXPECT_EQ(r.layout_width, width);
+    EXPECT_EQ(r.layout_issues, 0) << r.layout_text;
+    for (const char* id : {"util-by-site", "gpu-hours", "site-power", "demand-vs-capacity",
+                           "hostile-labels", "long-legend", "long-axis"}) {
+      EXPECT_NE(r.dom.find(fmt::format("id=\"chart-{}\"", id)), std::string::npos) << id;
+    }
+    // The label that holds "</script>" was drawn as text in the chart.
+    EXPECT_NE(r.dom.find("&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;</text>"), std::string::npos);
+    // The page's own markup came through intact after the hostile spec.
+    EXPECT_NE(r.dom.find("<td>Quincy &lt;2&gt;</td>"), std::string::npos);
+    // The long legend labels and axis labels were drawn whole.
+    EXPECT_NE(r.dom.find(">MW held back for failover and maintenance</text>"), std::string::npos);
+    EXPECT_NE(r.dom.find(">Dublin, Ireland: inference pool on the 2025 contract</text>"),
+              std::string::npos);
   }
-  // The label that holds "</script>" was drawn as text in the chart.
-  EXPECT_NE(r.dom.find("&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;</text>"), std::string::npos);
-  // The page's own markup came through intact after the hostile spec.
-  EXPECT_NE(r.dom.find("<td>Quincy &lt;2&gt;</td>"), std::string::npos);
+}
+
+// A table that cannot fit (thirty columns of numbers, which never wrap) and a paragraph wider
+// than the window, on a page without charts.
+TEST(BrowserReport, CatchesWideTablesAndText) {
+  HtmlReport r;
+  r.title = "Too wide";
+  HtmlTable wide{"Thirty columns", {}, {}, {}, ""};
+  std::vector<std::string> row;
+  for (int c = 1; c <= 30; ++c) {
+    wide.header.push_back(fmt::format("c{}", c));
+    row.push_back(fmt::format("{},234,567,890", c));
+  }
+  wide.rows = {row, row};
+  r.sections.push_back({"Wide things", {"A paragraph set wider than any window."}, {wide}, {}});
+  std::string html = RenderHtmlReport(r);
+  // No report gives a paragraph a width; this one stands for any element that does not fit.
+  const std::string p = "<p>A paragraph set wider than any window.</p>";
+  ASSERT_NE(html.find(p), std::string::npos);
+  html.replace(html.find(p), 3, "<p style=\"min-width: 3000px\">");
+  std::string path = WriteFile(testing::TempDir(), "wide.html", html);
+  testing::BrowserResult b = RenderInBrowser(path, 1400);
+  RACKSCALE_REQUIRE_BROWSER_OR_SKIP(b);
+  ASSERT_TRUE(b.ran) << b.failure;
+  EXPECT_EQ(b.errors, 0) << b.error_text;
+  EXPECT_EQ(b.charts, 0);
+  EXPECT_EQ(b.layout_width, 1400);
+  // The table, the paragraph, and the page that now scrolls sideways.
+  EXPECT_EQ(b.layout_issues, 3) << b.layout_text;
+  EXPECT_EQ(b.layout_text.rfind("table \"Thirty columns\": ", 0), 0u) << b.layout_text;
+  EXPECT_NE(b.layout_text.find(" section (clipped or needs scrolling sideways) | "), std::string::npos)
+      << b.layout_text;
+  EXPECT_NE(b.layout_text.find(" | p \"A paragraph set wider than any window.\": 3000 px wide, past "
+                               "the 1400 px viewport | page: "),
+            std::string::npos)
+      << b.layout_text;
+}
+
+// Specs that override the page's defaults: a legend told to cut its labels at 40 px, a legend
+// placed over the x axis's labels, an axis title kept within 100 px of its axis (over labels
+// that are wider), and a legend of four big entries in one row, wider than the chart.
+TEST(BrowserReport, CatchesCutAndOverlappingText) {
+  json over_axis = LongSeriesChart({{"orient", "none"}, {"legendX", 0}, {"legendY", 203}});
+  over_axis["height"] = 200;
+  json title_over_labels = {
+      {"data", {{"values", {{{"pool", "Quincy, Washington: H200 HGX reserved for training"}, {"gpus", 3}},
+                            {{"pool", "Oslo"}, {"gpus", 2}}}}}},
+      {"mark", "bar"},
+      {"encoding",
+       {{"y", {{"field", "pool"}, {"type", "nominal"}, {"axis", {{"maxExtent", 100}}}}},
+        {"x", {{"field", "gpus"}, {"type", "quantitative"}}}}}};
+  HtmlReport r;
+  r.title = "Cut and overlapping";
+  r.sections.push_back(
+      {"s",
+       {},
+       {},
+       {{"cut-legend", "Cut legend", "", LongSeriesChart({{"labelLimit", 40}})},
+        {"legend-over-axis", "Legend over the axis", "", over_axis},
+        {"title-over-labels", "Axis title over its labels", "", title_over_labels},
+        {"legend-off-edge", "Legend past the edge", "",
+         LongSeriesChart({{"columns", 4}, {"labelFontSize", 22}})}}});
+  std::string path = WriteFile(testing::TempDir(), "cut.html", RenderHtmlReport(r));
+  testing::BrowserResult b = RenderInBrowser(path, 1400);
+  RACKSCALE_REQUIRE_BROWSER_OR_SKIP(b);
+  ASSERT_TRUE(b.ran) << b.failure;
+  EXPECT_EQ(b.errors, 0) << b.error_text;
+  EXPECT_EQ(b.rendered, 4);
+  // One issue each; the text holds the first three.
+  EXPECT_EQ(b.layout_issues, 4) << b.layout_text;
+  EXPECT_EQ(b.layout_text.rfind("chart-cut-legend: 4 texts cut short, e.g. legend-label \"MW", 0), 0u)
+      << b.layout_text;
+  EXPECT_NE(b.layout_text.find(" | chart-legend-over-axis: axis-label \"2026\" overlaps legend-"),
+            std::string::npos)
+      << b.layout_text;
+  EXPECT_NE(b.layout_text.find(" | chart-title-over-labels: axis-label \"Quincy, Washington: H200"),
+            std::string::npos)
+      << b.layout_text;
+  EXPECT_NE(b.layout_text.find("\" overlaps axis-title \"pool\""), std::string::npos) << b.layout_text;
 }
 
 TEST(BrowserReport, CatchesBrokenCharts) {
