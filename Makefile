@@ -3,7 +3,7 @@ BUILD ?= build
 PARALLEL ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test bench fuzz clean
+.PHONY: all deps configure build build-main run test bench fuzz clean
 
 all: build
 
@@ -18,8 +18,13 @@ configure: $(BUILD)/build.ninja
 build: configure
 	cmake --build $(BUILD) -j $(PARALLEL)
 
+# Only the binary and the libraries it links: what the main job needs.
+build-main: configure
+	cmake --build $(BUILD) -j $(PARALLEL) --target rackscale
+
 # The main job: `rackscale run` on the default scenario (scripts/run-example.sh).
-run: deps build
+# Builds the binary alone (not the test suite or the benchmarks).
+run: deps build-main
 	./scripts/run-example.sh $(BUILD)/rackscale
 
 test: deps build

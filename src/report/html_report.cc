@@ -597,11 +597,14 @@ void PutTable(std::string* out, const HtmlTable& t) {
     out->append("</tr></thead>\n");
   }
   out->append("<tbody>\n");
-  for (const auto& row : t.rows) {
+  for (size_t r = 0; r < t.rows.size(); ++r) {
+    const auto& row = t.rows[r];
     out->append("<tr>");
     for (size_t c = 0; c < columns; ++c) {
       std::string_view text = c < row.size() ? std::string_view(row[c]) : "";
-      *out += fmt::format("<td{}>{}</td>", cell_class(c, text), Escaped(text));
+      const std::string_view src = r < t.sources.size() && c < t.sources[r].size() ? std::string_view(t.sources[r][c]) : "";
+      const std::string src_attr = src.empty() ? "" : fmt::format(" data-src=\"{}\"", Escaped(src));
+      *out += fmt::format("<td{}{}>{}</td>", cell_class(c, text), src_attr, Escaped(text));
     }
     out->append("</tr>\n");
   }
@@ -616,6 +619,9 @@ void PutChart(std::string* out, const HtmlChart& c, const std::string& id) {
   *out += fmt::format("<div class=\"rs-chart-view\" id=\"chart-{}\"></div>\n", id);
   *out += fmt::format("<script type=\"application/json\" class=\"rs-spec\">{}</script>\n",
                       ScriptSafeJson(PreparedSpec(c.spec)));
+  if (!c.source.is_null()) {
+    *out += fmt::format("<script type=\"application/json\" class=\"rs-source\">{}</script>\n", ScriptSafeJson(c.source));
+  }
   if (!c.caption.empty()) *out += fmt::format("<figcaption>{}</figcaption>\n", Escaped(c.caption));
   out->append("</figure>\n");
 }
@@ -665,11 +671,15 @@ std::string RenderHtmlReport(const HtmlReport& r) {
 
   if (!r.headline.empty()) {
     out.append("<ul class=\"rs-cards\">\n");
-    for (const auto& [label, value] : r.headline) {
+    for (size_t i = 0; i < r.headline.size(); ++i) {
+      const auto& [label, value] = r.headline[i];
+      const std::string src = i < r.headline_sources.size() && !r.headline_sources[i].empty()
+                                  ? fmt::format(" data-src=\"{}\"", Escaped(r.headline_sources[i]))
+                                  : "";
       out += fmt::format(
-          "<li class=\"rs-card\"><div class=\"rs-card-value\">{}</div>"
+          "<li class=\"rs-card\"{}><div class=\"rs-card-value\">{}</div>"
           "<div class=\"rs-card-label\">{}</div></li>\n",
-          Escaped(value), Escaped(label));
+          src, Escaped(value), Escaped(label));
     }
     out.append("</ul>\n");
   }

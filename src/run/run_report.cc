@@ -264,7 +264,7 @@ void AddPlan(const RunResult& run, const PlanFigures& f, HtmlReport& rep) {
                     {{"x", MonthAxis("month", "")},
                      {"y", {{"field", "value"}, {"type", "quantitative"}, {"title", "MW"}}},
                      {"color", {{"field", "series"}, {"type", "nominal"}, {"title", nullptr}, {"sort", sort}, {"legend", Legend()}}},
-                     {"strokeDash", {{"field", "series"}, {"type", "nominal"}, {"sort", sort}, {"legend", nullptr},
+                     {"strokeDash", {{"field", "series"}, {"type", "nominal"}, {"title", nullptr}, {"sort", sort}, {"legend", Legend()},
                                      {"scale", {{"range", json::array({json::array({1, 0}), json::array({5, 3})})}}}}},
                      {"tooltip", json::array({{{"field", "site"}, {"title", "site"}},
                                               {{"field", "month"}, {"type", "temporal"}, {"timeUnit", "utcyearmonth"}, {"title", "month"}},
@@ -382,20 +382,25 @@ void AddPlan(const RunResult& run, const PlanFigures& f, HtmlReport& rep) {
     json spec = {{"width", "container"},
                  {"height", {{"step", 26}}},
                  {"data", {{"values", v}}},
-                 {"mark", {{"type", "circle"}, {"opacity", 0.8}}},
+                 {"mark", {{"type", "point"}, {"filled", true}, {"opacity", 0.8}}},
                  {"encoding",
                   {{"x", MonthAxis()},
                    {"y", {{"field", "lane"}, {"type", "nominal"}, {"sort", lanes}, {"title", nullptr}, {"axis", {{"labelLimit", 0}}}}},
-                   {"size", {{"field", "amount"}, {"type", "quantitative"}, {"title", "domains or phases"}, {"legend", nullptr},
+                   {"size", {{"condition", {{"test", "datum.kind === 'power phases started'"}, {"value", 160}}},
+                             {"field", "amount"}, {"type", "quantitative"}, {"title", "domains"}, {"legend", nullptr},
                              {"scale", {{"range", json::array({30, 600})}}}}},
-                   {"color", {{"field", "kind"}, {"type", "nominal"}, {"title", nullptr}, {"legend", Legend()}}},
+                   {"shape", {{"field", "kind"}, {"type", "nominal"}, {"title", nullptr}, {"legend", Legend()},
+                              {"scale", {{"domain", json::array({"domains ordered", "power phases started"})},
+                                         {"range", json::array({"circle", "triangle-up"})}}}}},
+                   {"color", {{"field", "kind"}, {"type", "nominal"}, {"title", nullptr}, {"legend", Legend()},
+                              {"scale", {{"domain", json::array({"domains ordered", "power phases started"})}}}}},
                    {"tooltip", json::array({{{"field", "lane"}, {"title", "what"}},
                                             {{"field", "month"}, {"type", "temporal"}, {"timeUnit", "utcyearmonth"}, {"title", "month"}},
                                             {{"field", "amount"}, {"type", "quantitative"}, {"format", ",.0f"}, {"title", "count"}}})}}}};
     HtmlChart c{"timeline", "Order and power-phase timeline",
                 "Each circle is a month in which the plan orders domains of a hardware type for a site (they arrive after the "
-                "hardware's lead time) or starts power phases at a site (in service after the site's lead time); its area grows with "
-                "the count (hover for it).",
+                "hardware's lead time), its area growing with the count; each triangle a month in which it starts power phases at a "
+                "site (in service after the site's lead time). Hover for the counts.",
                 spec};
     c.source = json::array({CsvRule("plan_sites.csv", {{"kind", "power phases started"}}, {{"date", "date"}, {"site", "site"}},
                                     {{"phases_started", 1}}, "amount"),
@@ -748,11 +753,13 @@ void AddSimulation(const RunResult& run, HtmlReport& rep) {
   HtmlSection sec;
   sec.title = "The simulated months";
   sec.paragraphs.push_back(fmt::format(
-      "The simulator ran the fleet the plan has in service in {} .. {} at {:g}x scale ({}), {} days from {}. Contract tenants hold "
+      "The simulator ran the fleet the plan has in service in {} .. {} at {:g}x scale ({} GPUs, {} of them contracted; {} jobs), {} "
+      "days from {}. Contract tenants hold "
       "dedicated clusters as their deliveries ramp, run training gangs and an inference service on them and lend idle GPUs; "
       "on-demand tenants share the rest. Nodes fail at their accelerators' rates and jobs restart from Young/Daly checkpoints. Its "
       "inputs and outputs are in sim/; in that folder, `{}` repeats the simulation exactly.",
-      s.MonthName(w0), s.MonthName(w0 + s.simulate.months - 1), s.simulate.scale, sim.inputs.note,
+      s.MonthName(w0), s.MonthName(w0 + s.simulate.months - 1), s.simulate.scale, Count(static_cast<double>(sim.inputs.gpus)),
+      Count(static_cast<double>(sim.inputs.contracted_gpus)), Count(static_cast<double>(sim.inputs.workload.jobs.size())),
       fmt::format("{:.1f}", sim.inputs.days), DayDate(s, w0, 0), SimRerunCommand(s, sim.inputs.days)));
   sec.paragraphs.push_back(
       "Utilization here is one figure everywhere: the GPU time held by jobs and inference replicas over the GPU time of the GPUs in "
