@@ -202,3 +202,102 @@ TEST(FleetFromNodeList, OpenbNodesLoadDirectlyAsACluster) {
 
 }  // namespace
 }  // namespace rackscale
+
+namespace rackscale {
+namespace {
+
+// What FormatFleetToml writes, ParseFleetSpec reads back to the same spec:
+// every number exactly (0.1, 1/3, days of 365/12), names with quotes and
+// backslashes, node pools, spares and retire days.
+TEST(FleetToml, WrittenSpecReadsBackTheSame) {
+  auto spec = ParseFleetSpec(kMini, "mini.toml");
+  ASSERT_TRUE(spec.ok()) << spec.error().ToString();
+  spec->comment = "a comment\nof two lines";
+  spec->catalog.accelerators[0].price_usd = 0.1;
+  spec->catalog.accelerators[0].failures_per_year = 1.0 / 3;
+  spec->sites[0].name = "we\"ird\\site";
+  spec->sites[0].power_cap_mw = 1e-7;
+  spec->sites[0].pools[0].online_day = 365.0 / 12;
+  spec->sites[0].pools[0].retire_day = 3 * 365.0 / 12;
+  spec->sites[0].pools[0].spares = 1;
+  spec->sites[0].pools[0].comment = "ordered 2026-02";
+  const std::string text = FormatFleetToml(*spec);
+  auto back = ParseFleetSpec(text, "written.toml");
+  ASSERT_TRUE(back.ok()) << back.error().ToString() << "\n" << text;
+  // Comments are written, not read; all else is the same spec.
+  FleetSpec bare = *spec;
+  bare.comment.clear();
+  for (SiteSpec& site : bare.sites) {
+    for (PoolSpec& p : site.pools) p.comment.clear();
+  }
+  EXPECT_EQ(FormatFleetToml(*back), FormatFleetToml(bare));
+  ASSERT_EQ(back->sites.size(), 1u);
+  EXPECT_EQ(back->sites[0].name, "we\"ird\\site");
+  EXPECT_EQ(back->sites[0].power_cap_mw, 1e-7);
+  EXPECT_EQ(back->catalog.accelerators[0].price_usd, 0.1);
+  EXPECT_EQ(back->catalog.accelerators[0].failures_per_year, 1.0 / 3);
+  EXPECT_EQ(back->sites[0].pools[0].online_day, 365.0 / 12);
+  EXPECT_EQ(back->sites[0].pools[0].retire_day, 3 * 365.0 / 12);
+  EXPECT_EQ(back->sites[0].pools[0].spares, 1);
+  EXPECT_EQ(back->sites[0].pools[1].node, "cpu");
+  EXPECT_EQ(back->sites[0].pools[1].retire_day, -1);
+  // And the fleets built from both are the same topology.
+  auto a = BuildFleet(*spec, "a");
+  auto b = BuildFleet(*back, "b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->domains.size(), b->domains.size());
+  for (size_t d = 0; d < a->domains.size(); ++d) {
+    EXPECT_EQ(a->domains[d].online, b->domains[d].online);
+    EXPECT_EQ(a->domains[d].retire, b->domains[d].retire);
+    EXPECT_EQ(a->domains[d].spare, b->domains[d].spare);
+    EXPECT_EQ(a->domains[d].block, b->domains[d].block);
+  }
+}
+
+TEST(FleetToml, BuildFleetNamesThePoolAtFault) {
+  auto spec = ParseFleetSpec(kMini, "mini.toml");
+  ASSERT_TRUE(spec.ok());
+  spec->sites[0].pools[1].node = "nope";
+  auto f = BuildFleet(*spec, "plan");
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.error().field, "sites[0].pools[1].node");
+  EXPECT_NE(f.error().message.find("nope"), std::string::npos);
+}
+
+TEST(TenantsToml, WrittenConfigReadsBackTheSame) {
+  TenantsConfig cfg;
+  cfg.tenants.push_back(TenantSpec{"lab", 4, -1, "", -1, 2.34, 2.34, 0});
+  cfg.tenants.push_back(TenantSpec{"od1", 1, 128, "c", 16, 0, 3.5, 1.4});
+  DedicatedSpec d;
+  d.tenant = "lab";
+  d.domain_type = "NVL72";
+  d.domains = 7;
+  d.start_day = 365.0 / 12;
+  d.end_day = 91.25;
+  d.lend = false;
+  cfg.dedicated.push_back(d);
+  ServiceDef s;
+  s.name = "lab-inference";
+  s.tenant = "lab";
+  s.rate = "1234567.8";
+  s.gpus_per_replica = 72;
+  s.tokens_per_s_per_replica = 864000;
+  s.max_replicas = 3;
+  s.batch_slots = 256;
+  cfg.services.push_back(s);
+  const std::string text = FormatTenantsToml(cfg, "written by a test");
+  auto back = ParseTenantsToml(text, "t.toml");
+  ASSERT_TRUE(back.ok()) << back.error().ToString() << "\n" << text;
+  EXPECT_EQ(FormatTenantsToml(*back, "written by a test"), text);
+  ASSERT_EQ(back->dedicated.size(), 1u);
+  EXPECT_EQ(back->dedicated[0].start_day, 365.0 / 12);
+  EXPECT_FALSE(back->dedicated[0].lend);
+  EXPECT_EQ(back->tenants[1].nominal_gpus, 128);
+  EXPECT_EQ(back->tenants[1].spot_usd_per_gpu_hour, 1.4);
+  ASSERT_EQ(back->services.size(), 1u);
+  EXPECT_EQ(back->services[0].rate, "1234567.8");
+  EXPECT_EQ(back->services[0].batch_slots, 256);
+}
+
+}  // namespace
+}  // namespace rackscale

@@ -10,6 +10,7 @@
 #include "browser.h"
 #include "plan/planner.h"
 #include "plan/scenario.h"
+#include "report_check.h"
 #include "test_util.h"
 
 namespace rackscale {
@@ -197,14 +198,18 @@ TEST(BrowserRunReport, EveryChartRendersWithoutScriptErrors) {
                          "tornado-npv", "tornado-delivery", "utilization", "idle-reserved", "failures", "sim-power", "ettr"}) {
     EXPECT_NE(html.find(std::string("chart-") + id), std::string::npos) << id;
   }
-  auto b = testing::RenderInBrowser(dir + "/report.html");
-  RACKSCALE_REQUIRE_BROWSER_OR_SKIP(b);
-  ASSERT_TRUE(b.ran) << b.failure;
-  EXPECT_EQ(b.errors, 0) << b.error_text;
-  EXPECT_EQ(b.warnings, 0) << b.warning_text;
-  EXPECT_EQ(b.charts, 15);
-  EXPECT_EQ(b.rendered, b.charts);
-  EXPECT_TRUE(b.charts_without_svg.empty());
+  for (int width : {800, 1400, 1920}) {
+    auto b = testing::RenderInBrowser(dir + "/report.html", width);
+    RACKSCALE_REQUIRE_BROWSER_OR_SKIP(b);
+    ASSERT_TRUE(b.ran) << b.failure;
+    EXPECT_EQ(b.errors, 0) << width << " px: " << b.error_text;
+    EXPECT_EQ(b.warnings, 0) << width << " px: " << b.warning_text;
+    EXPECT_EQ(b.charts, 15);
+    EXPECT_EQ(b.rendered, b.charts);
+    EXPECT_TRUE(b.charts_without_svg.empty());
+    EXPECT_EQ(b.layout_width, width);
+    EXPECT_EQ(b.layout_issues, 0) << width << " px: " << b.layout_text;
+  }
 }
 
 }  // namespace
@@ -213,22 +218,40 @@ TEST(BrowserRunReport, EveryChartRendersWithoutScriptErrors) {
 namespace rackscale {
 namespace {
 
-// The default scenario, as `make run` plans it (its 100-node limit governs;
+// The default scenario, as `make run` runs it (its 100-node limit governs;
 // the generous time limit keeps a slow machine from stopping it earlier):
-// the contract is met on every deadline, fully from 2026-12, and two runs
-// give the same plan byte for byte.
+// the contract is met on every deadline, fully from 2026-12, and `run` and
+// `plan` give the same plan byte for byte. The main job's report shows what
+// its files say, and lays out cleanly at 800, 1400 and 1920 px.
 TEST(ScenarioGolden, DefaultScenarioMeetsTheContractReproducibly) {
   const std::string base = testing::TempDir() + "/plan-default";
   std::string out;
   std::string plans[2];
   for (int i = 0; i < 2; ++i) {
     const std::string dir = base + std::to_string(i);
-    const std::string cmd = std::string(RACKSCALE_BIN) + " plan " + RACKSCALE_SOURCE_DIR +
-                            "/scenarios/reallocation-2025.toml --time-limit 120 --no-timing -q --out " + dir;
+    const std::string cmd = std::string(RACKSCALE_BIN) + (i == 0 ? " run " : " plan ") + RACKSCALE_SOURCE_DIR +
+                            "/scenarios/reallocation-2025.toml --time-limit 120 --no-timing -q --out " + dir +
+                            (i == 0 ? " --vary 'hardware.*.usd_per_domain_scale=0.8:1.2' --vary 'contracts.openai-aws.gpus_scale=0.5:1.5'"
+                                    : "");
     ASSERT_EQ(testing::RunCommand(cmd, &out), 0) << out;
     plans[i] = Slurp(dir + "/plan.csv");
   }
   EXPECT_EQ(plans[0], plans[1]);
+  {
+    const testing::ReportCheck c = testing::CheckReport(base + "0");
+    for (const std::string& p : c.problems) ADD_FAILURE() << p;
+    EXPECT_EQ(c.charts, 15);
+    EXPECT_EQ(c.untraced_charts, 0);
+    for (int width : {800, 1400, 1920}) {
+      auto b = testing::RenderInBrowser(base + "0/report.html", width);
+      RACKSCALE_REQUIRE_BROWSER_OR_SKIP(b);
+      ASSERT_TRUE(b.ran) << b.failure;
+      EXPECT_EQ(b.errors, 0) << width << " px: " << b.error_text;
+      EXPECT_EQ(b.warnings, 0) << width << " px: " << b.warning_text;
+      EXPECT_EQ(b.rendered, 15) << width << " px";
+      EXPECT_EQ(b.layout_issues, 0) << width << " px: " << b.layout_text;
+    }
+  }
   const std::string json = Slurp(base + "0/plan.json");
   EXPECT_NE(json.find("\"stopped_by\": \"node limit\""), std::string::npos) << json.substr(0, 400);
   EXPECT_NE(json.find("\"first_full_month\": \"2026-12\""), std::string::npos);

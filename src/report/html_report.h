@@ -19,7 +19,7 @@ struct HtmlTable {
   std::string note;            // small print under the table
   // Optional, parallel to rows: where each cell's figure comes from (empty:
   // not traced), written as the cell's data-src; see "Sources" below.
-  std::vector<std::vector<std::string>> sources;
+  std::vector<std::vector<std::string>> sources = {};
 };
 
 struct HtmlChart {
@@ -29,7 +29,7 @@ struct HtmlChart {
   nlohmann::json spec;         // a Vega-Lite spec with its data inline ("data": {"values": [...]})
   // Optional: the rules that trace every data point to the files it came
   // from (see "Sources" below), written as the container's data-src.
-  nlohmann::json source;
+  nlohmann::json source = nullptr;
 };
 
 struct HtmlSection {
