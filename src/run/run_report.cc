@@ -718,10 +718,12 @@ void AddSensitivity(const RunResult& run, HtmlReport& rep) {
                 tornado(v, "change in NPV ($B)", ",.2f")};
   npv.source = json::array({CsvRule("sensitivity.csv", json::object(), {{"key", "key"}, {"value", "value"}}, {{"npv_usd", 1e-9}}, "npv")});
   sens.charts.push_back(npv);
+  json full_spec = tornado(m, "months later than the base plan", "d");
+  full_spec["encoding"]["x"]["axis"] = {{"tickMinStep", 1}, {"format", "d"}};
   HtmlChart full{"tornado-delivery", "First month of full delivery",
                  "Months later (+) or earlier (-) than the base plan from which every contract is met; no bar: the same month, or "
                  "never within the horizon at that end (the table says which).",
-                 tornado(m, "months later than the base plan", "d")};
+                 full_spec};
   full.source = json::array({CsvRule("sensitivity.csv", json::object(), {{"key", "key"}, {"value", "value"}},
                                      {{"first_full_month", 1}}, "full_month")});
   sens.charts.push_back(full);
@@ -792,6 +794,13 @@ void AddSimulation(const RunResult& run, HtmlReport& rep) {
     t.note = "Values from sim/summary.json, which summary.json holds under simulation.summary.";
     sec.tables.push_back(t);
   }
+  rep.sections.push_back(sec);
+  sec = HtmlSection{};
+  sec.title = "The simulated months, day by day";
+  sec.paragraphs.push_back(fmt::format(
+      "Daily means of the hourly time series over the window (sim/daily.csv, from sim/timeseries.csv), then the tenants. Days "
+      "are counted from {}; the simulator's months are 365/12 days long.",
+      DayDate(s, w0, 0)));
   // Daily means over the window, from the hourly time series.
   const std::vector<DailyRow> days = DailyMeans(sim.result, sim.options.window_end);
   const std::string xtitle = fmt::format("day (window from {})", DayDate(s, w0, 0));
