@@ -7,6 +7,8 @@
 #include <map>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -23,10 +25,18 @@ std::string Slurp(const std::string& path) {
   return ss.str();
 }
 
-// One run of the small scenario with two ranges, shared by the tests here.
+// One run of the small scenario with two ranges, shared by the tests here
+// (in a directory of its own: TempDir() is each test's, and wiped when asked
+// for), removed when the process ends.
 const std::string& SmallRun() {
+  struct Dir {
+    std::string path = (std::filesystem::temp_directory_path() / ("rackscale-run-small-" + std::to_string(getpid()))).string();
+    ~Dir() { std::filesystem::remove_all(path); }
+  };
+  static const Dir holder;
   static const std::string dir = [] {
-    const std::string d = testing::TempDir() + "/run-small";
+    const std::string d = holder.path;
+    std::filesystem::remove_all(d);
     std::string out;
     const std::string cmd = std::string(RACKSCALE_BIN) + " run " + RACKSCALE_SOURCE_DIR +
                             "/scenarios/small.toml --no-timing -q --out " + d +

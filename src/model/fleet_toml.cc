@@ -127,6 +127,7 @@ Result<FleetSpec> ParseFleetSpec(std::string_view text, const std::string& sourc
   TableReader top(root, "", source);
   FleetSpec spec;
   if (Status s = internal::ParseFleetCatalog(root, top, source, spec.catalog); !s) return s.error();
+  int64_t total_nodes = 0;
 
   // [[sites]] with [[sites.pools]]
   top.Mark("sites");
@@ -192,6 +193,11 @@ Result<FleetSpec> ParseFleetSpec(std::string_view text, const std::string& sourc
       if (!node.empty() && IndexOf(spec.catalog.node_types, node) < 0) {
         return pr.Bad("node", pt->get("node"), fmt::format("unknown node type '{}'", node));
       }
+      // The fleet's size is bounded before anything is built.
+      const int64_t per_domain =
+          domain.empty() ? 1 : spec.catalog.domain_types[static_cast<size_t>(IndexOf(spec.catalog.domain_types, domain))].nodes;
+      total_nodes += count * per_domain;
+      if (total_nodes > 100'000'000) return pr.Bad("count", pt->get("count"), "more than 10^8 nodes in the fleet");
       pool.domain = domain;
       pool.node = node;
       pool.count = count;

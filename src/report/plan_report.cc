@@ -15,7 +15,6 @@ constexpr double kHoursPerMonth = 8760.0 / 12.0;
 std::string Money(double usd) { return FormatUsd(usd); }
 std::string Count(double v) { return FormatCount(v); }
 
-std::string Num(double v) { return fmt::format("{:.6g}", v); }
 
 const Scenario& Sc(const PlanRun& p) { return *p.scenario; }
 
