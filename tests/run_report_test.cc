@@ -233,3 +233,24 @@ TEST(RunReport, OneUtilizationEverywhere) {
 
 }  // namespace
 }  // namespace rackscale
+
+namespace rackscale {
+namespace {
+
+TEST(RunReport, PackJsonPrintsItsSummary) {
+  RACKSCALE_REQUIRE_TRACE(nodes, "openb/openb_node_list_gpu_node.csv");
+  RACKSCALE_REQUIRE_TRACE(pods, "openb/openb_pod_list_default.csv");
+  const std::string dir = testing::TempDir() + "/pack";
+  std::string out;
+  ASSERT_EQ(testing::RunCommand(std::string(RACKSCALE_BIN) + " pack --nodes " + nodes + " --pods " + pods +
+                                    " --policy fgd --seed 42 --no-timing --json --out " + dir + " 2>/dev/null",
+                                &out),
+            0)
+      << out;
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["schema"], "rackscale.pack.summary");
+  EXPECT_EQ(out, Slurp(dir + "/summary.json"));
+}
+
+}  // namespace
+}  // namespace rackscale

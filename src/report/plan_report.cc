@@ -159,6 +159,10 @@ std::string FormatSensitivityCsv(const Scenario& s, const std::vector<Sensitivit
   return csv;
 }
 
+nlohmann::ordered_json MonthOrNull(const Scenario& s, int64_t t) {
+  return t >= 0 ? nlohmann::ordered_json(s.MonthName(static_cast<int32_t>(t))) : nlohmann::ordered_json(nullptr);
+}
+
 nlohmann::ordered_json PlanSummaryJson(const PlanRun& p, bool timing) {
   const Scenario& s = Sc(p);
   const PlanResult& r = p.result;
@@ -193,8 +197,7 @@ nlohmann::ordered_json PlanSummaryJson(const PlanRun& p, bool timing) {
   j["revenue_usd"] = r.revenue_usd;
   j["energy_usd"] = r.energy_usd;
   j["residual_usd"] = r.residual_usd;
-  j["first_full_month"] = r.first_full_month >= 0 ? nlohmann::ordered_json(s.MonthName(static_cast<int32_t>(r.first_full_month)))
-                                                   : nlohmann::ordered_json(nullptr);
+  j["first_full_month"] = MonthOrNull(s, r.first_full_month);
   j["solve_for_payroll"] = p.solve_for_payroll;
   j["roles_cut"] = f.roles_cut;
   j["payroll_saved_usd_per_year"] = f.payroll_saved_per_year;

@@ -20,6 +20,9 @@ std::string FormatUsd(double usd);
 // "1,234,567": a count for people.
 std::string FormatCount(double v);
 
+// A month of the scenario in JSON: "YYYY-MM", or null for -1 (never).
+nlohmann::ordered_json MonthOrNull(const Scenario& s, int64_t t);
+
 // plan.csv: one row per month (docs/outputs.md).
 std::string FormatPlanCsv(const PlanRun& p);
 // plan_sites.csv: month, site, phases started, MW in service and used.

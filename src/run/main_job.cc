@@ -57,6 +57,16 @@ Result<FleetSimOptions> SimOptionsFor(const Scenario& s, double days) {
   return o;
 }
 
+std::string CalendarDay(const Scenario& s, int32_t month, int64_t day) {
+  using namespace std::chrono;
+  const int32_t m0 = s.start_month - 1 + month;
+  const int y = s.start_year + m0 / 12;
+  const unsigned mo = static_cast<unsigned>(m0 % 12 + 1);
+  const year_month_day d{sys_days{year{y} / std::chrono::month{mo} / 1} + days{day}};
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
+                     static_cast<unsigned>(d.day()));
+}
+
 std::string SimRerunCommand(const Scenario& s, double days) {
   const SimulateSpec& spec = s.simulate;
   std::string cmd = fmt::format(
@@ -126,6 +136,8 @@ Result<RunResult> RunMainJob(const Scenario& s, const RunOptions& o) {
     if (!result) return result.error();
     sim.result = std::move(*result);
     sim.summary = SummarizeFleet(sim.inputs.workload, sim.result);
+    sim.daily = DailyMeans(sim.result, sim.options.window_end);
+    for (const DailyRow& d : sim.daily) sim.daily_dates.push_back(CalendarDay(s, s.simulate.start_month, d.day));
     sim.wall_seconds = SecondsSince(t_sim);
     FleetRunInfo& info = sim.info;
     info.trace = "sim/workload.csv";
@@ -158,15 +170,12 @@ nlohmann::ordered_json RunSummaryJson(const RunResult& r, bool timing) {
     x["label"] = row.label;
     x["base"] = row.base;
     x["npv_base_usd"] = row.npv_base;
-    x["first_full_base"] = row.full_base >= 0 ? nlohmann::ordered_json(s.MonthName(static_cast<int32_t>(row.full_base)))
-                                              : nlohmann::ordered_json(nullptr);
+    x["first_full_base"] = MonthOrNull(s, row.full_base);
     nlohmann::ordered_json pts = nlohmann::ordered_json::array();
     for (const SensitivityPoint& pt : row.points) {
       pts.push_back({{"value", pt.value},
                      {"npv_usd", pt.npv_usd},
-                     {"first_full_month", pt.first_full_month >= 0
-                                              ? nlohmann::ordered_json(s.MonthName(static_cast<int32_t>(pt.first_full_month)))
-                                              : nlohmann::ordered_json(nullptr)},
+                     {"first_full_month", MonthOrNull(s, pt.first_full_month)},
                      {"capex_usd", pt.capex_usd},
                      {"short_gpu_months", pt.short_gpu_months}});
     }
@@ -218,7 +227,7 @@ Status WriteRunOutputs(const RunResult& r, const std::string& out, bool timing) 
     if (Status st = put("tenants.csv", FormatTenantsCsv(sim.result)); !st) return st;
     if (Status st = put("sites.csv", FormatSitesCsv(sim.result)); !st) return st;
     if (Status st = put("timeseries.csv", FormatTimeseriesCsv(sim.result)); !st) return st;
-    if (Status st = put("daily.csv", FormatDailyCsv(DailyMeans(sim.result, sim.options.window_end), DailyDates(r))); !st) return st;
+    if (Status st = put("daily.csv", FormatDailyCsv(sim.daily, sim.daily_dates)); !st) return st;
     if (!sim.options.services.empty()) {
       if (Status st = put("services.csv", FormatServicesCsv(sim.result)); !st) return st;
     }

@@ -41,6 +41,8 @@ struct SimRun {
   FleetSimOptions options;
   FleetSimResult result;
   FleetSummary summary;                 // SummarizeFleet(inputs.workload, result)
+  std::vector<DailyRow> daily;          // DailyMeans over the window: sim/daily.csv and the report's charts
+  std::vector<std::string> daily_dates; // their calendar dates (day 0: the first of the first simulated month)
   FleetRunInfo info;
   double wall_seconds = 0;
 };
@@ -61,6 +63,10 @@ Result<RunResult> RunMainJob(const Scenario& s, const RunOptions& o);
 // The simulator's options for a scenario's [simulate] and a window of
 // `days` from day 0 (the window that the report and utilization measure).
 Result<FleetSimOptions> SimOptionsFor(const Scenario& s, double days);
+
+// "2026-10-31": the calendar date `day` days after the first of scenario
+// month `month`.
+std::string CalendarDay(const Scenario& s, int32_t month, int64_t day);
 
 // The `rackscale sim` command that, run in DIR/sim, repeats the run's
 // simulation byte for byte from the files it wrote.

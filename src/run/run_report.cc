@@ -7,7 +7,6 @@
 #include "run/run_report.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <map>
 
@@ -60,17 +59,6 @@ json JsonRule(const std::string& file, const json& where, const std::string& poi
 
 // A first-of-month date for a temporal axis.
 std::string Date(const Scenario& s, int32_t t) { return s.MonthName(t) + "-01"; }
-
-// The calendar date `day` days after the first of scenario month t.
-std::string DayDate(const Scenario& s, int32_t t, int64_t day) {
-  using namespace std::chrono;
-  const int32_t m0 = s.start_month - 1 + t;
-  const int y = s.start_year + m0 / 12;
-  const unsigned mo = static_cast<unsigned>(m0 % 12 + 1);
-  const year_month_day d{sys_days{year{y} / month{mo} / 1} + days{day}};
-  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
-                     static_cast<unsigned>(d.day()));
-}
 
 // An x encoding of months over years: a tick a year, labelled with the year.
 json MonthAxis(const std::string& field = "month", const std::string& title = "month") {
@@ -762,7 +750,7 @@ void AddSimulation(const RunResult& run, HtmlReport& rep) {
       "inputs and outputs are in sim/; in that folder, `{}` repeats the simulation exactly.",
       s.MonthName(w0), s.MonthName(w0 + s.simulate.months - 1), s.simulate.scale, Count(static_cast<double>(sim.inputs.gpus)),
       Count(static_cast<double>(sim.inputs.contracted_gpus)), Count(static_cast<double>(sim.inputs.workload.jobs.size())),
-      fmt::format("{:.1f}", sim.inputs.days), DayDate(s, w0, 0), SimRerunCommand(s, sim.inputs.days)));
+      fmt::format("{:.1f}", sim.inputs.days), CalendarDay(s, w0, 0), SimRerunCommand(s, sim.inputs.days)));
   sec.paragraphs.push_back(
       "Utilization here is one figure everywhere: the GPU time held by jobs and inference replicas over the GPU time of the GPUs in "
       "service (delivered and not retired, up or down for repair), over the simulated window. Jobs still running at the window's "
@@ -800,13 +788,14 @@ void AddSimulation(const RunResult& run, HtmlReport& rep) {
   sec.paragraphs.push_back(fmt::format(
       "Daily means of the hourly time series over the window (sim/daily.csv, from sim/timeseries.csv), then the tenants. Days "
       "are counted from {}; the simulator's months are 365/12 days long.",
-      DayDate(s, w0, 0)));
+      CalendarDay(s, w0, 0)));
   // Daily means over the window, from the hourly time series.
-  const std::vector<DailyRow> days = DailyMeans(sim.result, sim.options.window_end);
-  const std::string xtitle = fmt::format("day (window from {})", DayDate(s, w0, 0));
+  const std::vector<DailyRow>& days = sim.daily;
+  const std::string xtitle = fmt::format("day (window from {})", CalendarDay(s, w0, 0));
   json util = json::array(), idle = json::array(), down = json::array(), power = json::array();
-  for (const DailyRow& d : days) {
-    const std::string date = DayDate(s, w0, d.day);
+  for (size_t i = 0; i < days.size(); ++i) {
+    const DailyRow& d = days[i];
+    const std::string& date = sim.daily_dates[i];
     util.push_back({{"date", date}, {"day", d.day}, {"series", "GPU utilization"}, {"value", d.Utilization()}});
     idle.push_back({{"date", date}, {"day", d.day}, {"series", "reserved GPUs"}, {"value", d.gpus_reserved}});
     idle.push_back({{"date", date}, {"day", d.day}, {"series", "reserved GPUs idle"}, {"value", d.gpus_reserved_idle}});
@@ -927,16 +916,6 @@ HtmlReport BuildRunReport(const RunResult& run) {
   AddSensitivity(run, rep);
   AddSimulation(run, rep);
   return rep;
-}
-
-std::vector<std::string> DailyDates(const RunResult& run) {
-  std::vector<std::string> out;
-  if (!run.sim) return out;
-  const Scenario& s = *run.scenario;
-  for (const DailyRow& d : DailyMeans(run.sim->result, run.sim->options.window_end)) {
-    out.push_back(DayDate(s, s.simulate.start_month, d.day));
-  }
-  return out;
 }
 
 }  // namespace rackscale

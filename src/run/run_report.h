@@ -18,8 +18,4 @@ struct RunResult;
 
 HtmlReport BuildRunReport(const RunResult& r);
 
-// The calendar dates of the simulated window's days (sim/daily.csv's date
-// column): day 0 is the first of the first simulated month.
-std::vector<std::string> DailyDates(const RunResult& r);
-
 }  // namespace rackscale
