@@ -83,7 +83,7 @@ TEST(Golden, SmallFleetScenario) {
   auto r = SimulateFleet(*fleet, &*w, o);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(testing::Sha256Hex(FormatFleetJobsCsv(*w, *r)),
-            "a0c67b989803028dd5c05cdef07df88aa578359b64ff9dbfacaee5f066cd7828");
+            "34d9f5fd92819d40c1e1ddc05172f5d1918e7f6f014914b6ed1336bc70716b09");
   EXPECT_EQ(testing::Sha256Hex(FormatTenantsCsv(*r)),
             "a05c3af6ed8c6e5485a11470ceaf7c5764120b04f71c1c1667c30a4552d0e2d9");
   // A second run on the same inputs gives the same bytes.
@@ -140,7 +140,7 @@ TEST(Golden, SmallFleetOverTime) {
     if (run == 0) {
       first = all;
       EXPECT_EQ(testing::Sha256Hex(all),
-                "d5933300ce0fb355f8121bd7629d72e20baf788a74a83ddab9b5a1b9d55d7606");
+                "cef33e6a81321e58128cf024cefaee1f5495508311d443b57b06ee29261a0e73");
     } else {
       EXPECT_EQ(all, first);
     }

@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "report_check.h"
+#include "report/report_check.h"
 #include "test_util.h"
 
 namespace rackscale {
@@ -49,29 +49,29 @@ const std::string& SmallRun() {
 
 TEST(ParseDisplayed, ReadsTheReportsFormats) {
   double v, tol;
-  ASSERT_TRUE(testing::ParseDisplayed("$65.8B", &v, &tol));
+  ASSERT_TRUE(ParseDisplayed("$65.8B", &v, &tol));
   EXPECT_DOUBLE_EQ(v, 65.8e9);
   EXPECT_DOUBLE_EQ(tol, 0.05e9);
-  ASSERT_TRUE(testing::ParseDisplayed("-$26.2B", &v, &tol));
+  ASSERT_TRUE(ParseDisplayed("-$26.2B", &v, &tol));
   EXPECT_DOUBLE_EQ(v, -26.2e9);
-  ASSERT_TRUE(testing::ParseDisplayed("81.5%", &v, &tol));
+  ASSERT_TRUE(ParseDisplayed("81.5%", &v, &tol));
   EXPECT_NEAR(v, 0.815, 1e-12);
   EXPECT_NEAR(tol, 0.0005, 1e-12);
-  ASSERT_TRUE(testing::ParseDisplayed("6.2 h", &v, &tol));
+  ASSERT_TRUE(ParseDisplayed("6.2 h", &v, &tol));
   EXPECT_NEAR(v, 6.2 * 3600, 1e-9);
-  ASSERT_TRUE(testing::ParseDisplayed("1,234", &v, &tol));
+  ASSERT_TRUE(ParseDisplayed("1,234", &v, &tol));
   EXPECT_EQ(v, 1234);
   EXPECT_EQ(tol, 0.5);
-  ASSERT_TRUE(testing::ParseDisplayed("880 MW", &v, &tol));
+  ASSERT_TRUE(ParseDisplayed("880 MW", &v, &tol));
   EXPECT_EQ(v, 880);
-  EXPECT_FALSE(testing::ParseDisplayed("2026-12", &v, &tol));
-  EXPECT_FALSE(testing::ParseDisplayed("lead time", &v, &tol));
+  EXPECT_FALSE(ParseDisplayed("2026-12", &v, &tol));
+  EXPECT_FALSE(ParseDisplayed("lead time", &v, &tol));
 }
 
 TEST(RunReport, EveryTracedFigureEqualsTheFileItNames) {
   const std::string& dir = SmallRun();
   ASSERT_EQ(dir.rfind("FAILED", 0), std::string::npos) << dir;
-  const testing::ReportCheck c = testing::CheckReport(dir);
+  const ReportCheck c = CheckReport(dir);
   for (const std::string& p : c.problems) ADD_FAILURE() << p;
   // Every chart is traced, and so are the headline cards and the figure tables.
   EXPECT_EQ(c.untraced_charts, 0);
@@ -95,7 +95,7 @@ TEST(RunReport, TheCheckFindsAFigureThatDiffers) {
     csv.insert(c1 + 1, "9");
     std::ofstream(copy + "/plan.csv") << csv;
   }
-  testing::ReportCheck c = testing::CheckReport(copy);
+  ReportCheck c = CheckReport(copy);
   ASSERT_FALSE(c.problems.empty());
   EXPECT_NE(c.problems.front().find("chart-gpus"), std::string::npos) << c.problems.front();
   // A card's file: the simulated utilization.
@@ -105,7 +105,7 @@ TEST(RunReport, TheCheckFindsAFigureThatDiffers) {
     j["simulation"]["summary"]["gpu_utilization"] = j["simulation"]["summary"]["gpu_utilization"].get<double>() + 0.01;
     std::ofstream(copy + "/summary.json") << j.dump(2);
   }
-  c = testing::CheckReport(copy);
+  c = CheckReport(copy);
   ASSERT_EQ(c.problems.size(), 1u);
   EXPECT_NE(c.problems.front().find("gpu_utilization"), std::string::npos) << c.problems.front();
 }

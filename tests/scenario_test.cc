@@ -10,7 +10,7 @@
 #include "browser.h"
 #include "plan/planner.h"
 #include "plan/scenario.h"
-#include "report_check.h"
+#include "report/report_check.h"
 #include "test_util.h"
 
 namespace rackscale {
@@ -238,7 +238,7 @@ TEST(ScenarioGolden, DefaultScenarioMeetsTheContractReproducibly) {
   }
   EXPECT_EQ(plans[0], plans[1]);
   {
-    const testing::ReportCheck c = testing::CheckReport(base + "0");
+    const ReportCheck c = CheckReport(base + "0");
     for (const std::string& p : c.problems) ADD_FAILURE() << p;
     EXPECT_EQ(c.charts, 15);
     EXPECT_EQ(c.untraced_charts, 0);

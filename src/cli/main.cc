@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   RegisterInference(app, &run);
   RegisterPlan(app, &run);
   RegisterRun(app, &run);
+  RegisterVerify(app, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

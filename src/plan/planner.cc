@@ -1183,6 +1183,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   }
   r.npv_usd += dT * r.residual_usd;
   if (in.cash.enabled) {
+    for (int col : b.col.breach) r.search_cash_breach_by_month.push_back(std::max(0.0, glp_mip_col_val(p, col)));
     // The balance of the rounded plan, month by month.
     auto balance = [&](int64_t cut) {
       r.cash_by_month.clear();
@@ -1287,6 +1288,331 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
     r.first_full_month = full < 0 ? -1 : std::max<int64_t>(r.first_full_month, full);
   }
   return r;
+}
+
+// ---------------------------------------------------------------------------
+// CheckPlan: every figure recomputed from the input and the plan's decisions,
+// written apart from SolvePlan's own bookkeeping (direct sums over each
+// month's window rather than running states) so that a slip in one is not
+// repeated in the other.
+
+Status CheckPlan(const PlanInput& in, const PlanResult& r) {
+  if (Status st = Validate(in); !st) return st;
+  const Model m = Normalize(in);
+  const int T = m.T, S = m.S, H = m.H, C = m.C;
+  const size_t Tz = static_cast<size_t>(T);
+  auto fail = [](const std::string& invariant, std::string message) -> Status {
+    return Error{ErrorKind::kInternal, "plan", 0, "plan check: " + invariant, std::move(message)};
+  };
+  auto site_name = [&](int s) { return fmt::format("site {} ({})", s, in.sites[static_cast<size_t>(s)].name); };
+  auto hw_name = [&](int h) { return fmt::format("hardware {} ({})", h, in.hardware[static_cast<size_t>(h)].name); };
+  auto contract_name = [&](int k) { return fmt::format("contract {} ({})", k, m.contracts[static_cast<size_t>(k)].name); };
+  // a and b agree to 1e-9 of `scale` (at least of 1).
+  auto same = [](double a, double b, double scale) {
+    return std::fabs(a - b) <= 1e-9 * std::max({1.0, std::fabs(a), std::fabs(b), std::fabs(scale)});
+  };
+  auto sized = [&](const std::vector<double>& v) { return v.size() == Tz; };
+  // Shapes.
+  if (r.phases_started.size() != static_cast<size_t>(S)) return fail("shape", "phases_started: expected one row per site");
+  for (const auto& v : r.phases_started) {
+    if (v.size() != Tz) return fail("shape", "phases_started: expected one value per month");
+  }
+  for (const auto* d : {&r.domains_ordered, &r.domains_in_service}) {
+    if (d->size() != static_cast<size_t>(H)) return fail("shape", "domains: expected one table per hardware type");
+    for (const auto& by_site : *d) {
+      if (by_site.size() != static_cast<size_t>(S)) return fail("shape", "domains: expected one row per site");
+      for (const auto& v : by_site) {
+        if (v.size() != Tz) return fail("shape", "domains: expected one value per month");
+      }
+    }
+  }
+  for (const auto* d : {&r.mw_in_service, &r.mw_used}) {
+    if (d->size() != static_cast<size_t>(S)) return fail("shape", "MW: expected one row per site");
+    for (const auto& v : *d) {
+      if (!sized(v)) return fail("shape", "MW: expected one value per month");
+    }
+  }
+  if (r.contract_served.size() != static_cast<size_t>(C)) return fail("shape", "contract_served: expected one row per contract");
+  for (const auto& v : r.contract_served) {
+    if (!sized(v)) return fail("shape", "contract_served: expected one value per month");
+  }
+  if (r.gpus_in_service.size() != Tz || !sized(r.on_demand_served) || !sized(r.capex_by_month) ||
+      !sized(r.revenue_by_month) || !sized(r.energy_by_month) || !sized(r.depreciation_by_month)) {
+    return fail("shape", "a by-month figure does not have one value per month");
+  }
+  if (in.cash.enabled && (!sized(r.cash_by_month) || !sized(r.cash_breach_by_month) || !sized(r.search_cash_breach_by_month))) {
+    return fail("shape", "cash: expected the balance, its breach and the search's breach by month");
+  }
+  if (in.payroll.free ? (r.roles_cut < 0 || r.roles_cut > in.payroll.max_roles) : r.roles_cut != 0) {
+    return fail("roles_cut", fmt::format("{} roles cut; expected 0{}", r.roles_cut,
+                                         in.payroll.free ? fmt::format(" to {}", in.payroll.max_roles) : ""));
+  }
+
+  // Decisions within their bounds.
+  for (int s = 0; s < S; ++s) {
+    const PlanSite& site = in.sites[static_cast<size_t>(s)];
+    int64_t total = 0;
+    for (int t = 0; t < T; ++t) {
+      const int64_t n = r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t)];
+      const bool may = t >= site.earliest_month && site.mw_per_phase > 0 && t + site.lead_months < T;
+      if (n < 0 || (n > 0 && !may)) {
+        return fail("phases", fmt::format("{}, month {}: {} phases started; a phase may start from month {} if it "
+                                          "arrives by month {} ({} months' lead)", site_name(s), t, n,
+                                          site.earliest_month, T - 1, site.lead_months));
+      }
+      total += n;
+    }
+    if (total > site.max_phases) {
+      return fail("phases", fmt::format("{}: {} phases started, more than its {}", site_name(s), total, site.max_phases));
+    }
+  }
+  for (int h = 0; h < H; ++h) {
+    const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
+    for (int s = 0; s < S; ++s) {
+      for (int t = 0; t < T; ++t) {
+        const int64_t n = r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)];
+        const bool useful = t >= hw.first_order_month && t + hw.lead_months < T;
+        if (n < 0 || (n > 0 && !useful)) {
+          return fail("orders", fmt::format("{} at {}, month {}: {} domains ordered; orders may be placed from month {} "
+                                            "if they arrive by month {} ({} months' lead)", hw_name(h), site_name(s), t,
+                                            n, hw.first_order_month, T - 1, hw.lead_months));
+        }
+      }
+    }
+  }
+
+  // MW, domains and GPUs in service; power.
+  std::vector<std::vector<double>> supply(static_cast<size_t>(H), std::vector<double>(Tz, 0));  // GPUs [h][t]
+  std::vector<double> energy(Tz, 0), depreciation(Tz, 0), capex(Tz, 0);
+  double residual = 0;
+  for (int s = 0; s < S; ++s) {
+    const PlanSite& site = in.sites[static_cast<size_t>(s)];
+    const double phase_usd = site.mw_per_phase * site.usd_per_mw;
+    const int life = static_cast<int>(std::lround(site.life_years * 12));
+    for (int tau = 0; tau < T; ++tau) {
+      const double n = static_cast<double>(r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(tau)]);
+      capex[static_cast<size_t>(tau)] += n * phase_usd;
+      residual += n * phase_usd * BookShare(tau + site.lead_months, life, T);
+      for (int u = tau + site.lead_months; life > 0 && u < T && u < tau + site.lead_months + life; ++u) {
+        depreciation[static_cast<size_t>(u)] += n * phase_usd / life;
+      }
+    }
+    for (int t = 0; t < T; ++t) {
+      int64_t phases = 0;
+      for (int tau = 0; tau <= t - site.lead_months; ++tau) phases += r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(tau)];
+      const double mw = site.initial_mw + site.mw_per_phase * static_cast<double>(phases);
+      const double got = r.mw_in_service[static_cast<size_t>(s)][static_cast<size_t>(t)];
+      if (!same(got, mw, mw)) {
+        return fail("mw_in_service", fmt::format("{}, month {}: {} MW reported, {} MW from {} MW and {} phases of {} MW "
+                                                 "in service", site_name(s), t, got, mw, site.initial_mw, phases,
+                                                 site.mw_per_phase));
+      }
+      double used = 0;
+      for (int h = 0; h < H; ++h) {
+        const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
+        const auto& ord = r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)];
+        int64_t d = 0;
+        for (int tau = 0; tau < T; ++tau) {
+          const int arrive = tau + hw.lead_months;
+          if (arrive <= t && (hw.life_months <= 0 || t < arrive + hw.life_months)) d += ord[static_cast<size_t>(tau)];
+        }
+        const int64_t got_d = r.domains_in_service[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)];
+        if (got_d != d) {
+          return fail("domains_in_service", fmt::format("{} at {}, month {}: {} reported, {} from the orders of months "
+                                                        "{} to {} ({} months' lead, life {})", hw_name(h), site_name(s),
+                                                        t, got_d, d, hw.life_months > 0 ? t - hw.lead_months - hw.life_months + 1 : 0,
+                                                        t - hw.lead_months, hw.lead_months, hw.life_months));
+        }
+        used += static_cast<double>(d) * hw.kw_per_domain * site.pue / 1000.0;
+        supply[static_cast<size_t>(h)][static_cast<size_t>(t)] += static_cast<double>(d * hw.gpus_per_domain);
+        energy[static_cast<size_t>(t)] +=
+            static_cast<double>(d) * hw.kw_per_domain * hw.average_load * site.pue / 1000.0 * kHoursPerMonth * site.usd_per_mwh;
+        if (hw.life_months > 0) depreciation[static_cast<size_t>(t)] += static_cast<double>(d) * hw.usd_per_domain / hw.life_months;
+      }
+      const double got_used = r.mw_used[static_cast<size_t>(s)][static_cast<size_t>(t)];
+      if (!same(got_used, used, used)) {
+        return fail("mw_used", fmt::format("{}, month {}: {} MW reported, {} MW drawn by the domains in service",
+                                           site_name(s), t, got_used, used));
+      }
+      if (used > mw + 1e-6) {
+        return fail("power", fmt::format("{}, month {}: the domains in service draw {:.6f} MW, more than the {:.6f} MW "
+                                         "in service", site_name(s), t, used, mw));
+      }
+    }
+  }
+  for (int h = 0; h < H; ++h) {
+    const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
+    for (int s = 0; s < S; ++s) {
+      for (int tau = 0; tau < T; ++tau) {
+        const double n = static_cast<double>(r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(tau)]);
+        capex[static_cast<size_t>(tau)] += n * hw.usd_per_domain;
+        residual += n * hw.usd_per_domain * BookShare(tau + hw.lead_months, hw.life_months, T);
+      }
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    int64_t gpus = 0;
+    for (int h = 0; h < H; ++h) {
+      for (int s = 0; s < S; ++s) {
+        gpus += r.domains_in_service[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)] *
+                in.hardware[static_cast<size_t>(h)].gpus_per_domain;
+      }
+    }
+    if (r.gpus_in_service[static_cast<size_t>(t)] != gpus) {
+      return fail("gpus_in_service", fmt::format("month {}: {} reported, {} in the domains in service", t,
+                                                 r.gpus_in_service[static_cast<size_t>(t)], gpus));
+    }
+  }
+
+  // Who is served: each within what it asked for, and all of them within the
+  // GPUs of the types they may use (Hall's condition on every subset of
+  // consumers, which is exactly when an assignment exists).
+  const bool od_any = std::any_of(m.demand.begin(), m.demand.end(), [](double g) { return g > 0; }) ||
+                      std::any_of(r.on_demand_served.begin(), r.on_demand_served.end(), [](double g) { return g != 0; });
+  const int Q = C + (od_any ? 1 : 0);
+  auto allowed = [&](int q, int h) {
+    return q < C ? m.allowed[static_cast<size_t>(q)][static_cast<size_t>(h)] != 0 : m.od_allowed[static_cast<size_t>(h)] != 0;
+  };
+  std::vector<double> revenue(Tz, 0);
+  for (int t = 0; t < T; ++t) {
+    std::vector<double> served(static_cast<size_t>(Q));
+    for (int k = 0; k < C; ++k) {
+      const double x = r.contract_served[static_cast<size_t>(k)][static_cast<size_t>(t)];
+      const double want = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)]);
+      if (!(x >= -1e-9) || x > want + 1e-6) {
+        return fail("served", fmt::format("{}, month {}: {} GPUs served of {} contracted", contract_name(k), t, x, want));
+      }
+      served[static_cast<size_t>(k)] = x;
+      revenue[static_cast<size_t>(t)] += x * m.contracts[static_cast<size_t>(k)].usd_per_gpu_month;
+    }
+    const double od = r.on_demand_served[static_cast<size_t>(t)];
+    if (!(od >= -1e-9) || od > m.demand[static_cast<size_t>(t)] + 1e-6) {
+      return fail("served", fmt::format("on-demand, month {}: {} GPUs served of {} demanded", t, od, m.demand[static_cast<size_t>(t)]));
+    }
+    if (od_any) served[static_cast<size_t>(C)] = od;
+    revenue[static_cast<size_t>(t)] += od * in.on_demand.usd_per_gpu_month;
+    std::vector<uint32_t> subsets;
+    if (Q <= 12) {
+      for (uint32_t q = 1; q < (1u << Q); ++q) subsets.push_back(q);
+    } else {
+      for (int q = 0; q < Q; ++q) subsets.push_back(1u << q);
+    }
+    for (uint32_t set : subsets) {
+      double want = 0, have = 0;
+      for (int q = 0; q < Q; ++q) {
+        if (set & (1u << q)) want += served[static_cast<size_t>(q)];
+      }
+      if (want <= 1e-9) continue;
+      std::string who;
+      for (int h = 0; h < H; ++h) {
+        bool any = false;
+        for (int q = 0; q < Q; ++q) any = any || ((set & (1u << q)) && allowed(q, h));
+        if (any) have += supply[static_cast<size_t>(h)][static_cast<size_t>(t)];
+      }
+      if (want > have + 1e-6 * std::max(1.0, have)) {
+        for (int q = 0; q < Q; ++q) {
+          if (set & (1u << q)) who += (who.empty() ? "" : ", ") + (q < C ? contract_name(q) : std::string("on-demand"));
+        }
+        return fail("served", fmt::format("month {}: {} served {} GPUs, more than the {} GPUs in service of the types "
+                                          "they may use", t, who, want, have));
+      }
+    }
+  }
+  // Shortfalls: one per contract month short by more than half a GPU.
+  size_t next = 0;
+  for (int k = 0; k < C; ++k) {
+    for (int t = 0; t < T; ++t) {
+      const double gap = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)]) -
+                         r.contract_served[static_cast<size_t>(k)][static_cast<size_t>(t)];
+      if (gap <= 0.5) continue;
+      if (next >= r.shortfalls.size() || r.shortfalls[next].contract != k || r.shortfalls[next].month != t ||
+          r.shortfalls[next].gpus != std::round(gap)) {
+        return fail("shortfalls", fmt::format("{}, month {}: short by {} GPUs (contracted {} less served {}), which "
+                                              "the shortfalls do not say in their place", contract_name(k), t,
+                                              std::round(gap), m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)],
+                                              r.contract_served[static_cast<size_t>(k)][static_cast<size_t>(t)]));
+      }
+      ++next;
+    }
+  }
+  if (next != r.shortfalls.size()) {
+    const PlanShortfall& f = r.shortfalls[next];
+    return fail("shortfalls", fmt::format("contract {}, month {}: a shortfall of {} GPUs reported where the contract "
+                                          "is served", f.contract, f.month, f.gpus));
+  }
+
+  // Money by month and in total.
+  auto same_by_month = [&](const char* what, const std::vector<double>& got, const std::vector<double>& want) -> Status {
+    for (int t = 0; t < T; ++t) {
+      const double a = got[static_cast<size_t>(t)], b = want[static_cast<size_t>(t)];
+      if (!same(a, b, b)) return fail(what, fmt::format("month {}: {} reported, {} recomputed", t, a, b));
+    }
+    return Status::Ok();
+  };
+  if (Status st = same_by_month("capex_by_month", r.capex_by_month, capex); !st) return st;
+  if (Status st = same_by_month("energy_by_month", r.energy_by_month, energy); !st) return st;
+  if (Status st = same_by_month("revenue_by_month", r.revenue_by_month, revenue); !st) return st;
+  if (Status st = same_by_month("depreciation_by_month", r.depreciation_by_month, depreciation); !st) return st;
+  for (size_t l = 0; l < m.limits.size(); ++l) {
+    const PlanCapexLimit& lim = m.limits[l];
+    double spent = 0;
+    for (int t = lim.first_month; t <= std::min(T - 1, lim.last_month); ++t) spent += capex[static_cast<size_t>(t)];
+    if (spent > lim.usd * (1 + 1e-9) + 1e-6) {
+      return fail("capex", fmt::format("limit {} ('{}', months {} to {}): ${:.2f} spent, more than its ${:.2f}", l,
+                                       lim.label, lim.first_month, lim.last_month, spent, lim.usd));
+    }
+  }
+  const double monthly = std::pow(1.0 + in.discount_rate, 1.0 / 12.0);
+  double capex_total = 0, revenue_total = 0, energy_total = 0, npv = 0, npv_scale = 0;
+  for (int t = 0; t < T; ++t) {
+    const size_t u = static_cast<size_t>(t);
+    capex_total += capex[u];
+    revenue_total += revenue[u];
+    energy_total += energy[u];
+    const double d = std::pow(monthly, -static_cast<double>(t));
+    npv += d * (revenue[u] - capex[u] - energy[u]);
+    npv_scale += d * (revenue[u] + capex[u] + energy[u]);
+  }
+  npv += std::pow(monthly, -static_cast<double>(T)) * residual;
+  npv_scale += residual;
+  if (!same(r.capex_usd, capex_total, capex_total)) return fail("capex_usd", fmt::format("{} reported, {} recomputed", r.capex_usd, capex_total));
+  if (!same(r.revenue_usd, revenue_total, revenue_total)) return fail("revenue_usd", fmt::format("{} reported, {} recomputed", r.revenue_usd, revenue_total));
+  if (!same(r.energy_usd, energy_total, energy_total)) return fail("energy_usd", fmt::format("{} reported, {} recomputed", r.energy_usd, energy_total));
+  if (!same(r.residual_usd, residual, residual)) return fail("residual_usd", fmt::format("{} reported, {} recomputed", r.residual_usd, residual));
+  if (!same(r.npv_usd, npv, npv_scale)) return fail("npv_usd", fmt::format("{} reported, {} recomputed", r.npv_usd, npv));
+
+  // Cash, month by month, and the floor.
+  if (in.cash.enabled) {
+    double bal = in.cash.starting_usd, scale = std::fabs(in.cash.starting_usd) + std::fabs(in.cash.min_usd);
+    for (int t = 0; t < T; ++t) {
+      const size_t u = static_cast<size_t>(t);
+      double flow = m.flow[u] + revenue[u] - capex[u] - energy[u];
+      scale += std::fabs(m.flow[u]) + revenue[u] + capex[u] + energy[u];
+      if (in.payroll.free) {
+        const double roles = static_cast<double>(r.roles_cut);
+        if (t > in.payroll.month) flow += roles * in.payroll.saving_usd_per_role_month;
+        if (t == in.payroll.month) flow -= roles * in.payroll.severance_usd_per_role;
+        scale += roles * (in.payroll.saving_usd_per_role_month + in.payroll.severance_usd_per_role);
+      }
+      bal += flow;
+      const double got = r.cash_by_month[u];
+      if (!same(got, bal, scale)) {
+        return fail("cash_by_month", fmt::format("month {}: ${:.2f} reported, ${:.2f} recomputed", t, got, bal));
+      }
+      const double breach = std::max(0.0, in.cash.min_usd - bal);
+      if (!same(r.cash_breach_by_month[u], breach, scale)) {
+        return fail("cash_breach_by_month", fmt::format("month {}: ${:.2f} reported, ${:.2f} recomputed", t,
+                                                        r.cash_breach_by_month[u], breach));
+      }
+      const double allowed_breach = std::max(0.0, r.search_cash_breach_by_month[u]);
+      if (breach > allowed_breach + std::max(1.0, 1e-9 * scale)) {
+        return fail("cash", fmt::format("month {}: ${:.2f}, ${:.2f} below the floor of ${:.2f}, where the search's own "
+                                        "plan was ${:.2f} below it: a breach made by rounding the orders", t, bal,
+                                        breach, in.cash.min_usd, allowed_breach));
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace rackscale

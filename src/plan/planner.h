@@ -167,12 +167,54 @@ struct PlanResult {
   std::vector<double> on_demand_served;              // [month]
   std::vector<double> capex_by_month, revenue_by_month, energy_by_month, depreciation_by_month;
   std::vector<double> cash_by_month, cash_breach_by_month;  // with cash enabled
+  // With cash enabled: how far below the floor the search's own plan went,
+  // by month, before its orders were rounded to whole domains (a breach the
+  // program chose at cash.breach_penalty per $ and month rather than fall
+  // further short, or one that no plan avoids). The written plan is below
+  // the floor only in these months and by no more than this (+$1): rounding
+  // never takes cash below the floor (CheckPlan).
+  std::vector<double> search_cash_breach_by_month;
   std::vector<PlanShortfall> shortfalls;           // by contract, then month
   int64_t first_full_month = -1;                   // first month from which every contract gets >= 99.9% of its GPUs, or -1
   int64_t columns = 0, rows = 0, integer_columns = 0;
 };
 
-// Validates the input (errors name the field) and solves.
+// Validates the input (errors name the field) and solves. The plan returned
+// has passed CheckPlan: where rounding the orders to whole domains would
+// break a constraint, orders are dropped (and the contracts fall short,
+// reported) until none is broken; a plan that still breaks one is an error
+// (kInternal, field "plan check: INVARIANT"), never a result.
 Result<PlanResult> SolvePlan(const PlanInput& in);
+
+// The plan's independent check: recomputes, from the input and the plan's
+// decisions alone (phases_started, domains_ordered, roles_cut, and who the
+// GPUs serve: contract_served, on_demand_served), every constraint in every
+// month, and that every figure the result reports equals the recomputation:
+//   phases      phases only in months they may start (from the site's
+//               earliest, arriving within the horizon), at most max_phases
+//   orders      orders >= 0, only from first_order_month, arriving within
+//               the horizon
+//   mw_in_service  initial_mw + mw_per_phase x phases started lead_s or more
+//               months before
+//   domains_in_service  orders of months (t - lead_h - life_h, t - lead_h]
+//   power       sum_h D x kw_h x pue_s / 1000 (= mw_used) <= MW in service
+//               + 1e-6, each site, each month
+//   gpus_in_service, served  contract and on-demand GPUs served >= 0, at
+//               most what was contracted / demanded, and within the GPUs in
+//               service of the types each may use (every subset of them, up
+//               to 11 contracts)
+//   shortfalls  one per contract month short by more than half a GPU, of
+//               round(contracted - served) GPUs, and no other
+//   capex       capex_by_month = phases x MW x $/MW + orders x $/domain;
+//               each limit's months within it (x (1 + 1e-9) + 1e-6)
+//   energy, revenue, depreciation, totals, residual, npv  as documented in
+//               docs/planner.md ("Money"), to 1e-9 of their scale
+//   cash        the balance month by month (with roles_cut), and
+//               cash >= floor - search_cash_breach_by_month - $1 (1e-9 of
+//               the flows' scale if larger): below the floor only where the
+//               search's own plan was, and no further.
+// Errors are kInternal; the field names the invariant ("power", "cash", ...)
+// and the message the site, hardware, contract or month and the numbers.
+Status CheckPlan(const PlanInput& in, const PlanResult& r);
 
 }  // namespace rackscale

@@ -49,7 +49,7 @@ std::string FormatFleetJobsCsv(const AiWorkload& w, const FleetSimResult& r) {
   OutBuffer out;
   out.Reserve(w.jobs.size() * 64 + 128);
   out.Put("id,tenant,submit,first_start,start,end,gpus,cpu_milli,status,preemptions,interruptions,"
-          "lost_gpu_hours,ettr\n");
+          "lost_gpu_hours,ettr,held_gpu_hours\n");
   for (uint32_t i : order) {
     const AiJob& j = w.jobs[i];
     const FleetJobOutcome& o = r.outcomes[i];
@@ -85,6 +85,8 @@ std::string FormatFleetJobsCsv(const AiWorkload& w, const FleetSimResult& r) {
       out.Put(fmt::format("{:.4f}", static_cast<double>(j.runtime) /
                                         static_cast<double>(o.end - o.first_start)));
     }
+    out.Put(',');
+    out.Put(fmt::format("{:.4f}", o.held_gpu_seconds / 3600));
     out.Put('\n');
   }
   return out.Take();
@@ -135,7 +137,7 @@ std::string FormatTimeseriesCsv(const FleetSimResult& r) {
   out.Reserve(r.timeseries.size() * 96 + 256);
   out.Put("hour,scope,name,gpus_online,gpus_busy,gpus_idle,gpus_failed,gpus_reserved,"
           "gpus_reserved_idle,power_mw,power_cap_mw,speed,replicas,demand_tokens_per_s,"
-          "slo_attainment,revenue_usd,cost_usd\n");
+          "slo_attainment,revenue_usd,cost_usd,covered_s\n");
   const double hours = static_cast<double>(r.timeseries_step) / 3600;
   for (const TimeRow& x : r.timeseries) {
     const double len = x.covered_s > 0 ? x.covered_s : static_cast<double>(r.timeseries_step);
@@ -144,26 +146,25 @@ std::string FormatTimeseriesCsv(const FleetSimResult& r) {
     switch (x.scope) {
       case TimeScope::kSite: {
         const SiteStats& s = r.sites[id];
-        out.Put(fmt::format("{:g},site,{},{:.2f},{:.2f},{:.2f},{:.2f},,,{:.4f},{},{:.4f},,,,{:.2f},{:.2f}\n",
-                            hour, s.name, x.gpus_online, x.gpus_busy,
-                            std::max(0.0, x.gpus_online - x.gpus_busy - x.gpus_failed), x.gpus_failed,
-                            x.power_mw, s.power_cap_mw, x.speed, x.revenue_usd, x.cost_usd));
+        out.Put(fmt::format("{:g},site,{},{:.2f},{:.2f},{:.2f},{:.2f},,,{:.4f},{},{:.4f},,,,{:.2f},{:.2f},{:g}\n",
+                            hour, s.name, x.gpus_online, x.gpus_busy, x.gpus_online - x.gpus_busy - x.gpus_failed,
+                            x.gpus_failed, x.power_mw, s.power_cap_mw, x.speed, x.revenue_usd, x.cost_usd, len));
         break;
       }
       case TimeScope::kTenant: {
         const TenantStats& t = r.tenants[id];
         if (!Listed(t) && x.gpus_busy == 0) continue;
-        out.Put(fmt::format("{:g},tenant,{},,{:.2f},,,{:.2f},{:.2f},,,,,,,{:.2f},\n", hour,
+        out.Put(fmt::format("{:g},tenant,{},,{:.2f},,,{:.2f},{:.2f},,,,,,,{:.2f},,{:g}\n", hour,
                             t.name.empty() ? "(none)" : t.name, x.gpus_busy, x.gpus_reserved,
-                            x.gpus_reserved_idle, x.revenue_usd));
+                            x.gpus_reserved_idle, x.revenue_usd, len));
         break;
       }
       case TimeScope::kService: {
         const ServiceStats& v = r.services[id];
-        out.Put(fmt::format("{:g},service,{},,{:.2f},,,,,,,,{:.2f},{:.1f},{:.4f},,\n", hour, v.name,
+        out.Put(fmt::format("{:g},service,{},,{:.2f},,,,,,,,{:.2f},{:.1f},{:.4f},,,{:g}\n", hour, v.name,
                             x.replicas / len * v.gpus_per_replica, x.replicas / len,
                             x.demand_tokens / len,
-                            x.demand_tokens > 0 ? x.attained_tokens / x.demand_tokens : 1.0));
+                            x.demand_tokens > 0 ? x.attained_tokens / x.demand_tokens : 1.0, len));
         break;
       }
     }
@@ -279,6 +280,7 @@ FleetSummary SummarizeFleet(const AiWorkload& w, const FleetSimResult& r) {
   f.lost_gpu_hours = lost / 3600;
   f.stranded_gpu_hours = stranded / 3600;
   f.fragmented_gpu_hours = r.fragmented_gpu_seconds / 3600;
+  f.shared_slack_gpu_hours = r.shared_slack_gpu_seconds / 3600;
   f.node_failures = r.failures;
   f.ettr = wall > 0 ? work / wall : 0.0;
   for (const SiteStats& s : r.sites) {
@@ -337,6 +339,7 @@ nlohmann::ordered_json FleetSummaryJson(const AiWorkload& w, const FleetSimResul
   j["lost_gpu_hours"] = f.lost_gpu_hours;
   j["stranded_gpu_hours"] = f.stranded_gpu_hours;
   j["fragmented_gpu_hours"] = f.fragmented_gpu_hours;
+  j["shared_slack_gpu_hours"] = f.shared_slack_gpu_hours;
   j["simulated_events"] = r.events;
   j["scheduling_passes"] = r.passes;
   j["placement_decisions"] = r.decisions;

@@ -39,6 +39,7 @@ struct FleetSummary {
   double gpu_utilization = 0;
   double mean_wait_s = 0, mean_jct_s = 0;
   double lost_gpu_hours = 0, stranded_gpu_hours = 0, fragmented_gpu_hours = 0;
+  double shared_slack_gpu_hours = 0;
   double ettr = 0;
   double energy_mwh = 0, energy_usd = 0, depreciation_usd = 0;
   double revenue_usd = 0, cost_usd = 0, margin_usd = 0, idle_reserved_cost_usd = 0;

@@ -9,6 +9,7 @@
 #include "base/text.h"
 #include "report/html_report.h"
 #include "report/plan_report.h"
+#include "report/verify.h"
 #include "report/writers.h"
 #include "run/run_report.h"
 #include "sim/services.h"
@@ -232,6 +233,15 @@ Status WriteRunOutputs(const RunResult& r, const std::string& out, bool timing) 
       if (Status st = put("services.csv", FormatServicesCsv(sim.result)); !st) return st;
     }
     if (Status st = put("summary.json", FormatFleetSummaryJson(sim.inputs.workload, sim.result, sim.info)); !st) return st;
+    // The simulation's outputs must agree with each other before a report
+    // is built on them (rackscale verify).
+    const VerifyResult v = VerifyOutputs(dir);
+    if (!v.problems.empty()) {
+      std::string what;
+      for (size_t i = 0; i < v.problems.size() && i < 5; ++i) what += "\n  " + v.problems[i];
+      return Error{ErrorKind::kInternal, dir, 0, "", fmt::format("{} of {} checks of the simulation's outputs failed:{}",
+                                                                  v.problems.size(), v.checks, what)};
+    }
   }
   if (Status st = write("report.html", RenderHtmlReport(BuildRunReport(r))); !st) return st;
   return write("summary.json", RunSummaryJson(r, timing).dump(2) + "\n");

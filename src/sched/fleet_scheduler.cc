@@ -115,6 +115,7 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
   offline_partition_ = static_cast<int32_t>(opts_.dedicated.size()) + 1;
   const size_t nd = fleet.domains.size();
   online_.assign(nd, true);
+  draining_.assign(nd, false);
   for (size_t d = 0; d < nd && d < opts_.offline.size(); ++d) online_[d] = !opts_.offline[d];
   node_down_.assign(fleet.nodes.size(), false);
   dedicated_of_.assign(nd, -1);
@@ -151,6 +152,7 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
     }
   }
   used_own_.assign(tenants, 0);
+  shared_slack_milli_.assign(tenants * fleet.sites.size(), 0);
   used_spot_.assign(tenants, 0);
 }
 
@@ -183,9 +185,16 @@ void FleetScheduler::Rehome(int32_t d) {
 }
 
 void FleetScheduler::SetDomainOnline(int32_t d, bool online) {
-  if (online_[static_cast<size_t>(d)] == online) return;
-  online_[static_cast<size_t>(d)] = online;
-  AddOnline(d, online ? +1 : -1);
+  const size_t u = static_cast<size_t>(d);
+  if (online_[u] == online) return;
+  online_[u] = online;
+  if (draining_[u]) {
+    draining_[u] = false;  // back in service before it drained: still counted
+  } else if (!online && !domain_jobs_[u].empty()) {
+    draining_[u] = true;   // counted until its last job ends (Release)
+  } else {
+    AddOnline(d, online ? +1 : -1);
+  }
   Rehome(d);
   reservation_.dirty = true;
   ++epoch_;
@@ -387,8 +396,14 @@ bool FleetScheduler::FindIn(const AiJob& job, const std::vector<int32_t>& pools,
   return found;
 }
 
+size_t FleetScheduler::SlackIndex(const SharedGpu& g) const {
+  const int32_t site = fleet_.site_of_domain(fleet_.nodes[static_cast<size_t>(g.node)].domain);
+  return static_cast<size_t>(g.tenant) * fleet_.sites.size() + static_cast<size_t>(site);
+}
+
 void FleetScheduler::JoinShared(int32_t id, int32_t milli) {
   SharedGpu& g = shared_gpus_[static_cast<size_t>(id)];
+  shared_slack_milli_[SlackIndex(g)] -= milli;
   auto& open = open_shares_[{g.pool, g.tenant}];
   open.erase({g.left, id});
   g.left -= milli;
@@ -398,6 +413,7 @@ void FleetScheduler::JoinShared(int32_t id, int32_t milli) {
 
 void FleetScheduler::LeaveShared(int32_t id, int32_t milli) {
   SharedGpu& g = shared_gpus_[static_cast<size_t>(id)];
+  shared_slack_milli_[SlackIndex(g)] += milli;
   auto it = open_shares_.find({g.pool, g.tenant});
   it->second.erase({g.left, id});
   g.left += milli;
@@ -406,6 +422,7 @@ void FleetScheduler::LeaveShared(int32_t id, int32_t milli) {
     return;
   }
   // The last pod left: the GPU goes back.
+  shared_slack_milli_[SlackIndex(g)] -= kMilliPerGpu;
   if (it->second.empty()) open_shares_.erase(it);
   Placement whole;
   whole.parts = {GangPart{g.node, 1}};
@@ -445,6 +462,7 @@ void FleetScheduler::StartOn(JobRef j, Seconds now, const Placement& p, int32_t 
       g.tenant = job.tenant;
       g.left = kMilliPerGpu;
       g.pods = 0;
+      shared_slack_milli_[SlackIndex(g)] += kMilliPerGpu;
       domain_shared_[static_cast<size_t>(fleet_.nodes[static_cast<size_t>(g.node)].domain)]
           .push_back(id);
     }
@@ -528,6 +546,10 @@ void FleetScheduler::Release(JobRef j) {
     if (d != last) {
       auto& v = domain_jobs_[static_cast<size_t>(d)];
       v.erase(std::find(v.begin(), v.end(), j));
+      if (v.empty() && draining_[static_cast<size_t>(d)]) {
+        draining_[static_cast<size_t>(d)] = false;
+        AddOnline(d, -1);
+      }
     }
     last = d;
   }

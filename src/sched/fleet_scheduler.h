@@ -151,7 +151,10 @@ class FleetScheduler {
   // Starts or ends dedicated cluster `k`.
   void SetDedicated(size_t k, bool active);
   // Puts domain d in or out of service (delivery, retirement). Jobs running
-  // there when it goes out run to their end; nothing new starts there.
+  // there when it goes out run to their end and nothing new starts there;
+  // until the last of them ends the domain drains: it still counts in its
+  // site's online GPUs and idle draw (so busy never exceeds online), and
+  // leaves them when it is empty.
   void SetDomainOnline(int32_t d, bool online);
   // Failures: the running jobs with GPUs (or cores) on node n; Interrupt
   // ends a running job's attempt and queues it again (as a preemption does);
@@ -180,6 +183,11 @@ class FleetScheduler {
   int64_t site_busy_gpus(int32_t s) const { return site_busy_gpus_[s]; }
   int64_t site_down_gpus(int32_t s) const { return site_down_gpus_[s]; }
   int64_t site_online_gpus(int32_t s) const { return site_online_gpus_[s]; }
+  // GPU share that tenant t's shared GPUs at site s hold but its pods do not
+  // use (a shared GPU is busy whole while any pod holds it), in GPUs.
+  double shared_slack_gpus(TenantId t, int32_t s) const {
+    return shared_slack_milli_[static_cast<size_t>(t) * fleet_.sites.size() + static_cast<size_t>(s)] / 1000.0;
+  }
   // Per tenant: GPUs its running jobs hold in its own dedicated clusters,
   // and those held by its preemptible jobs elsewhere (for billing).
   int64_t used_gpus_own_dedicated(TenantId t) const { return used_own_[t]; }
@@ -227,6 +235,7 @@ class FleetScheduler {
     int32_t pods = 0;
   };
   using ShareKey = std::pair<int32_t, TenantId>;  // (pool, tenant)
+  size_t SlackIndex(const SharedGpu& g) const;
   void JoinShared(int32_t id, int32_t milli);
   void LeaveShared(int32_t id, int32_t milli);
   bool TryStartObserved(JobRef j, Seconds now, std::vector<JobRef>* started,
@@ -316,6 +325,8 @@ class FleetScheduler {
   // Service state and power.
   int32_t offline_partition_ = 0;
   std::vector<bool> online_, node_down_;
+  std::vector<bool> draining_;
+  std::vector<int64_t> shared_slack_milli_;  // [tenant x sites + site]  // out of service, jobs still running: counted online until empty
   std::vector<int32_t> dedicated_of_;  // by domain: dedicated index, -1 none
   std::vector<double> node_static_w_, node_dyn_w_per_unit_;  // IT watts, by node type
   std::vector<double> site_static_w_, site_dyn_w_, pue_, cap_w_;

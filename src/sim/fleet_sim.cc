@@ -309,6 +309,8 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   std::vector<int64_t> reserved_gpus(tenants, 0);
   std::vector<double> held(tenants * S, 0);
   std::vector<double> job_rate(R + n, 0);  // its revenue rate while running
+  std::vector<Seconds> held_since(R + n, 0);  // start of its running attempt
+  Seconds t = 0;  // the simulated clock
   // Services: their state, and per replica whether it is asked for.
   std::vector<InferenceService> svc;
   for (const FleetService& fs : options.services) svc.emplace_back(fs.spec, 0);
@@ -320,6 +322,12 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   int64_t replicas_running = 0, replicas_wanted = 0;
   r.services.resize(nsvc);
   std::vector<double> starved(nsvc, 0);
+  // The services' ledger, integrated with everything else over simulated
+  // time: held replicas, and the demand of the current service step and the
+  // share of it served within the SLO (scored at the step's start).
+  std::vector<double> svc_demand(nsvc, 0), svc_attainment(nsvc, 1);
+  std::vector<double> svc_replica_s(nsvc, 0), svc_demand_tokens(nsvc, 0), svc_attained_tokens(nsvc, 0), svc_s(nsvc, 0);
+  std::vector<int32_t> svc_peak(nsvc, 0);
   const Seconds svc_step = std::max<Seconds>(1, options.service_step);
   Seconds next_service = nsvc > 0 ? 0 : INT64_MAX;
 
@@ -366,7 +374,9 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     running_jobs += d;
     if (ref < R) {
       replicas_running += d;
-      held_by[static_cast<size_t>(service_of[ref])] += d;
+      const size_t k = static_cast<size_t>(service_of[ref]);
+      held_by[k] += d;
+      svc_peak[k] = std::max(svc_peak[k], held_by[k]);
     }
   };
   auto policy_of = [&](uint32_t ref) {
@@ -404,6 +414,9 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       job_rate[ref] = sched.in_own_dedicated(ref)
                           ? 0
                           : j.gpu_share() * (j.preemptible ? price_spot[j.tenant] : price_on_demand[j.tenant]);
+      held_since[ref] = t;
+    } else {
+      out[ref].held_gpu_seconds += j.gpu_share() * static_cast<double>(t - held_since[ref]);
     }
     site_revenue_rate[s] += sign * job_rate[ref];
     tenant_revenue_rate[j.tenant] += sign * job_rate[ref];
@@ -436,7 +449,6 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   std::vector<double> covered;  // seconds of each time-series step simulated
   // The time-series steps an interval [t, nt) overlaps: (step, seconds).
   std::vector<std::pair<int64_t, double>> segments;
-  Seconds t = 0;
   bool have_t = false;
   bool window_seen = false;
   auto end_time = [&](size_t s) {
@@ -540,8 +552,15 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       }
       for (size_t tn = 0; tn < tenants; ++tn) {
         TenantStats& ts = r.tenants[tn];
-        double used = 0;
-        for (size_t s = 0; s < S; ++s) used += held[tn * S + s];
+        // GPUs it holds: its jobs' GPUs, and its shared GPUs whole (a pod's
+        // GPU is busy while any pod holds it, as its site counts it).
+        double used = 0, slack = 0;
+        for (size_t s = 0; s < S; ++s) {
+          used += held[tn * S + s];
+          slack += sched.shared_slack_gpus(static_cast<TenantId>(tn), static_cast<int32_t>(s));
+        }
+        used += slack;
+        r.shared_slack_gpu_seconds += slack * dt;
         const double reserved = static_cast<double>(reserved_gpus[tn]);
         const double reserved_idle = static_cast<double>(sched.dedicated_free_gpus(static_cast<TenantId>(tn)));
         const double rate = tenant_revenue_rate[tn] + reserved * price_reserved[tn];
@@ -557,6 +576,19 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
             tr.gpus_reserved_idle += reserved_idle * x;
             tr.revenue_usd += rate * x;
           }
+        }
+      }
+      for (size_t k = 0; k < nsvc; ++k) {
+        const double replicas = static_cast<double>(held_by[k]);
+        svc_replica_s[k] += replicas * dt;
+        svc_demand_tokens[k] += svc_demand[k] * dt;
+        svc_attained_tokens[k] += svc_demand[k] * svc_attainment[k] * dt;
+        svc_s[k] += dt;
+        for (const auto& [b, x] : segments) {
+          TimeRow& tr = row(b, S + tenants + k);
+          tr.replicas += replicas * x;
+          tr.demand_tokens += svc_demand[k] * x;
+          tr.attained_tokens += svc_demand[k] * svc_attainment[k] * x;
         }
       }
     }
@@ -695,15 +727,8 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
           --asked;
           --replicas_wanted;
         }
-        if (step > 0) {
-          // The service's step lies within one time-series step when the
-          // latter is a multiple of it (the CLI's defaults are).
-          TimeRow& tr = row(t / step, S + tenants + k);
-          const double dt = static_cast<double>(svc_step);
-          tr.replicas += x.replicas * dt;
-          tr.demand_tokens += demand * dt;
-          tr.attained_tokens += demand * dt * x.slo_attainment;
-        }
+        svc_demand[k] = demand;
+        svc_attainment[k] = x.slo_attainment;
       }
       ++r.events;
     }
@@ -864,19 +889,19 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   for (size_t i = 0; i < n; ++i) r.outcomes[order[i]] = out[R + i];
   for (size_t k = 0; k < nsvc; ++k) {
     const ServiceSpec& sp = options.services[k].spec;
-    const ServiceMetrics& m = svc[k].metrics();
     ServiceStats& st = r.services[k];
     st.name = sp.name;
     st.tenant = sp.tenant;
     st.gpus_per_replica = sp.gpus_per_replica;
     st.min_replicas = sp.min_replicas;
     st.max_replicas = sp.max_replicas;
-    st.slo_attainment = m.SloAttainment();
-    st.demand_tokens = m.demand_tokens;
-    st.replica_hours = m.ReplicaHours();
-    st.gpu_hours = svc[k].GpuHours();
-    st.mean_replicas = m.MeanReplicas();
-    st.peak_replicas = m.peak_replicas;
+    // From the ledger, as the time series: simulated time only.
+    st.slo_attainment = svc_demand_tokens[k] > 0 ? svc_attained_tokens[k] / svc_demand_tokens[k] : 1.0;
+    st.demand_tokens = svc_demand_tokens[k];
+    st.replica_hours = svc_replica_s[k] / 3600;
+    st.gpu_hours = st.replica_hours * sp.gpus_per_replica;
+    st.mean_replicas = svc_s[k] > 0 ? svc_replica_s[k] / svc_s[k] : 0;
+    st.peak_replicas = svc_peak[k];
     st.starved_replica_hours = starved[k] / 3600;
   }
   return r;

@@ -91,6 +91,7 @@ struct FleetJobOutcome {
   int32_t preemptions = 0;
   int32_t interruptions = 0;    // attempts ended by node failures
   double lost_gpu_seconds = 0;  // GPU time not turned into kept work
+  double held_gpu_seconds = 0;  // GPU time its attempts held, all of them (its share of a shared GPU)
   double checkpoint_interval = 0;  // used by its last attempt (0: none)
 };
 
@@ -170,6 +171,9 @@ struct FleetSimResult {
   Seconds timeseries_step = 0;
   int64_t failures = 0, repairs = 0;
   double fragmented_gpu_seconds = 0;  // free GPUs while GPU jobs waited
+  // GPU time of shared GPUs held but not used by their pods' shares: the
+  // fleet counts a shared GPU busy whole, a pod's GPU-hours count its share.
+  double shared_slack_gpu_seconds = 0;
   Seconds first_submit = 0, last_end = 0;
   // The measured window as simulated (clipped to the first and last event)
   // and the fleet's GPU-seconds in it.

@@ -1,4 +1,4 @@
-#include "report_check.h"
+#include "report/report_check.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-namespace rackscale::testing {
+namespace rackscale {
 namespace {
 
 using json = nlohmann::json;
@@ -383,4 +383,4 @@ ReportCheck CheckReport(const std::string& dir) {
   return out;
 }
 
-}  // namespace rackscale::testing
+}  // namespace rackscale

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace rackscale::testing {
+namespace rackscale {
 
 struct ReportCheck {
   std::vector<std::string> problems;  // each names the element and the mismatch
@@ -27,4 +27,4 @@ ReportCheck CheckReport(const std::string& dir);
 // "0.912". False if the text is not a number in one of these forms.
 bool ParseDisplayed(const std::string& text, double* value, double* tolerance);
 
-}  // namespace rackscale::testing
+}  // namespace rackscale
