@@ -11,6 +11,8 @@
 #include "report/writers.h"
 #include "test_util.h"
 #include "report/fleet_report.h"
+#include "report/verify.h"
+#include "base/file.h"
 #include "sim/fleet_sim.h"
 #include "workload/ai_trace.h"
 #include "workload/generate.h"
@@ -138,6 +140,20 @@ TEST(Golden, SmallFleetOverTime) {
     const std::string all = FormatFleetJobsCsv(*w, *r) + FormatTenantsCsv(*r) + FormatSitesCsv(*r) +
                             FormatTimeseriesCsv(*r) + FormatServicesCsv(*r);
     if (run == 0) {
+      // The pinned outputs agree with each other (rackscale verify).
+      const std::string dir = testing::TempDir() + "/golden-over-time";
+      ASSERT_TRUE(MakeDirs(dir).ok());
+      FleetRunInfo info;
+      info.timing = false;
+      ASSERT_TRUE(WriteFile(dir + "/jobs.csv", FormatFleetJobsCsv(*w, *r)).ok());
+      ASSERT_TRUE(WriteFile(dir + "/tenants.csv", FormatTenantsCsv(*r)).ok());
+      ASSERT_TRUE(WriteFile(dir + "/sites.csv", FormatSitesCsv(*r)).ok());
+      ASSERT_TRUE(WriteFile(dir + "/timeseries.csv", FormatTimeseriesCsv(*r)).ok());
+      ASSERT_TRUE(WriteFile(dir + "/services.csv", FormatServicesCsv(*r)).ok());
+      ASSERT_TRUE(WriteFile(dir + "/summary.json", FormatFleetSummaryJson(*w, *r, info)).ok());
+      const VerifyResult v = VerifyOutputs(dir);
+      for (const std::string& p : v.problems) ADD_FAILURE() << p;
+      EXPECT_GT(v.checks, 1000);
       first = all;
       EXPECT_EQ(testing::Sha256Hex(all),
                 "cef33e6a81321e58128cf024cefaee1f5495508311d443b57b06ee29261a0e73");

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report/report_check.h"
+#include "report/verify.h"
 #include "test_util.h"
 
 namespace rackscale {
@@ -217,6 +218,14 @@ TEST(RunReport, JsonFlagPrintsTheDocumentTheFileHolds) {
   EXPECT_EQ(out, Slurp(dir + "/flat/summary.json"));
   // A failed write to stdout is an error (exit 1), not a silent success.
   EXPECT_EQ(testing::RunCommand(bin + " plan " + small + " --no-timing --json > /dev/full 2>/dev/null", &out), 1);
+}
+
+TEST(RunReport, VerifyPassesOnTheRunsOutputs) {
+  const std::string& dir = SmallRun();
+  ASSERT_EQ(dir.rfind("FAILED", 0), std::string::npos) << dir;
+  const VerifyResult v = VerifyOutputs(dir);
+  for (const std::string& p : v.problems) ADD_FAILURE() << p;
+  EXPECT_GT(v.checks, 1000);
 }
 
 TEST(RunReport, OneUtilizationEverywhere) {

@@ -514,7 +514,7 @@ Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string&
       RS_TRY(k, r.Int("gpus_per_replica", true, 0, 1, 1 << 20));
       RS_TRY(mu, r.Number("tokens_per_s_per_replica", true, 0, 1e-9, 1e12));
       RS_TRY(m, r.Number("tokens_per_request", false, 0, 0, 1e9));
-      RS_TRY(slots, r.Int("batch_slots", false, 64, 1, 100000));
+      RS_TRY(slots, r.Int("batch_slots", false, 64, 1, 1 << 16));
       RS_TRY(slo, r.Number("slo_ms", false, 1000, 1e-3, 1e9));
       RS_TRY(mn, r.Int("min_replicas", false, 1, 0, 1 << 20));
       RS_TRY(mx, r.Int("max_replicas", true, 0, 1, 1 << 20));
@@ -524,6 +524,8 @@ Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string&
       RS_TRY(count, r.Int("count", false, 1, 1, 100000));
       RS_TRY(stagger, r.Number("stagger_hours", false, 0, 0, 24));
       if (Status s = r.CheckUnknown(); !s) return s.error();
+      if (peak >= 24) return r.Bad("peak_hour", t->get("peak_hour"), fmt::format("expected an hour in [0, 24), got {}", peak));
+      if (trough >= 24) return r.Bad("trough_hour", t->get("trough_hour"), fmt::format("expected an hour in [0, 24), got {}", trough));
       if (trace.empty() == rate.empty()) {
         return r.Bad("trace", t->get("trace"), "a service names exactly one of 'trace' or 'rate'");
       }

@@ -15,9 +15,10 @@ Result<std::vector<FleetService>> LoadServices(const TenantsConfig& cfg, const s
   std::vector<FleetService> out;
   std::map<std::string, LlmTrace> traces;
   const std::string dir = file.find('/') == std::string::npos ? "" : file.substr(0, file.rfind('/') + 1);
-  for (const ServiceDef& d : cfg.services) {
+  for (size_t index = 0; index < cfg.services.size(); ++index) {
+    const ServiceDef& d = cfg.services[index];
     auto bad = [&](const char* field, std::string msg) {
-      return Error::InvalidInput(file, d.line, fmt::format("services.{}.{}", d.name, field), std::move(msg));
+      return Error::InvalidInput(file, d.line, fmt::format("services[{}].{}", index, field), std::move(msg));
     };
     DemandOptions o;
     o.step_s = 60;
@@ -68,7 +69,7 @@ Result<std::vector<FleetService>> LoadServices(const TenantsConfig& cfg, const s
       sp.target_utilization = d.target_utilization;
       sp.scale_down_cooldown_s = d.scale_down_cooldown_s;
       sp.startup_s = d.startup_s;
-      if (Status s = ValidateServiceSpec(sp); !s) return bad("spec", s.error().ToString());
+      if (Status s = ValidateServiceSpec(sp); !s) return bad(s.error().field.c_str(), s.error().message);
       fs.demand = curve;
       const size_t shift = static_cast<size_t>(std::llround(i * d.stagger_hours * 3600 / o.step_s));
       auto& v = fs.demand.tokens_per_s;

@@ -14,7 +14,8 @@
 namespace rackscale {
 
 // Errors name `tenants_file`, the service's line and its key
-// ("services.NAME.FIELD"), or the trace file at fault.
+// ("services[I].FIELD", as the tenants reader names them), or the trace file
+// at fault.
 Result<std::vector<FleetService>> LoadServices(const TenantsConfig& cfg, const std::string& tenants_file);
 
 }  // namespace rackscale
