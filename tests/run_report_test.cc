@@ -218,6 +218,8 @@ TEST(RunReport, JsonFlagPrintsTheDocumentTheFileHolds) {
   EXPECT_EQ(out, Slurp(dir + "/flat/summary.json"));
   // A failed write to stdout is an error (exit 1), not a silent success.
   EXPECT_EQ(testing::RunCommand(bin + " plan " + small + " --no-timing --json > /dev/full 2>/dev/null", &out), 1);
+  EXPECT_EQ(testing::RunCommand(bin + " gen flat --jobs 50 > /dev/full 2>/dev/null", &out), 1);
+  EXPECT_EQ(testing::RunCommand(bin + " cluster " + RACKSCALE_SOURCE_DIR + "/examples/small.toml > /dev/full 2>/dev/null", &out), 1);
 }
 
 TEST(RunReport, VerifyPassesOnTheRunsOutputs) {

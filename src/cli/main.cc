@@ -45,5 +45,12 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitBadInput;
   }
-  return run ? run() : kExitBadInput;
+  int rc = run ? run() : kExitBadInput;
+  // Output that could not be written (a full disk, a closed pipe) is a
+  // failure, whatever the command did.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "rackscale: error: stdout: write failed\n");
+    if (rc == kExitOk) rc = kExitFailure;
+  }
+  return rc;
 }
