@@ -265,3 +265,22 @@ TEST(RunReport, PackJsonPrintsItsSummary) {
 
 }  // namespace
 }  // namespace rackscale
+
+namespace rackscale {
+namespace {
+
+TEST(CliErrors, UnknownCommandsAndParserErrorsNameTheCulprit) {
+  std::string out;
+  EXPECT_EQ(testing::RunCommand(std::string(RACKSCALE_BIN) + " simm 2>&1", &out), 2);
+  EXPECT_NE(out.find("rackscale: error: unknown command 'simm'; did you mean 'sim'?"), std::string::npos) << out;
+  EXPECT_EQ(testing::RunCommand(std::string(RACKSCALE_BIN) + " frobnicate 2>&1", &out), 2);
+  EXPECT_NE(out.find("unknown command 'frobnicate'"), std::string::npos) << out;
+  EXPECT_EQ(out.find("did you mean"), std::string::npos) << out;
+  EXPECT_EQ(testing::RunCommand(std::string(RACKSCALE_BIN) + " gen flat --jobs abc 2>&1", &out), 2);
+  EXPECT_EQ(out.rfind("rackscale: error: ", 0), 0u) << out;
+  EXPECT_NE(out.find("--jobs"), std::string::npos) << out;
+  EXPECT_EQ(testing::RunCommand(std::string(RACKSCALE_BIN) + " --help > /dev/null 2>&1", &out), 0);
+}
+
+}  // namespace
+}  // namespace rackscale

@@ -1,5 +1,9 @@
 // rackscale: plan, simulate and operate rack-scale AI fleets.
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -11,6 +15,20 @@ namespace rackscale {
 int ReportError(const Error& e) {
   std::fprintf(stderr, "rackscale: error: %s\n", e.ToString().c_str());
   return e.kind == ErrorKind::kInvalidInput ? kExitBadInput : kExitFailure;
+}
+
+// Levenshtein distance, for "did you mean".
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
 }
 
 int PrintJsonDocument(const std::string& text) {
@@ -39,11 +57,37 @@ int main(int argc, char** argv) {
   RegisterPlan(app, &run);
   RegisterRun(app, &run);
   RegisterVerify(app, &run);
+  // An unknown command names itself and the closest one.
+  if (argc >= 2 && argv[1][0] != '-') {
+    const std::string given = argv[1];
+    std::string best;
+    size_t best_d = SIZE_MAX;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || sub->get_name() == given;
+      const size_t d = EditDistance(given, sub->get_name());
+      if (d < best_d) {
+        best_d = d;
+        best = sub->get_name();
+      }
+    }
+    if (!known) {
+      std::fprintf(stderr, "rackscale: error: unknown command '%s'%s (`rackscale --help` lists the commands)\n", given.c_str(),
+                   best_d <= 2 ? fmt::format("; did you mean '{}'?", best).c_str() : "");
+      return kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitBadInput;
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitBadInput;
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitBadInput;
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? kExitOk : kExitBadInput;
+    std::fprintf(stderr, "rackscale: error: %s\nRun with --help for more information.\n", e.what());
+    return kExitBadInput;
   }
   int rc = run ? run() : kExitBadInput;
   // Output that could not be written (a full disk, a closed pipe) is a
