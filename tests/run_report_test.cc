@@ -284,3 +284,41 @@ TEST(CliErrors, UnknownCommandsAndParserErrorsNameTheCulprit) {
 
 }  // namespace
 }  // namespace rackscale
+
+namespace rackscale {
+namespace {
+
+// sim's numeric flags refuse negative, NaN, infinite and out-of-range values
+// naming the flag, and writes nothing; fleet-only flags on a flat pool are an
+// error, not ignored.
+TEST(CliErrors, SimFlagsOutOfRangeAreRefusedNamingTheFlag) {
+  const std::string dir = testing::TempDir();
+  const std::string bin = RACKSCALE_BIN;
+  std::string out;
+  ASSERT_EQ(testing::RunCommand(bin + " gen ai --jobs 50 --days 1 --tenants 2 --seed 2 --out " + dir + "/ai.csv", &out), 0) << out;
+  ASSERT_EQ(testing::RunCommand(bin + " gen flat --jobs 20 --out " + dir + "/flat.csv", &out), 0) << out;
+  const std::string fleet = bin + " sim --cluster " + RACKSCALE_SOURCE_DIR + "/examples/small.toml --trace " + dir + "/ai.csv -q";
+  struct Case {
+    std::string flag, value;
+  };
+  const std::vector<Case> cases = {{"--seed", "-1"},          {"--starve-after", "-5"}, {"--starve-after", "nan"},
+                                   {"--starve-after", "1e300"}, {"--horizon", "-3"},      {"--horizon", "nan"},
+                                   {"--horizon", "1e9"},        {"--step", "0.0001"},     {"--step", "-1"},
+                                   {"--window", "-2"},          {"--window", "inf"},      {"--repair-hours", "nan"},
+                                   {"--failure-rate", "-1"},    {"--checkpoint", "-5"}};
+  for (const Case& c : cases) {
+    const std::string o = dir + "/out-" + c.flag.substr(2) + "-" + c.value;
+    EXPECT_EQ(testing::RunCommand(fleet + " --out " + o + " " + c.flag + " " + c.value + " 2>&1", &out), 2) << c.flag << " " << c.value;
+    EXPECT_NE(out.find(c.flag), std::string::npos) << c.flag << " " << c.value << ": " << out;
+    EXPECT_FALSE(std::filesystem::exists(o + "/summary.json")) << c.flag << " " << c.value;
+  }
+  for (const char* flag : {"--failures", "--power throttle", "--tenants x.toml", "--step 2"}) {
+    EXPECT_EQ(testing::RunCommand(bin + " sim --cluster flat:4 --trace " + dir + "/flat.csv --out " + dir + "/flat " + flag + " 2>&1", &out), 2)
+        << flag;
+    EXPECT_NE(out.find(std::string(flag).substr(0, std::string(flag).find(' '))), std::string::npos) << flag << ": " << out;
+    EXPECT_NE(out.find("flat pool"), std::string::npos) << out;
+  }
+}
+
+}  // namespace
+}  // namespace rackscale

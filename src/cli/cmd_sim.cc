@@ -156,7 +156,13 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
   if (!fleet) return ReportError(fleet.error());
   FleetSimOptions so;
   so.policy = *policy;
-  so.starve_after = static_cast<Seconds>(a.starve_after_hours * 3600);
+  if (!(a.starve_after_hours >= 0 && a.starve_after_hours <= 8784)) {
+    return ReportError(Error::InvalidInput("--starve-after", 0, "starve-after", "expected hours in [0, 8784]"));
+  }
+  if (!(a.horizon_days >= 0 && a.horizon_days <= 36600)) {
+    return ReportError(Error::InvalidInput("--horizon", 0, "horizon", "expected days in [0, 36600]"));
+  }
+  so.starve_after = static_cast<Seconds>(std::llround(a.starve_after_hours * 3600));
   {
     auto power = ParsePowerPolicy(a.power, "--power");
     if (!power) return ReportError(power.error());
@@ -172,7 +178,9 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
       return bad("--checkpoint-cost", "expected minutes >= 0");
     }
     if (!(a.restart_cost_min >= 0 && a.restart_cost_min < 1e5)) return bad("--restart-cost", "expected minutes >= 0");
-    if (!(a.step_hours >= 0 && a.step_hours <= 24 * 366)) return bad("--step", "expected hours in [0, 8784]");
+    if (!(a.step_hours == 0 || (a.step_hours >= 1.0 / 60 && a.step_hours <= 24 * 366))) {
+      return bad("--step", "expected 0 (no time series) or hours in [1/60, 8784] (a step of at least a minute)");
+    }
     so.failures = a.failures;
     so.default_failure_rate = a.failure_rate;
     so.repair = static_cast<Seconds>(std::llround(a.repair_hours * 3600));
@@ -287,6 +295,11 @@ int RunSim(const SimArgs& a) {
   if (a.cluster.rfind("flat:", 0) != 0) return RunFleetSim(a, t0);
   auto cluster = ParseClusterSpec(a.cluster, "--cluster");
   if (!cluster) return ReportError(cluster.error());
+  if (!a.fleet_flags_given.empty()) {
+    const std::string f = a.fleet_flags_given.front();
+    return ReportError(Error::InvalidInput(f, 0, f.substr(2),
+                                           fmt::format("applies to a fleet (--cluster FLEET.toml), not to a flat pool {}", a.cluster)));
+  }
   auto policy = ParseQueuePolicy(a.policy.empty() ? "easy" : a.policy, "--policy");
   if (!policy) return ReportError(policy.error());
   auto format = ParseTraceFormat(a.format, "--format");
@@ -399,7 +412,13 @@ void RegisterSim(CLI::App& app, CommandFn* run) {
       ->capture_default_str();
   sub->add_option("--repair-hours", args->repair_hours, "Fleet: hours a failed node is out")
       ->capture_default_str();
-  sub->add_option("--seed", args->seed, "Fleet: seed of the failure process")->capture_default_str();
+  sub->add_option("--seed", args->seed, "Fleet: seed of the failure process (0 to 2^64 - 1)")
+      ->check([](const std::string& v) {
+        return v.find_first_not_of("0123456789") == std::string::npos && !v.empty()
+                   ? std::string()
+                   : "expected an integer in [0, 2^64 - 1], got '" + v + "'";
+      })
+      ->capture_default_str();
   sub->add_option("--checkpoint", args->checkpoint,
                   "Fleet: GPU jobs checkpoint every this many minutes of work, 'auto' "
                   "(Young/Daly from the job's MTBF) or 'none'")
@@ -421,7 +440,16 @@ void RegisterSim(CLI::App& app, CommandFn* run) {
       ->capture_default_str();
   sub->add_flag("-q,--quiet", args->quiet, "Print no summary on stdout (errors, skipped lines and progress still go to stderr)");
   sub->add_flag("--json", args->json, "Print summary.json's document on stdout instead of the summary (docs/outputs.md)");
-  sub->callback([args, run] { *run = [args] { return RunSim(*args); }; });
+  // Flags that only a fleet simulation reads: on a flat pool they are an
+  // error, not silently ignored.
+  sub->callback([args, run, sub] {
+    args->fleet_flags_given.clear();
+    for (const char* f : {"--tenants", "--starve-after", "--power", "--failures", "--failure-rate", "--repair-hours", "--seed",
+                          "--checkpoint", "--checkpoint-cost", "--restart-cost", "--horizon", "--window", "--step"}) {
+      if (sub->count(f) > 0) args->fleet_flags_given.push_back(f);
+    }
+    *run = [args] { return RunSim(*args); };
+  });
 }
 
 }  // namespace rackscale

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -56,6 +57,7 @@ struct SimArgs {
   double step_hours = 1;
   double horizon_days = 0;
   double window_days = 0;  // measure over [0, this) (0: the whole run)
+  std::vector<std::string> fleet_flags_given;  // fleet-only flags on the command line
 };
 int RunSim(const SimArgs& a);
 
