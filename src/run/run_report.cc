@@ -372,7 +372,11 @@ void AddPlan(const RunResult& run, const PlanFigures& f, HtmlReport& rep) {
                  {"data", {{"values", v}}},
                  {"mark", {{"type", "point"}, {"filled", true}, {"opacity", 0.8}}},
                  {"encoding",
-                  {{"x", MonthAxis()},
+                  {{"x", [] {
+                      json x = MonthAxis();
+                      x["scale"] = {{"padding", 14}};  // the first month's circles clear the lane labels
+                      return x;
+                    }()},
                    {"y", {{"field", "lane"}, {"type", "nominal"}, {"sort", lanes}, {"title", nullptr}, {"axis", {{"labelLimit", 0}}}}},
                    {"size", {{"condition", {{"test", "datum.kind === 'power phases started'"}, {"value", 160}}},
                              {"field", "amount"}, {"type", "quantitative"}, {"title", "domains"}, {"legend", nullptr},
