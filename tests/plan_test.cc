@@ -3,9 +3,12 @@
 // shortfall that must be reported), cash that binds, power that binds.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "plan/planner.h"
+#include "plan/scenario.h"
 
 namespace rackscale {
 namespace {
@@ -111,6 +114,183 @@ TEST(Planner, InputErrorsNameTheField) {
   EXPECT_EQ(r.error().field, "hardware[0].gpus_per_domain");
   PlanInput none = OneSite(0, {8});
   EXPECT_EQ(SolvePlan(none).error().field, "months");
+}
+
+// ---------------------------------------------------------------------------
+// Money (docs/planner.md, "Money"), each convention pinned by a case worked
+// by hand. A discount rate of 1.1^12 - 1 makes the monthly factor exactly
+// 1.1: month t counts 1.1^-t.
+constexpr double kRate = 2.1384283767210004;  // 1.1^12 - 1
+
+// One site with `mw` MW, free energy; one 8-GPU, 100-kW, $100 domain type
+// with the given lead and life; one contract of 8 GPUs at $10 a GPU-month
+// (penalty $1,000) in the months given.
+PlanInput Priced(int months, int lead, int life, std::vector<int64_t> gpus, double mw = 1.0) {
+  PlanInput in = OneSite(months, {});
+  in.required_gpus.clear();
+  in.sites[0].initial_mw = mw;
+  in.hardware[0].lead_months = lead;
+  in.hardware[0].life_months = life;
+  PlanContract c;
+  c.name = "c";
+  c.contracted_gpus = std::move(gpus);
+  c.usd_per_gpu_month = 10;
+  c.penalty_usd_per_gpu_month = 1000;
+  in.contracts = {c};
+  in.discount_rate = kRate;
+  return in;
+}
+
+TEST(PlannerMoney, MonthTIsDiscountedByTheTwelfthRootOfTheYearAndMonthZeroIsNot) {
+  // No lead time: the domain is bought in month 0 and earns 8 x $10 in
+  // months 0, 1, 2. NPV = -100 + 80 + 80 / 1.1 + 80 / 1.21.
+  PlanInput in = Priced(3, 0, 0, {8, 8, 8});
+  auto r = SolvePlan(in);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->domains_ordered[0][0][0], 1);
+  EXPECT_NEAR(r->npv_usd, -100 + 80 + 80 / 1.1 + 80 / 1.21, 1e-9);
+  EXPECT_DOUBLE_EQ(r->residual_usd, 0);  // no life: no book value
+  EXPECT_DOUBLE_EQ(r->revenue_usd, 240);
+  EXPECT_TRUE(CheckPlan(in, *r).ok());
+}
+
+TEST(PlannerMoney, BookValueIsStraightLineOverTheLifeAndDiscountedFromTheHorizon) {
+  // A 12-month life: ordered in month 1 (the latest in time for month 3),
+  // in service in months 3 to 14; at the 6-month horizon 9 of its 12
+  // months are left: book value $75, counted at 1.1^-6. It depreciates
+  // $100 / 12 a month from the month it enters service.
+  PlanInput in = Priced(6, 2, 12, {0, 0, 0, 8, 8, 8});
+  auto r = SolvePlan(in);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->domains_ordered[0][0][1], 1);
+  EXPECT_DOUBLE_EQ(r->residual_usd, 75);
+  EXPECT_NEAR(r->npv_usd, -100 / 1.1 + 80 / std::pow(1.1, 3) + 80 / std::pow(1.1, 4) + 80 / std::pow(1.1, 5) +
+                              75 / std::pow(1.1, 6), 1e-9);
+  EXPECT_DOUBLE_EQ(r->depreciation_by_month[2], 0);
+  for (int t = 3; t < 6; ++t) EXPECT_DOUBLE_EQ(r->depreciation_by_month[static_cast<size_t>(t)], 100.0 / 12) << t;
+  EXPECT_TRUE(CheckPlan(in, *r).ok());
+}
+
+TEST(PlannerMoney, PowerDepreciatesFromTheMonthItIsInService) {
+  // No power at first: a 1-MW phase at $120/MW with a 2-month lead and a
+  // one-year book life, started in month 1, in service from month 3,
+  // depreciates $120 / 12 = $10 a month from month 3 (and the domain, with
+  // no life, not at all); at the 6-month horizon 9/12 of it is left: $90.
+  PlanInput in = Priced(6, 2, 0, {0, 0, 0, 8, 8, 8}, /*mw=*/0);
+  in.sites[0].mw_per_phase = 1;
+  in.sites[0].usd_per_mw = 120;
+  in.sites[0].lead_months = 2;
+  in.sites[0].max_phases = 1;
+  in.sites[0].life_years = 1;
+  auto r = SolvePlan(in);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->phases_started[0][1], 1);
+  EXPECT_DOUBLE_EQ(r->capex_by_month[1], 120 + 100);  // paid when started and when ordered
+  EXPECT_DOUBLE_EQ(r->depreciation_by_month[2], 0);
+  for (int t = 3; t < 6; ++t) EXPECT_DOUBLE_EQ(r->depreciation_by_month[static_cast<size_t>(t)], 10) << t;
+  EXPECT_DOUBLE_EQ(r->residual_usd, 90);
+  EXPECT_TRUE(CheckPlan(in, *r).ok());
+}
+
+TEST(PlannerMoney, FractionalOnDemandGpusAreServedAndBilledAsTheyAre) {
+  // 10.5 GPUs of on-demand demand at $50 a GPU-month: two 8-GPU domains
+  // serve all of it; the half GPU is served and billed as a half, not
+  // rounded: $525 a month.
+  PlanInput in = OneSite(4, {});
+  in.required_gpus.clear();
+  in.hardware[0].lead_months = 0;
+  in.on_demand.gpus = {10.5, 10.5, 10.5, 10.5};
+  in.on_demand.usd_per_gpu_month = 50;
+  auto r = SolvePlan(in);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->domains_ordered[0][0][0], 2);
+  for (int t = 0; t < 4; ++t) {
+    EXPECT_DOUBLE_EQ(r->on_demand_served[static_cast<size_t>(t)], 10.5);
+    EXPECT_DOUBLE_EQ(r->revenue_by_month[static_cast<size_t>(t)], 525);
+  }
+  EXPECT_TRUE(CheckPlan(in, *r).ok());
+}
+
+TEST(PlannerMoney, GrowthCompoundsMonthlyAtTheTwelfthRootOfTheYearlyRate) {
+  // scenarios/small.toml: 400 on-demand GPUs growing 50% a year: 400 x
+  // 1.5^(t/12), 600 in month 12. Operating cash flow of $120M a year
+  // growing 21% a year (set here, layoffs taken out): $10M x 1.21^(t/12)
+  // in month t, $11M in month 6; starting cash is the balance before month
+  // 0's flows.
+  auto s = ReadScenario(std::string(RACKSCALE_SOURCE_DIR) + "/scenarios/small.toml");
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  s->layoffs.clear();
+  s->finance.operating_cash_flow_growth = 0.21;
+  const PlanInput in = ToPlanInput(*s, PlanOptions{});
+  EXPECT_DOUBLE_EQ(in.on_demand.gpus[0], 400);
+  EXPECT_NEAR(in.on_demand.gpus[6], 400 * std::sqrt(1.5), 1e-9);
+  EXPECT_NEAR(in.on_demand.gpus[12], 600, 1e-9);
+  EXPECT_DOUBLE_EQ(in.cash.other_flow_usd[0], 10e6);
+  EXPECT_NEAR(in.cash.other_flow_usd[6], 11e6, 1e-6);
+  EXPECT_NEAR(in.cash.other_flow_usd[12], 12.1e6, 1e-6);
+  // $6.88 a GPU-hour, 70% billed, 730 hours a month.
+  EXPECT_NEAR(in.on_demand.usd_per_gpu_month, 6.88 * 0.7 * 730, 1e-9);
+}
+
+// CheckPlan refuses a plan that breaks a constraint, naming the invariant,
+// the place and the numbers.
+TEST(PlanCheck, RefusesABrokenPlanNamingTheInvariant) {
+  PlanInput in = Priced(6, 2, 3, {0, 0, 0, 8, 8, 8}, /*mw=*/0.1);
+  in.cash.enabled = true;
+  in.cash.starting_usd = 1000;
+  in.cash.min_usd = 0;
+  auto r = SolvePlan(in);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_TRUE(CheckPlan(in, *r).ok()) << CheckPlan(in, *r).error().ToString();
+  {
+    // A second domain where 0.1 MW fits one: power, at site a, in months 3 to 5.
+    PlanResult x = *r;
+    ++x.domains_ordered[0][0][1];
+    ++x.domains_in_service[0][0][3];
+    ++x.domains_in_service[0][0][4];
+    ++x.domains_in_service[0][0][5];
+    for (int t = 3; t < 6; ++t) x.mw_used[0][static_cast<size_t>(t)] += 0.1;
+    Status st = CheckPlan(in, x);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().field, "plan check: power");
+    EXPECT_NE(st.error().message.find("site 0 (a), month 3"), std::string::npos) << st.error().message;
+  }
+  {
+    // Domains in service that the orders do not give: a retirement forgotten.
+    PlanResult x = *r;
+    x.domains_in_service[0][0][5] += 1;
+    Status st = CheckPlan(in, x);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().field, "plan check: domains_in_service");
+  }
+  {
+    // Cash below the floor where the search kept it.
+    PlanInput tight = in;
+    tight.cash.min_usd = 950;
+    PlanResult x = *r;
+    for (size_t t = 0; t < x.cash_by_month.size(); ++t) x.cash_breach_by_month[t] = std::max(0.0, 950 - x.cash_by_month[t]);
+    Status st = CheckPlan(tight, x);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().field, "plan check: cash");
+    EXPECT_NE(st.error().message.find("below the floor"), std::string::npos) << st.error().message;
+  }
+  {
+    // A capex limit the orders exceed.
+    PlanInput limited = in;
+    limited.capex_limit_usd = {50};
+    Status st = CheckPlan(limited, *r);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().field, "plan check: capex");
+  }
+  {
+    // A contract served beyond the GPUs in service.
+    PlanResult x = *r;
+    x.contract_served[0][2] = 8;
+    x.revenue_by_month[2] += 80;
+    Status st = CheckPlan(in, x);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().field, "plan check: served");
+  }
 }
 
 }  // namespace

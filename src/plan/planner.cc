@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cmath>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
@@ -491,6 +492,8 @@ struct Heuristic {
   int64_t nodes = 0;        // subproblems selected so far
   bool node_limited = false;
   double gap = -1;  // the search's relative gap when last seen
+  // The first stage's phases (payroll): a plan the second stage's rows admit.
+  const std::vector<std::vector<int64_t>>* start = nullptr;
 };
 
 void OfferRounded(glp_tree* tree, Heuristic* heur, bool phases_up);
@@ -528,7 +531,10 @@ bool Offer(glp_tree* tree, const std::vector<double>& x) {
 // The strongest incumbent cheaply: the LP relaxation's power phases (and
 // roles cut) rounded (mode 0 up, 1 to nearest, 2 down), or the caller's
 // hint (mode 3: another plan's phases, e.g. the base plan of a sensitivity
-// run), each site's phases trimmed, latest first, to its maximum, fixed,
+// run), or the first stage's phases (mode 4: with the payroll lever, the
+// plan of least shortfall, which the second stage's rows always admit, so
+// that it never ends without a plan), each site's phases trimmed, latest
+// first, to its maximum, fixed,
 // and everything else solved as an LP on a copy of the problem. With continuous orders that LP's
 // optimum is a plan the search can accept as it is.
 void FixPhasesAndSolve(glp_tree* tree, Heuristic* heur, int mode) {
@@ -539,8 +545,9 @@ void FixPhasesAndSolve(glp_tree* tree, Heuristic* heur, int mode) {
   glp_prob* lpp = glp_ios_get_prob(tree);
   glp_prob* copy = glp_create_prob();
   glp_copy_prob(copy, lpp, GLP_OFF);
-  if (mode == 3 && (in.hint_phases.size() != static_cast<size_t>(m.S) ||
-                    std::any_of(in.hint_phases.begin(), in.hint_phases.end(),
+  const std::vector<std::vector<int64_t>>* hint = mode == 3 ? &in.hint_phases : mode == 4 ? heur->start : nullptr;
+  if (mode >= 3 && (hint == nullptr || hint->size() != static_cast<size_t>(m.S) ||
+                    std::any_of(hint->begin(), hint->end(),
                                 [&](const std::vector<int64_t>& v) { return v.size() != static_cast<size_t>(m.T); }))) {
     glp_delete_prob(copy);
     return;
@@ -553,7 +560,7 @@ void FixPhasesAndSolve(glp_tree* tree, Heuristic* heur, int mode) {
     double total = 0;
     for (int t = 0; t < m.T; ++t) {
       const int col = c.P(s, t);
-      const double want = mode == 3 ? static_cast<double>(in.hint_phases[static_cast<size_t>(s)][static_cast<size_t>(t)])
+      const double want = mode >= 3 ? static_cast<double>((*hint)[static_cast<size_t>(s)][static_cast<size_t>(t)])
                                     : round(glp_get_col_prim(lpp, col));
       p[static_cast<size_t>(t)] = std::min(want, glp_get_col_ub(lpp, col));
       p[static_cast<size_t>(t)] = std::max(p[static_cast<size_t>(t)], glp_get_col_lb(lpp, col));
@@ -623,10 +630,11 @@ void RoundingHeuristic(glp_tree* tree, void* info) {
     return;
   }
   heur->done = true;
-  // Phases rounded and fixed with the rest re-solved; then the plain
-  // roundings, which are always feasible.
+  // Phases rounded and fixed with the rest re-solved (and, with the payroll
+  // lever, the first stage's phases); then the plain roundings (offered
+  // only where they satisfy every row, as every offer is).
   const auto h0 = std::chrono::steady_clock::now();
-  for (int mode = 0; mode < 4; ++mode) FixPhasesAndSolve(tree, heur, mode);
+  for (int mode = 0; mode < 5; ++mode) FixPhasesAndSolve(tree, heur, mode);
   if (std::getenv("RACKSCALE_PLAN_DEBUG")) {
     std::fprintf(stderr, "root heuristics %.2f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - h0).count());
   }
@@ -754,9 +762,11 @@ struct Solved {
   double gap = -1;      // the search's final relative gap, if it reported one
 };
 
-Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady_clock::time_point deadline) {
+Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady_clock::time_point deadline,
+                     const std::vector<std::vector<int64_t>>* start = nullptr) {
   const PlanInput& in = *m.in;
   Heuristic heur{&m, &b, false};
+  heur.start = start;
   glp_iocp parm;
   glp_init_iocp(&parm);
   parm.cb_func = RoundingHeuristic;
@@ -783,7 +793,16 @@ Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady
   // Dollars (up to 1e11) beside GPUs and MW: scale rows and columns, or the
   // subproblems' LPs fail numerically.
   glp_scale_prob(lp.get(), GLP_SF_AUTO);
-  if (const int lp_rc = glp_simplex(lp.get(), &lp_parm); lp_rc != 0 || glp_get_status(lp.get()) != GLP_OPT) {
+  int lp_rc = glp_simplex(lp.get(), &lp_parm);
+  if (lp_rc != 0 || glp_get_status(lp.get()) != GLP_OPT) {
+    // GLPK's presolver can call a feasible program infeasible by a residue
+    // of 1e-5 (a program with shortfall and breach columns always has a
+    // plan): the simplex alone, from the standard basis.
+    lp_parm.presolve = GLP_OFF;
+    glp_std_basis(lp.get());
+    lp_rc = glp_simplex(lp.get(), &lp_parm);
+  }
+  if (lp_rc != 0 || glp_get_status(lp.get()) != GLP_OPT) {
     return Error{ErrorKind::kInternal, "plan", 0, {},
                  fmt::format("the LP relaxation did not solve (glp_simplex {}, status {})", lp_rc,
                              glp_get_status(lp.get()))};
@@ -809,6 +828,326 @@ Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady
   return r;
 }
 
+// Who a plan's GPUs serve, when given rather than derived: [contract][month]
+// and [month].
+struct Served {
+  std::vector<std::vector<double>> contract;
+  std::vector<double> on_demand;
+};
+
+// Every figure of a plan from its decisions (r.phases_started,
+// r.domains_ordered, r.roles_cut, and `served` if given): MW and domains in
+// service, the power they draw, GPUs, capex, energy, depreciation, the book
+// value left, who the GPUs serve, revenue, the NPV and the cash balance
+// month by month.
+void Derive(const Model& m, PlanResult& r, const Served* given = nullptr) {
+  const PlanInput& in = *m.in;
+  const int T = m.T, S = m.S, H = m.H, C = m.C;
+  const size_t Tz = static_cast<size_t>(T);
+  r.domains_in_service.assign(static_cast<size_t>(H), std::vector<std::vector<int64_t>>(static_cast<size_t>(S), std::vector<int64_t>(Tz, 0)));
+  r.mw_in_service.assign(static_cast<size_t>(S), std::vector<double>(Tz, 0));
+  r.mw_used.assign(static_cast<size_t>(S), std::vector<double>(Tz, 0));
+  r.gpus_in_service.assign(Tz, 0);
+  r.capex_by_month.assign(Tz, 0);
+  r.revenue_by_month.assign(Tz, 0);
+  r.energy_by_month.assign(Tz, 0);
+  r.depreciation_by_month.assign(Tz, 0);
+  r.residual_usd = r.capex_usd = r.revenue_usd = r.energy_usd = r.npv_usd = 0;
+  const double dT = m.disc[Tz];
+  for (int s = 0; s < S; ++s) {
+    const PlanSite& site = in.sites[static_cast<size_t>(s)];
+    const double cost = site.mw_per_phase * site.usd_per_mw;
+    const int life = static_cast<int>(std::lround(site.life_years * 12));
+    double mw = site.initial_mw;
+    for (int t = 0; t < T; ++t) {
+      const int64_t n = r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t)];
+      r.capex_by_month[static_cast<size_t>(t)] += static_cast<double>(n) * cost;
+      r.residual_usd += static_cast<double>(n) * cost * BookShare(t + site.lead_months, life, T);
+      if (life > 0) {
+        for (int u = t + site.lead_months; u < std::min(T, t + site.lead_months + life); ++u) {
+          r.depreciation_by_month[static_cast<size_t>(u)] += static_cast<double>(n) * cost / life;
+        }
+      }
+      if (t - site.lead_months >= 0) {
+        mw += static_cast<double>(r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t - site.lead_months)]) * site.mw_per_phase;
+      }
+      r.mw_in_service[static_cast<size_t>(s)][static_cast<size_t>(t)] = mw;
+    }
+  }
+  std::vector<std::vector<double>> gpus_by_type(static_cast<size_t>(H), std::vector<double>(Tz, 0));
+  for (int h = 0; h < H; ++h) {
+    const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
+    for (int s = 0; s < S; ++s) {
+      const PlanSite& site = in.sites[static_cast<size_t>(s)];
+      int64_t installed = 0;
+      const auto& ord = r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)];
+      for (int t = 0; t < T; ++t) {
+        const int64_t x = ord[static_cast<size_t>(t)];
+        r.capex_by_month[static_cast<size_t>(t)] += static_cast<double>(x) * hw.usd_per_domain;
+        r.residual_usd += static_cast<double>(x) * hw.usd_per_domain * BookShare(t + hw.lead_months, hw.life_months, T);
+        const int arrive = t - hw.lead_months;
+        if (arrive >= 0) installed += ord[static_cast<size_t>(arrive)];
+        if (hw.life_months > 0 && arrive - hw.life_months >= 0) installed -= ord[static_cast<size_t>(arrive - hw.life_months)];
+        r.domains_in_service[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)] = installed;
+        r.gpus_in_service[static_cast<size_t>(t)] += installed * hw.gpus_per_domain;
+        gpus_by_type[static_cast<size_t>(h)][static_cast<size_t>(t)] += static_cast<double>(installed * hw.gpus_per_domain);
+        r.mw_used[static_cast<size_t>(s)][static_cast<size_t>(t)] += static_cast<double>(installed) * MwPerDomain(hw, site);
+        r.energy_by_month[static_cast<size_t>(t)] += static_cast<double>(installed) * EnergyPerDomainMonth(hw, site);
+        if (hw.life_months > 0) {
+          r.depreciation_by_month[static_cast<size_t>(t)] += static_cast<double>(installed) * hw.usd_per_domain / hw.life_months;
+        }
+      }
+    }
+  }
+  r.contract_served.assign(static_cast<size_t>(C), std::vector<double>(Tz, 0));
+  r.on_demand_served.assign(Tz, 0);
+  // Who the plan's GPUs serve, in the order of what a GPU-month of each is
+  // worth to the program: a contract's price plus its shortfall penalty,
+  // on-demand demand's price (contracts first on a tie, in file order; so
+  // the contracts first whenever their penalty makes up the difference).
+  // Each takes first the types that the fewest of those after it may use.
+  const int od_q = C;  // the consumer index of on-demand demand
+  std::vector<int> consumers;
+  for (int q = 0; q <= C; ++q) consumers.push_back(q);
+  auto worth = [&](int q) {
+    if (q == od_q) return in.on_demand.usd_per_gpu_month;
+    const PlanContract& ct = m.contracts[static_cast<size_t>(q)];
+    return ct.usd_per_gpu_month + ct.penalty_usd_per_gpu_month;
+  };
+  std::stable_sort(consumers.begin(), consumers.end(), [&](int a, int b) { return worth(a) > worth(b); });
+  auto may_use = [&](int q, int h) {
+    return q == od_q ? m.od_allowed[static_cast<size_t>(h)] != 0 : m.allowed[static_cast<size_t>(q)][static_cast<size_t>(h)] != 0;
+  };
+  std::vector<std::vector<int>> type_order(static_cast<size_t>(C + 1));
+  for (size_t i = 0; i < consumers.size(); ++i) {
+    const int q = consumers[i];
+    std::vector<std::pair<int, int>> types;  // (later consumers that may use it, type)
+    for (int h = 0; h < H; ++h) {
+      if (!may_use(q, h)) continue;
+      int later = 0;
+      for (size_t j = i + 1; j < consumers.size(); ++j) later += may_use(consumers[j], h) ? 1 : 0;
+      types.push_back({later, h});
+    }
+    std::stable_sort(types.begin(), types.end());
+    for (const auto& [later, h] : types) type_order[static_cast<size_t>(q)].push_back(h);
+  }
+  std::vector<double> left(static_cast<size_t>(H));
+  for (int t = 0; t < T; ++t) {
+    const size_t u = static_cast<size_t>(t);
+    for (int h = 0; h < H; ++h) left[static_cast<size_t>(h)] = gpus_by_type[static_cast<size_t>(h)][u];
+    for (int q : consumers) {
+      if (given != nullptr) {
+        (q == od_q ? r.on_demand_served[u] : r.contract_served[static_cast<size_t>(q)][u]) =
+            q == od_q ? given->on_demand[u] : given->contract[static_cast<size_t>(q)][u];
+        continue;
+      }
+      double need = q == od_q ? m.demand[u] : static_cast<double>(m.contracted[static_cast<size_t>(q)][u]);
+      double served = 0;
+      for (int h : type_order[static_cast<size_t>(q)]) {
+        const double take = std::min(need, left[static_cast<size_t>(h)]);
+        left[static_cast<size_t>(h)] -= take;
+        need -= take;
+        served += take;
+      }
+      (q == od_q ? r.on_demand_served[u] : r.contract_served[static_cast<size_t>(q)][u]) = served;
+    }
+    const double od = r.on_demand_served[u];
+    for (int k = 0; k < C; ++k) r.revenue_by_month[u] += r.contract_served[static_cast<size_t>(k)][u] * m.contracts[static_cast<size_t>(k)].usd_per_gpu_month;
+    r.revenue_by_month[u] += od * in.on_demand.usd_per_gpu_month;
+  }
+  for (int t = 0; t < T; ++t) {
+    const size_t u = static_cast<size_t>(t);
+    r.capex_usd += r.capex_by_month[u];
+    r.revenue_usd += r.revenue_by_month[u];
+    r.energy_usd += r.energy_by_month[u];
+    r.npv_usd += m.disc[u] * (r.revenue_by_month[u] - r.capex_by_month[u] - r.energy_by_month[u]);
+  }
+  r.npv_usd += dT * r.residual_usd;
+  r.cash_by_month.clear();
+  r.cash_breach_by_month.clear();
+  if (in.cash.enabled) {
+    double bal = in.cash.starting_usd;
+    for (int t = 0; t < T; ++t) {
+      const size_t u = static_cast<size_t>(t);
+      bal += m.flow[u] + r.revenue_by_month[u] - r.capex_by_month[u] - r.energy_by_month[u];
+      if (in.payroll.free) {
+        if (t > in.payroll.month) bal += static_cast<double>(r.roles_cut) * in.payroll.saving_usd_per_role_month;
+        if (t == in.payroll.month) bal -= static_cast<double>(r.roles_cut) * in.payroll.severance_usd_per_role;
+      }
+      r.cash_by_month.push_back(bal);
+      r.cash_breach_by_month.push_back(std::max(0.0, in.cash.min_usd - bal));
+    }
+  }
+}
+
+// A constraint the rounded plan breaks, the first found: a site's power in
+// a month, a capex limit, or the cash floor in a month (below it further
+// than the search's own plan was: `allow`).
+struct Breach {
+  enum Kind { kNone, kPower, kCapex, kCash } kind = kNone;
+  int s = 0, t = 0;
+  size_t limit = 0;
+  double excess = 0;  // MW, $ or $ beyond the constraint
+};
+
+double CapexSpent(const Model& m, const PlanResult& r, const PlanCapexLimit& l) {
+  double spent = 0;
+  for (int t = l.first_month; t <= std::min(m.T - 1, l.last_month); ++t) spent += r.capex_by_month[static_cast<size_t>(t)];
+  return spent;
+}
+
+// Tighter than CheckPlan's tolerances, so that what passes here passes there.
+Breach FirstBreach(const Model& m, const PlanResult& r, const std::vector<double>& allow) {
+  const PlanInput& in = *m.in;
+  for (int s = 0; s < m.S; ++s) {
+    for (int t = 0; t < m.T; ++t) {
+      const double over = r.mw_used[static_cast<size_t>(s)][static_cast<size_t>(t)] - r.mw_in_service[static_cast<size_t>(s)][static_cast<size_t>(t)];
+      if (over > 1e-7) return Breach{Breach::kPower, s, t, 0, over};
+    }
+  }
+  for (size_t l = 0; l < m.limits.size(); ++l) {
+    const double spent = CapexSpent(m, r, m.limits[l]);
+    if (spent > m.limits[l].usd * (1 + 1e-10) + 1e-7) return Breach{Breach::kCapex, 0, 0, l, spent - m.limits[l].usd};
+  }
+  if (in.cash.enabled) {
+    for (int t = 0; t < m.T; ++t) {
+      const double below = in.cash.min_usd - allow[static_cast<size_t>(t)] - r.cash_by_month[static_cast<size_t>(t)];
+      if (below > 0.5) return Breach{Breach::kCash, 0, t, 0, below};
+    }
+  }
+  return Breach{};
+}
+
+// Drops one domain to mend a breach: for power, the latest order in service
+// at that site in that month; for capex, the latest order within the
+// limit's months (one that covers the excess if there is one); for cash, the
+// latest order up to that month whose price, less what it can have earned by
+// then, comes back to the balance (one not yet in service if there is one).
+// Types no contract may use go first, so that contracts keep their GPUs.
+// False if there is none to drop.
+bool DropOne(const Model& m, PlanResult& r, const Breach& b, const std::vector<char>& contract_type) {
+  const PlanInput& in = *m.in;
+  // The most a GPU of type h can earn a month: the best price of whoever may use it.
+  std::vector<double> best_price(static_cast<size_t>(m.H), 0);
+  for (int h = 0; h < m.H; ++h) {
+    for (int k = 0; k < m.C; ++k) {
+      if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) {
+        best_price[static_cast<size_t>(h)] = std::max(best_price[static_cast<size_t>(h)], m.contracts[static_cast<size_t>(k)].usd_per_gpu_month);
+      }
+    }
+    if (m.od_allowed[static_cast<size_t>(h)]) best_price[static_cast<size_t>(h)] = std::max(best_price[static_cast<size_t>(h)], in.on_demand.usd_per_gpu_month);
+  }
+  int best_h = -1, best_s = -1, best_tau = -1;
+  std::tuple<int, int, int> best_key{};
+  auto consider = [&](int h, int s, int tau, std::tuple<int, int, int> key) {
+    if (best_h < 0 || key < best_key) {
+      best_h = h;
+      best_s = s;
+      best_tau = tau;
+      best_key = key;
+    }
+  };
+  for (int h = 0; h < m.H; ++h) {
+    const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
+    const int ct = contract_type[static_cast<size_t>(h)] ? 1 : 0;
+    for (int s = 0; s < m.S; ++s) {
+      if (b.kind == Breach::kPower && s != b.s) continue;
+      const auto& ord = r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)];
+      for (int tau = 0; tau < m.T; ++tau) {
+        if (ord[static_cast<size_t>(tau)] <= 0) continue;
+        if (b.kind == Breach::kPower) {
+          if (InServiceAt(hw, tau, b.t)) consider(h, s, tau, {ct, -tau, h});
+        } else if (b.kind == Breach::kCapex) {
+          const PlanCapexLimit& l = m.limits[b.limit];
+          if (tau >= l.first_month && tau <= l.last_month) consider(h, s, tau, {ct, hw.usd_per_domain < b.excess ? 1 : 0, -tau});
+        } else if (b.kind == Breach::kCash && tau <= b.t) {
+          const int from = tau + hw.lead_months;
+          const int to = hw.life_months > 0 ? std::min(b.t, from + hw.life_months - 1) : b.t;
+          const double months = std::max(0, to - from + 1);
+          const double energy = EnergyPerDomainMonth(hw, in.sites[static_cast<size_t>(s)]);
+          const double gain = hw.usd_per_domain + months * (energy - hw.gpus_per_domain * best_price[static_cast<size_t>(h)]);
+          if (gain > 0) consider(h, s, tau, {ct, months > 0 ? 1 : 0, -tau});
+        }
+      }
+    }
+  }
+  if (best_h < 0) return false;
+  --r.domains_ordered[static_cast<size_t>(best_h)][static_cast<size_t>(best_s)][static_cast<size_t>(best_tau)];
+  return true;
+}
+
+// The last resort of rounding: the program solved again with the search's
+// phases (and roles cut) fixed and the orders whole numbers. Where a
+// domain's fraction has paid for itself by a month in which cash is tight,
+// neither rounding it up (paid for earlier) nor down (less earned) keeps the
+// balance where the search's plan had it; this finds the best plan in whole
+// domains, and how far below the floor it goes, month by month.
+struct WholeOrders {
+  std::vector<std::vector<std::vector<int64_t>>> orders;  // [h][s][t]
+  Served served;                                          // as that program assigns the GPUs
+  std::vector<double> breach;                             // [t]
+};
+
+// The program's solution as a plan: its orders (whole numbers when it made
+// them integer) and who it serves.
+std::vector<std::vector<std::vector<int64_t>>> ProgramOrders(const Model& m, const Built& b, glp_prob* p) {
+  std::vector<std::vector<std::vector<int64_t>>> orders(
+      static_cast<size_t>(m.H), std::vector<std::vector<int64_t>>(static_cast<size_t>(m.S), std::vector<int64_t>(static_cast<size_t>(m.T), 0)));
+  for (int h = 0; h < m.H; ++h) {
+    for (int s = 0; s < m.S; ++s) {
+      for (int t = 0; t < m.T; ++t) {
+        orders[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)] =
+            std::max<int64_t>(0, std::llround(glp_mip_col_val(p, b.col.X(h, s, t))));
+      }
+    }
+  }
+  return orders;
+}
+
+Served ProgramServed(const Model& m, const Built& b, glp_prob* p) {
+  Served out;
+  out.contract.assign(static_cast<size_t>(m.C), std::vector<double>(static_cast<size_t>(m.T), 0));
+  out.on_demand.assign(static_cast<size_t>(m.T), 0);
+  for (int t = 0; t < m.T; ++t) {
+    for (int h = 0; h < m.H; ++h) {
+      for (int k = 0; k < m.C; ++k) {
+        if (b.col.A(k, h, t) != 0) out.contract[static_cast<size_t>(k)][static_cast<size_t>(t)] += std::max(0.0, glp_mip_col_val(p, b.col.A(k, h, t)));
+      }
+      if (b.col.O(h, t) != 0) out.on_demand[static_cast<size_t>(t)] += std::max(0.0, glp_mip_col_val(p, b.col.O(h, t)));
+    }
+  }
+  return out;
+}
+
+Result<WholeOrders> SolveWholeOrders(const PlanInput& in, const PlanResult& r,
+                                     std::chrono::steady_clock::time_point deadline) {
+  PlanInput whole = in;
+  whole.integer_orders = true;
+  whole.hint_phases.clear();
+  const Model m = Normalize(whole);
+  Lp lp;
+  Built b;
+  Build(m, Stage::kNpv, lp, b);
+  for (int s = 0; s < m.S; ++s) {
+    for (int t = 0; t < m.T; ++t) {
+      const double v = static_cast<double>(r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t)]);
+      glp_set_col_bnds(lp.get(), b.col.P(s, t), GLP_FX, v, v);
+    }
+  }
+  if (in.payroll.free) {
+    glp_set_col_bnds(lp.get(), b.col.roles, GLP_FX, static_cast<double>(r.roles_cut), static_cast<double>(r.roles_cut));
+  }
+  auto solved = Solve(m, lp, b, deadline);
+  if (!solved) return solved.error();
+  WholeOrders w;
+  w.orders = ProgramOrders(m, b, lp.get());
+  for (int col : b.col.breach) w.breach.push_back(std::max(0.0, glp_mip_col_val(lp.get(), col)));
+  // Who it serves, as it chose (with cash below the floor it may prefer the
+  // better price to a contract's penalty): its cash is the written plan's.
+  w.served = ProgramServed(m, b, lp.get());
+  return w;
+}
+
 }  // namespace
 
 Result<PlanResult> SolvePlan(const PlanInput& in) {
@@ -826,6 +1165,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   // the fewest roles cut that reach it.
   int64_t roles = 0;
   double short_total = -1, breach_total = -1;
+  std::vector<std::vector<int64_t>> stage1_phases;
   if (in.payroll.free) {
     Lp lp1;
     Built b1;
@@ -837,6 +1177,12 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
     for (int col : b1.col.shortc) short_total += glp_mip_col_val(lp1.get(), col);
     breach_total = 0;
     for (int col : b1.col.breach) breach_total += glp_mip_col_val(lp1.get(), col);
+    stage1_phases.assign(static_cast<size_t>(S), std::vector<int64_t>(static_cast<size_t>(T), 0));
+    for (int s = 0; s < S; ++s) {
+      for (int t = 0; t < T; ++t) {
+        stage1_phases[static_cast<size_t>(s)][static_cast<size_t>(t)] = std::llround(glp_mip_col_val(lp1.get(), b1.col.P(s, t)));
+      }
+    }
   }
 
   Lp lp;
@@ -854,12 +1200,13 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
     if (!breach.empty()) lp.AddRow(breach, GLP_UP, breach_total + 1.0);
   }
   if (const char* mps = std::getenv("RACKSCALE_PLAN_MPS")) glp_write_mps(lp.get(), GLP_MPS_FILE, nullptr, mps);
-  auto solved = Solve(m, lp, b, deadline(in.payroll.free ? 2 : 1));
+  auto solved = Solve(m, lp, b, deadline(in.payroll.free ? 2 : 1), in.payroll.free ? &stage1_phases : nullptr);
   if (!solved) return solved.error();
   double solver_breach = 0;  // the largest breach of the floor in the solver's own plan
   for (int col : b.col.breach) solver_breach = std::max(solver_breach, glp_mip_col_val(lp.get(), col));
   if (std::getenv("RACKSCALE_PLAN_DEBUG")) std::fprintf(stderr, "solver breach %g roles %lld\n", solver_breach, static_cast<long long>(roles));
 
+  const auto rounding_start = std::chrono::steady_clock::now();
   PlanResult r;
   r.optimal = solved->proved;
   r.stopped_by = solved->stopped_by;
@@ -876,105 +1223,162 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   r.rows = glp_get_num_rows(lp.get());
   r.integer_columns = glp_get_num_int(lp.get());
   glp_prob* p = lp.get();
-  auto value = [&](int col) { return static_cast<int64_t>(std::llround(glp_mip_col_val(p, col))); };
   const size_t Tz = static_cast<size_t>(T);
   r.phases_started.assign(static_cast<size_t>(S), std::vector<int64_t>(Tz, 0));
+  for (int s = 0; s < S; ++s) {
+    for (int t = 0; t < T; ++t) r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t)] = std::llround(glp_mip_col_val(p, c.P(s, t)));
+  }
   r.domains_ordered.assign(static_cast<size_t>(H), std::vector<std::vector<int64_t>>(static_cast<size_t>(S), std::vector<int64_t>(Tz, 0)));
-  r.domains_in_service = r.domains_ordered;
-  r.mw_in_service.assign(static_cast<size_t>(S), std::vector<double>(Tz, 0));
-  r.mw_used.assign(static_cast<size_t>(S), std::vector<double>(Tz, 0));
-  r.gpus_in_service.assign(Tz, 0);
-  r.capex_by_month.assign(Tz, 0);
-  r.revenue_by_month.assign(Tz, 0);
-  r.energy_by_month.assign(Tz, 0);
-  r.depreciation_by_month.assign(Tz, 0);
-  const double dT = m.disc[Tz];
-  for (int s = 0; s < S; ++s) {
-    const PlanSite& site = in.sites[static_cast<size_t>(s)];
-    const double cost = site.mw_per_phase * site.usd_per_mw;
-    const int life = static_cast<int>(std::lround(site.life_years * 12));
-    double mw = site.initial_mw;
-    for (int t = 0; t < T; ++t) {
-      const int64_t n = value(c.P(s, t));
-      r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t)] = n;
-      r.capex_by_month[static_cast<size_t>(t)] += static_cast<double>(n) * cost;
-      r.residual_usd += static_cast<double>(n) * cost * BookShare(t + site.lead_months, life, T);
-      if (life > 0) {
-        for (int u = t + site.lead_months; u < std::min(T, t + site.lead_months + life); ++u) {
-          r.depreciation_by_month[static_cast<size_t>(u)] += static_cast<double>(n) * cost / life;
-        }
-      }
-      if (t - site.lead_months >= 0) {
-        mw += static_cast<double>(r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t - site.lead_months)]) * site.mw_per_phase;
-      }
-      r.mw_in_service[static_cast<size_t>(s)][static_cast<size_t>(t)] = mw;
-    }
+  Derive(m, r);  // MW in service, which the rounding keeps within
+  // How far below the floor the search's own plan went: the rounded plan
+  // may go no further.
+  std::vector<double> allow(Tz, 0);
+  if (in.cash.enabled) {
+    for (int t = 0; t < T; ++t) allow[static_cast<size_t>(t)] = std::max(0.0, glp_mip_col_val(p, c.breach[static_cast<size_t>(t)]));
+    r.search_cash_breach_by_month = allow;
   }
-  // Orders: whole domains. Unless the program made them integer, the
-  // cumulative orders of each type and site are rounded: up (so no contract
-  // loses a fraction of a domain), up for the contracts' types and down for
-  // the others, to nearest, or down: the first of these that keeps the site
-  // within its power in every month.
-  auto round_orders = [&](int first_pass) {
-  for (int s = 0; s < S; ++s) {
-    // Passes: 0 all up; 1 up for types a contract may use, down for the
-    // rest (a contract keeps its last domain, on-demand gives one up);
-    // 2 nearest; 3 all down.
-    for (int pass = first_pass; pass < 4; ++pass) {
-      for (int h = 0; h < H; ++h) {
-        bool contract_type = false;
-        for (int k = 0; k < C; ++k) contract_type = contract_type || m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)];
-        const int mode = pass == 0 ? 0 : pass == 1 ? (contract_type ? 0 : 2) : pass == 2 ? 1 : 2;
-        double cum = 0;
-        int64_t prev = 0;
-        for (int t = 0; t < T; ++t) {
-          cum += glp_mip_col_val(p, c.X(h, s, t));
-          const int64_t whole = mode == 0   ? static_cast<int64_t>(std::ceil(cum - 1e-6))
-                                : mode == 1 ? std::llround(cum)
-                                            : static_cast<int64_t>(std::floor(cum + 1e-6));
-          r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)] = std::max<int64_t>(0, whole - prev);
-          prev = std::max(prev, whole);
-        }
-      }
-      // Power check with these orders.
-      auto orders_of = [&](int h) -> const std::vector<int64_t>& {
-        return r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)];
-      };
-      bool fits = true;
-      for (int t = 0; t < T && fits; ++t) {
-        fits = MwUsed(in, in.sites[static_cast<size_t>(s)], orders_of, t) <=
-               r.mw_in_service[static_cast<size_t>(s)][static_cast<size_t>(t)] + 1e-6;
-      }
-      if (fits) break;
-    }
+  std::vector<char> contract_type(static_cast<size_t>(H), 0);
+  for (int k = 0; k < C; ++k) {
+    for (int h = 0; h < H; ++h) contract_type[static_cast<size_t>(h)] |= m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)];
   }
+  // Who the GPUs serve where the plan is the program's own in whole domains
+  // (integer_orders, or the whole-domain re-solve below): as it chose.
+  Served given;
+  auto derive = [&]() { Derive(m, r, given.on_demand.empty() ? nullptr : &given); };
+  // Below the floor in some month further than the search's plan went.
+  auto cash_broken = [&]() {
+    for (int t = 0; t < T && in.cash.enabled; ++t) {
+      if (in.cash.min_usd - allow[static_cast<size_t>(t)] - r.cash_by_month[static_cast<size_t>(t)] > 0.5) return true;
+    }
+    return false;
   };
-  round_orders(0);
-  // Rounding up must not break a capex limit either; if it does, every
-  // site takes its orders rounded down.
-  for (const PlanCapexLimit& l : m.limits) {
-    double spent = 0;
-    for (int t = l.first_month; t <= std::min(T - 1, l.last_month); ++t) {
+  if (in.integer_orders) {
+    r.domains_ordered = ProgramOrders(m, b, p);
+    given = ProgramServed(m, b, p);
+  } else {
+    // Orders: whole domains. The cumulative orders of each type and site
+    // are rounded: up (so no contract loses a fraction of a domain), up for
+    // the contracts' types and down for the others, to nearest, or down:
+    // the first of these that keeps the site within its power in every
+    // month. Rounding cumulative orders down does not bound the domains in
+    // service once some retire (floor(a) - floor(b) can exceed a - b: a
+    // replacement ordered in a month whose fraction rounds up, the order it
+    // replaces in one whose fraction rounded down), so none may fit: the
+    // last is kept and `mend` below drops the domains that overrun (it was
+    // written as it was: issue 11). Pass 4, each month's orders rounded
+    // down on their own (never more in service than the search's plan,
+    // which fits), is the fallback when mending cannot.
+    auto round_orders = [&](int first_pass, int last_pass) {
       for (int s = 0; s < S; ++s) {
-        const PlanSite& site = in.sites[static_cast<size_t>(s)];
-        spent += static_cast<double>(r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t)]) * site.mw_per_phase * site.usd_per_mw;
-        for (int h = 0; h < H; ++h) {
-          spent += static_cast<double>(r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)]) *
-                   in.hardware[static_cast<size_t>(h)].usd_per_domain;
+        // Passes: 0 all up; 1 up for types a contract may use, down for the
+        // rest (a contract keeps its last domain, on-demand gives one up);
+        // 2 nearest; 3 all down; 4 each month's orders down.
+        for (int pass = first_pass; pass <= last_pass; ++pass) {
+          for (int h = 0; h < H; ++h) {
+            const int mode = pass == 0 ? 0 : pass == 1 ? (contract_type[static_cast<size_t>(h)] ? 0 : 2) : pass == 2 ? 1 : pass == 3 ? 2 : 3;
+            double cum = 0;
+            int64_t prev = 0;
+            for (int t = 0; t < T; ++t) {
+              const double x = glp_mip_col_val(p, c.X(h, s, t));
+              auto& order = r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)];
+              if (mode == 3) {
+                order = std::max<int64_t>(0, static_cast<int64_t>(std::floor(x + 1e-6)));
+                continue;
+              }
+              cum += x;
+              const int64_t whole = mode == 0   ? static_cast<int64_t>(std::ceil(cum - 1e-6))
+                                    : mode == 1 ? std::llround(cum)
+                                                : static_cast<int64_t>(std::floor(cum + 1e-6));
+              order = std::max<int64_t>(0, whole - prev);
+              prev = std::max(prev, whole);
+            }
+          }
+          // Power check with these orders.
+          auto orders_of = [&](int h) -> const std::vector<int64_t>& {
+            return r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)];
+          };
+          bool fits = true;
+          for (int t = 0; t < T && fits; ++t) {
+            fits = MwUsed(in, in.sites[static_cast<size_t>(s)], orders_of, t) <=
+                   r.mw_in_service[static_cast<size_t>(s)][static_cast<size_t>(t)] + 1e-7;
+          }
+          if (fits) break;
+        }
+      }
+    };
+    round_orders(0, 3);
+    Derive(m, r);
+    // Rounding up must not break a capex limit, nor take cash below the
+    // floor (further than the search's plan went); if it does, every site
+    // takes its orders rounded down. With the payroll lever, a breach of the
+    // floor by rounding is first met by cutting the few more roles that keep
+    // it (each saves (t - month) x saving - severance by month t).
+    bool round_down = false;
+    for (size_t l = 0; l < m.limits.size() && !round_down; ++l) {
+      round_down = CapexSpent(m, r, m.limits[l]) > m.limits[l].usd * (1 + 1e-10) + 1e-7;
+    }
+    bool cash = cash_broken();
+    if (cash && !round_down && in.payroll.free && solver_breach <= 1.0) {
+      int64_t extra = 0;
+      for (int t = in.payroll.month + 1; t < T; ++t) {
+        const double breach = in.cash.min_usd - allow[static_cast<size_t>(t)] - r.cash_by_month[static_cast<size_t>(t)];
+        const double per_role = (t - in.payroll.month) * in.payroll.saving_usd_per_role_month - in.payroll.severance_usd_per_role;
+        if (breach > 0 && per_role > 0) extra = std::max(extra, static_cast<int64_t>(std::ceil(breach / per_role)));
+      }
+      if (extra > 0 && roles + extra <= in.payroll.max_roles) {
+        r.roles_cut = roles + extra;
+        Derive(m, r);
+        cash = cash_broken();
+        if (cash) {
+          r.roles_cut = roles;
+          Derive(m, r);
         }
       }
     }
-    if (spent > l.usd * (1 + 1e-9) + 1e-6) {
-      round_orders(3);
-      break;
+    if (round_down || cash) {
+      round_orders(3, 3);
+      Derive(m, r);
+    }
+    // What rounding still breaks (a site's power where every rounding of a
+    // type's orders was over, a capex limit or the floor by a fraction of a
+    // domain, revenue lost with the fractions), orders are dropped one
+    // domain at a time until nothing is; if that cannot mend it, every
+    // month's orders rounded down, mended the same way; and if that cannot
+    // either, the program solved again with whole domains.
+    auto mend = [&]() {
+      for (int64_t dropped = 0;; ++dropped) {
+        const Breach br = FirstBreach(m, r, allow);
+        if (std::getenv("RACKSCALE_PLAN_DEBUG") && dropped > 0 && br.kind == Breach::kNone) {
+          std::fprintf(stderr, "rounding: %lld domains dropped to mend it\n", static_cast<long long>(dropped));
+        }
+        if (br.kind == Breach::kNone) return true;
+        if (!DropOne(m, r, br, contract_type)) return false;
+        Derive(m, r);
+      }
+    };
+    bool mended = mend();
+    if (!mended) {
+      round_orders(4, 4);
+      Derive(m, r);
+      mended = mend();
+    }
+    if (!mended) {
+      auto whole = SolveWholeOrders(in, r, deadline(in.payroll.free ? 3 : 2));
+      if (!whole) return whole.error();
+      if (std::getenv("RACKSCALE_PLAN_DEBUG")) std::fprintf(stderr, "rounding: whole orders solved again\n");
+      r.domains_ordered = whole->orders;
+      for (size_t t = 0; t < whole->breach.size(); ++t) allow[t] = std::max(allow[t], whole->breach[t]);
+      r.search_cash_breach_by_month = allow;
+      given = std::move(whole->served);
     }
   }
   // Rounding down at a site whose power the solver used to the last
   // fraction can leave a contract a fraction of a domain short. Top up: for
   // each month the contracts' hardware falls short, add the cheapest domain
   // per GPU of a type they may use, ordered its lead time before, at a site
-  // with power for it over its whole life and within the capex limits.
-  if (!in.integer_orders && C > 0) {
+  // with power for it over its whole life and within the capex limits; kept
+  // only if the plan still breaks nothing (power, capex, the cash floor).
+  if (!in.integer_orders && C > 0 && given.on_demand.empty()) {
     auto in_service = [&](int h, int s, int u) {
       return InService(in.hardware[static_cast<size_t>(h)], r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)], u);
     };
@@ -984,10 +1388,6 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
       };
       return MwUsed(in, in.sites[static_cast<size_t>(s)], orders_of, u);
     };
-    std::vector<char> contract_type(static_cast<size_t>(H), 0);
-    for (int k = 0; k < C; ++k) {
-      for (int h = 0; h < H; ++h) contract_type[static_cast<size_t>(h)] |= m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)];
-    }
     auto capex_room = [&](int month) {
       double room = 1e300;
       for (const PlanCapexLimit& l : m.limits) {
@@ -1022,6 +1422,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
           for (int s2 = 0; s2 < S; ++s2) have += static_cast<double>(in_service(h, s2, t) * in.hardware[static_cast<size_t>(h)].gpus_per_domain);
         }
         if (have >= need) break;
+        const auto before = r.domains_ordered;
         int best_h = -1, best_s = -1;
         double best_cost = 1e300;
         for (int h = 0; h < H; ++h) {
@@ -1099,125 +1500,18 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
           if (best_h < 0) break;
         }
         ++r.domains_ordered[static_cast<size_t>(best_h)][static_cast<size_t>(best_s)][static_cast<size_t>(t - in.hardware[static_cast<size_t>(best_h)].lead_months)];
-      }
-    }
-  }
-  std::vector<std::vector<double>> gpus_by_type(static_cast<size_t>(H), std::vector<double>(Tz, 0));
-  for (int h = 0; h < H; ++h) {
-    const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
-    for (int s = 0; s < S; ++s) {
-      const PlanSite& site = in.sites[static_cast<size_t>(s)];
-      int64_t installed = 0;
-      auto& ord = r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)];
-      for (int t = 0; t < T; ++t) {
-        const int64_t x = ord[static_cast<size_t>(t)];
-        r.capex_by_month[static_cast<size_t>(t)] += static_cast<double>(x) * hw.usd_per_domain;
-        r.residual_usd += static_cast<double>(x) * hw.usd_per_domain * BookShare(t + hw.lead_months, hw.life_months, T);
-        const int arrive = t - hw.lead_months;
-        if (arrive >= 0) installed += ord[static_cast<size_t>(arrive)];
-        if (hw.life_months > 0 && arrive - hw.life_months >= 0) installed -= ord[static_cast<size_t>(arrive - hw.life_months)];
-        r.domains_in_service[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)] = installed;
-        r.gpus_in_service[static_cast<size_t>(t)] += installed * hw.gpus_per_domain;
-        gpus_by_type[static_cast<size_t>(h)][static_cast<size_t>(t)] += static_cast<double>(installed * hw.gpus_per_domain);
-        r.mw_used[static_cast<size_t>(s)][static_cast<size_t>(t)] += static_cast<double>(installed) * MwPerDomain(hw, site);
-        r.energy_by_month[static_cast<size_t>(t)] += static_cast<double>(installed) * EnergyPerDomainMonth(hw, site);
-        if (hw.life_months > 0) {
-          r.depreciation_by_month[static_cast<size_t>(t)] += static_cast<double>(installed) * hw.usd_per_domain / hw.life_months;
+        // Kept only if nothing is broken (the cash floor above all: the
+        // domain is paid for before it earns).
+        Derive(m, r);
+        if (FirstBreach(m, r, allow).kind != Breach::kNone) {
+          r.domains_ordered = before;
+          Derive(m, r);
+          break;
         }
       }
     }
   }
-  r.contract_served.assign(static_cast<size_t>(C), std::vector<double>(Tz, 0));
-  r.on_demand_served.assign(Tz, 0);
-  // Who the rounded plan's GPUs serve: the contracts first, in order, each
-  // on the types on-demand cannot use before the ones it can; then
-  // on-demand demand on what is left.
-  std::vector<std::vector<std::vector<double>>> assign(static_cast<size_t>(C), std::vector<std::vector<double>>(static_cast<size_t>(H), std::vector<double>(Tz, 0)));
-  std::vector<std::vector<double>> od_assign(static_cast<size_t>(H), std::vector<double>(Tz, 0));
-  std::vector<int> type_order;
-  for (int h = 0; h < H; ++h) {
-    if (!m.od_allowed[static_cast<size_t>(h)]) type_order.push_back(h);
-  }
-  for (int h = 0; h < H; ++h) {
-    if (m.od_allowed[static_cast<size_t>(h)]) type_order.push_back(h);
-  }
-  for (int t = 0; t < T; ++t) {
-    std::vector<double> left(static_cast<size_t>(H));
-    for (int h = 0; h < H; ++h) left[static_cast<size_t>(h)] = gpus_by_type[static_cast<size_t>(h)][static_cast<size_t>(t)];
-    for (int k = 0; k < C; ++k) {
-      double need = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)]);
-      for (int h : type_order) {
-        if (!m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) continue;
-        const double take = std::min(need, left[static_cast<size_t>(h)]);
-        assign[static_cast<size_t>(k)][static_cast<size_t>(h)][static_cast<size_t>(t)] = take;
-        left[static_cast<size_t>(h)] -= take;
-        need -= take;
-      }
-    }
-    double want = m.demand[static_cast<size_t>(t)];
-    for (int h = 0; h < H; ++h) {
-      if (!m.od_allowed[static_cast<size_t>(h)]) continue;
-      const double take = std::min(want, left[static_cast<size_t>(h)]);
-      od_assign[static_cast<size_t>(h)][static_cast<size_t>(t)] = take;
-      want -= take;
-    }
-  }
-  for (int t = 0; t < T; ++t) {
-    for (int k = 0; k < C; ++k) {
-      double served = 0;
-      for (int h = 0; h < H; ++h) served += assign[static_cast<size_t>(k)][static_cast<size_t>(h)][static_cast<size_t>(t)];
-      r.contract_served[static_cast<size_t>(k)][static_cast<size_t>(t)] = served;
-      r.revenue_by_month[static_cast<size_t>(t)] += served * m.contracts[static_cast<size_t>(k)].usd_per_gpu_month;
-    }
-    double od = 0;
-    for (int h = 0; h < H; ++h) od += od_assign[static_cast<size_t>(h)][static_cast<size_t>(t)];
-    r.on_demand_served[static_cast<size_t>(t)] = od;
-    r.revenue_by_month[static_cast<size_t>(t)] += od * in.on_demand.usd_per_gpu_month;
-  }
-  for (int t = 0; t < T; ++t) {
-    const size_t u = static_cast<size_t>(t);
-    r.capex_usd += r.capex_by_month[u];
-    r.revenue_usd += r.revenue_by_month[u];
-    r.energy_usd += r.energy_by_month[u];
-    r.npv_usd += m.disc[u] * (r.revenue_by_month[u] - r.capex_by_month[u] - r.energy_by_month[u]);
-  }
-  r.npv_usd += dT * r.residual_usd;
-  if (in.cash.enabled) {
-    for (int col : b.col.breach) r.search_cash_breach_by_month.push_back(std::max(0.0, glp_mip_col_val(p, col)));
-    // The balance of the rounded plan, month by month.
-    auto balance = [&](int64_t cut) {
-      r.cash_by_month.clear();
-      r.cash_breach_by_month.clear();
-      double bal = in.cash.starting_usd;
-      for (int t = 0; t < T; ++t) {
-        const size_t u = static_cast<size_t>(t);
-        bal += m.flow[u] + r.revenue_by_month[u] - r.capex_by_month[u] - r.energy_by_month[u];
-        if (in.payroll.free) {
-          if (t > in.payroll.month) bal += static_cast<double>(cut) * in.payroll.saving_usd_per_role_month;
-          if (t == in.payroll.month) bal -= static_cast<double>(cut) * in.payroll.severance_usd_per_role;
-        }
-        r.cash_by_month.push_back(bal);
-        r.cash_breach_by_month.push_back(std::max(0.0, in.cash.min_usd - bal));
-      }
-    };
-    balance(roles);
-    // Rounding the orders up can take the balance a little below a floor
-    // the solver's plan just kept: the lever then cuts the few more roles
-    // that keep it (each saves (t - month) x saving - severance by month t).
-    if (in.payroll.free && solver_breach <= 1.0) {
-      int64_t extra = 0;
-      for (int t = in.payroll.month + 1; t < T; ++t) {
-        const double breach = r.cash_breach_by_month[static_cast<size_t>(t)];
-        const double per_role = (t - in.payroll.month) * in.payroll.saving_usd_per_role_month - in.payroll.severance_usd_per_role;
-        if (breach > 0 && per_role > 0) extra = std::max(extra, static_cast<int64_t>(std::ceil(breach / per_role)));
-      }
-      if (extra > 0 && roles + extra <= in.payroll.max_roles) {
-        roles += extra;
-        r.roles_cut = roles;
-        balance(roles);
-      }
-    }
-  }
+  derive();
 
   // Shortfalls and what binds then.
   for (int k = 0; k < C; ++k) {
@@ -1287,6 +1581,20 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
     if (peak == 0) full = 0;
     r.first_full_month = full < 0 ? -1 : std::max<int64_t>(r.first_full_month, full);
   }
+  // The plan written is the plan checked: a breach left here is an error,
+  // never a result.
+  const auto check_start = std::chrono::steady_clock::now();
+  Status checked = CheckPlan(in, r);
+  if (std::getenv("RACKSCALE_PLAN_DEBUG")) {
+    std::fprintf(stderr, "rounding and repair %.3f s, check %.3f s\n",
+                 std::chrono::duration<double>(check_start - rounding_start).count(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - check_start).count());
+  }
+  if (Status st = checked; !st) {
+    Error e = st.error();
+    e.message = "the rounded plan breaks a constraint that dropping orders did not mend: " + e.message;
+    return e;
+  }
   return r;
 }
 
@@ -1296,7 +1604,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
 // month's window rather than running states) so that a slip in one is not
 // repeated in the other.
 
-Status CheckPlan(const PlanInput& in, const PlanResult& r) {
+Status CheckPlan(const PlanInput& in, const PlanResult& r, int64_t* checks) {
   if (Status st = Validate(in); !st) return st;
   const Model m = Normalize(in);
   const int T = m.T, S = m.S, H = m.H, C = m.C;
@@ -1307,8 +1615,10 @@ Status CheckPlan(const PlanInput& in, const PlanResult& r) {
   auto site_name = [&](int s) { return fmt::format("site {} ({})", s, in.sites[static_cast<size_t>(s)].name); };
   auto hw_name = [&](int h) { return fmt::format("hardware {} ({})", h, in.hardware[static_cast<size_t>(h)].name); };
   auto contract_name = [&](int k) { return fmt::format("contract {} ({})", k, m.contracts[static_cast<size_t>(k)].name); };
+  int64_t compared = 0;
   // a and b agree to 1e-9 of `scale` (at least of 1).
-  auto same = [](double a, double b, double scale) {
+  auto same = [&compared](double a, double b, double scale) {
+    ++compared;
     return std::fabs(a - b) <= 1e-9 * std::max({1.0, std::fabs(a), std::fabs(b), std::fabs(scale)});
   };
   auto sized = [&](const std::vector<double>& v) { return v.size() == Tz; };
@@ -1355,6 +1665,7 @@ Status CheckPlan(const PlanInput& in, const PlanResult& r) {
     for (int t = 0; t < T; ++t) {
       const int64_t n = r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t)];
       const bool may = t >= site.earliest_month && site.mw_per_phase > 0 && t + site.lead_months < T;
+      ++compared;
       if (n < 0 || (n > 0 && !may)) {
         return fail("phases", fmt::format("{}, month {}: {} phases started; a phase may start from month {} if it "
                                           "arrives by month {} ({} months' lead)", site_name(s), t, n,
@@ -1362,6 +1673,7 @@ Status CheckPlan(const PlanInput& in, const PlanResult& r) {
       }
       total += n;
     }
+    ++compared;
     if (total > site.max_phases) {
       return fail("phases", fmt::format("{}: {} phases started, more than its {}", site_name(s), total, site.max_phases));
     }
@@ -1372,6 +1684,7 @@ Status CheckPlan(const PlanInput& in, const PlanResult& r) {
       for (int t = 0; t < T; ++t) {
         const int64_t n = r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)];
         const bool useful = t >= hw.first_order_month && t + hw.lead_months < T;
+        ++compared;
         if (n < 0 || (n > 0 && !useful)) {
           return fail("orders", fmt::format("{} at {}, month {}: {} domains ordered; orders may be placed from month {} "
                                             "if they arrive by month {} ({} months' lead)", hw_name(h), site_name(s), t,
@@ -1417,6 +1730,7 @@ Status CheckPlan(const PlanInput& in, const PlanResult& r) {
           if (arrive <= t && (hw.life_months <= 0 || t < arrive + hw.life_months)) d += ord[static_cast<size_t>(tau)];
         }
         const int64_t got_d = r.domains_in_service[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)];
+        ++compared;
         if (got_d != d) {
           return fail("domains_in_service", fmt::format("{} at {}, month {}: {} reported, {} from the orders of months "
                                                         "{} to {} ({} months' lead, life {})", hw_name(h), site_name(s),
@@ -1434,6 +1748,7 @@ Status CheckPlan(const PlanInput& in, const PlanResult& r) {
         return fail("mw_used", fmt::format("{}, month {}: {} MW reported, {} MW drawn by the domains in service",
                                            site_name(s), t, got_used, used));
       }
+      ++compared;
       if (used > mw + 1e-6) {
         return fail("power", fmt::format("{}, month {}: the domains in service draw {:.6f} MW, more than the {:.6f} MW "
                                          "in service", site_name(s), t, used, mw));
@@ -1458,6 +1773,7 @@ Status CheckPlan(const PlanInput& in, const PlanResult& r) {
                 in.hardware[static_cast<size_t>(h)].gpus_per_domain;
       }
     }
+    ++compared;
     if (r.gpus_in_service[static_cast<size_t>(t)] != gpus) {
       return fail("gpus_in_service", fmt::format("month {}: {} reported, {} in the domains in service", t,
                                                  r.gpus_in_service[static_cast<size_t>(t)], gpus));
@@ -1479,6 +1795,7 @@ Status CheckPlan(const PlanInput& in, const PlanResult& r) {
     for (int k = 0; k < C; ++k) {
       const double x = r.contract_served[static_cast<size_t>(k)][static_cast<size_t>(t)];
       const double want = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)]);
+      ++compared;
       if (!(x >= -1e-9) || x > want + 1e-6) {
         return fail("served", fmt::format("{}, month {}: {} GPUs served of {} contracted", contract_name(k), t, x, want));
       }
@@ -1486,6 +1803,7 @@ Status CheckPlan(const PlanInput& in, const PlanResult& r) {
       revenue[static_cast<size_t>(t)] += x * m.contracts[static_cast<size_t>(k)].usd_per_gpu_month;
     }
     const double od = r.on_demand_served[static_cast<size_t>(t)];
+    ++compared;
     if (!(od >= -1e-9) || od > m.demand[static_cast<size_t>(t)] + 1e-6) {
       return fail("served", fmt::format("on-demand, month {}: {} GPUs served of {} demanded", t, od, m.demand[static_cast<size_t>(t)]));
     }
@@ -1509,6 +1827,7 @@ Status CheckPlan(const PlanInput& in, const PlanResult& r) {
         for (int q = 0; q < Q; ++q) any = any || ((set & (1u << q)) && allowed(q, h));
         if (any) have += supply[static_cast<size_t>(h)][static_cast<size_t>(t)];
       }
+      ++compared;
       if (want > have + 1e-6 * std::max(1.0, have)) {
         for (int q = 0; q < Q; ++q) {
           if (set & (1u << q)) who += (who.empty() ? "" : ", ") + (q < C ? contract_name(q) : std::string("on-demand"));
@@ -1525,6 +1844,7 @@ Status CheckPlan(const PlanInput& in, const PlanResult& r) {
       const double gap = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)]) -
                          r.contract_served[static_cast<size_t>(k)][static_cast<size_t>(t)];
       if (gap <= 0.5) continue;
+      ++compared;
       if (next >= r.shortfalls.size() || r.shortfalls[next].contract != k || r.shortfalls[next].month != t ||
           r.shortfalls[next].gpus != std::round(gap)) {
         return fail("shortfalls", fmt::format("{}, month {}: short by {} GPUs (contracted {} less served {}), which "
@@ -1557,6 +1877,7 @@ Status CheckPlan(const PlanInput& in, const PlanResult& r) {
     const PlanCapexLimit& lim = m.limits[l];
     double spent = 0;
     for (int t = lim.first_month; t <= std::min(T - 1, lim.last_month); ++t) spent += capex[static_cast<size_t>(t)];
+    ++compared;
     if (spent > lim.usd * (1 + 1e-9) + 1e-6) {
       return fail("capex", fmt::format("limit {} ('{}', months {} to {}): ${:.2f} spent, more than its ${:.2f}", l,
                                        lim.label, lim.first_month, lim.last_month, spent, lim.usd));
@@ -1605,6 +1926,7 @@ Status CheckPlan(const PlanInput& in, const PlanResult& r) {
                                                         r.cash_breach_by_month[u], breach));
       }
       const double allowed_breach = std::max(0.0, r.search_cash_breach_by_month[u]);
+      ++compared;
       if (breach > allowed_breach + std::max(1.0, 1e-9 * scale)) {
         return fail("cash", fmt::format("month {}: ${:.2f}, ${:.2f} below the floor of ${:.2f}, where the search's own "
                                         "plan was ${:.2f} below it: a breach made by rounding the orders", t, bal,
@@ -1612,6 +1934,7 @@ Status CheckPlan(const PlanInput& in, const PlanResult& r) {
       }
     }
   }
+  if (checks != nullptr) *checks += compared;
   return Status::Ok();
 }
 

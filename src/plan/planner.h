@@ -123,8 +123,9 @@ struct PlanInput {
   // Domains ordered are whole numbers. With integer_orders false (the
   // default) the program treats them as continuous, which at the scale of
   // thousands of racks changes the optimum by less than a domain per type,
-  // site and month, and the plan rounds them (keeping power within each
-  // site's); only power phases and the roles cut are integer in the search.
+  // site and month, and the plan rounds them (keeping every constraint:
+  // SolvePlan, CheckPlan); only power phases and the roles cut are integer
+  // in the search.
   bool integer_orders = false;
   double time_limit_s = 60;                // the solver's time budget (each stage)
   int64_t node_limit = 0;                  // branch-and-bound nodes per stage (0: none)
@@ -170,8 +171,10 @@ struct PlanResult {
   // With cash enabled: how far below the floor the search's own plan went,
   // by month, before its orders were rounded to whole domains (a breach the
   // program chose at cash.breach_penalty per $ and month rather than fall
-  // further short, or one that no plan avoids). The written plan is below
-  // the floor only in these months and by no more than this (+$1): rounding
+  // further short, or one that no plan avoids); where no rounding of its
+  // orders kept within that, the breach of the program solved again with
+  // whole domains and the search's phases. The written plan is below the
+  // floor only in these months and by no more than this (+$1): rounding
   // never takes cash below the floor (CheckPlan).
   std::vector<double> search_cash_breach_by_month;
   std::vector<PlanShortfall> shortfalls;           // by contract, then month
@@ -182,8 +185,10 @@ struct PlanResult {
 // Validates the input (errors name the field) and solves. The plan returned
 // has passed CheckPlan: where rounding the orders to whole domains would
 // break a constraint, orders are dropped (and the contracts fall short,
-// reported) until none is broken; a plan that still breaks one is an error
-// (kInternal, field "plan check: INVARIANT"), never a result.
+// reported) until none is broken, or, failing that, the program is solved
+// again with whole domains and the search's phases fixed; a plan that still
+// breaks one is an error (kInternal, field "plan check: INVARIANT"), never a
+// result.
 Result<PlanResult> SolvePlan(const PlanInput& in);
 
 // The plan's independent check: recomputes, from the input and the plan's
@@ -213,8 +218,10 @@ Result<PlanResult> SolvePlan(const PlanInput& in);
 //               cash >= floor - search_cash_breach_by_month - $1 (1e-9 of
 //               the flows' scale if larger): below the floor only where the
 //               search's own plan was, and no further.
-// Errors are kInternal; the field names the invariant ("power", "cash", ...)
-// and the message the site, hardware, contract or month and the numbers.
-Status CheckPlan(const PlanInput& in, const PlanResult& r);
+// Errors are kInternal; the field names the invariant ("plan check: power",
+// "plan check: cash", ...) and the message the site, hardware, contract or
+// month and the numbers. `checks`, if given, is increased by the number of
+// comparisons made (when all pass).
+Status CheckPlan(const PlanInput& in, const PlanResult& r, int64_t* checks = nullptr);
 
 }  // namespace rackscale
