@@ -495,3 +495,47 @@ TEST(FleetSim, DedicatedClusterTheFleetCannotSupplyIsAnError) {
 
 }  // namespace
 }  // namespace rackscale
+
+namespace rackscale {
+namespace {
+
+// A gang stays in one site, and "can it ever run?" is answered per site
+// (docs/semantics.md): a 36-GPU `any` gang needs five 8-GPU domains; split
+// 2 + 3 over two sites it is rejected, in one site of five it runs.
+TEST(GangsAndSites, AGangThatNoSingleSiteHoldsIsRejected) {
+  auto fleet_of = [](const char* pools) {
+    return ParseFleetToml(std::string(R"(
+[accelerators.G]
+busy_watts = 700
+[nodes.g8]
+cpu_milli = 1000
+memory_mib = 1000
+gpus = 8
+accelerator = "G"
+[domains.server]
+node = "g8"
+nodes = 1
+)") + pools,
+                          "sites.toml");
+  };
+  auto two = fleet_of("[[sites]]\nname = \"a\"\n  [[sites.pools]]\n  domain = \"server\"\n  count = 2\n"
+                      "[[sites]]\nname = \"b\"\n  [[sites.pools]]\n  domain = \"server\"\n  count = 3\n");
+  auto one = fleet_of("[[sites]]\nname = \"a\"\n  [[sites.pools]]\n  domain = \"server\"\n  count = 5\n");
+  ASSERT_TRUE(two.ok() && one.ok());
+  for (const auto& [fleet, want] : {std::pair<const Fleet*, JobStatus>{&*two, JobStatus::kRejected}, {&*one, JobStatus::kDone}}) {
+    AiWorkload w;
+    w.tenants = {""};
+    AiJob j;
+    j.id = 1;
+    j.runtime = 100;
+    j.gpus = 36;
+    j.topology = TopologyScope::kAny;
+    w.jobs = {j};
+    auto r = SimulateFleet(*fleet, &w, FleetSimOptions{});
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_EQ(r->outcomes[0].status, want) << fleet->sites.size() << " sites";
+  }
+}
+
+}  // namespace
+}  // namespace rackscale
