@@ -26,12 +26,7 @@ constexpr const char* kKthFifoDigest =
 constexpr const char* kKthEasyDigest =
     "2d0053d3ce4d43d7283e04cb7a2e94c4ca049f4911a2632761122993a6693bfd";
 
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using testing::Slurp;
 
 TEST(Golden, KthSp2JobsCsvDigest) {
   RACKSCALE_REQUIRE_TRACE(path, "swf/KTH-SP2-1996-2.1-cln.swf.gz");

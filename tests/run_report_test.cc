@@ -19,12 +19,7 @@
 namespace rackscale {
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::Slurp;
 
 // One run of the small scenario with two ranges, shared by the tests here
 // (in a directory of its own: TempDir() is each test's, and wiped when asked

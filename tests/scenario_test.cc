@@ -16,12 +16,7 @@
 namespace rackscale {
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using testing::Slurp;
 
 std::string Small() { return Slurp(std::string(RACKSCALE_SOURCE_DIR) + "/scenarios/small.toml"); }
 

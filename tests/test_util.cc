@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include <sstream>
+#include <fstream>
 #include <openssl/evp.h>
 #include <sys/wait.h>
 
@@ -201,6 +203,13 @@ TempDirs& Scratch() {
 }
 
 }  // namespace
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 std::string TempDir() {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();

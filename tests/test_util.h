@@ -55,4 +55,7 @@ int RunCommand(const std::string& cmd, std::string* output);
 // A fresh temporary directory for this test.
 std::string TempDir();
 
+// The bytes of a file ("" if it cannot be read).
+std::string Slurp(const std::string& path);
+
 }  // namespace rackscale::testing

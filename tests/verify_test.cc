@@ -20,12 +20,7 @@
 namespace rackscale {
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::Slurp;
 
 // Writes the outputs `rackscale sim` writes for a fleet.
 void WriteOutputs(const std::string& dir, const AiWorkload& w, const FleetSimResult& r) {
