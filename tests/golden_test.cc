@@ -110,20 +110,7 @@ TEST(Golden, SmallFleetOverTime) {
   o.checkpoint_cost = 120;
   o.restart_cost = 600;
   o.power = PowerPolicy::kThrottle;
-  FleetService fs;
-  fs.spec.name = "chat";
-  fs.spec.tenant = "t1";
-  fs.spec.gpus_per_replica = 4;
-  fs.spec.tokens_per_s_per_replica = 5000;
-  fs.spec.tokens_per_request = 1000;
-  fs.spec.min_replicas = 1;
-  fs.spec.max_replicas = 6;
-  auto points = ParseRatePoints("0:4000,43200:20000,86399:4000", "golden");
-  ASSERT_TRUE(points.ok());
-  auto curve = RateCurveDemand(*points, DemandOptions{});
-  ASSERT_TRUE(curve.ok());
-  fs.demand = *curve;
-  o.services = {fs};
+  o.services = {testing::RateCurveService("t1", 4, 1, 6, "0:4000,43200:20000,86399:4000")};
   std::string first;
   for (int run = 0; run < 2; ++run) {
     auto w = GenerateAi(g);

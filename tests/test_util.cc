@@ -211,6 +211,30 @@ std::string Slurp(const std::string& path) {
   return ss.str();
 }
 
+FleetService RateCurveService(const std::string& tenant, int32_t gpus_per_replica, int32_t min_replicas,
+                              int32_t max_replicas, const std::string& rate) {
+  FleetService fs;
+  fs.spec.name = "chat";
+  fs.spec.tenant = tenant;
+  fs.spec.gpus_per_replica = gpus_per_replica;
+  fs.spec.tokens_per_s_per_replica = 5000;
+  fs.spec.tokens_per_request = 1000;
+  fs.spec.min_replicas = min_replicas;
+  fs.spec.max_replicas = max_replicas;
+  auto points = ParseRatePoints(rate, "test");
+  if (!points) {
+    ADD_FAILURE() << points.error().ToString();
+    return fs;
+  }
+  auto curve = RateCurveDemand(*points, DemandOptions{});
+  if (!curve) {
+    ADD_FAILURE() << curve.error().ToString();
+    return fs;
+  }
+  fs.demand = *curve;
+  return fs;
+}
+
 std::string TempDir() {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string dir = fmt::format("{}/rackscale-test-{}-{}.{}",

@@ -8,6 +8,7 @@
 #include "model/job.h"
 #include "sched/flat_scheduler.h"
 #include "sim/flat_sim.h"
+#include "sim/fleet_sim.h"
 #include "workload/trace.h"
 
 namespace rackscale::testing {
@@ -57,5 +58,12 @@ std::string TempDir();
 
 // The bytes of a file ("" if it cannot be read).
 std::string Slurp(const std::string& path);
+
+// An inference service "chat" of `tenant` on a rate curve ("T:R,..."),
+// 5,000 tokens/s per replica of `gpus_per_replica` GPUs, 1,000 tokens per
+// request, `min_replicas` to `max_replicas`. A curve that does not parse is
+// a test failure (and an empty demand).
+FleetService RateCurveService(const std::string& tenant, int32_t gpus_per_replica, int32_t min_replicas,
+                              int32_t max_replicas, const std::string& rate);
 
 }  // namespace rackscale::testing

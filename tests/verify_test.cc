@@ -142,20 +142,8 @@ TEST(Verify, RandomFleetsKeepEveryInvariant) {
     for (const Domain& dom : fleet->domains) has_server = has_server || fleet->domain_types[static_cast<size_t>(dom.type)].name == "server";
     if (has_server && k % 2 == 0) o.tenants.dedicated.push_back(d);
     if (k % 3 == 1 && gpus >= 8) {
-      FleetService fs;
-      fs.spec.name = "chat";
-      fs.spec.tenant = "t1";
-      fs.spec.gpus_per_replica = 3;
-      fs.spec.tokens_per_s_per_replica = 5000;
-      fs.spec.tokens_per_request = 1000;
-      fs.spec.min_replicas = 1;
-      fs.spec.max_replicas = 4;
+      FleetService fs = testing::RateCurveService("t1", 3, 1, 4, "0:2000,43200:15000,86399:2000");
       fs.spec.startup_s = 300;
-      auto points = ParseRatePoints("0:2000,43200:15000,86399:2000", "test");
-      ASSERT_TRUE(points.ok());
-      auto curve = RateCurveDemand(*points, DemandOptions{});
-      ASSERT_TRUE(curve.ok());
-      fs.demand = *curve;
       o.services = {fs};
       o.horizon = 2 * 86400;
     }
@@ -211,20 +199,7 @@ name = "a"
   w.jobs.back().gpus = 16;
   FleetSimOptions o;
   o.tenants.tenants = {TenantSpec{"t0", 1, -1, "", -1, 0, 0, 0}, TenantSpec{"t1", 1, -1, "", -1, 0, 0, 0}};
-  FleetService fs;
-  fs.spec.name = "chat";
-  fs.spec.tenant = "t0";
-  fs.spec.gpus_per_replica = 3;
-  fs.spec.tokens_per_s_per_replica = 5000;
-  fs.spec.tokens_per_request = 1000;
-  fs.spec.min_replicas = 2;
-  fs.spec.max_replicas = 5;
-  auto points = ParseRatePoints("0:6000,43200:20000,86399:6000", "test");
-  ASSERT_TRUE(points.ok());
-  auto curve = RateCurveDemand(*points, DemandOptions{});
-  ASSERT_TRUE(curve.ok());
-  fs.demand = *curve;
-  o.services = {fs};
+  o.services = {testing::RateCurveService("t0", 3, 2, 5, "0:6000,43200:20000,86399:6000")};
   o.horizon = 86400;
   o.timeseries_step = 60;
   auto r = SimulateFleet(*fleet, &w, o);

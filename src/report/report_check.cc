@@ -65,14 +65,6 @@ bool ParseNumber(const std::string& s, double* v) {
   return end == s.c_str() + s.size();
 }
 
-// Half a unit of the last digit written: "12.340" -> 0.0005, "12" -> 0.5.
-double CellTolerance(const std::string& s) {
-  const auto dot = s.find('.');
-  const auto e = s.find_first_of("eE");
-  if (e != std::string::npos) return 0;  // exact (shortest form)
-  if (dot == std::string::npos) return 0.5;
-  return 0.5 * std::pow(10.0, -static_cast<double>(s.size() - dot - 1));
-}
 
 class Files {
  public:
@@ -281,6 +273,16 @@ void CheckChart(Files& files, const std::string& id, const json& spec, const jso
 }
 
 }  // namespace
+
+// Half a unit of the last digit written: "12.340" -> 0.0005, "12" -> 0.5; 0 for
+// an exponent form (written exactly).
+double CellTolerance(const std::string& s) {
+  const auto dot = s.find('.');
+  const auto e = s.find_first_of("eE");
+  if (e != std::string::npos) return 0;  // exact (shortest form)
+  if (dot == std::string::npos) return 0.5;
+  return 0.5 * std::pow(10.0, -static_cast<double>(s.size() - dot - 1));
+}
 
 bool ParseDisplayed(const std::string& raw, double* value, double* tolerance) {
   std::string t = raw;

@@ -27,4 +27,9 @@ ReportCheck CheckReport(const std::string& dir);
 // "0.912". False if the text is not a number in one of these forms.
 bool ParseDisplayed(const std::string& text, double* value, double* tolerance);
 
+// How far a number written as `cell` may be from the value it rounds: half a
+// unit of its last digit ("12.340" -> 0.0005, "12" -> 0.5); 0 for an
+// exponent form (written exactly).
+double CellTolerance(const std::string& cell);
+
 }  // namespace rackscale

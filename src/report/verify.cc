@@ -34,12 +34,10 @@ struct Table {
     const std::string& c = Cell(row, col);
     return c.empty() ? 0.0 : std::strtod(c.c_str(), nullptr);
   }
-  // Half a unit of the cell's last digit.
+  // Half a unit of the cell's last digit (0 for an empty cell).
   double Tol(size_t row, const std::string& col) const {
     const std::string& c = Cell(row, col);
-    const auto dot = c.find('.');
-    if (c.empty() || c.find_first_of("eE") != std::string::npos) return 0;
-    return dot == std::string::npos ? 0.5 : 0.5 * std::pow(10.0, -static_cast<double>(c.size() - dot - 1));
+    return c.empty() ? 0.0 : CellTolerance(c);
   }
   bool Has(const std::string& col) const { return cols.count(col) > 0; }
   // "timeseries.csv:123" for row i (the header is line 1).
@@ -195,7 +193,6 @@ void Verifier::Sim(const std::string& dir, const std::string& label) {
   double gpu_hours = 0, gpu_tol = 0, window_hours = 0, window_tol = 0, ts_energy = 0, ts_energy_tol = 0;
   double ts_revenue = 0, ts_revenue_tol = 0, ts_cost = 0, ts_cost_tol = 0;
   size_t i = 0;
-  double step_len = 0;
   while (i < ts.rows.size()) {
     const std::string hour = ts.Cell(i, "hour");
     double site_busy = 0, site_tol = 0, tenant_busy = 0, tenant_tol = 0, covered = 0;
@@ -245,7 +242,6 @@ void Verifier::Sim(const std::string& dir, const std::string& label) {
     gpu_hours += site_busy * covered / 3600;
     gpu_tol += site_tol * covered / 3600;
     const double start = std::strtod(hour.c_str(), nullptr) * 3600;
-    step_len = std::max(step_len, covered);
     if (start + covered > ws && start < we) {
       window_hours += site_busy * covered / 3600;
       // A step the window cuts through cannot be split from the file.
@@ -259,7 +255,6 @@ void Verifier::Sim(const std::string& dir, const std::string& label) {
   Equal(ts_energy, energy, ts_energy_tol + energy_tol, "energy: Σ time-series sites' MW x hours vs Σ sites.csv energy_mwh");
   Equal(ts_revenue, revenue, ts_revenue_tol + revenue_tol, "revenue: Σ time-series tenant rows vs Σ tenants.csv");
   Equal(ts_cost, cost, ts_cost_tol + cost_tol, "cost: Σ time-series site rows vs Σ sites.csv");
-  (void)step_len;
 }
 
 void Verifier::Run(const std::string& dir) {
