@@ -54,6 +54,24 @@ std::optional<int64_t> ParseTruncated(std::string_view s);
 // Parses a whole token as a finite double.
 std::optional<double> ParseDouble(std::string_view s);
 
+// The units a bare number in a duration stands for (ParseDuration).
+enum class DurationUnit { kSeconds, kMinutes, kHours, kDays };
+
+// Seconds in one DurationUnit, and its one-letter suffix ("s", "m", "h", "d").
+double DurationUnitSeconds(DurationUnit u);
+const char* DurationUnitSuffix(DurationUnit u);
+
+// Parses rackscale's one duration grammar (docs/cli.md#durations) into
+// seconds. Accepted, with no spaces:
+//   - a number with a unit: 90s, 45m, 36h, 2d, 1.5h (s, m, h or d);
+//   - Slurm's time formats: D-HH:MM:SS, D-HH:MM, D-HH, HH:MM:SS and MM:SS
+//     (whole numbers; minutes and seconds below 60, hours below 24 after a
+//     day count);
+//   - a bare number, in `bare` units (each flag keeps its historical unit).
+// Negative values, nan, inf and anything else give nullopt. The result is
+// finite and non-negative but not otherwise bounded: callers check ranges.
+std::optional<double> ParseDuration(std::string_view s, DurationUnit bare);
+
 // Shortens `s` for quoting in an error message.
 std::string Quote(std::string_view s);
 

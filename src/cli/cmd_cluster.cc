@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "workload/openb.h"
 
 namespace rackscale {
@@ -50,8 +51,7 @@ void RegisterCluster(CLI::App& app, CommandFn* run) {
       "Load a cluster (a fleet TOML, docs/cluster.md, or an openb node list CSV) and print\n"
       "its sites, blocks, domains, GPUs, CPU cores and busy power against the caps.\n"
       "Example: rackscale cluster examples/fleet-500k.toml");
-  sub->add_option("file", *path, "Cluster file: .toml fleet description or openb node list")
-      ->required();
+  AddInFile(sub, "file", path.get(), "Cluster file: .toml fleet description or openb node list")->required();
   sub->callback([path, run] { *run = [path] { return RunCluster(*path); }; });
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "sim/reliability.h"
 
 namespace rackscale {
@@ -19,11 +20,11 @@ namespace {
 struct EttrArgs {
   int64_t gpus = 16384;
   double rate = kH100FailuresPerAcceleratorYear;
-  double work_days = 54;
+  double work_s = 54 * 86400.0;
   std::string interval = "auto";  // minutes, "auto" or "none"
-  double ckpt_min = 2;
-  double restart_min = 10;
-  std::string seed = "1";  // parsed strictly: CLI11 would wrap "-1" to 2^64 - 1
+  double ckpt_s = 2 * 60.0;
+  double restart_s = 10 * 60.0;
+  uint64_t seed = 1;
   int64_t runs = 100;
   bool json = false;
 };
@@ -36,27 +37,18 @@ Error Bad(const char* option, std::string message) {
   return Error::InvalidInput("ettr", 0, option, std::move(message));
 }
 
-Result<uint64_t> ParseSeed(const std::string& text) {
-  uint64_t seed = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
-  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) {
-    return Bad("--seed", fmt::format("expected an integer in [0, 2^64 - 1], got '{}'", text));
-  }
-  return seed;
-}
-
-// Minutes > 0, or "auto" (returns -1) or "none" (returns 0).
-Result<double> ParseIntervalMinutes(const std::string& text) {
+// A duration of at least a second (a bare number is minutes), "auto"
+// (returns -1) or "none" (returns 0); in seconds.
+Result<double> ParseIntervalSeconds(const std::string& text) {
   if (text == "auto") return -1.0;
   if (text == "none") return 0.0;
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() ||
-      !std::isfinite(v) || !(v > 0)) {
-    return Bad("--interval",
-               fmt::format("expected minutes > 0, 'auto' or 'none', got '{}'", text));
+  auto v = ParseDuration(text, DurationUnit::kMinutes);
+  if (!v || !(*v >= 1 && *v <= 3650.0 * 86400)) {
+    return Bad("--interval", fmt::format("expected 'auto', 'none' or a duration in [1s, 3650d] (90s, 45m, 36h, "
+                                         "D-HH:MM:SS; a bare number is minutes), got {}",
+                                         Quote(text)));
   }
-  return v;
+  return *v;
 }
 
 struct Summary {
@@ -67,44 +59,22 @@ struct Summary {
 };
 
 int RunEttr(const EttrArgs& a) {
-  if (a.gpus < 1 || a.gpus > (int64_t{1} << 40)) {
-    return ReportError(Bad("--gpus", fmt::format("expected 1 to 2^40, got {}", a.gpus)));
-  }
-  if (!std::isfinite(a.rate) || !(a.rate > 0)) {
-    return ReportError(Bad("--rate", fmt::format("expected failures per accelerator-year > 0, "
-                                                 "got {}", a.rate)));
-  }
-  if (!std::isfinite(a.work_days) || !(a.work_days > 0) || a.work_days > 36500) {
-    return ReportError(Bad("--work-days", fmt::format("expected 0 < days <= 36500, got {}",
-                                                      a.work_days)));
-  }
-  if (!std::isfinite(a.ckpt_min) || a.ckpt_min < 0) {
-    return ReportError(Bad("--ckpt-min", fmt::format("expected minutes >= 0, got {}", a.ckpt_min)));
-  }
-  if (!std::isfinite(a.restart_min) || a.restart_min < 0) {
-    return ReportError(Bad("--restart-min", fmt::format("expected minutes >= 0, got {}",
-                                                        a.restart_min)));
-  }
-  if (a.runs < 1 || a.runs > 1'000'000) {
-    return ReportError(Bad("--runs", fmt::format("expected 1 to 1000000, got {}", a.runs)));
-  }
-  auto seed = ParseSeed(a.seed);
-  if (!seed) return ReportError(seed.error());
-  auto interval_min = ParseIntervalMinutes(a.interval);
-  if (!interval_min) return ReportError(interval_min.error());
-  const bool is_auto = *interval_min < 0;
-  if (is_auto && !(a.ckpt_min > 0)) {
+  // Each flag's range was checked while parsing (cli/flags.h).
+  auto interval_s = ParseIntervalSeconds(a.interval);
+  if (!interval_s) return ReportError(interval_s.error());
+  const bool is_auto = *interval_s < 0;
+  if (is_auto && !(a.ckpt_s > 0)) {
     return ReportError(Bad("--interval", "'auto' needs --ckpt-min > 0 (with free checkpoints "
                                          "the optimum interval is 0)"));
   }
 
   const ExponentialFailures failures(a.rate, a.gpus);
   const double mtbf = failures.mtbf_s();
-  const double work = a.work_days * 86400;
+  const double work = a.work_s;
   CheckpointPolicy policy;
-  policy.cost_s = a.ckpt_min * 60;
-  policy.restart_s = a.restart_min * 60;
-  policy.interval_s = is_auto ? YoungDalyInterval(mtbf, policy.cost_s) : *interval_min * 60;
+  policy.cost_s = a.ckpt_s;
+  policy.restart_s = a.restart_s;
+  policy.interval_s = is_auto ? YoungDalyInterval(mtbf, policy.cost_s) : *interval_s;
   // Without checkpoints the job is a single piece of W with no checkpoint,
   // which Daly's formula covers exactly.
   const double daly =
@@ -114,7 +84,9 @@ int RunEttr(const EttrArgs& a) {
   // Failures strike at rate 1/M over the whole wall time: E[failures] = E[wall] / M.
   const double daly_interruptions =
       daly > 0 ? work / (daly * mtbf) : std::numeric_limits<double>::infinity();
-  if (!(daly_interruptions * static_cast<double>(a.runs) <= kMaxSimulatedInterruptions)) {
+  // One run alone over the budget: the job never finishes, whatever
+  // --runs says. Only the runs together over it: fewer runs will do.
+  if (!(daly_interruptions <= kMaxSimulatedInterruptions / 10)) {
     return ReportError(Bad(
         "--interval",
         fmt::format("the job would suffer ~{:.3g} interruptions per run (Daly's ETTR {:.3g}); "
@@ -122,8 +94,16 @@ int RunEttr(const EttrArgs& a) {
                     "GPUs, less work or fewer --runs",
                     daly_interruptions, daly)));
   }
+  if (!(daly_interruptions * static_cast<double>(a.runs) <= kMaxSimulatedInterruptions)) {
+    const double most = std::max(1.0, std::floor(kMaxSimulatedInterruptions / std::max(daly_interruptions, 1e-9)));
+    return ReportError(Bad("--runs", fmt::format("{} runs of ~{:.3g} interruptions each would simulate ~{:.3g} "
+                                                 "interruptions, over the limit of {:.0e}; use at most {:.0f} runs",
+                                                 a.runs, daly_interruptions,
+                                                 daly_interruptions * static_cast<double>(a.runs),
+                                                 kMaxSimulatedInterruptions, most)));
+  }
 
-  Rng rng(*seed);
+  Rng rng(a.seed);
   Summary s;
   s.ettr_min = 1;
   double ettr_sq = 0;
@@ -162,7 +142,7 @@ int RunEttr(const EttrArgs& a) {
     j["schema_version"] = 1;
     j["gpus"] = a.gpus;
     j["failures_per_accelerator_year"] = a.rate;
-    j["work_days"] = a.work_days;
+    j["work_days"] = a.work_s / 86400;
     j["job_mtbf_hours"] = mtbf / 3600;
     j["expected_failures_in_work_time"] = failures.ExpectedFailures(work);
     j["interval"] = is_auto ? "auto" : policy.checkpoints() ? "fixed" : "none";
@@ -171,12 +151,12 @@ int RunEttr(const EttrArgs& a) {
     } else {
       j["interval_min"] = nullptr;
     }
-    j["checkpoint_min"] = a.ckpt_min;
-    j["restart_min"] = a.restart_min;
+    j["checkpoint_min"] = a.ckpt_s / 60;
+    j["restart_min"] = a.restart_s / 60;
     j["daly_ettr"] = daly;
     j["daly_interruptions"] = daly_interruptions;
     j["runs"] = a.runs;
-    j["seed"] = *seed;
+    j["seed"] = a.seed;
     j["ettr_mean"] = s.ettr_mean;
     j["ettr_sd"] = s.ettr_sd;
     j["ettr_min"] = s.ettr_min;
@@ -192,20 +172,20 @@ int RunEttr(const EttrArgs& a) {
   }
 
   std::printf("one job of %lld GPUs, %g days of work, %g failures per GPU-year\n",
-              static_cast<long long>(a.gpus), a.work_days, a.rate);
+              static_cast<long long>(a.gpus), a.work_s / 86400, a.rate);
   std::printf("  job MTBF            %.2f h (%.2f failures expected in the work time alone)\n",
               mtbf / 3600, failures.ExpectedFailures(work));
   if (policy.checkpoints()) {
     std::printf("  interval            %.2f min%s; checkpoint %g min, restart %g min\n",
                 policy.interval_s / 60, is_auto ? " (auto: sqrt(2 x MTBF x checkpoint))" : "",
-                a.ckpt_min, a.restart_min);
+                a.ckpt_s / 60, a.restart_s / 60);
   } else {
     std::printf("  interval            none (a failure loses all progress); restart %g min\n",
-                a.restart_min);
+                a.restart_s / 60);
   }
   std::printf("  Daly expected       ETTR %.4f, %.2f interruptions\n", daly, daly_interruptions);
   std::printf("  simulated           %lld runs, seed %llu\n", static_cast<long long>(a.runs),
-              static_cast<unsigned long long>(*seed));
+              static_cast<unsigned long long>(a.seed));
   std::printf("    ETTR              mean %.4f, sd %.4f, min %.4f, max %.4f\n", s.ettr_mean,
               s.ettr_sd, s.ettr_min, s.ettr_max);
   std::printf("    interruptions     mean %.2f\n", s.interruptions_mean);
@@ -226,22 +206,19 @@ void RegisterEttr(CLI::App& app, CommandFn* run) {
       "accelerators failing independently at --rate, checkpointing every --interval:\n"
       "Daly's expectation and the mean of --runs simulated runs (docs/reliability.md).\n"
       "Example: rackscale ettr --gpus 16384 --work-days 54 --ckpt-min 2 --restart-min 10");
-  sub->add_option("--gpus", a->gpus, "Accelerators the job holds")->capture_default_str();
-  sub->add_option("--rate", a->rate,
-                  "Failures per accelerator-year (0.173: H100s in the Llama 3 run)")
-      ->capture_default_str();
-  sub->add_option("--work-days", a->work_days, "The job's work W, in days")->capture_default_str();
+  AddInt(sub, "--gpus", &a->gpus, "Accelerators the job holds", 1, int64_t{1} << 40);
+  AddNumber(sub, "--rate", &a->rate, "Failures per accelerator-year (0.173: H100s in the Llama 3 run)", 1e-9, 1000);
+  AddDuration(sub, "--work-days", &a->work_s, "The job's work W", DurationUnit::kDays, 1, 36500.0 * 86400);
   sub->add_option("--interval", a->interval,
-                  "Minutes of work between checkpoints, 'auto' (sqrt(2 x MTBF x checkpoint)) "
-                  "or 'none'")
+                  "Work between checkpoints: a duration (a bare number is minutes), 'auto' "
+                  "(sqrt(2 x MTBF x checkpoint)) or 'none'")
       ->capture_default_str();
-  sub->add_option("--ckpt-min", a->ckpt_min, "Minutes one checkpoint takes")
-      ->capture_default_str();
-  sub->add_option("--restart-min", a->restart_min,
-                  "Minutes from a failure until work resumes from the last checkpoint")
-      ->capture_default_str();
-  sub->add_option("--seed", a->seed, "Random seed, 0 to 2^64 - 1")->capture_default_str();
-  sub->add_option("--runs", a->runs, "Simulated runs to average")->capture_default_str();
+  AddDuration(sub, "--ckpt-min", &a->ckpt_s, "How long one checkpoint takes", DurationUnit::kMinutes, 0,
+              7 * 86400.0);
+  AddDuration(sub, "--restart-min", &a->restart_s, "How long from a failure until work resumes from the last checkpoint",
+              DurationUnit::kMinutes, 0, 7 * 86400.0);
+  AddSeed(sub, "--seed", &a->seed, "Random seed");
+  AddInt(sub, "--runs", &a->runs, "Simulated runs to average", 1, 1'000'000);
   sub->add_flag("--json", a->json, "Print one JSON object instead of the table");
   sub->callback([a, run] { *run = [a] { return RunEttr(*a); }; });
 }

@@ -12,6 +12,7 @@
 #include "base/file.h"
 #include "base/text.h"
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "sim/inference.h"
 #include "workload/llm_trace.h"
 
@@ -27,7 +28,7 @@ struct ServeArgs {
   double peak_hour = 14;
   double trough_hour = 4;
   double step_s = 60;
-  double hours = 24;
+  double duration_s = 24 * 3600.0;
   double input_weight = 1;
   double output_weight = 1;
   double tokens_per_replica = 0;
@@ -44,6 +45,9 @@ struct ServeArgs {
   double startup_s = 0;
   std::string out;
 };
+
+// service.csv's rows at most: 5 million steps, ~300 MB.
+constexpr double kMaxSteps = 5e6;
 
 Error Bad(const std::string& option, std::string message) {
   return Error::InvalidInput("inference", 0, option, std::move(message));
@@ -79,26 +83,22 @@ std::string FlagOf(const std::string& field) {
 Error AsFlagError(const Error& e) { return Bad(FlagOf(e.field), e.message); }
 
 Status CheckDemandFlags(const ServeArgs& a) {
-  auto positive = [](double v) { return std::isfinite(v) && v > 0; };
-  if (!positive(a.step_s)) {
-    return Bad("--step", fmt::format("expected seconds > 0, got {}", a.step_s));
-  }
-  if (!positive(a.hours) || a.hours * 3600 / a.step_s > 1e8) {
-    return Bad("--hours", fmt::format("expected hours > 0 and at most 1e8 steps, got {}", a.hours));
-  }
-  if (!std::isfinite(a.scale) || a.scale < 0) {
-    return Bad("--scale", fmt::format("expected a factor >= 0, got {}", a.scale));
-  }
-  if (!std::isfinite(a.input_weight) || a.input_weight < 0) {
-    return Bad("--input-weight", fmt::format("expected >= 0, got {}", a.input_weight));
-  }
-  if (!std::isfinite(a.output_weight) || a.output_weight < 0) {
-    return Bad("--output-weight", fmt::format("expected >= 0, got {}", a.output_weight));
+  // Each flag's range was checked while parsing (cli/flags.h). The number
+  // of steps is bounded: service.csv has one row per step (~60 bytes).
+  const double steps = std::ceil(a.duration_s / a.step_s);
+  if (steps > kMaxSteps) {
+    return Bad("--hours", fmt::format("{} over steps of {} is {:.3g} steps, ~{:.0f} MB of service.csv; at most {} "
+                                      "steps: shorten --hours or lengthen --step",
+                                      FormatDuration(a.duration_s), FormatDuration(a.step_s), steps,
+                                      steps * 60 / 1e6, kMaxSteps));
   }
   DiurnalProfile d{a.peak_hour, a.trough_hour, a.trough_ratio};
   if (Status s = ValidateDiurnalProfile(d, "inference"); !s) return AsFlagError(s.error());
   if (a.trace.empty() == a.rate.empty()) {
     return Bad("--trace", "expected exactly one of --trace FILE and --rate POINTS");
+  }
+  if (!a.rate.empty()) {
+    if (auto points = ParseRatePoints(a.rate, "inference"); !points) return AsFlagError(points.error());
   }
   if (!a.rate.empty() && !(a.tokens_per_request > 0)) {
     return Bad("--tokens-per-request", "--rate needs the mean tokens per request (> 0)");
@@ -133,7 +133,7 @@ int RunServe(const ServeArgs& a) {
 
   DemandOptions o;
   o.step_s = a.step_s;
-  o.duration_s = a.hours * 3600;
+  o.duration_s = a.duration_s;
   o.scale = a.scale;
   o.weights = {a.input_weight, a.output_weight};
   o.diurnal = {a.peak_hour, a.trough_hour, a.trough_ratio};
@@ -175,7 +175,8 @@ int RunServe(const ServeArgs& a) {
   }
   const ServiceMetrics& m = svc.metrics();
 
-  if (Status s = MakeDirs(a.out); !s) return ReportError(s.error());
+  auto out = OutputDir::Open(a.out);
+  if (!out) return ReportError(out.error());
   OutBuffer csv;
   csv.Reserve(c.tokens_per_s.size() * 64 + 128);
   csv.Put("t_s,demand_tokens_s,replicas,utilization,slo_attainment,ready_replicas,"
@@ -186,7 +187,7 @@ int RunServe(const ServeArgs& a) {
                         spec.max_replicas - s.replicas));
   }
   const std::string csv_path = a.out + "/service.csv";
-  if (Status s = WriteFile(csv_path, csv.str()); !s) return ReportError(s.error());
+  if (Status s = (*out)->Write("service.csv", csv.str()); !s) return ReportError(s.error());
 
   const double idle_hours = m.idle_replica_seconds / 3600;
   nlohmann::ordered_json j;
@@ -235,7 +236,8 @@ int RunServe(const ServeArgs& a) {
   j["idle_replica_hours"] = idle_hours;
   j["idle_gpu_hours"] = idle_hours * spec.gpus_per_replica;
   const std::string json_path = a.out + "/summary.json";
-  if (Status s = WriteFile(json_path, j.dump(2) + "\n"); !s) return ReportError(s.error());
+  if (Status s = (*out)->Write("summary.json", j.dump(2) + "\n"); !s) return ReportError(s.error());
+  if (Status s = (*out)->Commit(); !s) return ReportError(s.error());
 
   if (!a.trace.empty()) {
     std::printf("trace      %s: %s, %lld requests over %.0f s, mean %.0f tokens/s, "
@@ -276,62 +278,51 @@ void RegisterInference(CLI::App& app, CommandFn* run) {
       "(docs/inference.md). Writes DIR/service.csv and DIR/summary.json.\n"
       "Example: rackscale inference --trace AzureLLMInferenceTrace_conv.csv --scale 50 \\\n"
       "           --tokens-per-replica 20000 --max 100 --out out");
-  auto* trace = sub->add_option("--trace", a->trace,
-                                "LLM request trace: AzureLLMInferenceTrace_*.csv or "
-                                "mooncake_*.jsonl[.gz]");
+  auto* trace = AddInFile(sub, "--trace", &a->trace,
+                          "LLM request trace: AzureLLMInferenceTrace_*.csv or mooncake_*.jsonl[.gz]");
   auto* rate = sub->add_option("--rate", a->rate,
                                "Instead of a trace: tokens/s as 'R' or 'T:R,T:R,...' "
                                "(seconds:tokens/s, linear in between)");
   trace->excludes(rate);
   sub->add_option("--format", a->format, "Trace format: auto, azure or mooncake")
+      ->check(CLI::IsMember({"auto", "azure", "mooncake"}))
       ->capture_default_str();
-  sub->add_option("--scale", a->scale, "Multiplies the demand")->capture_default_str();
-  sub->add_option("--trough-ratio", a->trough_ratio,
-                  "Diurnal trough as a share of the peak (1: flat day)")
-      ->capture_default_str();
-  sub->add_option("--peak-hour", a->peak_hour, "Local hour of the diurnal peak")
-      ->capture_default_str();
-  sub->add_option("--trough-hour", a->trough_hour, "Local hour of the diurnal trough")
-      ->capture_default_str();
-  sub->add_option("--step", a->step_s, "Seconds per step (demand bucket, autoscaler period)")
-      ->capture_default_str();
-  sub->add_option("--hours", a->hours, "Hours simulated from local midnight")
-      ->capture_default_str();
-  sub->add_option("--input-weight", a->input_weight, "Weight of a prompt token in demand")
-      ->capture_default_str();
-  sub->add_option("--output-weight", a->output_weight, "Weight of a generated token in demand")
-      ->capture_default_str();
-  sub->add_option("--tokens-per-replica", a->tokens_per_replica,
-                  "Weighted tokens/s one replica sustains with --batch-slots requests at the "
-                  "per-token latency you accept (measure it; no default)")
+  AddNumber(sub, "--scale", &a->scale, "Multiplies the demand", 0, 1e6);
+  AddNumber(sub, "--trough-ratio", &a->trough_ratio, "Diurnal trough as a share of the peak (1: flat day)", 0, 1);
+  AddNumber(sub, "--peak-hour", &a->peak_hour, "Local hour of the diurnal peak", 0, 24, "h");
+  AddNumber(sub, "--trough-hour", &a->trough_hour, "Local hour of the diurnal trough", 0, 24, "h");
+  AddDuration(sub, "--step", &a->step_s, "Time per step (demand bucket, autoscaler period)", DurationUnit::kSeconds,
+              1, 86400);
+  AddDuration(sub, "--hours", &a->duration_s, "Time simulated from local midnight", DurationUnit::kHours, 1,
+              3660.0 * 86400);
+  AddNumber(sub, "--input-weight", &a->input_weight, "Weight of a prompt token in demand", 0, 1e6);
+  AddNumber(sub, "--output-weight", &a->output_weight, "Weight of a generated token in demand", 0, 1e6);
+  AddNumber(sub, "--tokens-per-replica", &a->tokens_per_replica,
+            "Weighted tokens/s one replica sustains with --batch-slots requests at the per-token latency you "
+            "accept (measure it; no default)",
+            1e-6, 1e12)
       ->required();
-  sub->add_option("--tokens-per-request", a->tokens_per_request,
-                  "Mean weighted tokens per request (default: the trace's mean)");
-  sub->add_option("--batch-slots", a->batch_slots, "Requests one replica runs at once")
-      ->capture_default_str();
-  sub->add_option("--slo-ms", a->slo_ms,
-                  "SLO: the longest wait of a request for a batch slot, in ms (the default is "
-                  "a round figure, not a measured one)")
-      ->capture_default_str();
-  sub->add_option("--gpus-per-replica", a->gpus_per_replica, "GPUs per replica (one domain)")
-      ->capture_default_str();
-  sub->add_option("--min", a->min_replicas, "Fewest replicas")->capture_default_str();
-  sub->add_option("--max", a->max_replicas, "Most replicas (the service's reserve)")
-      ->capture_default_str();
-  sub->add_option("--target-util", a->target_util, "Autoscaler's target utilization")
-      ->capture_default_str();
-  sub->add_option("--tolerance", a->tolerance,
-                  "Autoscaler ignores |utilization / target - 1| up to this")
-      ->capture_default_str();
-  sub->add_option("--up-cooldown", a->up_cooldown_s,
-                  "Seconds a rise must persist before scaling up (HPA stabilization window)")
-      ->capture_default_str();
-  sub->add_option("--down-cooldown", a->down_cooldown_s,
-                  "Seconds demand must stay low before scaling down (HPA stabilization window)")
-      ->capture_default_str();
-  sub->add_option("--startup", a->startup_s, "Seconds from a replica's start until it serves")
-      ->capture_default_str();
-  sub->add_option("--out", a->out, "Output directory")->required();
+  AddNumber(sub, "--tokens-per-request", &a->tokens_per_request,
+            "Mean weighted tokens per request (default, 0: the trace's mean)", 0, 1e12);
+  AddInt(sub, "--batch-slots", &a->batch_slots, "Requests one replica runs at once", 1, 1 << 16);
+  AddNumber(sub, "--slo-ms", &a->slo_ms,
+            "SLO: the longest wait of a request for a batch slot, in ms (the default is a round figure, not a "
+            "measured one)",
+            1e-3, 1e9, "ms");
+  AddInt(sub, "--gpus-per-replica", &a->gpus_per_replica, "GPUs per replica (one domain)", 1, 1 << 20);
+  AddInt(sub, "--min", &a->min_replicas, "Fewest replicas", 0, 1 << 24);
+  AddInt(sub, "--max", &a->max_replicas, "Most replicas (the service's reserve)", 1, 1 << 24);
+  AddNumber(sub, "--target-util", &a->target_util, "Autoscaler's target utilization", 1e-6, 1);
+  AddNumber(sub, "--tolerance", &a->tolerance, "Autoscaler ignores |utilization / target - 1| up to this", 0, 0.999);
+  AddDuration(sub, "--up-cooldown", &a->up_cooldown_s,
+              "How long a rise must persist before scaling up (HPA stabilization window)", DurationUnit::kSeconds, 0,
+              366.0 * 86400);
+  AddDuration(sub, "--down-cooldown", &a->down_cooldown_s,
+              "How long demand must stay low before scaling down (HPA stabilization window)",
+              DurationUnit::kSeconds, 0, 366.0 * 86400);
+  AddDuration(sub, "--startup", &a->startup_s, "Time from a replica's start until it serves",
+              DurationUnit::kSeconds, 0, 366.0 * 86400);
+  AddOutDir(sub, "--out", &a->out, "Output directory")->required();
   sub->callback([a, run] { *run = [a] { return RunServe(*a); }; });
 }
 

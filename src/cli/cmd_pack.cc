@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "base/text.h"
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "cli/progress.h"
 #include "sim/pack.h"
 
@@ -95,7 +96,8 @@ int RunPackCmd(const PackArgs& a) {
   if (!nodes) return ReportError(nodes.error());
   auto pods = ReadOpenbPods(a.pods, &nodes->models);
   if (!pods) return ReportError(pods.error());
-  if (Status s = MakeDirs(a.out); !s) return ReportError(s.error());
+  auto out = OutputDir::Open(a.out);
+  if (!out) return ReportError(out.error());
 
   const bool single = policies->size() == 1 && seeds->size() == 1;
   nlohmann::ordered_json runs = nlohmann::json::array();
@@ -114,9 +116,8 @@ int RunPackCmd(const PackArgs& a) {
       auto r = RunPack(*nodes, *pods, o);
       if (!r) return ReportError(r.error());
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count();
-      std::string dir = single ? a.out : fmt::format("{}/{}/seed-{}", a.out, SharePolicyName(policy), seed);
-      if (Status s = MakeDirs(dir); !s) return ReportError(s.error());
-      if (Status s = WriteFile(dir + "/pack.csv", PackCsv(*r)); !s) return ReportError(s.error());
+      const std::string name = single ? "pack.csv" : fmt::format("{}/seed-{}/pack.csv", SharePolicyName(policy), seed);
+      if (Status s = (*out)->Write(name, PackCsv(*r)); !s) return ReportError(s.error());
       const PackRow& at100 = r->rows[std::min<size_t>(100, r->rows.size() - 1)];
       nlohmann::ordered_json j;
       j["policy"] = SharePolicyName(policy);
@@ -153,10 +154,11 @@ int RunPackCmd(const PackArgs& a) {
   summary["runs"] = runs;
   if (!a.no_timing) summary["wall_seconds"] = total;
   const std::string summary_text = summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  if (Status s = WriteFile(a.out + "/summary.json", summary_text); !s) return ReportError(s.error());
+  if (Status s = (*out)->Write("summary.json", summary_text); !s) return ReportError(s.error());
   if (!single) {
-    if (Status s = WriteFile(a.out + "/runs.csv", table); !s) return ReportError(s.error());
+    if (Status s = (*out)->Write("runs.csv", table); !s) return ReportError(s.error());
   }
+  if (Status s = (*out)->Commit(); !s) return ReportError(s.error());
   if (a.json) return PrintJsonDocument(summary_text);
   if (!a.quiet) {
     std::printf("%s on %s (%zu nodes, %.0f GPUs), tune %.2f\n", a.pods.c_str(), a.nodes.c_str(),
@@ -187,22 +189,26 @@ void RegisterPack(CLI::App& app, CommandFn* run) {
       "(arrived_pct,allocated_pct,fragmented_pct) per run and summary.json.\n"
       "Example: rackscale pack --nodes openb_node_list_gpu_node.csv \\\n"
       "           --pods openb_pod_list_default.csv --policy all --seed 42-51 --out out/fgd");
-  sub->add_option("--nodes", args->nodes, "Node list CSV (sn,cpu_milli,memory_mib,gpu,model)")
-      ->required();
-  sub->add_option("--pods", args->pods,
-                  "Pod list CSV (name,cpu_milli,memory_mib,num_gpu,gpu_milli[,gpu_spec,...])")
+  AddInFile(sub, "--nodes", &args->nodes, "Node list CSV (sn,cpu_milli,memory_mib,gpu,model)")->required();
+  AddInFile(sub, "--pods", &args->pods, "Pod list CSV (name,cpu_milli,memory_mib,num_gpu,gpu_milli[,gpu_spec,...])")
       ->required();
   sub->add_option("--policy", args->policies,
                   "Placement policy: first, random, bestfit, dotprod, gpupacking, gpuclustering, "
                   "fgd; a comma list; or all (the paper's six)")
+      ->check([](const std::string& v) {
+        auto p = ParsePolicies(v);
+        return p ? std::string() : p.error().message;
+      })
       ->capture_default_str();
-  sub->add_option("--seed", args->seeds, "Seed: N, a range N-M, or a list N,M,...")
+  sub->add_option("--seed", args->seeds, "Seed: N, a range N-M, or a list N,M,... (at most 10,000 seeds)")
+      ->check([](const std::string& v) {
+        auto seeds = ParseSeeds(v);
+        return seeds ? std::string() : seeds.error().message;
+      })
       ->capture_default_str();
-  sub->add_option("--tune", args->tune,
-                  "Stop adding pods when the requested GPUs would pass this x capacity")
-      ->capture_default_str();
-  sub->add_option("--out", args->out,
-                  "Output directory: pack.csv for one run, <policy>/seed-<S>/pack.csv for several")
+  AddNumber(sub, "--tune", &args->tune, "Stop adding pods when the requested GPUs would pass this x capacity", 0.01,
+            10);
+  AddOutDir(sub, "--out", &args->out, "Output directory: pack.csv for one run, <policy>/seed-<S>/pack.csv for several")
       ->required();
   sub->add_flag("--no-timing", args->no_timing, "Leave wall-clock figures out of summary.json");
   sub->add_flag("-q,--quiet", args->quiet, "Print no summary on stdout");

@@ -8,6 +8,7 @@
 
 #include "base/file.h"
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "cli/progress.h"
 #include "plan/plan_run.h"
 #include "plan/scenario.h"
@@ -32,13 +33,8 @@ struct PlanArgs {
 
 Result<PlanOptions> ToOptions(const PlanArgs& a) {
   PlanOptions o;
-  if (!a.solve_for.empty() && a.solve_for != "payroll") {
-    return Error::InvalidInput("--solve-for", 0, "solve-for", fmt::format("expected payroll, got '{}'", a.solve_for));
-  }
+  // --solve-for and --time-limit were checked while parsing (cli/flags.h).
   o.solve_for_payroll = a.solve_for == "payroll";
-  if (!(a.time_limit_s >= 0 && a.time_limit_s <= 86400)) {
-    return Error::InvalidInput("--time-limit", 0, "time-limit", "expected seconds in [0, 86400] (0: the scenario's)");
-  }
   o.time_limit_s = a.time_limit_s;
   return o;
 }
@@ -65,15 +61,17 @@ int RunPlan(const PlanArgs& a) {
   if (!p) return ReportError(p.error());
   p->wall_seconds = Since(t0);
   if (!a.out.empty()) {
+    auto out = OutputDir::Open(a.out);
+    if (!out) return ReportError(out.error());
     for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
              {"plan.csv", FormatPlanCsv(*p)},
              {"plan_sites.csv", FormatPlanSitesCsv(*p)},
              {"plan_orders.csv", FormatPlanOrdersCsv(*p)},
              {"labor.csv", FormatLaborCsv(LaborToCompute(*s))},
              {"plan.json", FormatPlanSummaryJson(*p, !a.no_timing)}}) {
-      if (Status st = MakeDirs(a.out); !st) return ReportError(st.error());
-      if (Status st = WriteFile(a.out + "/" + name, text); !st) return ReportError(st.error());
+      if (Status st = (*out)->Write(name, text); !st) return ReportError(st.error());
     }
+    if (Status st = (*out)->Commit(); !st) return ReportError(st.error());
   }
   if (a.json) return PrintJson(PlanSummaryJson(*p, !a.no_timing));
   if (!a.quiet) {
@@ -111,11 +109,13 @@ int RunRun(const PlanArgs& a) {
 }
 
 void AddCommon(CLI::App* sub, PlanArgs* args) {
-  sub->add_option("scenario", args->scenario, "Scenario TOML (docs/scenario.md)")->required();
+  AddInFile(sub, "scenario", &args->scenario, "Scenario TOML (docs/scenario.md)")->required();
   sub->add_option("--solve-for", args->solve_for,
                   "payroll: instead of the scenario's layoff waves, find the smallest cut (in the first "
-                  "wave's month and group) that keeps cash above the floor while meeting the contracts");
-  sub->add_option("--time-limit", args->time_limit_s, "Solver time limit per solve in seconds (default: the scenario's time_limit_s)");
+                  "wave's month and group) that keeps cash above the floor while meeting the contracts")
+      ->check(CLI::IsMember({"payroll"}));
+  AddDuration(sub, "--time-limit", &args->time_limit_s,
+              "Solver time limit per solve (0: the scenario's time_limit_s)", DurationUnit::kSeconds, 0, 86400);
   sub->add_flag("--no-timing", args->no_timing, "Leave wall times out of the outputs (byte-identical reruns)");
   sub->add_flag("-q,--quiet", args->quiet, "Print no summary on stdout");
 }
@@ -130,7 +130,7 @@ void RegisterPlan(CLI::App& app, CommandFn* run) {
       "solved with GLPK) and print the plan's summary.\n"
       "Example: rackscale plan scenarios/reallocation-2025.toml --out out/plan");
   AddCommon(sub, args.get());
-  sub->add_option("--out", args->out, "Write plan.csv, plan_sites.csv, plan_orders.csv, labor.csv and plan.json here");
+  AddOutDir(sub, "--out", &args->out, "Write plan.csv, plan_sites.csv, plan_orders.csv, labor.csv and plan.json here");
   sub->add_flag("--json", args->json, "Print plan.json's document on stdout instead of the summary (docs/outputs.md)");
   sub->callback([args, run] { *run = [args] { return RunPlan(*args); }; });
 }
@@ -144,7 +144,7 @@ void RegisterRun(CLI::App& app, CommandFn* run) {
       "Example: rackscale run scenarios/reallocation-2025.toml --out out/run \\\n"
       "           --vary hardware.*.usd_per_domain_scale=0.8:1.2 --vary sites.*.lead_months=12:36");
   AddCommon(sub, args.get());
-  sub->add_option("--out", args->out, "Output directory (created if missing)")->required();
+  AddOutDir(sub, "--out", &args->out, "Output directory (created if missing)")->required();
   sub->add_option("--vary", args->vary,
                   "KEY=LOW:HIGH[:STEPS]: re-plan with KEY from LOW to HIGH (repeatable); keys in docs/scenario.md");
   sub->add_flag("--no-sim", args->no_sim, "Plan and report only; skip the simulation");

@@ -10,6 +10,7 @@
 
 #include "base/file.h"
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "cli/progress.h"
 #include "model/cluster.h"
 #include "report/metrics.h"
@@ -51,7 +52,8 @@ int RunShareSim(const SimArgs& a, SharePolicy policy, std::chrono::steady_clock:
   if (!nodes) return ReportError(nodes.error());
   auto pods = ReadOpenbPods(a.trace, &nodes->models);
   if (!pods) return ReportError(pods.error());
-  if (Status s = MakeDirs(a.out); !s) return ReportError(s.error());
+  auto out = OutputDir::Open(a.out);
+  if (!out) return ReportError(out.error());
   ShareSimOptions so;
   so.policy = policy;
   const auto t_sim = std::chrono::steady_clock::now();
@@ -111,9 +113,10 @@ int RunShareSim(const SimArgs& a, SharePolicy policy, std::chrono::steady_clock:
     j["wall_seconds"] = Since(t0);
     j["sim_seconds"] = sim_seconds;
   }
-  if (Status s = WriteFile(a.out + "/jobs.csv", csv); !s) return ReportError(s.error());
+  if (Status s = (*out)->Write("jobs.csv", csv); !s) return ReportError(s.error());
   const std::string summary_text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  if (Status s = WriteFile(a.out + "/summary.json", summary_text); !s) return ReportError(s.error());
+  if (Status s = (*out)->Write("summary.json", summary_text); !s) return ReportError(s.error());
+  if (Status s = (*out)->Commit(); !s) return ReportError(s.error());
   if (a.json) return PrintJsonDocument(summary_text);
   if (!a.quiet) {
     std::printf("%s on %s, placement %s\n", a.trace.c_str(), a.cluster.c_str(),
@@ -148,6 +151,13 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
                                              "GPU-sharing placement runs one best-effort FIFO "
                                              "queue: leave --policy out or give fifo"));
     }
+    if (!a.fleet_flags_given.empty()) {
+      const std::string f = a.fleet_flags_given.front();
+      return ReportError(Error::InvalidInput(
+          f, 0, f.substr(2),
+          fmt::format("applies to gang placement on a fleet (--placement topo), not to GPU-sharing placement {}",
+                      a.placement)));
+    }
     return RunShareSim(a, *share, t0);
   }
   auto policy = ParseFleetQueuePolicy(a.policy.empty() ? "fairshare" : a.policy, "--policy");
@@ -156,13 +166,9 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
   if (!fleet) return ReportError(fleet.error());
   FleetSimOptions so;
   so.policy = *policy;
-  if (!(a.starve_after_hours >= 0 && a.starve_after_hours <= 8784)) {
-    return ReportError(Error::InvalidInput("--starve-after", 0, "starve-after", "expected hours in [0, 8784]"));
-  }
-  if (!(a.horizon_days >= 0 && a.horizon_days <= 36600)) {
-    return ReportError(Error::InvalidInput("--horizon", 0, "horizon", "expected days in [0, 36600]"));
-  }
-  so.starve_after = static_cast<Seconds>(std::llround(a.starve_after_hours * 3600));
+  // Ranges were checked while parsing (cli/flags.h); what is left here is
+  // the flags' meaning together.
+  so.starve_after = static_cast<Seconds>(std::llround(a.starve_after_s));
   {
     auto power = ParsePowerPolicy(a.power, "--power");
     if (!power) return ReportError(power.error());
@@ -170,33 +176,25 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
     auto bad = [](const char* flag, std::string msg) {
       return ReportError(Error::InvalidInput(flag, 0, flag + 2, std::move(msg)));
     };
-    if (!(a.failure_rate > 0 && a.failure_rate < 1000)) {
-      return bad("--failure-rate", "expected failures per accelerator-year in (0, 1000)");
-    }
-    if (!(a.repair_hours > 0 && a.repair_hours < 1e5)) return bad("--repair-hours", "expected hours in (0, 1e5)");
-    if (!(a.checkpoint_cost_min >= 0 && a.checkpoint_cost_min < 1e5)) {
-      return bad("--checkpoint-cost", "expected minutes >= 0");
-    }
-    if (!(a.restart_cost_min >= 0 && a.restart_cost_min < 1e5)) return bad("--restart-cost", "expected minutes >= 0");
-    if (!(a.step_hours == 0 || (a.step_hours >= 1.0 / 60 && a.step_hours <= 24 * 366))) {
-      return bad("--step", "expected 0 (no time series) or hours in [1/60, 8784] (a step of at least a minute)");
-    }
     so.failures = a.failures;
     so.default_failure_rate = a.failure_rate;
-    so.repair = static_cast<Seconds>(std::llround(a.repair_hours * 3600));
+    so.repair = static_cast<Seconds>(std::llround(a.repair_s));
     so.seed = a.seed;
-    so.checkpoint_cost = a.checkpoint_cost_min * 60;
-    so.restart_cost = a.restart_cost_min * 60;
-    so.timeseries_step = static_cast<Seconds>(std::llround(a.step_hours * 3600));
+    so.checkpoint_cost = a.checkpoint_cost_s;
+    so.restart_cost = a.restart_cost_s;
+    so.timeseries_step = static_cast<Seconds>(std::llround(a.step_s));
     if (a.checkpoint == "none") {
       so.checkpoint_interval = 0;
     } else if (a.checkpoint == "auto") {
       if (so.checkpoint_cost <= 0) return bad("--checkpoint", "auto needs --checkpoint-cost > 0");
       so.checkpoint_interval = kAutoCheckpoint;
     } else {
-      auto m = ParseDouble(a.checkpoint);
-      if (!m || !(*m > 0 && *m < 1e6)) return bad("--checkpoint", "expected none, auto or minutes > 0");
-      so.checkpoint_interval = *m * 60;
+      auto m = ParseDuration(a.checkpoint, DurationUnit::kMinutes);
+      if (!m || !(*m >= 60 && *m <= 366.0 * 86400)) {
+        return bad("--checkpoint", fmt::format("expected none, auto or a duration in [1m, 366d] (a bare number is "
+                                               "minutes), got {}", Quote(a.checkpoint)));
+      }
+      so.checkpoint_interval = *m;
     }
   }
   so.time_decisions = !a.no_timing;
@@ -208,13 +206,10 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
     if (!services) return ReportError(services.error());
     so.services = std::move(*services);
   }
-  so.horizon = static_cast<Seconds>(std::llround(a.horizon_days * 86400));
-  if (!(a.window_days >= 0 && a.window_days <= 36600)) {
-    return ReportError(Error::InvalidInput("--window", 0, "window", "expected days in [0, 36600] (0: the whole run)"));
-  }
-  if (a.window_days > 0) {
+  so.horizon = static_cast<Seconds>(std::llround(a.horizon_s));
+  if (a.window_s > 0) {
     so.window_start = 0;
-    so.window_end = static_cast<Seconds>(std::llround(a.window_days * 86400));
+    so.window_end = static_cast<Seconds>(std::llround(a.window_s));
   }
   int32_t domain_gpus = 1;
   for (const DomainType& d : fleet->domain_types) domain_gpus = std::max(domain_gpus, d.gpus);
@@ -227,7 +222,8 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
   auto workload = ReadAiWorkload(a.trace, a.skip_bad_lines, domain_gpus, a.format);
   if (!workload) return ReportError(workload.error());
   ReportSkipped(workload->bad_lines, workload->bad_line_errors);
-  if (Status s = MakeDirs(a.out); !s) return ReportError(s.error());
+  auto out = OutputDir::Open(a.out);
+  if (!out) return ReportError(out.error());
   ProgressLine progress("simulating");
   if (progress.enabled()) {
     so.progress = [&progress](const SimProgress& p) {
@@ -256,28 +252,29 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
   info.failures = a.failures;
   info.sim_seconds = sim_seconds;
   info.timing = !a.no_timing;
-  if (Status s = WriteFile(a.out + "/jobs.csv", FormatFleetJobsCsv(*workload, *result)); !s) {
+  if (Status s = (*out)->Write("jobs.csv", FormatFleetJobsCsv(*workload, *result)); !s) {
     return ReportError(s.error());
   }
-  if (Status s = WriteFile(a.out + "/tenants.csv", FormatTenantsCsv(*result)); !s) {
+  if (Status s = (*out)->Write("tenants.csv", FormatTenantsCsv(*result)); !s) {
     return ReportError(s.error());
   }
-  if (Status s = WriteFile(a.out + "/sites.csv", FormatSitesCsv(*result)); !s) {
+  if (Status s = (*out)->Write("sites.csv", FormatSitesCsv(*result)); !s) {
     return ReportError(s.error());
   }
   if (so.timeseries_step > 0) {
-    if (Status s = WriteFile(a.out + "/timeseries.csv", FormatTimeseriesCsv(*result)); !s) {
+    if (Status s = (*out)->Write("timeseries.csv", FormatTimeseriesCsv(*result)); !s) {
       return ReportError(s.error());
     }
   }
   if (!so.services.empty()) {
-    if (Status s = WriteFile(a.out + "/services.csv", FormatServicesCsv(*result)); !s) {
+    if (Status s = (*out)->Write("services.csv", FormatServicesCsv(*result)); !s) {
       return ReportError(s.error());
     }
   }
   info.wall_seconds = Since(t0);
   const std::string summary_text = FormatFleetSummaryJson(*workload, *result, info);
-  if (Status s = WriteFile(a.out + "/summary.json", summary_text); !s) return ReportError(s.error());
+  if (Status s = (*out)->Write("summary.json", summary_text); !s) return ReportError(s.error());
+  if (Status s = (*out)->Commit(); !s) return ReportError(s.error());
   if (a.json) return PrintJsonDocument(summary_text);
   if (!a.quiet) {
     std::fputs(FormatFleetHumanSummary(*workload, *result, info).c_str(), stdout);
@@ -311,7 +308,8 @@ int RunSim(const SimArgs& a) {
   auto workload = ReadTrace(a.trace, ro);
   if (!workload) return ReportError(workload.error());
   ReportSkipped(workload->bad_lines, workload->bad_line_errors);
-  if (Status s = MakeDirs(a.out); !s) return ReportError(s.error());
+  auto out = OutputDir::Open(a.out);
+  if (!out) return ReportError(out.error());
 
   FlatSimOptions so;
   so.slots = cluster->slots;
@@ -345,12 +343,13 @@ int RunSim(const SimArgs& a) {
   info.sim_seconds = sim_seconds;
   info.timing = !a.no_timing;
 
-  if (Status s = WriteFile(a.out + "/jobs.csv", FormatJobsCsv(*workload, result)); !s) {
+  if (Status s = (*out)->Write("jobs.csv", FormatJobsCsv(*workload, result)); !s) {
     return ReportError(s.error());
   }
   info.wall_seconds = Since(t0);  // everything but writing the (small) summary
   const std::string summary_text = FormatSummaryJson(summary, info);
-  if (Status s = WriteFile(a.out + "/summary.json", summary_text); !s) return ReportError(s.error());
+  if (Status s = (*out)->Write("summary.json", summary_text); !s) return ReportError(s.error());
+  if (Status s = (*out)->Commit(); !s) return ReportError(s.error());
   if (a.json) return PrintJsonDocument(summary_text);
   if (!a.quiet) {
     std::fputs(FormatHumanSummary(summary, info).c_str(), stdout);
@@ -383,17 +382,16 @@ void RegisterSim(CLI::App& app, CommandFn* run) {
                   "(first, random, bestfit, dotprod, gpupacking, gpuclustering, fgd) for an openb "
                   "pod list on an openb node list")
       ->capture_default_str();
-  sub->add_option("--tenants", args->tenants,
-                  "Fleet: tenants TOML with weights, quotas and cohorts, and dedicated clusters "
-                  "(docs/cluster.md)");
-  sub->add_option("--starve-after", args->starve_after_hours,
-                  "Fleet fairshare: hours after which a waiting head is served first")
-      ->capture_default_str();
-  sub->add_option("--trace", args->trace, "Workload trace (plain or .gz)")->required();
+  AddInFile(sub, "--tenants", &args->tenants,
+            "Fleet: tenants TOML with weights, quotas and cohorts, and dedicated clusters (docs/cluster.md)");
+  AddDuration(sub, "--starve-after", &args->starve_after_s,
+              "Fleet fairshare: a waiting head is served first after this long", DurationUnit::kHours, 0,
+              366.0 * 86400);
+  AddInFile(sub, "--trace", &args->trace, "Workload trace (plain or .gz)")->required();
   sub->add_option("--format", args->format,
                   "Trace format: swf, philly, csv (native) or auto (from name and header)")
       ->capture_default_str();
-  sub->add_option("--out", args->out, "Output directory (created if missing)")->required();
+  AddOutDir(sub, "--out", &args->out, "Output directory (created if missing)")->required();
   sub->add_flag("--skip-bad-lines", args->skip_bad_lines,
                 "Skip malformed lines (counted and reported) instead of failing");
   sub->add_flag("--no-timing", args->no_timing,
@@ -406,43 +404,37 @@ void RegisterSim(CLI::App& app, CommandFn* run) {
   sub->add_flag("--failures", args->failures,
                 "Fleet: GPU nodes fail (rate per accelerator-year from the catalog, else "
                 "--failure-rate) and take their jobs down");
-  sub->add_option("--failure-rate", args->failure_rate,
-                  "Fleet: failures per accelerator-year where the catalog gives none (Llama 3 "
-                  "H100: 0.173)")
-      ->capture_default_str();
-  sub->add_option("--repair-hours", args->repair_hours, "Fleet: hours a failed node is out")
-      ->capture_default_str();
-  sub->add_option("--seed", args->seed, "Fleet: seed of the failure process (0 to 2^64 - 1)")
-      ->check([](const std::string& v) {
-        return v.find_first_not_of("0123456789") == std::string::npos && !v.empty()
-                   ? std::string()
-                   : "expected an integer in [0, 2^64 - 1], got '" + v + "'";
-      })
-      ->capture_default_str();
+  AddNumber(sub, "--failure-rate", &args->failure_rate,
+            "Fleet: failures per accelerator-year where the catalog gives none (Llama 3 H100: 0.173)", 1e-9, 1000);
+  AddDuration(sub, "--repair-hours", &args->repair_s, "Fleet: how long a failed node is out", DurationUnit::kHours,
+              1, 3650.0 * 86400);
+  AddSeed(sub, "--seed", &args->seed, "Fleet: seed of the failure process");
   sub->add_option("--checkpoint", args->checkpoint,
-                  "Fleet: GPU jobs checkpoint every this many minutes of work, 'auto' "
-                  "(Young/Daly from the job's MTBF) or 'none'")
+                  "Fleet: GPU jobs checkpoint after every this much work (a duration; a bare number is "
+                  "minutes), 'auto' (Young/Daly from the job's MTBF) or 'none'")
       ->capture_default_str();
-  sub->add_option("--checkpoint-cost", args->checkpoint_cost_min, "Fleet: minutes one checkpoint takes")
-      ->capture_default_str();
-  sub->add_option("--restart-cost", args->restart_cost_min,
-                  "Fleet: minutes from an interruption until work resumes")
-      ->capture_default_str();
-  sub->add_option("--horizon", args->horizon_days,
-                  "Fleet: simulate at least this many days (inference services keep running "
-                  "after the workload is done)")
-      ->capture_default_str();
-  sub->add_option("--window", args->window_days,
-                  "Fleet: measure utilization over days [0, DAYS) of the run (0: from the first event to the last)")
-      ->capture_default_str();
-  sub->add_option("--step", args->step_hours,
-                  "Fleet: hours per row of timeseries.csv (0: no time series)")
-      ->capture_default_str();
+  AddDuration(sub, "--checkpoint-cost", &args->checkpoint_cost_s, "Fleet: how long one checkpoint takes",
+              DurationUnit::kMinutes, 0, 7 * 86400);
+  AddDuration(sub, "--restart-cost", &args->restart_cost_s, "Fleet: how long from an interruption until work resumes",
+              DurationUnit::kMinutes, 0, 7 * 86400);
+  AddDuration(sub, "--horizon", &args->horizon_s,
+              "Fleet: simulate at least this long (inference services keep running after the workload is done)",
+              DurationUnit::kDays, 0, 36600.0 * 86400);
+  AddDuration(sub, "--window", &args->window_s,
+              "Fleet: measure utilization over [0, this) of the run (0: from the first event to the last)",
+              DurationUnit::kDays, 0, 36600.0 * 86400);
+  AddDuration(sub, "--step", &args->step_s, "Fleet: time per row of timeseries.csv (0: no time series)",
+              DurationUnit::kHours, 0, 366.0 * 86400);
   sub->add_flag("-q,--quiet", args->quiet, "Print no summary on stdout (errors, skipped lines and progress still go to stderr)");
   sub->add_flag("--json", args->json, "Print summary.json's document on stdout instead of the summary (docs/outputs.md)");
   // Flags that only a fleet simulation reads: on a flat pool they are an
   // error, not silently ignored.
   sub->callback([args, run, sub] {
+    // A time-series step below a minute is refused (0 turns it off).
+    if (args->step_s > 0 && args->step_s < 60) {
+      throw CLI::ValidationError("--step", "expected 0 (no time series) or at least 1m, got " +
+                                               FormatDuration(args->step_s));
+    }
     args->fleet_flags_given.clear();
     for (const char* f : {"--tenants", "--starve-after", "--power", "--failures", "--failure-rate", "--repair-hours", "--seed",
                           "--checkpoint", "--checkpoint-cost", "--restart-cost", "--horizon", "--window", "--step"}) {

@@ -21,6 +21,17 @@ inline constexpr int kExitBadInput = 2;    // malformed input or bad arguments
 
 using CommandFn = std::function<int()>;
 
+// The top-level help text.
+extern const char* const kAppDescription;
+
+// Adds every subcommand to `app`; after a successful parse, *run executes
+// the chosen one.
+void BuildApp(CLI::App& app, CommandFn* run);
+
+// The whole command line: parses argv, runs the command, returns the exit
+// code (main() is this call).
+int RunCli(int argc, char** argv);
+
 void RegisterSim(CLI::App& app, CommandFn* run);
 void RegisterGen(CLI::App& app, CommandFn* run);
 void RegisterPack(CLI::App& app, CommandFn* run);
@@ -38,7 +49,7 @@ struct SimArgs {
   std::string policy;  // default: easy on a flat pool, fairshare on a fleet
   std::string placement = "topo";
   std::string tenants;
-  double starve_after_hours = 12;
+  double starve_after_s = 12 * 3600;
   std::string trace;
   std::string format = "auto";
   std::string out;
@@ -46,17 +57,17 @@ struct SimArgs {
   bool no_timing = false;
   bool quiet = false;
   bool json = false;  // print summary.json's document on stdout instead of the summary
-  // Fleet over time.
+  // Fleet over time. Durations are in seconds (flags take any duration).
   std::string power = "none";
   bool failures = false;
   double failure_rate = kH100FailuresPerAcceleratorYear;
-  double repair_hours = 8;
+  double repair_s = 8 * 3600;
   uint64_t seed = 1;
   std::string checkpoint = "none";
-  double checkpoint_cost_min = 0, restart_cost_min = 0;
-  double step_hours = 1;
-  double horizon_days = 0;
-  double window_days = 0;  // measure over [0, this) (0: the whole run)
+  double checkpoint_cost_s = 0, restart_cost_s = 0;
+  double step_s = 3600;
+  double horizon_s = 0;
+  double window_s = 0;  // measure over [0, this) (0: the whole run)
   std::vector<std::string> fleet_flags_given;  // fleet-only flags on the command line
 };
 int RunSim(const SimArgs& a);

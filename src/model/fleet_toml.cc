@@ -559,13 +559,13 @@ Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string&
 }
 
 Result<TenantsConfig> ReadTenantsToml(const std::string& path) {
-  auto data = ReadFileMaybeGz(path);
+  auto data = ReadFileMaybeGz(path, "TOML");
   if (!data) return data.error();
   return ParseTenantsToml(*data, path);
 }
 
 Result<Fleet> ReadFleetToml(const std::string& path) {
-  auto data = ReadFileMaybeGz(path);
+  auto data = ReadFileMaybeGz(path, "TOML");
   if (!data) return data.error();
   return ParseFleetToml(*data, path);
 }

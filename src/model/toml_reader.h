@@ -132,9 +132,71 @@ inline Status CheckAscii(std::string_view text, const std::string& source) {
   return Status::Ok();
 }
 
+// toml++ parses nested tables, arrays and dotted keys recursively: a file
+// of `[t.t.t...]` 20,000 levels deep overflows the stack. Every file is
+// scanned first: nesting of [ and { (outside strings and comments) and the
+// dots of one key or header are limited to kMaxTomlDepth, and the file to
+// kMaxTomlBytes, with the line at fault.
+inline constexpr int kMaxTomlDepth = 64;
+inline constexpr size_t kMaxTomlBytes = 64u << 20;
+
+inline Status CheckTomlDepth(std::string_view text, const std::string& source) {
+  if (text.size() > kMaxTomlBytes) {
+    return Error::InvalidInput(source, 0, "", fmt::format("{} bytes: a TOML file may hold at most {} MiB",
+                                                          text.size(), kMaxTomlBytes >> 20));
+  }
+  int64_t line = 1;
+  int depth = 0, dots = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    auto too_deep = [&](const char* what) {
+      return Error::InvalidInput(source, line, "",
+                                 fmt::format("{} nested deeper than {} levels", what, kMaxTomlDepth));
+    };
+    if (c == '\n') {
+      ++line;
+      dots = 0;
+    } else if (c == '#') {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if (c == '"' || c == '\'') {
+      // A string, basic or literal, single- or multi-line: skip to its end.
+      const std::string_view triple = c == '"' ? "\"\"\"" : "'''";
+      const bool multi = text.substr(i, 3) == triple;
+      const std::string_view close = multi ? triple : text.substr(i, 1);
+      size_t j = i + close.size();
+      while (j < text.size()) {
+        if (c == '"' && text[j] == '\\') {
+          j += 2;
+          continue;
+        }
+        if (text.substr(j, close.size()) == close) break;
+        if (text[j] == '\n') {
+          if (!multi) break;  // toml++ reports the unterminated string
+          ++line;
+        }
+        ++j;
+      }
+      if (j < text.size() && text[j] == '\n') {
+        i = j - 1;  // the newline is counted by the loop
+      } else {
+        i = std::min(text.size(), j + close.size()) - 1;
+      }
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxTomlDepth) return too_deep("arrays or tables");
+    } else if (c == ']' || c == '}') {
+      depth = std::max(0, depth - 1);
+    } else if (c == '.' && !(i + 1 < text.size() && text[i + 1] >= '0' && text[i + 1] <= '9')) {
+      // A key's dot (a float's point is followed by a digit).
+      if (++dots > kMaxTomlDepth) return too_deep("dotted keys");
+    }
+  }
+  return Status::Ok();
+}
+
 // Parses TOML text into a table, or an error with the line.
 inline Result<toml::table> ParseToml(std::string_view text, const std::string& source) {
   if (Status s = CheckAscii(text, source); !s) return s.error();
+  if (Status s = CheckTomlDepth(text, source); !s) return s.error();
   toml::parse_result parsed = toml::parse(text, source);
   if (!parsed) {
     const toml::parse_error& e = parsed.error();

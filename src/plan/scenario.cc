@@ -487,7 +487,7 @@ Result<Scenario> ParseScenario(std::string_view text, const std::string& source)
 }
 
 Result<Scenario> ReadScenario(const std::string& path) {
-  auto text = ReadFileMaybeGz(path);
+  auto text = ReadFileMaybeGz(path, "TOML");
   if (!text) return text.error();
   return ParseScenario(*text, path);
 }

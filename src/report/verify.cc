@@ -47,7 +47,7 @@ struct Table {
 Table ReadTable(const std::string& path) {
   Table t;
   t.path = path;
-  auto text = ReadFileMaybeGz(path);
+  auto text = ReadFileMaybeGz(path, "CSV");
   if (!text) return t;
   LineCursor lines(*text);
   std::string_view line;
@@ -71,7 +71,7 @@ Table ReadTable(const std::string& path) {
 }
 
 json ReadJson(const std::string& path) {
-  auto text = ReadFileMaybeGz(path);
+  auto text = ReadFileMaybeGz(path, "JSON");
   return text ? json::parse(*text, nullptr, false) : json(json::value_t::discarded);
 }
 

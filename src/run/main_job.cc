@@ -206,8 +206,10 @@ nlohmann::ordered_json RunSummaryJson(const RunResult& r, bool timing) {
 Status WriteRunOutputs(const RunResult& r, const std::string& out, bool timing) {
   const Scenario& s = *r.scenario;
   const PlanRun& p = r.plan;
-  if (Status st = MakeDirs(out); !st) return st;
-  auto write = [&](const std::string& name, std::string_view text) { return WriteFile(out + "/" + name, text); };
+  auto staged = OutputDir::Open(out);
+  if (!staged) return staged.error();
+  OutputDir& od = **staged;
+  auto write = [&](const std::string& name, std::string_view text) { return od.Write(name, text); };
   if (Status st = write("plan.csv", FormatPlanCsv(p)); !st) return st;
   if (Status st = write("plan_sites.csv", FormatPlanSitesCsv(p)); !st) return st;
   if (Status st = write("plan_orders.csv", FormatPlanOrdersCsv(p)); !st) return st;
@@ -218,9 +220,8 @@ Status WriteRunOutputs(const RunResult& r, const std::string& out, bool timing) 
   }
   if (r.sim) {
     const SimRun& sim = *r.sim;
-    const std::string dir = out + "/sim";
-    if (Status st = MakeDirs(dir); !st) return st;
-    auto put = [&](const std::string& name, std::string_view text) { return WriteFile(dir + "/" + name, text); };
+    const std::string dir = od.staging() + "/sim";
+    auto put = [&](const std::string& name, std::string_view text) { return od.Write("sim/" + name, text); };
     if (Status st = put("fleet.toml", FormatFleetToml(sim.inputs.fleet)); !st) return st;
     if (Status st = put("tenants.toml", FormatTenantsToml(sim.inputs.tenants, "Tenants of the simulated months (written by rackscale run).")); !st) return st;
     if (Status st = put("workload.csv", FormatAiCsv(sim.inputs.workload)); !st) return st;
@@ -238,13 +239,19 @@ Status WriteRunOutputs(const RunResult& r, const std::string& out, bool timing) 
     const VerifyResult v = VerifyOutputs(dir);
     if (!v.problems.empty()) {
       std::string what;
-      for (size_t i = 0; i < v.problems.size() && i < 5; ++i) what += "\n  " + v.problems[i];
-      return Error{ErrorKind::kInternal, dir, 0, "", fmt::format("{} of {} checks of the simulation's outputs failed:{}",
+      for (size_t i = 0; i < v.problems.size() && i < 5; ++i) {
+        // Named as they will be after the commit, not by the staging path.
+        std::string p = v.problems[i];
+        for (size_t at; (at = p.find(od.staging())) != std::string::npos;) p.replace(at, od.staging().size(), out);
+        what += "\n  " + p;
+      }
+      return Error{ErrorKind::kInternal, out + "/sim", 0, "", fmt::format("{} of {} checks of the simulation's outputs failed:{}",
                                                                   v.problems.size(), v.checks, what)};
     }
   }
   if (Status st = write("report.html", RenderHtmlReport(BuildRunReport(r))); !st) return st;
-  return write("summary.json", RunSummaryJson(r, timing).dump(2) + "\n");
+  if (Status st = write("summary.json", RunSummaryJson(r, timing).dump(2) + "\n"); !st) return st;
+  return od.Commit();
 }
 
 std::string FormatRunHuman(const RunResult& r, bool timing) {

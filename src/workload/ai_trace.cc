@@ -215,7 +215,7 @@ Result<AiWorkload> ParseAiCsv(std::string_view text, const std::string& source,
 
 Result<AiWorkload> ReadAiWorkload(const std::string& path, bool skip_bad_lines,
                                   int32_t domain_gpus, const std::string& format) {
-  auto data = ReadFileMaybeGz(path);
+  auto data = ReadFileMaybeGz(path, "CSV");
   if (!data) return data.error();
   bool philly = format == "philly";
   if (format == "auto") {

@@ -313,7 +313,7 @@ Result<LlmTrace> ParseLlmTrace(std::string_view text, const std::string& source,
 }
 
 Result<LlmTrace> ReadLlmTrace(const std::string& path, LlmTraceFormat format) {
-  auto data = ReadFileMaybeGz(path);
+  auto data = ReadFileMaybeGz(path, "trace");
   if (!data) return data.error();
   return ParseLlmTrace(*data, path, format);
 }
@@ -504,6 +504,11 @@ Result<DemandCurve> RateCurveDemand(const std::vector<RatePoint>& points,
   return c;
 }
 
+namespace {
+constexpr double kMaxRateTime = 1e10;
+constexpr double kMaxRate = 1e12;
+}  // namespace
+
 Result<std::vector<RatePoint>> ParseRatePoints(std::string_view text, const std::string& source) {
   std::vector<RatePoint> out;
   text = Trim(text);
@@ -530,6 +535,14 @@ Result<std::vector<RatePoint>> ParseRatePoints(std::string_view text, const std:
           source, 0, "rate",
           fmt::format("point {}: expected SECONDS:TOKENS_PER_S (or one constant rate), got {}",
                       out.size() + 1, Quote(piece)));
+    }
+    // Bounded so that demand, replicas and every figure derived from them
+    // stay finite: a century of seconds, a trillion tokens/s.
+    if (!(*t >= 0 && *t <= kMaxRateTime) || !(*r >= 0 && *r <= kMaxRate)) {
+      return Error::InvalidInput(
+          source, 0, "rate",
+          fmt::format("point {}: expected seconds in [0, {:.0e}] and tokens/s in [0, {:.0e}], got {}", out.size() + 1,
+                      kMaxRateTime, kMaxRate, Quote(piece)));
     }
     p.t_s = *t;
     p.tokens_per_s = *r;

@@ -85,7 +85,7 @@ Result<NodeList> ParseOpenbNodes(std::string_view text, const std::string& sourc
 }
 
 Result<NodeList> ReadOpenbNodes(const std::string& path) {
-  auto data = ReadFileMaybeGz(path);
+  auto data = ReadFileMaybeGz(path, "CSV");
   if (!data) return data.error();
   return ParseOpenbNodes(*data, path);
 }
@@ -179,7 +179,7 @@ Result<std::vector<PodSpec>> ParseOpenbPods(std::string_view text, const std::st
 }
 
 Result<std::vector<PodSpec>> ReadOpenbPods(const std::string& path, GpuModels* models) {
-  auto data = ReadFileMaybeGz(path);
+  auto data = ReadFileMaybeGz(path, "CSV");
   if (!data) return data.error();
   return ParseOpenbPods(*data, path, models);
 }

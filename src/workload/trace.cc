@@ -78,7 +78,7 @@ Result<Workload> ParseTrace(std::string_view text, const std::string& source,
 }
 
 Result<Workload> ReadTrace(const std::string& path, const ReadOptions& options) {
-  auto data = ReadFileMaybeGz(path);
+  auto data = ReadFileMaybeGz(path, "trace");
   if (!data) return data.error();
   return ParseTrace(*data, path, options);
 }
