@@ -284,9 +284,7 @@ void RegisterInference(CLI::App& app, CommandFn* run) {
                                "Instead of a trace: tokens/s as 'R' or 'T:R,T:R,...' "
                                "(seconds:tokens/s, linear in between)");
   trace->excludes(rate);
-  sub->add_option("--format", a->format, "Trace format: auto, azure or mooncake")
-      ->check(CLI::IsMember({"auto", "azure", "mooncake"}))
-      ->capture_default_str();
+  AddChoice(sub, "--format", &a->format, "Trace format: auto, azure or mooncake", {"auto", "azure", "mooncake"});
   AddNumber(sub, "--scale", &a->scale, "Multiplies the demand", 0, 1e6);
   AddNumber(sub, "--trough-ratio", &a->trough_ratio, "Diurnal trough as a share of the peak (1: flat day)", 0, 1);
   AddNumber(sub, "--peak-hour", &a->peak_hour, "Local hour of the diurnal peak", 0, 24, "h");

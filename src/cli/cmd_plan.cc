@@ -110,10 +110,10 @@ int RunRun(const PlanArgs& a) {
 
 void AddCommon(CLI::App* sub, PlanArgs* args) {
   AddInFile(sub, "scenario", &args->scenario, "Scenario TOML (docs/scenario.md)")->required();
-  sub->add_option("--solve-for", args->solve_for,
-                  "payroll: instead of the scenario's layoff waves, find the smallest cut (in the first "
-                  "wave's month and group) that keeps cash above the floor while meeting the contracts")
-      ->check(CLI::IsMember({"payroll"}));
+  AddChoice(sub, "--solve-for", &args->solve_for,
+            "payroll: instead of the scenario's layoff waves, find the smallest cut (in the first wave's month "
+            "and group) that keeps cash above the floor while meeting the contracts",
+            {"payroll"});
   AddDuration(sub, "--time-limit", &args->time_limit_s,
               "Solver time limit per solve (0: the scenario's time_limit_s)", DurationUnit::kSeconds, 0, 86400);
   sub->add_flag("--no-timing", args->no_timing, "Leave wall times out of the outputs (byte-identical reruns)");

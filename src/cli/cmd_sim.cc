@@ -374,33 +374,31 @@ void RegisterSim(CLI::App& app, CommandFn* run) {
                   "Cluster: flat:N (a pool of N identical slots), a fleet TOML (docs/cluster.md) "
                   "or an openb node list")
       ->required();
-  sub->add_option("--policy", args->policy,
-                  "Queue policy. Flat pool: fifo or easy (default). Fleet: fifo, fairshare "
-                  "(default) or priority");
-  sub->add_option("--placement", args->placement,
-                  "Fleet placement: topo (gangs on a fleet TOML), or a GPU-sharing policy "
-                  "(first, random, bestfit, dotprod, gpupacking, gpuclustering, fgd) for an openb "
-                  "pod list on an openb node list")
-      ->capture_default_str();
+  AddChoice(sub, "--policy", &args->policy,
+            "Queue policy. Flat pool: fifo or easy (default). Fleet: fifo, fairshare (default) or priority",
+            {"fifo", "easy", "fairshare", "priority"});
+  AddChoice(sub, "--placement", &args->placement,
+            "Fleet placement: topo (gangs on a fleet TOML), or a GPU-sharing policy (first, random, bestfit, "
+            "dotprod, gpupacking, gpuclustering, fgd) for an openb pod list on an openb node list",
+            {"topo", "first", "random", "bestfit", "dotprod", "gpupacking", "gpuclustering", "fgd"});
   AddInFile(sub, "--tenants", &args->tenants,
             "Fleet: tenants TOML with weights, quotas and cohorts, and dedicated clusters (docs/cluster.md)");
   AddDuration(sub, "--starve-after", &args->starve_after_s,
               "Fleet fairshare: a waiting head is served first after this long", DurationUnit::kHours, 0,
               366.0 * 86400);
   AddInFile(sub, "--trace", &args->trace, "Workload trace (plain or .gz)")->required();
-  sub->add_option("--format", args->format,
-                  "Trace format: swf, philly, csv (native) or auto (from name and header)")
-      ->capture_default_str();
+  AddChoice(sub, "--format", &args->format, "Trace format: swf, philly, csv (native) or auto (from name and header)",
+            {"auto", "swf", "philly", "csv"});
   AddOutDir(sub, "--out", &args->out, "Output directory (created if missing)")->required();
   sub->add_flag("--skip-bad-lines", args->skip_bad_lines,
                 "Skip malformed lines (counted and reported) instead of failing");
   sub->add_flag("--no-timing", args->no_timing,
                 "Leave wall-clock figures out of summary.json, so identical runs give "
                 "identical bytes");
-  sub->add_option("--power", args->power,
-                  "Fleet: site power caps: none, admit (start only under the cap) or throttle "
-                  "(slow a site's work to its cap)")
-      ->capture_default_str();
+  AddChoice(sub, "--power", &args->power,
+            "Fleet: site power caps: none, admit (start only under the cap) or throttle (slow a site's work to "
+            "its cap)",
+            {"none", "admit", "throttle"});
   sub->add_flag("--failures", args->failures,
                 "Fleet: GPU nodes fail (rate per accelerator-year from the catalog, else "
                 "--failure-rate) and take their jobs down");

@@ -88,9 +88,10 @@ CLI::Option* AddSeed(CLI::App* app, const std::string& name, uint64_t* v, const 
 
 std::string FormatDuration(double seconds) {
   if (seconds == 0) return "0";
+  // The largest unit that gives a whole number, else seconds.
   for (auto [unit, suffix] : {std::pair{86400.0, "d"}, {3600.0, "h"}, {60.0, "m"}}) {
     const double n = seconds / unit;
-    if (n >= 1 && std::fabs(n * 1000 - std::round(n * 1000)) < 1e-6) return fmt::format("{:.6g}{}", n, suffix);
+    if (n >= 1 && n == std::round(n) && n < 1e15) return fmt::format("{:.0f}{}", n, suffix);
   }
   return fmt::format("{:.6g}s", seconds);
 }
@@ -124,6 +125,24 @@ CLI::Option* AddDuration(CLI::App* app, const std::string& name, double* seconds
       ""));
   o->type_name(kFlagDuration);
   o->default_str(FormatDuration(*seconds));
+  return o;
+}
+
+CLI::Option* AddChoice(CLI::App* app, const std::string& name, std::string* v, const std::string& help,
+                       std::vector<std::string> choices) {
+  std::string list;
+  for (const std::string& c : choices) list += (list.empty() ? "" : ", ") + c;
+  CLI::Option* o = app->add_option(name, *v, help);
+  o->check(CLI::Validator(
+      [choices, list](std::string& s) -> std::string {
+        for (const std::string& c : choices) {
+          if (s == c) return "";
+        }
+        return fmt::format("expected one of {}, got {}", list, Quote(s));
+      },
+      ""));
+  o->type_name(kFlagChoice);
+  if (!v->empty()) o->default_str(*v);
   return o;
 }
 

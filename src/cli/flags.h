@@ -6,13 +6,14 @@
 // number belongs, nan, inf, out-of-range values, fractions where a count
 // belongs, negative seeds. The range is appended to the option's help text,
 // so `--help` documents it. The option's type name records its class
-// (NUMBER, INT, SEED, DURATION, FILE, DIR, OUTFILE); tests/cli_flags_test.cc
+// (NUMBER, INT, SEED, DURATION, CHOICE, FILE, DIR, OUTFILE); tests/cli_flags_test.cc
 // walks every subcommand's options by class and feeds each class its bad
 // values.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -28,6 +29,7 @@ inline constexpr const char* kFlagDuration = "DURATION";
 inline constexpr const char* kFlagInFile = "FILE";
 inline constexpr const char* kFlagOutDir = "DIR";
 inline constexpr const char* kFlagOutFile = "OUTFILE";
+inline constexpr const char* kFlagChoice = "CHOICE";
 
 // A finite number in [lo, hi]. `unit` (e.g. "hours") goes into the help text.
 CLI::Option* AddNumber(CLI::App* app, const std::string& name, double* v, const std::string& help, double lo,
@@ -48,6 +50,10 @@ CLI::Option* AddSeed(CLI::App* app, const std::string& name, uint64_t* v, const 
 // is in seconds too. The default shown by --help is *v in the bare unit.
 CLI::Option* AddDuration(CLI::App* app, const std::string& name, double* seconds, const std::string& help,
                          DurationUnit bare, double lo_s, double hi_s);
+
+// One of `choices` (exactly; "" is not a choice unless listed).
+CLI::Option* AddChoice(CLI::App* app, const std::string& name, std::string* v, const std::string& help,
+                       std::vector<std::string> choices);
 
 // Paths. An input file must be named (not empty); whether it exists and what
 // it holds are checked by its reader, which names it. An output directory or

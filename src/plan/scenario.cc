@@ -663,9 +663,25 @@ Status SetScenarioValue(Scenario& s, const std::string& key, double value) {
   const auto last = key.rfind('.');
   const std::string field = key.substr(last + 1);
   const std::string mid = last > dot && dot != std::string::npos ? key.substr(dot + 1, last - dot - 1) : "";
+  // Each knob's range: a value outside it is an error, never clamped.
+  auto range = [&](double lo, double hi) -> Status {
+    if (std::isfinite(value) && value >= lo && value <= hi) return Status::Ok();
+    return bad(fmt::format("expected a value in [{}, {}], got {}", lo, hi, value));
+  };
+  const bool months = field == "lead_months" || field == "max_phases";
+  const bool scale = field == "gpus_scale" || field == "usd_per_domain_scale" || key == "layoffs.scale";
+  Status in_range = months                                                    ? range(0, 1200)
+                    : scale                                                   ? range(0, 100)
+                    : field == "operating_cash_flow_usd_per_year"             ? range(-1e15, 1e15)
+                    : field == "discount_rate" || field.find("growth") != std::string::npos ? range(-0.99, 10)
+                    : field == "pue"                                          ? range(1, 5)
+                    : field == "average_load" || field == "billed_share"      ? range(0, 1)
+                    : field == "life_years"                                   ? range(0.1, 100)
+                                                                              : range(0, 1e15);
+  if (!in_range) return in_range;
   if (head == "hardware" && field == "lead_months") {
     for (HardwareOption& h : s.hardware) {
-      if (h.name == mid || mid == "*") h.lead_months = static_cast<int32_t>(std::lround(std::max(0.0, value)));
+      if (h.name == mid || mid == "*") h.lead_months = static_cast<int32_t>(std::lround(value));
     }
     return Status::Ok();
   }
@@ -674,7 +690,7 @@ Status SetScenarioValue(Scenario& s, const std::string& key, double value) {
     for (PowerSite& p : s.sites) {
       if (p.name != mid && mid != "*") continue;
       any = true;
-      const int32_t v = static_cast<int32_t>(std::lround(std::max(0.0, value)));
+      const int32_t v = static_cast<int32_t>(std::lround(value));
       (field == "lead_months" ? p.lead_months : p.max_phases) = v;
     }
     if (!any) return bad(fmt::format("no site '{}' (use * for every site)", mid));

@@ -1,0 +1,271 @@
+// Every flag of every subcommand, fed every class of bad value (issue 12):
+// exit code 2, a message naming the flag (or the file at fault), and no
+// output written. The flags are not listed here: the test walks the CLI11
+// app that the binary runs (BuildApp) and picks the bad values by each
+// option's class (cli/flags.h). A flag with no class needs an entry in
+// kFreeForm, so a new flag cannot go untested.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "test_util.h"
+
+namespace rackscale {
+namespace {
+
+std::string Bin() { return RACKSCALE_BIN; }
+std::string Src(const std::string& rel) { return std::string(RACKSCALE_SOURCE_DIR) + "/" + rel; }
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "'";
+}
+
+void Write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// The bad values of each class. "@binary", "@file" and "@dir" stand for a
+// binary file, an existing regular file and an existing directory.
+const std::map<std::string, std::vector<std::string>>& BadValues() {
+  static const std::map<std::string, std::vector<std::string>> kBad = {
+      {kFlagNumber, {"abc", "nan", "inf", "-inf", "1e999", "1e300", "-1e300", "0x10", ""}},
+      {kFlagInt, {"abc", "1.5", "1e3", "nan", "-99999999999999999999", "99999999999999999999", "0x10", ""}},
+      {kFlagSeed, {"-1", "abc", "1.5", "1e3", "18446744073709551616", ""}},
+      {kFlagDuration, {"abc", "-5h", "nan", "inf", "1e300", "5x", "1-25:00:00", "10:61", "2d3h", "h", ""}},
+      {kFlagInFile, {"@binary", ""}},
+      {kFlagOutDir, {"@file", ""}},
+      {kFlagOutFile, {"@dir", ""}},
+      {kFlagChoice, {"bogus", "", "\x01"}},
+  };
+  return kBad;
+}
+
+// Options that take free text (choices, lists, specs): their bad values.
+const std::map<std::string, std::vector<std::string>>& FreeForm() {
+  static const std::map<std::string, std::vector<std::string>> kFreeForm = {
+      {"sim --cluster", {"flat:x", "flat:0", "flat:-3"}},
+      {"sim --format", {"swf"}},  // a fleet reads csv or philly
+      {"sim --checkpoint", {"often", "-5", "nan", "0", "1e300", ""}},
+      {"pack --policy", {"bogus", "fgd,bogus", ""}},
+      {"pack --seed", {"-1", "5-1", "1-20000", "a,b", ""}},
+      {"ettr --interval", {"soon", "0", "-1", "nan", "1e300", ""}},
+      {"inference --rate", {"abc", "-1000", "1e305", "0:1,x", "nan", ""}},
+      {"run --vary", {"nokey=1:2", "layoffs.scale=-1:2", "discount_rate=nan:1", "x", ""}},
+      {"verify dir", {}},  // a directory to read: a missing one is an I/O error (exit 1)
+  };
+  return kFreeForm;
+}
+
+struct Command {
+  std::string name;                 // "gen ai"
+  std::vector<std::string> args;    // a valid invocation; "@out" is the output
+  std::map<std::string, std::string> positional;  // positional name -> its value in args
+};
+
+class CliFlags : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::TempDir();
+    binary_ = dir_ + "/random.bin";
+    std::string bytes;
+    for (int i = 0; i < 4096; ++i) bytes.push_back(static_cast<char>((i * 7919 + 13) % 256));
+    Write(binary_, bytes);
+    file_ = dir_ + "/plain.txt";
+    Write(file_, "not a directory\n");
+    Write(dir_ + "/nodes.csv", "sn,cpu_milli,memory_mib,gpu,model\nn1,32000,65536,2,V100M32\n");
+    Write(dir_ + "/pods.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np1,1000,1024,1,500\n");
+    Write(dir_ + "/trace.csv", "id,submit,runtime,size\n1,0,10,2\n");
+  }
+
+  std::vector<Command> Commands() const {
+    const std::string fleet = Src("examples/llama3-16k.toml");
+    return {
+        {"sim", {"--cluster", fleet, "--trace", Src("examples/llama3-16k.csv"), "--out", "@out"}, {}},
+        {"gen flat", {"-o", "@out"}, {}},
+        {"gen ai", {"-o", "@out"}, {}},
+        {"pack", {"--nodes", dir_ + "/nodes.csv", "--pods", dir_ + "/pods.csv", "--out", "@out"}, {}},
+        {"cluster", {fleet}, {{"file", fleet}}},
+        {"ettr", {}, {}},
+        {"inference",
+         {"--rate", "100", "--tokens-per-request", "100", "--tokens-per-replica", "1000", "--out", "@out"},
+         {}},
+        {"plan", {Src("scenarios/small.toml"), "--out", "@out"}, {{"scenario", Src("scenarios/small.toml")}}},
+        {"run", {Src("scenarios/small.toml"), "--out", "@out", "--no-sim"}, {{"scenario", Src("scenarios/small.toml")}}},
+        {"verify", {dir_}, {{"dir", dir_}}},
+    };
+  }
+
+  std::string Resolve(const std::string& v) const {
+    if (v == "@binary") return binary_;
+    if (v == "@file") return file_;
+    if (v == "@dir") return dir_;
+    return v;
+  }
+
+  std::string dir_, binary_, file_;
+};
+
+// The CLI11 app of `name` ("gen ai") inside `root`.
+const CLI::App* Find(const CLI::App& root, const std::string& name) {
+  const CLI::App* app = &root;
+  size_t pos = 0;
+  while (pos < name.size()) {
+    size_t sp = name.find(' ', pos);
+    const std::string part = name.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
+    app = const_cast<CLI::App*>(app)->get_subcommand(part);
+    pos = sp == std::string::npos ? name.size() : sp + 1;
+  }
+  return app;
+}
+
+TEST_F(CliFlags, EveryFlagRejectsEveryClassOfBadValueBeforeWriting) {
+  CLI::App root{"rackscale"};
+  CommandFn run;
+  BuildApp(root, &run);
+  std::set<std::string> seen_commands;
+  int cases = 0, case_no = 0;
+  for (const Command& cmd : Commands()) {
+    const CLI::App* app = Find(root, cmd.name);
+    ASSERT_NE(app, nullptr) << cmd.name;
+    seen_commands.insert(cmd.name);
+    for (const CLI::Option* opt : app->get_options()) {
+      const std::string name = opt->get_name();
+      if (opt->get_type_name().empty()) continue;  // a switch (--json, -q): no value
+      if (name == "--help" || name.empty()) continue;
+      const std::string key = cmd.name + " " + name;
+      std::vector<std::string> bad;
+      auto cls = BadValues().find(opt->get_type_name());
+      if (cls != BadValues().end()) {
+        bad = cls->second;
+      } else {
+        auto ff = FreeForm().find(key);
+        ASSERT_NE(ff, FreeForm().end()) << key << " (type " << opt->get_type_name()
+                                        << ") has no class (cli/flags.h) and no bad values in kFreeForm";
+        bad = ff->second;
+      }
+      const bool positional = opt->get_lnames().empty() && opt->get_snames().empty();
+      for (const std::string& raw : bad) {
+        const std::string value = Resolve(raw);
+        const std::string out = dir_ + "/out-" + std::to_string(++case_no);
+        // The valid invocation, with this flag's value replaced (or added).
+        std::vector<std::string> args;
+        bool placed = false;
+        for (size_t i = 0; i < cmd.args.size(); ++i) {
+          const std::string& a = cmd.args[i];
+          if (positional && cmd.positional.count(name) && a == cmd.positional.at(name) && !placed) {
+            args.push_back(value);
+            placed = true;
+          } else if (!positional && opt->check_name(a) && i + 1 < cmd.args.size()) {
+            ++i;  // dropped: given again below
+          } else {
+            args.push_back(a == "@out" ? out : a);
+          }
+        }
+        if (!positional) {
+          args.push_back(name);
+          args.push_back(value);
+        } else if (!placed) {
+          args.push_back(value);
+        }
+        std::string line = Bin() + " " + cmd.name;
+        for (const std::string& a : args) line += " " + ShellQuote(a);
+        std::string text;
+        const int rc = testing::RunCommand(line + " 2>&1 </dev/null", &text);
+        ++cases;
+        EXPECT_EQ(rc, 2) << line << "\n" << text;
+        // The flag, or for a file the path at fault.
+        const bool names_it = text.find(name) != std::string::npos ||
+                              (!raw.empty() && raw[0] == '@' && text.find(value) != std::string::npos);
+        EXPECT_TRUE(names_it) << line << "\nshould name " << name << ":\n" << text;
+        EXPECT_NE(text.find("rackscale: error: "), std::string::npos) << line << "\n" << text;
+        EXPECT_FALSE(Exists(out)) << line << " wrote " << out;
+        // No staging directory left behind either.
+        for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+          EXPECT_EQ(e.path().filename().string().find("rackscale-staging"), std::string::npos) << line;
+        }
+      }
+    }
+  }
+  // Every subcommand with options was exercised.
+  for (const CLI::App* sub : root.get_subcommands([](CLI::App*) { return true; })) {
+    if (sub->get_name() == "gen") continue;  // gen flat, gen ai above
+    EXPECT_TRUE(seen_commands.count(sub->get_name())) << sub->get_name() << " has no entry in Commands()";
+  }
+  EXPECT_GT(cases, 300);
+  RecordProperty("cases", cases);
+}
+
+// The valid invocations above really are valid: otherwise every case would
+// fail for the wrong reason.
+TEST_F(CliFlags, TheBaseInvocationsSucceed) {
+  int n = 0;
+  for (const Command& cmd : Commands()) {
+    if (cmd.name == "verify") continue;  // needs a run's outputs (tests/verify_test.cc)
+    const std::string out = dir_ + "/ok-" + std::to_string(++n);
+    std::string line = Bin() + " " + cmd.name;
+    for (const std::string& a : cmd.args) line += " " + ShellQuote(a == "@out" ? out : a);
+    std::string text;
+    EXPECT_EQ(testing::RunCommand(line + " >/dev/null 2>&1 </dev/null", &text), 0) << line << "\n" << text;
+    if (std::find(cmd.args.begin(), cmd.args.end(), "@out") != cmd.args.end()) EXPECT_TRUE(Exists(out)) << line;
+  }
+}
+
+TEST(Durations, OneGrammar) {
+  auto d = [](const char* s, DurationUnit u = DurationUnit::kHours) { return ParseDuration(s, u); };
+  EXPECT_EQ(d("90s"), 90);
+  EXPECT_EQ(d("45m"), 2700);
+  EXPECT_EQ(d("36h"), 129600);
+  EXPECT_EQ(d("2d"), 172800);
+  EXPECT_EQ(d("1.5h"), 5400);
+  EXPECT_EQ(d("1-02:03:04"), 86400 + 2 * 3600 + 3 * 60 + 4);
+  EXPECT_EQ(d("2-12"), 2 * 86400 + 12 * 3600);
+  EXPECT_EQ(d("2-12:30"), 2 * 86400 + 12 * 3600 + 30 * 60);
+  EXPECT_EQ(d("10:00:00"), 36000);
+  EXPECT_EQ(d("90:30"), 90 * 60 + 30);  // MM:SS, minutes unbounded as in Slurm
+  EXPECT_EQ(d("12"), 12 * 3600);        // bare: the flag's unit
+  EXPECT_EQ(d("12", DurationUnit::kMinutes), 720);
+  EXPECT_EQ(d("0"), 0);
+  EXPECT_EQ(d("1e2s"), 100);
+  for (const char* bad : {"", "-5h", "nan", "inf", "5x", "h", "1-24:00:00", "1-02:60", "10:61", "1:2:3:4", "2d3h",
+                          "+5", " 5", "1e400", "0x10", "1--2"}) {
+    EXPECT_FALSE(d(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(FormatDuration(129600), "36h");
+  EXPECT_EQ(FormatDuration(90), "90s");
+  EXPECT_EQ(FormatDuration(120), "2m");
+  EXPECT_EQ(FormatDuration(45), "45s");
+  EXPECT_EQ(FormatDuration(0), "0");
+}
+
+// A flag given a duration in any spelling behaves the same.
+TEST_F(CliFlags, DurationSpellingsAgree) {
+  std::string a, b, c;
+  const std::string base = Bin() + " ettr --gpus 1024 --runs 10 --json --work-days ";
+  ASSERT_EQ(testing::RunCommand(base + "2", &a), 0) << a;
+  ASSERT_EQ(testing::RunCommand(base + "48h", &b), 0) << b;
+  ASSERT_EQ(testing::RunCommand(base + "2-00:00:00", &c), 0) << c;
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a, c);
+}
+
+}  // namespace
+}  // namespace rackscale
