@@ -269,3 +269,115 @@ TEST_F(CliFlags, DurationSpellingsAgree) {
 
 }  // namespace
 }  // namespace rackscale
+
+namespace rackscale {
+namespace {
+
+// Time spans: a submit time of +-2^50, a 1,000-year job and a runtime of 2^50
+// need the time series to be refused with the estimate (they aborted, took
+// 6 GB or hung); without a time series they run.
+TEST_F(CliFlags, TimeSpansAreBoundedWithTheEstimate) {
+  const std::string fleet = Src("examples/llama3-16k.toml");
+  const char* traces[] = {"1,0,100,8\n2,1125899906842624,100,8\n", "1,-1125899906842624,100,8\n2,0,100,8\n",
+                          "1,0,31536000000,8\n", "1,0,1125899906842624,8\n"};
+  int k = 0;
+  for (const char* rows : traces) {
+    const std::string trace = dir_ + "/span-" + std::to_string(++k) + ".csv";
+    Write(trace, std::string("id,submit,runtime,gpus\n") + rows);
+    const std::string cmd = Bin() + " sim -q --cluster " + fleet + " --trace " + trace + " --out " + dir_ + "/span-out";
+    std::string text;
+    EXPECT_EQ(testing::RunCommand(cmd + " 2>&1", &text), 2) << rows << text;
+    EXPECT_NE(text.find("--step"), std::string::npos) << text;
+    EXPECT_NE(text.find("the time series would need"), std::string::npos) << text;
+    EXPECT_FALSE(Exists(dir_ + "/span-out"));
+    EXPECT_EQ(testing::RunCommand(cmd + " --step 0 2>&1", &text), 0) << rows << text;
+    std::filesystem::remove_all(dir_ + "/span-out");
+  }
+}
+
+// Files that are not what they claim: refused by the reader, with the path,
+// before any parsing or work.
+TEST_F(CliFlags, UntrustedFilesAreRefusedBeforeParsing) {
+  const std::string fleet = Src("examples/llama3-16k.toml");
+  std::string text;
+  // Binary bytes as a trace, a fleet and a scenario.
+  EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster " + fleet + " --trace " + binary_ + " --out " + dir_ +
+                                    "/b1 2>&1",
+                                &text),
+            2);
+  EXPECT_NE(text.find(binary_ + ": not a CSV file: binary data"), std::string::npos) << text;
+  EXPECT_EQ(testing::RunCommand(Bin() + " cluster " + binary_ + " 2>&1", &text), 2);
+  EXPECT_NE(text.find("not a CSV file"), std::string::npos) << text;  // not .toml: read as an openb node list
+  const std::string bin_toml = dir_ + "/random.toml";
+  std::filesystem::copy_file(binary_, bin_toml);
+  EXPECT_EQ(testing::RunCommand(Bin() + " cluster " + bin_toml + " 2>&1", &text), 2);
+  EXPECT_NE(text.find(bin_toml + ": not a TOML file: binary data"), std::string::npos) << text;
+  EXPECT_EQ(testing::RunCommand(Bin() + " plan " + binary_ + " 2>&1", &text), 2);
+  EXPECT_NE(text.find("not a TOML file"), std::string::npos) << text;
+  // /dev/zero never ends: refused after the first 64 KiB.
+  EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:4 --trace /dev/zero --out " + dir_ + "/z 2>&1", &text), 2);
+  EXPECT_NE(text.find("/dev/zero: not a trace file: binary data"), std::string::npos) << text;
+  // A gzip bomb (zeros): refused while inflating, not after.
+  const std::string bomb = dir_ + "/bomb.csv.gz";
+  ASSERT_EQ(testing::RunCommand("head -c 300000000 /dev/zero | gzip -1 > " + bomb, &text), 0);
+  EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:4 --trace " + bomb + " --out " + dir_ + "/z 2>&1", &text), 2);
+  EXPECT_NE(text.find("binary data"), std::string::npos) << text;
+  // A bomb of text: refused past 200x its size.
+  const std::string bomb2 = dir_ + "/bomb2.csv.gz";
+  ASSERT_EQ(testing::RunCommand("(echo id,submit,runtime,size; yes 1,0,10,2 | head -c 400000000) | gzip -1 > " + bomb2, &text), 0);
+  EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:4 --trace " + bomb2 + " --out " + dir_ + "/z 2>&1", &text), 2);
+  EXPECT_NE(text.find("decompression bomb"), std::string::npos) << text;
+  // TOML nested past 64 levels: refused with the line before toml++ recurses.
+  std::string deep = "[t";
+  for (int i = 0; i < 200000; ++i) deep += ".t";
+  deep += "]\n";
+  Write(dir_ + "/deep.toml", deep);
+  EXPECT_EQ(testing::RunCommand(Bin() + " cluster " + dir_ + "/deep.toml 2>&1", &text), 2);
+  EXPECT_NE(text.find("deep.toml:1: dotted keys nested deeper than 64 levels"), std::string::npos) << text;
+  Write(dir_ + "/deep2.toml", "a = " + std::string(100000, '[') + "\n");
+  EXPECT_EQ(testing::RunCommand(Bin() + " plan " + dir_ + "/deep2.toml 2>&1", &text), 2);
+  EXPECT_NE(text.find("deep2.toml:1: arrays or tables nested deeper than 64 levels"), std::string::npos) << text;
+  EXPECT_FALSE(Exists(dir_ + "/z"));
+}
+
+// -o and --out never replace a device, a symlink or a directory.
+TEST_F(CliFlags, OutputsNeverReplaceDevicesLinksOrDirectories) {
+  std::string text;
+  // A device is written in place (as root, replacing /dev/null would break the system).
+  EXPECT_EQ(testing::RunCommand(Bin() + " gen flat --jobs 10 -o /dev/null 2>&1", &text), 0) << text;
+  struct stat st;
+  ASSERT_EQ(::stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  // A symlink is written through: the link stays, its target gets the data.
+  const std::string target = dir_ + "/target.csv", link = dir_ + "/link.csv";
+  Write(target, "old\n");
+  std::filesystem::create_symlink(target, link);
+  EXPECT_EQ(testing::RunCommand(Bin() + " gen flat --jobs 10 -o " + link + " 2>&1", &text), 0) << text;
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_NE(testing::Slurp(target).find("id,submit"), std::string::npos);
+  // A directory as -o, a file as --out: refused while parsing.
+  EXPECT_EQ(testing::RunCommand(Bin() + " gen flat -o " + dir_ + " 2>&1", &text), 2);
+  EXPECT_NE(text.find("is a directory"), std::string::npos) << text;
+  EXPECT_EQ(testing::RunCommand(Bin() + " plan " + Src("scenarios/small.toml") + " --out " + target + " 2>&1", &text), 2);
+  EXPECT_NE(text.find("exists and is not a directory"), std::string::npos) << text;
+  // An output file that is a directory or a link inside --out: nothing is moved.
+  const std::string out = dir_ + "/plan-out";
+  std::filesystem::create_directories(out + "/plan.csv");
+  EXPECT_EQ(testing::RunCommand(Bin() + " plan -q " + Src("scenarios/small.toml") + " --out " + out + " 2>&1", &text), 1);
+  EXPECT_NE(text.find("plan.csv: exists and is not a regular file: not replaced"), std::string::npos) << text;
+  EXPECT_FALSE(Exists(out + "/plan.json"));
+  EXPECT_TRUE(std::filesystem::is_directory(out + "/plan.csv"));
+  // A failed run leaves the previous run's files as they were.
+  std::filesystem::remove_all(out);
+  ASSERT_EQ(testing::RunCommand(Bin() + " plan -q " + Src("scenarios/small.toml") + " --out " + out + " 2>&1", &text), 0);
+  const std::string before = testing::Slurp(out + "/plan.json");
+  Write(dir_ + "/bad.toml", "[scenario]\nname = 3\n");
+  EXPECT_EQ(testing::RunCommand(Bin() + " plan -q " + dir_ + "/bad.toml --out " + out + " 2>&1", &text), 2);
+  EXPECT_EQ(testing::Slurp(out + "/plan.json"), before);
+  for (const auto& e : std::filesystem::directory_iterator(out)) {
+    EXPECT_EQ(e.path().filename().string().find("staging"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace rackscale

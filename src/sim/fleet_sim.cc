@@ -431,20 +431,43 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   const Seconds step = options.timeseries_step;
   r.timeseries_step = step;
   const size_t rows_per_step = S + tenants + nsvc;
+  // Rows are kept from the step of the first event on (times may be
+  // negative), and their number is bounded: a span that would need more
+  // than kMaxTimeseriesRows is refused with the estimate, before the run
+  // when the arrivals alone span it, else as soon as the run gets there.
+  auto floor_div = [](Seconds a, Seconds b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0); };
+  const int64_t base_step = step > 0 ? floor_div(std::min<Seconds>(0, r.first_submit), step) : 0;
+  auto too_many_rows = [&](Seconds until) {
+    const double steps = std::floor(static_cast<double>(until) / static_cast<double>(step)) -
+                         static_cast<double>(base_step) + 1;
+    return Error::InvalidInput(
+        "--step", 0, "step",
+        fmt::format("the time series would need {:.3g} rows ({:.3g} steps of {} s from {} s to {} s, {} rows each); at "
+                    "most {}: use a longer --step, or --step 0 for none",
+                    steps * static_cast<double>(rows_per_step), steps, step, base_step * step, until, rows_per_step,
+                    kMaxTimeseriesRows));
+  };
+  auto rows_needed = [&](Seconds until) {
+    return (static_cast<double>(until) / static_cast<double>(step) - static_cast<double>(base_step) + 1) *
+           static_cast<double>(rows_per_step);
+  };
+  if (step > 0 && n > 0 && rows_needed(std::max(last_arrival, options.horizon)) > kMaxTimeseriesRows) {
+    return too_many_rows(std::max(last_arrival, options.horizon));
+  }
   auto row = [&](int64_t b, size_t k) -> TimeRow& {
-    const size_t need = static_cast<size_t>(b + 1) * rows_per_step;
+    const size_t need = static_cast<size_t>(b - base_step + 1) * rows_per_step;
     if (r.timeseries.size() < need) {
       const size_t from = r.timeseries.size();
       r.timeseries.resize(need);
       for (size_t i = from; i < need; ++i) {
         TimeRow& x = r.timeseries[i];
-        x.step = static_cast<int64_t>(i / rows_per_step);
+        x.step = static_cast<int64_t>(i / rows_per_step) + base_step;
         const size_t kk = i % rows_per_step;
         x.scope = kk < S ? TimeScope::kSite : kk < S + tenants ? TimeScope::kTenant : TimeScope::kService;
         x.id = static_cast<int32_t>(kk < S ? kk : kk < S + tenants ? kk - S : kk - S - tenants);
       }
     }
-    return r.timeseries[static_cast<size_t>(b) * rows_per_step + k];
+    return r.timeseries[static_cast<size_t>(b - base_step) * rows_per_step + k];
   };
   std::vector<double> covered;  // seconds of each time-series step simulated
   // The time-series steps an interval [t, nt) overlaps: (step, seconds).
@@ -508,12 +531,14 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       }
       segments.clear();
       if (step > 0) {
+        if (rows_needed(nt) > kMaxTimeseriesRows) return too_many_rows(nt);
         for (Seconds a = t; a < nt;) {
-          const int64_t b = a / step;
+          const int64_t b = floor_div(a, step);
           const Seconds e = std::min(nt, (b + 1) * step);
           segments.push_back({b, static_cast<double>(e - a)});
-          if (covered.size() <= static_cast<size_t>(b)) covered.resize(static_cast<size_t>(b) + 1, 0);
-          covered[static_cast<size_t>(b)] += static_cast<double>(e - a);
+          const size_t c = static_cast<size_t>(b - base_step);
+          if (covered.size() <= c) covered.resize(c + 1, 0);
+          covered[c] += static_cast<double>(e - a);
           a = e;
         }
       }
@@ -873,7 +898,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     for (TimeRow& x : r.timeseries) {
       // Averages over the part of the step the simulation covered (the first
       // and last steps may be partial).
-      const size_t b = static_cast<size_t>(x.step);
+      const size_t b = static_cast<size_t>(x.step - base_step);
       const double len = b < covered.size() && covered[b] > 0 ? covered[b] : static_cast<double>(step);
       x.covered_s = len;
       x.gpus_online /= len;

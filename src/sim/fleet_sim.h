@@ -83,6 +83,10 @@ struct FleetSimOptions {
 
 inline constexpr double kAutoCheckpoint = kCheckpointAuto;
 
+// The time series' rows at most (~120 bytes each in memory, ~150 in
+// timeseries.csv): a run that would need more is refused with the estimate.
+inline constexpr double kMaxTimeseriesRows = 4e6;
+
 struct FleetJobOutcome {
   JobStatus status = JobStatus::kInvalid;
   Seconds first_start = -1;  // first time it started
