@@ -88,6 +88,8 @@ bool ParseBound(std::string s, double* v) {
 // A fleet or tenants file with `key = value` in the table under test, and
 // every other key at a value that lets the probed one reach its bounds.
 std::string Fleet(const std::string& table, const std::string& key, const std::string& value) {
+  // A top-level key: before the first table of an otherwise plain fleet.
+  if (table == "cross_site_slowdown") return fmt::format("{} = {}\n", key, value) + Fleet("[[sites]]", "name", "\"s\"");
   std::map<std::string, std::map<std::string, std::string>> t = {
       {"[accelerators.NAME]", {{"busy_watts", "1000000"}, {"idle_watts", "0"}}},
       {"[nodes.NAME]", {{"cpu_milli", "1000"}, {"memory_mib", "1000"}, {"gpus", "1"}, {"accelerator", "\"A\""}}},

@@ -1,5 +1,8 @@
 // Topology-aware placement and the fleet scheduler, hand-checked on small
 // fleets. Notation: D4 = a domain of 2 nodes x 2 GPUs.
+#include <tuple>
+
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "sched/topo_index.h"
@@ -535,6 +538,224 @@ nodes = 1
     ASSERT_TRUE(r.ok()) << r.error().ToString();
     EXPECT_EQ(r->outcomes[0].status, want) << fleet->sites.size() << " sites";
   }
+}
+
+// Two or more sites of 8-GPU servers (one server per domain, D = 8, one
+// block per site), 700 W per GPU at full load and nothing idle, PUE 1:
+// `sites` is {name, servers, cap in W (0: none)}; `top` goes before the
+// tables (e.g. "cross_site_slowdown = 1.25").
+Fleet ServerSites(std::vector<std::tuple<std::string, int, double>> sites, const std::string& top = "") {
+  std::string t = top + R"(
+[accelerators.G]
+busy_watts = 700
+[nodes.g8]
+cpu_milli = 1000
+memory_mib = 1000
+gpus = 8
+accelerator = "G"
+[domains.server]
+node = "g8"
+nodes = 1
+)";
+  for (const auto& [name, servers, cap_w] : sites) {
+    t += "[[sites]]\nname = \"" + name + "\"\n";
+    if (cap_w > 0) t += fmt::format("power_cap_mw = {}\n", cap_w / 1e6);
+    t += "  [[sites.pools]]\n  domain = \"server\"\n  count = " + std::to_string(servers) + "\n";
+  }
+  auto f = ParseFleetToml(t, "sites.toml");
+  EXPECT_TRUE(f.ok()) << f.error().ToString();
+  return std::move(f).value();
+}
+
+AiJob SiteJob(int64_t id, int gpus, Seconds runtime, TopologyScope scope, Seconds submit = 0) {
+  AiJob j;
+  j.id = id;
+  j.submit = submit;
+  j.runtime = runtime;
+  j.gpus = gpus;
+  j.topology = scope;
+  return j;
+}
+
+// 36 GPUs = 5 servers; sites a (2 servers) and b (3): no site holds it.
+// Scope any: rejected. Scope multi-site: b gives its 3 servers (the most
+// first), a its 2 (8 + 4 GPUs); it runs 100 x 1.10 = 110 s.
+TEST(GangsAndSites, AGangThatFitsOnlyAcrossSitesRunsUnderMultiSite) {
+  const Fleet fleet = ServerSites({{"a", 2, 0}, {"b", 3, 0}});
+  EXPECT_DOUBLE_EQ(fleet.cross_site_slowdown, 1.10);
+  for (TopologyScope scope : {TopologyScope::kAny, TopologyScope::kBlock, TopologyScope::kMultiSite}) {
+    AiWorkload w;
+    w.tenants = {""};
+    w.jobs = {SiteJob(1, 36, 100, scope)};
+    auto r = SimulateFleet(fleet, &w, FleetSimOptions{});
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    const FleetJobOutcome& o = r->outcomes[0];
+    if (scope != TopologyScope::kMultiSite) {
+      EXPECT_EQ(o.status, JobStatus::kRejected) << TopologyScopeName(scope);
+      continue;
+    }
+    EXPECT_EQ(o.status, JobStatus::kDone);
+    EXPECT_EQ(o.start, 0);
+    EXPECT_EQ(o.end, 110);
+    // GPU-seconds per site: a holds 12 GPUs, b 24, for 110 s.
+    EXPECT_DOUBLE_EQ(r->sites[0].busy_gpu_seconds, 12 * 110.0);
+    EXPECT_DOUBLE_EQ(r->sites[1].busy_gpu_seconds, 24 * 110.0);
+  }
+  // Too big for the whole fleet (6 servers): rejected even so.
+  AiWorkload w;
+  w.tenants = {""};
+  w.jobs = {SiteJob(1, 41, 100, TopologyScope::kMultiSite)};
+  auto r = SimulateFleet(fleet, &w, FleetSimOptions{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcomes[0].status, JobStatus::kRejected);
+}
+
+// A multi-site gang stays in one site when one has room now: on a (2) and
+// b (5), the 36-GPU gang takes 5 servers of b and runs 100 s, not 110. When
+// no site has room for it now, it spans sites at once (it does not wait
+// for one), and a later gang takes one site again when one has room.
+TEST(GangsAndSites, AMultiSiteGangPrefersOneSiteWhenOneHasRoom) {
+  const Fleet fleet = ServerSites({{"a", 2, 0}, {"b", 5, 0}});
+  {
+    AiWorkload w;
+    w.tenants = {""};
+    w.jobs = {SiteJob(1, 36, 100, TopologyScope::kMultiSite)};
+    auto r = SimulateFleet(fleet, &w, FleetSimOptions{});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->outcomes[0].end, 100);
+    EXPECT_DOUBLE_EQ(r->sites[0].busy_gpu_seconds, 0);
+    EXPECT_DOUBLE_EQ(r->sites[1].busy_gpu_seconds, 36 * 100.0);
+  }
+  {
+    // a (1 server), b (5). Job 1 (16 GPUs, 0..1000) takes 2 servers of b
+    // (a has too few).
+    const Fleet f2 = ServerSites({{"a", 1, 0}, {"b", 5, 0}});
+    AiWorkload w;
+    w.tenants = {""};
+    w.jobs = {SiteJob(1, 16, 1000, TopologyScope::kAny), SiteJob(2, 32, 100, TopologyScope::kMultiSite, 1),
+              SiteJob(3, 32, 100, TopologyScope::kMultiSite, 2000)};
+    auto r = SimulateFleet(f2, &w, FleetSimOptions{});
+    ASSERT_TRUE(r.ok());
+    // Job 1 on b (2 servers); job 2 (4 servers): b has 3 free, a 1: across,
+    // 1 + 110 = 111. Job 3 at 2000: b has 5 free: one site, 100 s.
+    EXPECT_EQ(r->outcomes[1].start, 1);
+    EXPECT_EQ(r->outcomes[1].end, 111);
+    EXPECT_EQ(r->outcomes[2].start, 2000);
+    EXPECT_EQ(r->outcomes[2].end, 2100);
+    EXPECT_DOUBLE_EQ(r->sites[0].busy_gpu_seconds, 8 * 110.0);
+  }
+}
+
+// The slowdown, exactly, through a preemption and a restart in one site.
+// cross_site_slowdown = 1.25; a (4 servers), b (2); priority policy;
+// checkpoints every 100 s, free; restarts cost 60 s.
+//   0:   A (16 GPUs, priority 5, 0..400) takes 2 servers of a (a tie with b:
+//        the first pool). M (32 GPUs, multi-site, preemptible, 1,000 s of
+//        work) finds no site with 4 free: a 2 + b 2, an attempt of
+//        1,000 x 1.25 = 1,250 s.
+//   500: H (48 GPUs, multi-site, priority 1, 100 s) needs all 6 servers:
+//        M is preempted. M's clock is at 500: 5 checkpoints done, 500 / 1.25
+//        = 400 s of work saved, nothing lost. H spans a and b: 125 s.
+//   625: M restarts in a alone (4 free): 60 s restart + 600 s of work at full
+//        speed: it ends at 1,285.
+TEST(GangsAndSites, TheSlowdownIsAppliedExactlyAndARestartInOneSiteRunsAtFullSpeed) {
+  const Fleet fleet = ServerSites({{"a", 4, 0}, {"b", 2, 0}}, "cross_site_slowdown = 1.25\n");
+  EXPECT_DOUBLE_EQ(fleet.cross_site_slowdown, 1.25);
+  AiWorkload w;
+  w.tenants = {""};
+  AiJob a = SiteJob(1, 16, 400, TopologyScope::kAny);
+  a.priority = 5;
+  AiJob m = SiteJob(2, 32, 1000, TopologyScope::kMultiSite);
+  m.preemptible = true;
+  m.checkpoint = 100;
+  AiJob h = SiteJob(3, 48, 100, TopologyScope::kMultiSite, 500);
+  h.priority = 1;
+  w.jobs = {a, m, h};
+  FleetSimOptions o;
+  o.policy = FleetQueuePolicy::kPriority;
+  o.restart_cost = 60;
+  auto r = SimulateFleet(fleet, &w, o);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->outcomes[0].end, 400);
+  const FleetJobOutcome& om = r->outcomes[1];
+  EXPECT_EQ(om.first_start, 0);
+  EXPECT_EQ(om.preemptions, 1);
+  EXPECT_EQ(om.start, 625);
+  EXPECT_EQ(om.end, 625 + 60 + 600);
+  // The preempted attempt lost nothing: its fifth checkpoint completed at 500.
+  EXPECT_DOUBLE_EQ(om.lost_gpu_seconds, 0);
+  EXPECT_EQ(r->outcomes[2].start, 500);
+  EXPECT_EQ(r->outcomes[2].end, 625);
+}
+
+// Admit: a multi-site gang's share must fit the cap of every site it
+// touches. 36 GPUs over b (3 servers, 24 GPUs) and a (2, 12 GPUs); a
+// server at full power is 8 x 700 = 5,600 W, and a site gives at most the
+// whole servers its cap has room for: a needs 11,200 W, b 16,800 W.
+TEST(GangsAndSites, AdmitPowerIsCheckedAtEverySiteAGangTouches) {
+  struct Case {
+    double cap_a, cap_b;
+    JobStatus want;
+  };
+  for (const Case& c : {Case{11200, 16800, JobStatus::kDone}, Case{11199, 16800, JobStatus::kUnfinished},
+                        Case{11200, 16799, JobStatus::kUnfinished}}) {
+    const Fleet fleet = ServerSites({{"a", 2, c.cap_a}, {"b", 3, c.cap_b}});
+    AiWorkload w;
+    w.tenants = {""};
+    w.jobs = {SiteJob(1, 36, 100, TopologyScope::kMultiSite)};
+    FleetSimOptions o;
+    o.power = PowerPolicy::kAdmit;
+    auto r = SimulateFleet(fleet, &w, o);
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_EQ(r->outcomes[0].status, c.want) << c.cap_a << " " << c.cap_b;
+    if (c.want == JobStatus::kDone) {
+      // a draws 12 x 700 = 8,400 W, b 24 x 700 = 16,800 W: under both caps.
+      EXPECT_NEAR(r->sites[0].peak_mw, 0.0084, 1e-12);
+      EXPECT_NEAR(r->sites[1].peak_mw, 0.0168, 1e-12);
+    }
+  }
+}
+
+// Throttle: a gang across sites advances at its slowest site's speed.
+// a (1 server) capped at 2,800 W runs at 0.5; b (1 server) uncapped. A
+// 16-GPU gang over both does 100 s of work x 1.10 = 110 s of its clock at
+// speed 0.5: it ends at 220.
+TEST(GangsAndSites, AGangAcrossSitesRunsAtItsSlowestSitesSpeed) {
+  const Fleet fleet = ServerSites({{"a", 1, 2800}, {"b", 1, 0}});
+  AiWorkload w;
+  w.tenants = {""};
+  w.jobs = {SiteJob(1, 16, 100, TopologyScope::kMultiSite)};
+  FleetSimOptions o;
+  o.power = PowerPolicy::kThrottle;
+  auto r = SimulateFleet(fleet, &w, o);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->outcomes[0].end, 220);
+}
+
+TEST(GangsAndSites, BadScopesAndSlowdownsNameTheFileAndField) {
+  auto w = ParseAiCsv("id,submit,runtime,gpus,topology\n1,0,10,8,multi-sites\n", "m.csv", false);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().ToString(),
+            "m.csv:2: field 'topology': expected any, block, domain, node or multi-site, got 'multi-sites'");
+  auto ok = ParseAiCsv("id,submit,runtime,gpus,topology\n1,0,10,8,multi-site\n", "m.csv", false);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->jobs[0].topology, TopologyScope::kMultiSite);
+  EXPECT_NE(FormatAiCsv(*ok).find(",multi-site,"), std::string::npos);
+  const std::string base = "[nodes.n]\ncpu_milli = 1\nmemory_mib = 1\n[[sites]]\nname = \"s\"\n  [[sites.pools]]\n  node = \"n\"\n  count = 1\n";
+  for (const char* v : {"0.9", "nan", "inf", "-inf", "\"fast\""}) {
+    auto f = ParseFleetSpec(std::string("cross_site_slowdown = ") + v + "\n" + base, "f.toml");
+    ASSERT_FALSE(f.ok()) << v;
+    EXPECT_EQ(f.error().ToString().rfind("f.toml:1: field 'cross_site_slowdown': expected a number", 0), 0u)
+        << f.error().ToString();
+  }
+  auto f = ParseFleetSpec("cross_site_slowdown = 1\n" + base, "f.toml");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->cross_site_slowdown, 1.0);
+  // It round-trips through the written fleet file.
+  f->cross_site_slowdown = 1.3;
+  auto back = ParseFleetSpec(FormatFleetToml(*f), "f.toml");
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  EXPECT_EQ(back->cross_site_slowdown, 1.3);
 }
 
 }  // namespace

@@ -4,13 +4,18 @@
 // report rendered in headless Chromium.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "browser.h"
+#include "plan/plan_run.h"
 #include "plan/planner.h"
 #include "plan/scenario.h"
 #include "report/report_check.h"
+#include "run/sim_inputs.h"
+#include "sim/fleet_sim.h"
 #include "test_util.h"
 
 namespace rackscale {
@@ -302,6 +307,74 @@ TEST(ScenarioCli, BadVaryExitsTwoNamingIt) {
     EXPECT_EQ(rc, 2) << vary << ": " << out;
     EXPECT_NE(out.find("--vary"), std::string::npos) << out;
   }
+}
+
+// `rackscale run`'s workload for the default scenario (issue 15, item 4):
+// the planner spreads the contract's dedicated capacity over sites, so the
+// contract tenant's largest gangs, sized to that capacity (its dedicated
+// domains in service less what its inference service holds at most), are
+// `multi-site`: larger than the tenant's share of any one site. Smaller
+// gangs that one site's share holds keep scope `any`.
+TEST(RunWorkload, ContractGangsAreSizedToTheDedicatedCapacityAndSpanSitesWhereItIsSpread) {
+  auto s = ReadScenario(std::string(RACKSCALE_SOURCE_DIR) + "/scenarios/reallocation-2025.toml");
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  PlanOptions o;
+  o.time_limit_s = 120;  // the scenario's node limit governs
+  auto p = SolveScenario(*s, o);
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  auto in = BuildSimInputs(*p);
+  ASSERT_TRUE(in.ok()) << in.error().ToString();
+  auto fleet = BuildFleet(in->fleet, "fleet.toml");
+  ASSERT_TRUE(fleet.ok());
+  const std::string tenant = s->contracts[0].tenant;
+  // The last month of the window: the tenant's dedicated domains in service
+  // then, per site.
+  const Seconds at = static_cast<Seconds>(std::llround((in->days - 365.0 / 12) * 86400));
+  const auto assigned = DedicatedDomains(*fleet, in->tenants.dedicated);
+  std::map<int32_t, int64_t> per_site;
+  int64_t total = 0;
+  int32_t D = 0;
+  for (size_t i = 0; i < assigned.size(); ++i) {
+    const DedicatedSpec& d = in->tenants.dedicated[i];
+    if (d.tenant != tenant || std::llround(d.start_day * 86400) > at || std::llround(d.end_day * 86400) <= at) continue;
+    for (int32_t x : assigned[i]) {
+      const Domain& dom = fleet->domains[static_cast<size_t>(x)];
+      if (dom.online > at) continue;
+      ++per_site[fleet->site_of_domain(x)];
+      ++total;
+      D = dom.gpus;
+    }
+  }
+  ASSERT_GT(per_site.size(), 1u) << "the contract's capacity is in one site";
+  int64_t site_max = 0;
+  for (const auto& [site, n] : per_site) site_max = std::max(site_max, n);
+  int64_t inference = 0;
+  for (const ServiceDef& d : in->tenants.services) {
+    if (d.tenant == tenant) inference += d.max_replicas;
+  }
+  const int64_t sized = (total - inference) * D;
+  ASSERT_GT(sized, site_max * D);
+  // The jobs submitted in that month.
+  int64_t largest = 0, multi = 0, any_big = 0;
+  TenantId t = 0;
+  for (size_t i = 0; i < in->workload.tenants.size(); ++i) {
+    if (in->workload.tenants[i] == tenant) t = static_cast<TenantId>(i);
+  }
+  for (const AiJob& j : in->workload.jobs) {
+    if (j.tenant != t || j.submit < at) continue;
+    largest = std::max<int64_t>(largest, j.gpus);
+    if (j.topology == TopologyScope::kMultiSite) {
+      ++multi;
+      EXPECT_GT(j.gpus, site_max * D) << j.id;
+    } else if (j.gpus > D) {
+      ++any_big;
+      EXPECT_EQ(j.topology, TopologyScope::kAny) << j.id;
+      EXPECT_LE(j.gpus, site_max * D) << j.id;
+    }
+  }
+  EXPECT_EQ(largest, sized);
+  EXPECT_GT(multi, 0);
+  EXPECT_GT(any_big, 0);
 }
 
 }  // namespace

@@ -16,8 +16,9 @@
 namespace rackscale {
 
 // How tightly a gang must be placed: every GPU in one node, in one NVLink
-// domain, in one network block, or anywhere.
-enum class TopologyScope : uint8_t { kAny, kBlock, kDomain, kNode };
+// domain, in one network block, anywhere in one site, or (multi-site) in
+// one site if one has room, else across sites (sched/fleet_scheduler.h).
+enum class TopologyScope : uint8_t { kAny, kBlock, kDomain, kNode, kMultiSite };
 
 const char* TopologyScopeName(TopologyScope s);
 bool ParseTopologyScope(std::string_view s, TopologyScope* out);

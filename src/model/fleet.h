@@ -81,6 +81,15 @@ struct FleetNode {
   int32_t type = 0;  // index into Fleet::node_types
 };
 
+// A gang placed across sites (scope multi-site) runs this many times longer
+// than in one site: its data-parallel gradient exchange crosses the
+// inter-site links, which are far slower than a site's own network and
+// which the computation hides only in part. docs/cluster.md has the
+// reasoning behind the default (NVIDIA's 96% scaling efficiency for a 340B
+// model over two datacenters ~1,000 km apart is 1.04; 1.10 leaves room for
+// less tuned jobs and smaller links).
+inline constexpr double kDefaultCrossSiteSlowdown = 1.10;
+
 // Every Fleet has at least one site (both constructors below make one), so
 // per-site tables are indexed by site_of_domain directly.
 struct Fleet {
@@ -92,6 +101,7 @@ struct Fleet {
   std::vector<Domain> domains;
   std::vector<FleetNode> nodes;
   GpuModels models;  // accelerator names, for pods' model constraints
+  double cross_site_slowdown = kDefaultCrossSiteSlowdown;  // >= 1
 
   int64_t TotalGpus() const;
   int64_t TotalCpuMilli() const;
@@ -128,6 +138,7 @@ struct SiteSpec {
 struct FleetSpec {
   Fleet catalog;            // accelerators, node and domain types only
   std::vector<SiteSpec> sites;
+  double cross_site_slowdown = kDefaultCrossSiteSlowdown;
   std::string comment;      // written at the top of the file; not read back
 };
 

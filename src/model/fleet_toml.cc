@@ -128,6 +128,9 @@ Result<FleetSpec> ParseFleetSpec(std::string_view text, const std::string& sourc
   FleetSpec spec;
   if (Status s = internal::ParseFleetCatalog(root, top, source, spec.catalog); !s) return s.error();
   int64_t total_nodes = 0;
+  // NaN and infinities fail the range check too.
+  RS_TRY(slowdown, top.Number("cross_site_slowdown", false, kDefaultCrossSiteSlowdown, 1.0, 100.0));
+  spec.cross_site_slowdown = slowdown;
 
   // [[sites]] with [[sites.pools]]
   top.Mark("sites");
@@ -216,6 +219,7 @@ Result<FleetSpec> ParseFleetSpec(std::string_view text, const std::string& sourc
 
 Result<Fleet> BuildFleet(const FleetSpec& spec, const std::string& source) {
   Fleet f = spec.catalog;
+  f.cross_site_slowdown = spec.cross_site_slowdown;
   f.sites.clear();
   f.blocks.clear();
   f.domains.clear();
@@ -361,6 +365,7 @@ std::string CommentLines(std::string_view text, std::string_view indent) {
 std::string FormatFleetToml(const FleetSpec& spec) {
   std::string o = CommentLines(spec.comment, "");
   if (!o.empty()) o += "\n";
+  o += fmt::format("cross_site_slowdown = {}\n\n", TomlNumber(spec.cross_site_slowdown));
   o += FormatCatalogToml(spec.catalog);
   for (const SiteSpec& s : spec.sites) {
     o += fmt::format("[[sites]]\nname = {}\npower_cap_mw = {}\npue = {}\nusd_per_mwh = {}\n\n", TomlString(s.name),

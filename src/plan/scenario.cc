@@ -412,7 +412,7 @@ class ScenarioParser {
     RS_TRY(ckpt, r.String("checkpoint", false));
     RS_TRY(load, r.Number("contract_load", false, 0.85, 0, 2));
     RS_TRY(od, r.Int("on_demand_tenants", false, 8, 1, 1000));
-    RS_TRY(gang, r.Int("max_gang_gpus", false, 4608, 1, 1'000'000));
+    RS_TRY(gang, r.Int("max_gang_gpus", false, 1'000'000, 1, 1'000'000));
     RS_TRY(inf, r.Number("inference_share", false, 0.3, 0, 1));
     RS_TRY(jobs, r.Int("max_jobs", false, 200000, 1, 10'000'000));
     r.Mark("failures");

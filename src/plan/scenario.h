@@ -100,7 +100,7 @@ struct SimulateSpec {
   std::string checkpoint = "auto";
   double contract_load = 0.85;     // training load on the contract tenants' clusters
   double on_demand_tenants = 8;
-  int32_t max_gang_gpus = 4608;
+  int32_t max_gang_gpus = 1'000'000;  // a cap on contract tenants' capacity-sized gangs (default: none)
   double inference_share = 0.3;    // of a contract tenant's GPUs at its daily peak
   int64_t max_jobs = 200000;
 };

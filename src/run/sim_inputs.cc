@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "report/plan_report.h"
+#include "sim/fleet_sim.h"
 
 namespace rackscale {
 namespace {
@@ -201,10 +202,54 @@ Result<SimInputs> BuildSimInputs(const PlanRun& p) {
     ten.services.push_back(d);
   }
 
-  // The workload: each contract tenant's training (gangs up to
-  // max_gang_gpus), and on-demand tenants shaped like public GPU-cluster
-  // traces (Philly, Helios, Acme; docs/traces.md), at the loads the
-  // scenario names.
+  // Where each contract tenant's dedicated domains are in service, month by
+  // month, as the simulator will resolve them: per domain type, how many in
+  // all and the most in one site.
+  auto built = BuildFleet(fleet, s.source);
+  if (!built) return built.error();
+  const std::vector<std::vector<int32_t>> assigned = DedicatedDomains(*built, ten.dedicated);
+  struct Capacity {
+    int64_t domains = 0;   // in service, of its largest domain type
+    int64_t site_max = 0;  // of them, the most in one site
+    int32_t gpus_per_domain = 0;
+  };
+  std::map<std::string, std::vector<Capacity>> capacity;  // tenant -> by window month
+  for (const auto& [tenant, by_month] : contract_by_month) {
+    std::vector<Capacity>& cap = capacity[tenant];
+    cap.resize(W);
+    for (size_t m = 0; m < W; ++m) {
+      const Seconds at = static_cast<Seconds>(std::llround(day_of(w0 + static_cast<int32_t>(m)) * 86400));
+      std::map<int32_t, std::map<int32_t, int64_t>> here;  // type -> site -> domains
+      for (size_t i = 0; i < ten.dedicated.size(); ++i) {
+        const DedicatedSpec& d = ten.dedicated[i];
+        if (d.tenant != tenant || static_cast<Seconds>(std::llround(d.start_day * 86400)) > at ||
+            static_cast<Seconds>(std::llround(d.end_day * 86400)) <= at) {
+          continue;
+        }
+        for (int32_t x : assigned[i]) {
+          const Domain& dom = built->domains[static_cast<size_t>(x)];
+          if (dom.spare || dom.online > at || (dom.retire >= 0 && dom.retire <= at)) continue;
+          ++here[dom.type][built->site_of_domain(x)];
+        }
+      }
+      for (const auto& [type, sites] : here) {
+        Capacity c;
+        c.gpus_per_domain = built->domain_types[static_cast<size_t>(type)].gpus;
+        for (const auto& [site, n] : sites) {
+          c.domains += n;
+          c.site_max = std::max(c.site_max, n);
+        }
+        if (c.domains > cap[m].domains) cap[m] = c;
+      }
+    }
+  }
+
+  // The workload: each contract tenant's training, its largest gangs sized
+  // to its dedicated capacity in service (the domains its inference service
+  // leaves at its largest, up to max_gang_gpus) and `multi-site`
+  // when no single site holds them; and on-demand tenants shaped like public
+  // GPU-cluster traces (Philly, Helios, Acme; docs/traces.md), at the loads
+  // the scenario names.
   int64_t fleet_gpus = 0;
   for (size_t h = 0; h < s.hardware.size(); ++h) fleet_gpus += dedicated_capacity[h] * s.hardware[h].gpus_per_domain;
   out.gpus = fleet_gpus;
@@ -246,12 +291,25 @@ Result<SimInputs> BuildSimInputs(const PlanRun& p) {
       const double gpus = m < by_month.size() ? by_month[m] : 0;
       contract_now += gpus;
       if (gpus < 1) continue;
+      // What its inference service leaves at its largest (max_replicas).
+      const Capacity& cap = capacity[tenant][m];
+      int64_t inference_domains = 0;
+      for (const ServiceDef& d : ten.services) {
+        if (d.tenant == tenant && cap.gpus_per_domain > 0) {
+          inference_domains += (static_cast<int64_t>(d.max_replicas) * d.gpus_per_replica * std::max<int64_t>(1, d.count) +
+                                cap.gpus_per_domain - 1) /
+                               cap.gpus_per_domain;
+        }
+      }
+      const int64_t train_domains = std::max<int64_t>(0, cap.domains - inference_domains);
+      const int64_t sized = std::min<int64_t>(train_domains * cap.gpus_per_domain, sim.max_gang_gpus);
       AiGenParams g;
       g.days = month_days;
       g.tenants = 1;
       g.cpu_fraction = 0;
       g.gang_fraction = 0.05;
-      g.max_gang = std::max({256, domain_gpus, std::min<int32_t>(sim.max_gang_gpus, static_cast<int32_t>(gpus / 2))});
+      g.max_gang = static_cast<int32_t>(std::max<int64_t>({256, domain_gpus, sized}));
+      g.max_gang_exact = true;
       g.preemptible_fraction = 0;
       g.domain_gpus = domain_gpus;
       g.load = std::max(0.01, sim.contract_load * (1 - sim.inference_share * 0.6));
@@ -260,6 +318,12 @@ Result<SimInputs> BuildSimInputs(const PlanRun& p) {
       g.seed = seed++;
       auto part = GenerateAi(g);
       if (!part) return part.error();
+      // Gangs that no one site's share of its capacity holds may span sites.
+      for (AiJob& j : part->jobs) {
+        if (cap.site_max > 0 && cap.site_max < cap.domains && j.gpus > cap.site_max * cap.gpus_per_domain) {
+          j.topology = TopologyScope::kMultiSite;
+        }
+      }
       shift(*part, m);
       add(*part, {tenant});
     }

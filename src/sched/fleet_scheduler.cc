@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <climits>
+#include <cmath>
 #include <queue>
 #include <tuple>
 
@@ -97,6 +99,7 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
     if (t.gpus == 0) max_cpu_node_milli_ = std::max(max_cpu_node_milli_, t.cpu_milli);
   }
   domains_of_type_.assign(fleet.domain_types.size(), 0);
+  fleet_domains_of_type_.assign(fleet.domain_types.size(), 0);
   max_block_of_type_.assign(fleet.domain_types.size(), 0);
   std::vector<int64_t> per_site(fleet.domain_types.size() * fleet.sites.size());
   for (const Block& b : fleet.blocks) {
@@ -105,6 +108,7 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
     int64_t& here = per_site[static_cast<size_t>(b.site) * fleet.domain_types.size() + t];
     here += b.num_domains;
     domains_of_type_[t] = std::max(domains_of_type_[t], here);
+    fleet_domains_of_type_[t] += b.num_domains;
     max_block_of_type_[t] = std::max(max_block_of_type_[t], b.num_domains);
   }
   total_cpu_ = std::max<double>(1, static_cast<double>(fleet.TotalCpuMilli()));
@@ -290,6 +294,9 @@ bool FleetScheduler::CanEverRun(const AiJob& j) const {
       case TopologyScope::kAny:
         if (j.gpus <= D || q <= domains_of_type[t]) return true;
         break;
+      case TopologyScope::kMultiSite:  // the whole fleet's domains of the type
+        if (j.gpus <= D || q <= fleet_domains_of_type_[t]) return true;
+        break;
     }
   }
   return false;
@@ -359,7 +366,7 @@ bool FleetScheduler::ModelAllowedIn(const AiJob& job, int32_t pool) const {
 }
 
 bool FleetScheduler::FindIn(const AiJob& job, const std::vector<int32_t>& pools,
-                            Placement* best, bool may_open) const {
+                            Placement* best, bool may_open, bool across) const {
   if (job.fractional()) {
     // Join the tenant's open GPU with the least share left that fits.
     int32_t best_left = kMilliPerGpu + 1, id = -1;
@@ -376,7 +383,7 @@ bool FleetScheduler::FindIn(const AiJob& job, const std::vector<int32_t>& pools,
       const SharedGpu& g = shared_gpus_[static_cast<size_t>(id)];
       best->pool = g.pool;
       best->parts = {GangPart{g.node, 0}};
-      best->domains = best->blocks = 1;
+      best->domains = best->blocks = best->sites = 1;
       best->shared_gpu = id;
       return true;
     }
@@ -390,6 +397,58 @@ bool FleetScheduler::FindIn(const AiJob& job, const std::vector<int32_t>& pools,
         (p.domains == best->domains && p.blocks < best->blocks)) {
       *best = p;
       best->shared_gpu = -1;
+      found = true;
+    }
+  }
+  if (!found && across && job.topology == TopologyScope::kMultiSite) return FindAcrossSites(job, pools, best);
+  return found;
+}
+
+int64_t FleetScheduler::PowerRoomDomains(int32_t pool) const {
+  if (opts_.power != PowerPolicy::kAdmit) return INT64_MAX;
+  const size_t s = static_cast<size_t>(index_.pool_site(pool));
+  if (s >= cap_w_.size() || cap_w_[s] <= 0) return INT64_MAX;
+  const DomainType& dt = fleet_.domain_types[static_cast<size_t>(index_.pool_domain_type(pool))];
+  const double per_domain = index_.pool_domain_gpus(pool) * node_dyn_w_per_unit_[static_cast<size_t>(dt.node_type)] * pue_[s];
+  const double room = cap_w_[s] - site_draw_w(static_cast<int32_t>(s));
+  if (room < 0) return 0;
+  if (per_domain <= 0) return INT64_MAX;
+  // The most whole domains k with draw + k x per_domain <= cap, as
+  // PowerAdmits tests one job.
+  int64_t k = static_cast<int64_t>(std::floor(room / per_domain));
+  while (k > 0 && site_draw_w(static_cast<int32_t>(s)) + static_cast<double>(k) * per_domain > cap_w_[s]) --k;
+  return k;
+}
+
+bool FleetScheduler::FindAcrossSites(const AiJob& job, const std::vector<int32_t>& pools,
+                                     Placement* best) const {
+  // Pools of one domain type, in pool order (a partition's pools run domain
+  // type-major, then site; a list of several partitions repeats that).
+  if (job.gpus <= 0 || job.fractional()) return false;
+  std::vector<int32_t> types;
+  for (int32_t pool : pools) {
+    const int32_t t = index_.pool_domain_type(pool);
+    if (std::find(types.begin(), types.end(), t) == types.end()) types.push_back(t);
+  }
+  std::sort(types.begin(), types.end());
+  bool found = false;
+  Placement p;
+  std::vector<int32_t> group, limit;
+  for (int32_t t : types) {
+    group.clear();
+    limit.clear();
+    for (int32_t pool : pools) {
+      if (index_.pool_domain_type(pool) != t || !index_.pool_gpu(pool) || !ModelAllowedIn(job, pool)) continue;
+      if (index_.pool_full_domains(pool) == 0 || job.gpus <= index_.pool_domain_gpus(pool)) continue;
+      const int64_t room = PowerRoomDomains(pool);
+      if (room <= 0) continue;
+      group.push_back(pool);
+      limit.push_back(static_cast<int32_t>(std::min<int64_t>(room, INT32_MAX)));
+    }
+    if (group.size() < 2 || !index_.FindAcross(job, group, limit, &p)) continue;
+    if (!found || p.sites < best->sites || (p.sites == best->sites && p.domains < best->domains) ||
+        (p.sites == best->sites && p.domains == best->domains && p.blocks < best->blocks)) {
+      *best = p;
       found = true;
     }
   }
@@ -484,7 +543,11 @@ void FleetScheduler::StartOn(JobRef j, Seconds now, const Placement& p, int32_t 
     if (r.own_dedicated) used_own_[job.tenant] += job.gpus;
     else if (job.preemptible) used_spot_[job.tenant] += job.gpus;
   }
-  est_end_[j] = now + job.Walltime();
+  // A gang across sites runs cross_site_slowdown times longer, and is
+  // expected to.
+  est_end_[j] = now + (p.sites > 1 ? static_cast<Seconds>(std::ceil(static_cast<double>(job.Walltime()) *
+                                                                    fleet_.cross_site_slowdown))
+                                   : job.Walltime());
   if (opts_.policy == FleetQueuePolicy::kEasy) by_end_.insert({est_end_[j], j});
   r.borrowed_from = borrowed_from;
   r.running = true;
@@ -639,13 +702,14 @@ int64_t FleetScheduler::dedicated_free_gpus(TenantId t) const {
 
 bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<JobRef>& victims,
                                      const std::vector<int32_t>& pools,
-                                     std::vector<JobRef>* started, std::vector<JobRef>* preempted) {
+                                     std::vector<JobRef>* started, std::vector<JobRef>* preempted,
+                                     bool across) {
   const AiJob& job = jobs_[j];
   // What if every victim were gone? If the job would still not fit, preempt
   // nothing. Otherwise preempt the victims on the nodes of that placement.
   for (JobRef v : victims) index_.Release(run_[v].where);
   Placement target;
-  const bool fits = FindIn(job, pools, &target);
+  const bool fits = FindIn(job, pools, &target, true, across);
   for (JobRef v : victims) index_.Commit(run_[v].where);
   if (!fits) return false;
   std::vector<int32_t> nodes;
@@ -659,7 +723,7 @@ bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<Jo
     if (overlaps) Preempt(v, now, preempted);
   }
   Placement p;
-  if (FindIn(job, pools, &p)) {
+  if (FindIn(job, pools, &p, true, across)) {
     StartOn(j, now, p, -1);
     started->push_back(j);
     return true;
@@ -668,7 +732,7 @@ bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<Jo
   for (JobRef v : victims) {
     if (!run_[v].running) continue;
     Preempt(v, now, preempted);
-    if (FindIn(job, pools, &p)) {
+    if (FindIn(job, pools, &p, true, across)) {
       StartOn(j, now, p, -1);
       started->push_back(j);
       return true;
@@ -685,12 +749,15 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
   const bool may_open = QuotaAllows(job);
   if (!may_open && !job.fractional()) return false;
   Placement p;
-  // 1. Own dedicated clusters, reclaiming borrowed capacity if need be.
+  // 1. Own dedicated clusters, reclaiming borrowed capacity if need be. A
+  // multi-site gang tries each in one site first, then all of them together
+  // (below).
+  const bool multi = job.topology == TopologyScope::kMultiSite;
   if (job.tenant < tenant_dedicated_.size()) {
     for (size_t k : tenant_dedicated_[job.tenant]) {
       if (!active_[k] || held_[k + 1]) continue;
       const auto& pools = index_.partition_pools(static_cast<int32_t>(k) + 1);
-      if (FindIn(job, pools, &p, may_open)) {
+      if (FindIn(job, pools, &p, may_open, !multi)) {
         StartOn(j, now, p, -1);
         started->push_back(j);
         return true;
@@ -707,7 +774,34 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
       }
       std::sort(victims.begin(), victims.end(),
                 [&](JobRef a, JobRef b) { return start_seq_[a] > start_seq_[b]; });
-      if (PreemptAndStart(j, now, victims, pools, started, preempted)) return true;
+      if (PreemptAndStart(j, now, victims, pools, started, preempted, !multi)) return true;
+    }
+    // A multi-site gang may take its domains from all of its tenant's active
+    // dedicated clusters together (a contract's ramp is several clusters),
+    // in one site if one has room, else across sites; reclaiming their
+    // borrowers if need be.
+    if (multi && !tenant_dedicated_[job.tenant].empty()) {
+      const std::vector<int32_t> pools = OwnDedicatedPools(job.tenant);
+      if (!pools.empty() && FindIn(job, pools, &p, may_open)) {
+        StartOn(j, now, p, -1);
+        started->push_back(j);
+        return true;
+      }
+      std::vector<JobRef> victims;
+      int64_t reclaimable = 0, free = 0;
+      for (size_t k : tenant_dedicated_[job.tenant]) {
+        if (!active_[k] || held_[k + 1]) continue;
+        free += index_.free_gpus(static_cast<int32_t>(k) + 1);
+        reclaimable += borrowed_preemptible_gpus_[k];
+        for (JobRef b : borrowers_[k]) {
+          if (jobs_[b].preemptible && !jobs_[b].fractional()) victims.push_back(b);
+        }
+      }
+      if (!pools.empty() && reclaimable > 0 && free + reclaimable >= job.gpus) {
+        std::sort(victims.begin(), victims.end(),
+                  [&](JobRef a, JobRef b) { return start_seq_[a] > start_seq_[b]; });
+        if (PreemptAndStart(j, now, victims, pools, started, preempted)) return true;
+      }
     }
   }
   // 2. The shared fleet.
@@ -814,7 +908,32 @@ bool FleetScheduler::FitsReachableWhenEmpty(const AiJob& job) const {
       if (active_[k] && fits(static_cast<int32_t>(k) + 1)) return true;
     }
   }
-  return false;
+  if (job.topology != TopologyScope::kMultiSite || job.gpus <= 0) return false;
+  // Across sites: the domains of a type in the shared fleet, or in the
+  // tenant's active dedicated clusters together.
+  auto fits_across = [&](const std::vector<int32_t>& pools) {
+    std::map<int32_t, int64_t> domains;  // by domain type
+    for (int32_t pool : pools) {
+      if (!index_.pool_gpu(pool) || !ModelAllowedIn(job, pool)) continue;
+      const int64_t D = index_.pool_domain_gpus(pool);
+      int64_t& n = domains[index_.pool_domain_type(pool)];
+      n += index_.pool_num_domains(pool);
+      if (D > 0 && (job.gpus + D - 1) / D <= n) return true;
+    }
+    return false;
+  };
+  return fits_across(index_.partition_pools(0)) || fits_across(OwnDedicatedPools(job.tenant, false));
+}
+
+std::vector<int32_t> FleetScheduler::OwnDedicatedPools(TenantId t, bool skip_held) const {
+  std::vector<int32_t> pools;
+  if (t >= tenant_dedicated_.size()) return pools;
+  for (size_t k : tenant_dedicated_[t]) {
+    if (!active_[k] || (skip_held && held_[k + 1])) continue;
+    const auto& p = index_.partition_pools(static_cast<int32_t>(k) + 1);
+    pools.insert(pools.end(), p.begin(), p.end());
+  }
+  return pools;
 }
 
 void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
@@ -928,9 +1047,21 @@ void FleetScheduler::Reserve(JobRef head, Seconds now) {
     }
   }
   partitions.push_back(0);
+  // A multi-site head: each own cluster in one site, then all of them
+  // together, then the shared fleet (as TryStart tries them).
+  const bool multi = job.topology == TopologyScope::kMultiSite;
+  std::vector<int32_t> own;
+  if (multi) {
+    for (size_t i = 0; i + 1 < partitions.size(); ++i) {
+      const auto& pp = index_.partition_pools(partitions[i]);
+      own.insert(own.end(), pp.begin(), pp.end());
+    }
+  }
   auto find = [&](Placement* p) {
-    for (int32_t part : partitions) {
-      if (FindIn(job, index_.partition_pools(part), p)) return true;
+    for (size_t i = 0; i < partitions.size(); ++i) {
+      const bool shared = i + 1 == partitions.size();
+      if (multi && shared && !own.empty() && FindIn(job, own, p)) return true;
+      if (FindIn(job, index_.partition_pools(partitions[i]), p, true, !multi || shared)) return true;
     }
     return false;
   };

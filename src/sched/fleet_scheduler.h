@@ -56,6 +56,20 @@
 // Within a tier, the pool (domain type) giving the fewest domains, then the
 // fewest blocks, wins.
 //
+// Gangs across sites (scope multi-site). Every other scope keeps a gang in
+// one site (a pool). A multi-site gang is placed as scope any when some pool
+// holds it now; only if none does, it takes ceil(G / D) whole domains of
+// one type from as few sites as possible (the sites with the most fully
+// free domains first, site order on ties; TopoIndex::FindAcross). In tier 1
+// it tries each of its tenant's dedicated clusters in one site, then all of
+// them together (one site if one has room, else across sites), then with
+// their borrowers reclaimed. Under admit, each site gives at most the whole
+// domains its cap has room for at full power, so the gang's share fits the
+// cap of every site it touches. A gang placed in more than one site runs
+// Fleet::cross_site_slowdown times longer (the simulator stretches each such
+// attempt's remaining work; its estimated end here is start + walltime x
+// that factor). CanEverRun counts the domains of the whole fleet for it.
+//
 // Fractional pods (a share of one GPU): a tenant's pods pack onto the GPUs
 // that tenant holds for sharing -- the open GPU with the least share left
 // that fits (best fit), in the tiers above -- and a pod that fits none opens
@@ -165,8 +179,10 @@ class FleetScheduler {
   void SetNodeDown(int32_t n, bool down);
   bool node_down(int32_t n) const { return node_down_[n]; }
   bool domain_online(int32_t d) const { return online_[d]; }
-  // The site a running job runs in.
+  // The site a running job runs in (a multi-site gang: the site giving it
+  // the most domains), and whether it spans sites.
   int32_t site_of(JobRef j) const { return run_[j].site; }
+  bool multi_site(JobRef j) const { return run_[j].where.sites > 1; }
   // Where a running job runs (a fractional pod: its GPU's node, 0 units).
   const Placement& placement(JobRef j) const { return run_[j].where; }
   // Does the running job run in its own tenant's dedicated cluster?
@@ -242,9 +258,20 @@ class FleetScheduler {
                         std::vector<JobRef>* preempted);
   bool TryStart(JobRef j, Seconds now, std::vector<JobRef>* started, std::vector<JobRef>* preempted);
   // may_open: a fractional pod may open a fresh GPU (else only join one).
+  // across: a multi-site gang that no single pool holds may span sites.
   bool FindIn(const AiJob& job, const std::vector<int32_t>& pools, Placement* best,
-              bool may_open = true) const;
+              bool may_open = true, bool across = true) const;
   bool ModelAllowedIn(const AiJob& job, int32_t pool) const;
+  // A multi-site gang that no single pool of `pools` holds now: whole
+  // domains of one type from as few sites as possible (TopoIndex::FindAcross),
+  // each site giving at most what its power cap has room for.
+  bool FindAcrossSites(const AiJob& job, const std::vector<int32_t>& pools, Placement* best) const;
+  // admit: the most whole domains of `pool` at full power that its site's
+  // cap still has room for (INT64_MAX: no limit).
+  int64_t PowerRoomDomains(int32_t pool) const;
+  // The pools of tenant t's active dedicated clusters (not held, if
+  // skip_held), in order.
+  std::vector<int32_t> OwnDedicatedPools(TenantId t, bool skip_held = true) const;
   void StartOn(JobRef j, Seconds now, const Placement& p, int32_t borrowed_from);
   void Release(JobRef j);
   // Power and GPU counts of placement parts starting (+1) or ending (-1).
@@ -290,7 +317,7 @@ class FleetScheduler {
   // starts it; otherwise preempts nothing and returns false.
   bool PreemptAndStart(JobRef j, Seconds now, const std::vector<JobRef>& victims,
                        const std::vector<int32_t>& pools, std::vector<JobRef>* started,
-                       std::vector<JobRef>* preempted);
+                       std::vector<JobRef>* preempted, bool across = true);
 
   const Fleet& fleet_;
   const std::vector<AiJob>& jobs_;
@@ -333,7 +360,8 @@ class FleetScheduler {
   std::vector<int64_t> site_busy_gpus_, site_down_gpus_, site_online_gpus_;
   std::vector<int64_t> used_own_, used_spot_;
   int64_t max_cpu_node_milli_ = 0;
-  std::vector<int64_t> domains_of_type_;
+  std::vector<int64_t> domains_of_type_;        // most in one site
+  std::vector<int64_t> fleet_domains_of_type_;  // in the whole fleet
   std::vector<int32_t> max_block_of_type_;
   // easy: running jobs by (estimated end, ref); the head's reservation.
   std::vector<Seconds> est_end_;

@@ -279,6 +279,7 @@ bool TopoIndex::Find(const AiJob& job, int32_t pool, Placement* out) const {
   out->pool = pool;
   out->parts.clear();
   out->domains = out->blocks = 0;
+  out->sites = 1;
   if (job.gpus <= 0) {  // a CPU-only job: one CPU node
     if (P.node_units_gpu) return false;
     const int32_t cores = static_cast<int32_t>(std::max<int64_t>(1, (job.cpu_milli + 999) / 1000));
@@ -338,26 +339,98 @@ bool TopoIndex::Find(const AiJob& job, int32_t pool, Placement* out) const {
   if (P.full_domains < q) return false;  // too few anywhere: fail without a walk
   std::vector<int32_t> chosen;
   chosen.reserve(static_cast<size_t>(q));
+  if (!ChooseWholeDomains(pool, q, job.topology != TopologyScope::kBlock, &chosen, &out->blocks)) {
+    return false;
+  }
+  out->domains = q;
+  int32_t left = G;
+  for (int32_t d : chosen) {
+    const int32_t g = std::min(left, D);
+    FindNodes(d, g, &out->parts);
+    left -= g;
+  }
+  return true;
+}
+
+bool TopoIndex::ChooseWholeDomains(int32_t pool, int32_t q, bool spread,
+                                   std::vector<int32_t>* chosen, int32_t* blocks) const {
+  const Pool& P = pools_[static_cast<size_t>(pool)];
+  const size_t want = chosen->size() + static_cast<size_t>(q);
   auto take_block = [&](int32_t blk) {
-    for (int32_t d = P.block_full_head[static_cast<size_t>(blk)];
-         d >= 0 && static_cast<int32_t>(chosen.size()) < q; d = full_next_[static_cast<size_t>(d)]) {
-      chosen.push_back(d);
+    for (int32_t d = P.block_full_head[static_cast<size_t>(blk)]; d >= 0 && chosen->size() < want;
+         d = full_next_[static_cast<size_t>(d)]) {
+      chosen->push_back(d);
     }
-    ++out->blocks;
+    ++*blocks;
   };
   const int32_t fit = P.blocks.FirstAtLeast(q);
   if (fit >= 0) {
     take_block(P.blocks.head(fit));
-  } else {
-    if (job.topology == TopologyScope::kBlock) return false;
-    const auto& next = block_next_[static_cast<size_t>(pool)];
-    for (int32_t c = P.blocks.Last(); c > 0 && static_cast<int32_t>(chosen.size()) < q; --c) {
-      for (int32_t blk = P.blocks.head(c); blk >= 0 && static_cast<int32_t>(chosen.size()) < q;
-           blk = next[static_cast<size_t>(blk)]) {
-        take_block(blk);
+    return true;
+  }
+  if (!spread) return false;
+  const auto& next = block_next_[static_cast<size_t>(pool)];
+  for (int32_t c = P.blocks.Last(); c > 0 && chosen->size() < want; --c) {
+    for (int32_t blk = P.blocks.head(c); blk >= 0 && chosen->size() < want;
+         blk = next[static_cast<size_t>(blk)]) {
+      take_block(blk);
+    }
+  }
+  return chosen->size() >= want;
+}
+
+bool TopoIndex::FindAcross(const AiJob& job, const std::vector<int32_t>& pools,
+                           const std::vector<int32_t>& limit, Placement* out) const {
+  out->parts.clear();
+  out->domains = out->blocks = 0;
+  out->sites = 0;
+  out->shared_gpu = -1;
+  if (pools.empty() || job.gpus <= 0) return false;
+  const int32_t D = pools_[static_cast<size_t>(pools[0])].domain_gpus;
+  if (D <= 0) return false;
+  const int32_t G = job.gpus, q = (G + D - 1) / D;
+  // What each site may give: the sum over its pools of min(limit, fully free).
+  struct SiteTake {
+    int32_t site;
+    int64_t avail;
+  };
+  std::vector<SiteTake> sites;
+  int64_t total = 0;
+  for (size_t i = 0; i < pools.size(); ++i) {
+    const Pool& P = pools_[static_cast<size_t>(pools[i])];
+    const int64_t a = std::min<int64_t>(limit[i], P.full_domains);
+    if (a <= 0) continue;
+    total += a;
+    auto it = std::find_if(sites.begin(), sites.end(), [&](const SiteTake& x) { return x.site == P.site; });
+    if (it == sites.end()) {
+      sites.push_back({P.site, a});
+    } else {
+      it->avail += a;
+    }
+  }
+  if (total < q) return false;
+  // The most first, site order on ties: the fewest sites.
+  std::sort(sites.begin(), sites.end(), [](const SiteTake& a, const SiteTake& b) {
+    return a.avail != b.avail ? a.avail > b.avail : a.site < b.site;
+  });
+  std::vector<int32_t> chosen;
+  chosen.reserve(static_cast<size_t>(q));
+  int64_t best_pool_domains = 0;
+  for (const SiteTake& st : sites) {
+    if (static_cast<int32_t>(chosen.size()) >= q) break;
+    ++out->sites;
+    for (size_t i = 0; i < pools.size() && static_cast<int32_t>(chosen.size()) < q; ++i) {
+      const Pool& P = pools_[static_cast<size_t>(pools[i])];
+      if (P.site != st.site) continue;
+      const int64_t a = std::min<int64_t>(limit[i], P.full_domains);
+      const int32_t k = static_cast<int32_t>(std::min<int64_t>(a, q - static_cast<int64_t>(chosen.size())));
+      if (k <= 0) continue;
+      if (!ChooseWholeDomains(pools[i], k, true, &chosen, &out->blocks)) return false;
+      if (k > best_pool_domains) {
+        best_pool_domains = k;
+        out->pool = pools[i];
       }
     }
-    if (static_cast<int32_t>(chosen.size()) < q) return false;
   }
   out->domains = q;
   int32_t left = G;

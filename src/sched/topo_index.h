@@ -5,7 +5,8 @@
 // set) that a caller moves domains into and out of. A placement stays in one
 // pool, so no gang spans sites (a site's network is not another's), and a
 // caller can leave a site out (e.g. when it has no power left). Pool ids run
-// partition-major, then domain type, then site. Each pool keeps
+// partition-major, then domain type, then site (only FindAcross, for a gang
+// of scope multi-site, takes domains from several pools). Each pool keeps
 //   - its nodes in buckets by free units (GPUs; cores for CPU-only nodes),
 //   - its domains in buckets by free GPUs,
 //   - per block, the list of its fully free domains, and its blocks in
@@ -24,8 +25,16 @@
 //   otherwise:                ceil(G / D) fully free domains (whole domains),
 //                             all in one block if any block has enough (the
 //                             block with the fewest that suffice), else from
-//                             the blocks with the most (scope any only).
+//                             the blocks with the most (scopes any and
+//                             multi-site).
 // CPU-only jobs take the CPU node with the fewest free cores that fit.
+//
+// FindAcross places a gang of whole domains over several pools of one
+// domain type (scope multi-site, when no single pool has room): the sites
+// with the most fully free domains first (site order on ties), so that it
+// touches as few sites as possible, each giving all it may (at most its
+// limit) and the last only what is left; within a site, its pools in the
+// order given, each as a gang of scope any would take its domains.
 //
 // Not thread-safe.
 #pragma once
@@ -65,6 +74,7 @@ struct Placement {
   int32_t pool = -1;
   std::vector<GangPart> parts;
   int32_t domains = 0, blocks = 0;
+  int32_t sites = 1;  // > 1: a multi-site gang; `pool` is then the pool giving the most domains
   // A fractional pod joining a GPU its tenant already shares: that GPU's id
   // in the FleetScheduler (parts then name its node with 0 units).
   int32_t shared_gpu = -1;
@@ -77,6 +87,11 @@ class TopoIndex {
   // Finds a placement for `job` in pool `pool` without changing anything;
   // false if it does not fit there now.
   bool Find(const AiJob& job, int32_t pool, Placement* out) const;
+  // A gang of ceil(G / D) whole domains taken from `pools` (all of one GPU
+  // domain type, any partitions and sites), pool i giving at most limit[i]
+  // domains; false if they do not hold enough. See the header comment.
+  bool FindAcross(const AiJob& job, const std::vector<int32_t>& pools,
+                  const std::vector<int32_t>& limit, Placement* out) const;
   void Commit(const Placement& p);
   void Release(const Placement& p);
 
@@ -103,6 +118,12 @@ class TopoIndex {
   int32_t pool_site(int32_t pool) const { return pools_[pool].site; }
   int32_t pool_partition(int32_t pool) const { return pools_[pool].partition; }
   int32_t domain_free(int32_t d) const { return domain_free_[d]; }
+  // A pool's domains (in it now), fully free domains, GPUs per domain, and
+  // whether its nodes are GPU nodes.
+  int64_t pool_num_domains(int32_t pool) const { return pools_[pool].num_domains; }
+  int32_t pool_full_domains(int32_t pool) const { return pools_[pool].full_domains; }
+  int32_t pool_domain_gpus(int32_t pool) const { return pools_[pool].domain_gpus; }
+  bool pool_gpu(int32_t pool) const { return pools_[pool].node_units_gpu; }
 
  private:
   struct Pool {
@@ -128,6 +149,11 @@ class TopoIndex {
   void LinkFull(int32_t d, int32_t pool);
   void UnlinkFull(int32_t d, int32_t pool);
   bool FindNodes(int32_t d, int32_t gpus, std::vector<GangPart>* parts) const;
+  // Appends q fully free domains of `pool` to *chosen: all from the block
+  // with the fewest fully free domains that suffice, else (if `spread`)
+  // from the blocks with the most first. Adds the blocks used to *blocks.
+  bool ChooseWholeDomains(int32_t pool, int32_t q, bool spread, std::vector<int32_t>* chosen,
+                          int32_t* blocks) const;
 
   const Fleet& fleet_;
   int32_t sites_ = 1;

@@ -62,6 +62,25 @@ class Timer : public DecisionObserver {
 
 }  // namespace
 
+std::vector<std::vector<int32_t>> DedicatedDomains(const Fleet& fleet,
+                                                   const std::vector<DedicatedSpec>& dedicated) {
+  std::vector<std::vector<int32_t>> out(dedicated.size());
+  std::vector<bool> taken(fleet.domains.size(), false);
+  for (size_t k = 0; k < dedicated.size(); ++k) {
+    const DedicatedSpec& d = dedicated[k];
+    std::vector<int32_t>& mine = out[k];
+    for (size_t i = 0; i < fleet.domains.size() && static_cast<int64_t>(mine.size()) < d.domains; ++i) {
+      if (taken[i]) continue;
+      const Domain& dom = fleet.domains[i];
+      if (fleet.domain_types[static_cast<size_t>(dom.type)].name != d.domain_type) continue;
+      if (!d.site.empty() && fleet.sites[static_cast<size_t>(fleet.site_of_domain(static_cast<int32_t>(i)))].name != d.site) continue;
+      taken[i] = true;
+      mine.push_back(static_cast<int32_t>(i));
+    }
+  }
+  return out;
+}
+
 Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
                                      const FleetSimOptions& options) {
   // Tenant table: the workload's names plus those only in the config.
@@ -91,21 +110,15 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     }
   }
   // Dedicated clusters: the first free domains of the type (and site).
-  std::vector<bool> taken(fleet.domains.size(), false);
-  for (const DedicatedSpec& d : options.tenants.dedicated) {
+  std::vector<std::vector<int32_t>> dedicated_domains = DedicatedDomains(fleet, options.tenants.dedicated);
+  for (size_t k = 0; k < options.tenants.dedicated.size(); ++k) {
+    const DedicatedSpec& d = options.tenants.dedicated[k];
     DedicatedCluster c;
     c.tenant = tenant_id(d.tenant);
     c.start = static_cast<Seconds>(std::llround(d.start_day * 86400));
     c.end = static_cast<Seconds>(std::llround(d.end_day * 86400));
     c.lend = d.lend;
-    for (size_t i = 0; i < fleet.domains.size() && static_cast<int64_t>(c.domains.size()) < d.domains; ++i) {
-      if (taken[i]) continue;
-      const Domain& dom = fleet.domains[i];
-      if (fleet.domain_types[static_cast<size_t>(dom.type)].name != d.domain_type) continue;
-      if (!d.site.empty() && fleet.sites[static_cast<size_t>(fleet.site_of_domain(static_cast<int32_t>(i)))].name != d.site) continue;
-      taken[i] = true;
-      c.domains.push_back(static_cast<int32_t>(i));
-    }
+    c.domains = std::move(dedicated_domains[k]);
     if (static_cast<int64_t>(c.domains.size()) < d.domains) {
       return Error::InvalidInput("", d.line, "domains",
                                  fmt::format("tenant '{}' asks for {} dedicated {} domains{}; the fleet "
@@ -289,7 +302,19 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     int32_t site = 0;      // of the attempt
     bool restart = false;  // the next attempt starts with a restart
     bool running = false;  // an attempt is under way
+    bool multi = false;    // the attempt spans sites (its clock: multi_clock)
+    double factor = 1;     // the attempt's slowdown: cross_site_slowdown if multi
   };
+  // Multi-site attempts: each on its own work clock, which runs at the speed
+  // of the slowest site it touches (a synchronous gang waits for its slowest
+  // part); and, for revenue, the share of its GPUs at each site.
+  struct MultiClock {
+    int32_t attempt;
+    double clock, target;
+    std::vector<int32_t> sites;
+  };
+  std::map<uint32_t, MultiClock> multi_clock;
+  std::map<uint32_t, std::vector<std::pair<int32_t, double>>> multi_share;
   int64_t running_jobs = 0;
   std::vector<JobRun> run(R + n);
   std::vector<int32_t> attempt(R + n, 0);
@@ -390,17 +415,28 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   };
   // Ends the attempt of a running job (a failure or a preemption at now):
   // keeps its checkpointed work, counts what it lost.
+  // A multi-site attempt does its work `factor` times slower: its timeline
+  // is the Attempt of factor x the work, checkpoints every `interval` of
+  // its clock and restarts as usual; what it saves is work / factor.
   auto end_attempt = [&](uint32_t ref) {
     JobRun& jr = run[ref];
     const AiJob& j = jobs[ref];
     FleetJobOutcome& o = out[ref];
-    const size_t s = static_cast<size_t>(jr.site);
-    Attempt a(policy_of(ref), static_cast<double>(j.runtime), jr.committed, jr.restart, 0.0);
-    const AttemptUsage u = a.Usage(clock[s] - jr.w0);
+    const double f = jr.factor;
+    Attempt a(policy_of(ref), static_cast<double>(j.runtime) * f, jr.committed * f, jr.restart, 0.0);
+    double now_clock;
+    if (jr.multi) {
+      now_clock = multi_clock.at(ref).clock;
+      multi_clock.erase(ref);
+      jr.multi = false;
+    } else {
+      now_clock = clock[static_cast<size_t>(jr.site)];
+    }
+    const AttemptUsage u = a.Usage(now_clock - jr.w0);
     const double lost = j.gpu_share() * u.lost_s();
     o.lost_gpu_seconds += lost;
     r.tenants[j.tenant].lost_gpu_seconds += lost;
-    jr.committed = std::min(u.committed_work_s, static_cast<double>(j.runtime));
+    jr.committed = std::min(u.committed_work_s / f, static_cast<double>(j.runtime));
     jr.restart = true;
     set_running(ref, false);
     ++attempt[ref];  // its pending end is void
@@ -418,9 +454,19 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     } else {
       out[ref].held_gpu_seconds += j.gpu_share() * static_cast<double>(t - held_since[ref]);
     }
-    site_revenue_rate[s] += sign * job_rate[ref];
     tenant_revenue_rate[j.tenant] += sign * job_rate[ref];
-    held[j.tenant * S + s] += sign * j.gpu_share();
+    auto ms = multi_share.find(ref);
+    if (ms == multi_share.end()) {
+      site_revenue_rate[s] += sign * job_rate[ref];
+      held[j.tenant * S + s] += sign * j.gpu_share();
+      return;
+    }
+    // A multi-site gang: each site its share of the GPUs.
+    for (const auto& [site, share] : ms->second) {
+      site_revenue_rate[static_cast<size_t>(site)] += sign * job_rate[ref] * share;
+      held[j.tenant * S + static_cast<size_t>(site)] += sign * j.gpu_share() * share;
+    }
+    if (sign < 0) multi_share.erase(ms);
   };
 
   SimProgress prog{0, n ? jobs[R].submit : 0, n ? jobs.back().submit : 0, 0, 0};
@@ -481,6 +527,21 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     const double dt = (h.top().target - clock[s]) / speed[s];
     return t + std::max<Seconds>(0, static_cast<Seconds>(std::ceil(dt - 1e-9)));
   };
+  auto multi_speed = [&](const MultiClock& m) {
+    double v = 1;
+    for (int32_t s : m.sites) v = std::min(v, speed[static_cast<size_t>(s)]);
+    return v;
+  };
+  auto multi_end_time = [&]() {
+    Seconds e = INT64_MAX;
+    for (const auto& [ref, m] : multi_clock) {
+      const double v = multi_speed(m);
+      if (v <= 0) continue;
+      const double dt = (m.target - m.clock) / v;
+      e = std::min(e, t + std::max<Seconds>(0, static_cast<Seconds>(std::ceil(dt - 1e-9))));
+    }
+    return e;
+  };
   while (true) {
     // The workload is live while trace jobs are to come, wait or run; the
     // services' replicas alone do not keep the simulation going.
@@ -497,6 +558,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     if (next < R + n) nt = std::min(nt, jobs[next].submit);
     if (active) nt = std::min(nt, next_service);
     for (size_t s = 0; s < S; ++s) nt = std::min(nt, end_time(s));
+    if (!multi_clock.empty()) nt = std::min(nt, multi_end_time());
     if (active) {
       if (next_window < windows.size()) nt = std::min(nt, windows[next_window].t);
       if (next_capacity < capacity.size()) nt = std::min(nt, capacity[next_capacity].t);
@@ -542,6 +604,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
           a = e;
         }
       }
+      for (auto& [ref, m] : multi_clock) m.clock += multi_speed(m) * dt;
       // Sites: clocks, energy, money.
       for (size_t s = 0; s < S; ++s) {
         const int32_t si = static_cast<int32_t>(s);
@@ -626,6 +689,15 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       while (!h.empty() && (h.top().attempt != attempt[h.top().ref] || h.top().target <= clock[s] + 1e-6)) {
         if (h.top().attempt == attempt[h.top().ref]) ending.push_back(h.top().ref);
         h.pop();
+      }
+    }
+    for (auto it = multi_clock.begin(); it != multi_clock.end();) {
+      if (it->second.target <= it->second.clock + 1e-6) {
+        ending.push_back(it->first);
+        run[it->first].multi = false;
+        it = multi_clock.erase(it);
+      } else {
+        ++it;
       }
     }
     std::sort(ending.begin(), ending.end());
@@ -824,12 +896,39 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       }
       if (ref < R) jr.interval = 0;  // a replica keeps no state worth a checkpoint
       o.checkpoint_interval = jr.interval;
-      Attempt a(policy_of(ref), static_cast<double>(j.runtime), jr.committed, jr.restart, 0.0);
-      jr.w0 = clock[s];
+      jr.multi = sched.multi_site(ref);
+      jr.factor = jr.multi ? fleet.cross_site_slowdown : 1.0;
+      Attempt a(policy_of(ref), static_cast<double>(j.runtime) * jr.factor, jr.committed * jr.factor, jr.restart,
+                0.0);
       set_running(ref, true);
       ++attempt[ref];
-      // A replica runs until its service lets it go: no end to wait for.
-      if (ref >= R) ends[s].push(SiteEnd{clock[s] + a.end_s(), ref, attempt[ref]});
+      if (jr.multi) {
+        // Its own work clock, and the share of its GPUs at each site.
+        MultiClock m{attempt[ref], 0.0, a.end_s(), {}};
+        std::vector<std::pair<int32_t, double>> share;
+        int64_t units = 0;
+        for (const GangPart& x : sched.placement(ref).parts) {
+          const int32_t site = fleet.site_of_domain(fleet.nodes[static_cast<size_t>(x.node)].domain);
+          auto it = std::find_if(share.begin(), share.end(), [&](const auto& e) { return e.first == site; });
+          if (it == share.end()) {
+            share.push_back({site, 0.0});
+            it = share.end() - 1;
+          }
+          it->second += x.units;
+          units += x.units;
+        }
+        for (auto& [site, g] : share) {
+          m.sites.push_back(site);
+          g /= static_cast<double>(std::max<int64_t>(1, units));
+        }
+        jr.w0 = 0;
+        multi_clock[ref] = std::move(m);
+        multi_share[ref] = std::move(share);
+      } else {
+        jr.w0 = clock[s];
+        // A replica runs until its service lets it go: no end to wait for.
+        if (ref >= R) ends[s].push(SiteEnd{clock[s] + a.end_s(), ref, attempt[ref]});
+      }
       add_rate(ref, +1);
     }
     busy = 0;

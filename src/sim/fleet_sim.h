@@ -185,6 +185,13 @@ struct FleetSimResult {
   WindowGpuSeconds window;
 };
 
+// The domains of each dedicated entry, in order: the first `domains`
+// domains of its type (in its site, if it names one), in the fleet's
+// numbering, that no earlier entry took, whatever their windows and service
+// dates. An entry the fleet cannot fill gets fewer (SimulateFleet fails).
+std::vector<std::vector<int32_t>> DedicatedDomains(const Fleet& fleet,
+                                                   const std::vector<DedicatedSpec>& dedicated);
+
 // Resolves the tenants' dedicated clusters onto the fleet and runs. Tenants
 // named in options.tenants but absent from the workload are added to its
 // table. Fails on a dedicated cluster that the fleet cannot supply.

@@ -18,13 +18,14 @@ const char* TopologyScopeName(TopologyScope s) {
     case TopologyScope::kBlock: return "block";
     case TopologyScope::kDomain: return "domain";
     case TopologyScope::kNode: return "node";
+    case TopologyScope::kMultiSite: return "multi-site";
   }
   return "?";
 }
 
 bool ParseTopologyScope(std::string_view s, TopologyScope* out) {
   for (TopologyScope t : {TopologyScope::kAny, TopologyScope::kBlock, TopologyScope::kDomain,
-                          TopologyScope::kNode}) {
+                          TopologyScope::kNode, TopologyScope::kMultiSite}) {
     if (s == TopologyScopeName(t)) {
       *out = t;
       return true;
@@ -130,7 +131,7 @@ Result<AiWorkload> ParseAiCsv(std::string_view text, const std::string& source,
     }
     j.priority = static_cast<int32_t>(priority);
     if (std::string_view t = field(kTopology); !t.empty() && !ParseTopologyScope(t, &j.topology)) {
-      if (!bad(kTopology, fmt::format("expected any, block, domain or node, got {}", Quote(t)))) {
+      if (!bad(kTopology, fmt::format("expected any, block, domain, node or multi-site, got {}", Quote(t)))) {
         return sink.TakeError();
       }
       continue;
@@ -378,6 +379,7 @@ Result<AiWorkload> GenerateAi(const AiGenParams& p) {
     } else if (rng.Bernoulli(p.gang_fraction)) {
       // Gangs of 2^8 .. 2^max_pow GPUs, log-uniform; they run for hours to weeks.
       j.gpus = 1 << (8 + static_cast<int>(rng.Below(static_cast<uint64_t>(max_pow - 8 + 1))));
+      if (p.max_gang_exact && j.gpus == 1 << max_pow) j.gpus = p.max_gang;
       rt = rng.LogNormal(std::log(12 * 3600.0), 1.0);
     } else {
       // Philly/Helios-like: mostly single GPUs, then 2/4/8, a few 16-128.

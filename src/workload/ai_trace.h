@@ -49,6 +49,9 @@ struct AiGenParams {
   double cpu_fraction = 0.2;      // CPU-only jobs
   double gang_fraction = 0.002;   // gangs of 256..max_gang GPUs
   int32_t max_gang = 16384;
+  // The largest gangs take max_gang GPUs exactly (else the largest power of
+  // two up to it): gangs sized to a capacity.
+  bool max_gang_exact = false;
   double preemptible_fraction = 0.1;
   // Single-GPU jobs that ask for a share of a GPU instead (shares drawn from
   // the openb default workload's fractional pods).
