@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   RegisterInference(app, &run);
   RegisterPlan(app, &run);
   RegisterRun(app, &run);
+  RegisterPlanMerge(app, &run);
   RegisterVerify(app, &run);
   // An unknown command names itself and the closest one.
   if (argc >= 2 && argv[1][0] != '-') {
