@@ -35,7 +35,7 @@ PEER=$(mktemp -d /tmp/rackscale-slurm.XXXXXX)
 chmod 755 "$PEER"
 mkdir -p "$PEER"/{state,spool,logs,pids,munge,out}
 chown munge:munge "$PEER/munge"
-chmod 700 "$PEER/munge"
+chmod 711 "$PEER/munge"
 export SLURM_CONF=$PEER/slurm.conf
 pids=()
 cleanup() {
