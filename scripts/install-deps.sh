@@ -16,6 +16,7 @@ packages=(
   mawk time                  # bench/run-bench.sh: the text-pass baseline, /usr/bin/time
   python3 jq                 # scripts/doc-samples.py (ctest doc_samples) and the jq samples it runs
   chromium                   # headless browser for the HTML report tests (tests/browser.cc)
+  slurm-wlm munge            # tests/slurm/mc_array_test.sh: Monte-Carlo slices on a real Slurm array
 )
 # npm (with nodejs) fetches the chart libraries in web/; any npm already on PATH will do.
 if ! command -v npm >/dev/null 2>&1; then

@@ -70,6 +70,8 @@ const std::map<std::string, std::vector<std::string>>& FreeForm() {
       {"ettr --interval", {"soon", "0", "-1", "nan", "1e300", ""}},
       {"inference --rate", {"abc", "-1000", "1e305", "0:1,x", "nan", ""}},
       {"run --vary", {"nokey=1:2", "layoffs.scale=-1:2", "discount_rate=nan:1", "x", ""}},
+      {"plan --draws", {"3", "5:3", "a:b", "-1:2", ""}},  // with --monte-carlo: the base adds none, so any misuse
+      {"plan-merge dirs", {}},  // directories to read (tests/monte_carlo_test.cc)
       {"verify dir", {}},  // a directory to read: a missing one is an I/O error (exit 1)
   };
   return kFreeForm;
@@ -111,6 +113,7 @@ class CliFlags : public ::testing::Test {
         {"plan", {Src("scenarios/small.toml"), "--out", "@out"}, {{"scenario", Src("scenarios/small.toml")}}},
         {"run", {Src("scenarios/small.toml"), "--out", "@out", "--no-sim"}, {{"scenario", Src("scenarios/small.toml")}}},
         {"verify", {dir_}, {{"dir", dir_}}},
+        {"plan-merge", {"--out", "@out", dir_}, {{"dirs", dir_}}},
     };
   }
 
@@ -219,7 +222,7 @@ TEST_F(CliFlags, EveryFlagRejectsEveryClassOfBadValueBeforeWriting) {
 TEST_F(CliFlags, TheBaseInvocationsSucceed) {
   int n = 0;
   for (const Command& cmd : Commands()) {
-    if (cmd.name == "verify") continue;  // needs a run's outputs (tests/verify_test.cc)
+    if (cmd.name == "verify" || cmd.name == "plan-merge") continue;  // need earlier outputs (their own tests)
     const std::string out = dir_ + "/ok-" + std::to_string(++n);
     std::string line = Bin() + " " + cmd.name;
     for (const std::string& a : cmd.args) line += " " + ShellQuote(a == "@out" ? out : a);

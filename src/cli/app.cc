@@ -54,6 +54,7 @@ void BuildApp(CLI::App& app, CommandFn* run) {
   RegisterInference(app, run);
   RegisterPlan(app, run);
   RegisterRun(app, run);
+  RegisterPlanMerge(app, run);
   RegisterVerify(app, run);
 }
 

@@ -9,6 +9,7 @@
 #include "base/file.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/plan_mc.h"
 #include "cli/progress.h"
 #include "plan/plan_run.h"
 #include "plan/scenario.h"
@@ -82,6 +83,14 @@ int RunPlan(const PlanArgs& a) {
   return kExitOk;
 }
 
+// With any Monte-Carlo flag, `plan` draws and re-plans (cmd_plan_mc.cc).
+int RunPlanOrMonteCarlo(const PlanArgs& a, const McArgs& mc) {
+  if (!mc.Given()) return RunPlan(a);
+  auto o = ToOptions(a);
+  if (!o) return ReportError(o.error());
+  return RunPlanMonteCarlo(mc, McPlanArgs{a.scenario, a.out, *o, a.quiet, a.json, a.no_timing});
+}
+
 int RunRun(const PlanArgs& a) {
   auto s = ReadScenario(a.scenario);
   if (!s) return ReportError(s.error());
@@ -132,7 +141,9 @@ void RegisterPlan(CLI::App& app, CommandFn* run) {
   AddCommon(sub, args.get());
   AddOutDir(sub, "--out", &args->out, "Write plan.csv, plan_sites.csv, plan_orders.csv, labor.csv and plan.json here");
   sub->add_flag("--json", args->json, "Print plan.json's document on stdout instead of the summary (docs/outputs.md)");
-  sub->callback([args, run] { *run = [args] { return RunPlan(*args); }; });
+  auto mc = std::make_shared<McArgs>();
+  AddMonteCarloFlags(sub, mc.get());
+  sub->callback([args, mc, run] { *run = [args, mc] { return RunPlanOrMonteCarlo(*args, *mc); }; });
 }
 
 void RegisterRun(CLI::App& app, CommandFn* run) {

@@ -40,6 +40,7 @@ void RegisterEttr(CLI::App& app, CommandFn* run);
 void RegisterInference(CLI::App& app, CommandFn* run);
 void RegisterPlan(CLI::App& app, CommandFn* run);
 void RegisterRun(CLI::App& app, CommandFn* run);
+void RegisterPlanMerge(CLI::App& app, CommandFn* run);
 void RegisterVerify(CLI::App& app, CommandFn* run);
 
 // The arguments of `rackscale sim`; `rackscale run` simulates the fleet it

@@ -47,6 +47,7 @@ class ScenarioParser {
     if (Status st = ParseContracts(top, s); !st) return st.error();
     if (Status st = ParseOnDemand(top, s); !st) return st.error();
     if (Status st = ParseSimulate(top, s); !st) return st.error();
+    if (Status st = ParseUncertainty(top, s); !st) return st.error();
     if (Status st = top.CheckUnknown(); !st) return st.error();
     if (s.contracts.empty() && !(s.on_demand.gpus > 0)) {
       return top.Bad("contracts", nullptr, "nothing to plan for: give [[contracts]] or [on_demand] gpus > 0");
@@ -456,6 +457,107 @@ class ScenarioParser {
     return Status::Ok();
   }
 
+  // [uncertainty]: "KEY" = { dist = "...", parameters }, KEY a --vary key.
+  Status ParseUncertainty(TableReader& top, Scenario& s) {
+    Error err;
+    const toml::table* t = Table(top, root_, "uncertainty", false, &err);
+    if (t == nullptr) return err.message.empty() ? Status::Ok() : Status(err);
+    TableReader r(*t, "uncertainty", source_);
+    if (t->empty()) return top.Bad("uncertainty", root_.get("uncertainty"), "expected one or more \"KEY\" = { dist = ... }");
+    for (const auto& [k, v] : *t) {
+      const std::string key(k.str());
+      r.Mark(key);
+      const std::string path = fmt::format("uncertainty[\"{}\"]", key);
+      const toml::table* d = v.as_table();
+      if (d == nullptr) return Error::InvalidInput(source_, r.Line(&v), path, "expected a table { dist = \"triangular\", low = ..., mode = ..., high = ... }");
+      if (key.find('.') == std::string::npos) {
+        return Error::InvalidInput(source_, r.Line(&v), path,
+                                   "expected a quoted --vary key, e.g. \"hardware.*.usd_per_domain_scale\" = { ... } (an unquoted "
+                                   "dotted key makes nested tables)");
+      }
+      TableReader dr(*d, path, source_);
+      UncertainInput u;
+      u.key = key;
+      u.line = r.Line(&v);
+      Distribution& x = u.dist;
+      RS_TRY(dist, dr.String("dist", true));
+      const KeyBounds b = BoundsOfKey(key);
+      constexpr double kBig = 1e300;  // rejects inf (and nan) with a message naming the field
+      if (dist == "uniform" || dist == "triangular") {
+        x.kind = dist == "uniform" ? Distribution::Kind::kUniform : Distribution::Kind::kTriangular;
+        RS_TRY(low, dr.Number("low", true, 0, -kBig, kBig));
+        RS_TRY(high, dr.Number("high", true, 0, -kBig, kBig));
+        x.low = low;
+        x.high = high;
+        if (dist == "triangular") {
+          RS_TRY(mode, dr.Number("mode", true, 0, -kBig, kBig));
+          x.mode = mode;
+        }
+      } else if (dist == "normal" || dist == "lognormal") {
+        const bool normal = dist == "normal";
+        x.kind = normal ? Distribution::Kind::kNormal : Distribution::Kind::kLogNormal;
+        if (normal) {
+          RS_TRY(mean, dr.Number("mean", true, 0, -kBig, kBig));
+          RS_TRY(sd, dr.Number("sd", true, 0, -kBig, kBig));
+          if (!(sd > 0)) return dr.Bad("sd", d->get("sd"), fmt::format("expected sd > 0, got {:g}", sd));
+          x.mean = mean;
+          x.sd = sd;
+        } else {
+          RS_TRY(median, dr.Number("median", true, 0, -kBig, kBig));
+          RS_TRY(sigma, dr.Number("sigma", true, 0, -kBig, kBig));
+          if (!(median > 0)) return dr.Bad("median", d->get("median"), fmt::format("expected median > 0, got {:g}", median));
+          if (!(sigma > 0)) return dr.Bad("sigma", d->get("sigma"), fmt::format("expected sigma > 0, got {:g}", sigma));
+          x.median = median;
+          x.sigma = sigma;
+        }
+        // Truncated to the key's bounds unless narrower bounds are given.
+        RS_TRY(low, dr.Number("low", false, normal ? b.lo : std::max(0.0, b.lo), -kBig, kBig));
+        RS_TRY(high, dr.Number("high", false, b.hi, -kBig, kBig));
+        x.low = low;
+        x.high = high;
+      } else if (dist == "discrete") {
+        x.kind = Distribution::Kind::kDiscrete;
+        for (const char* field : {"values", "weights"}) {
+          dr.Mark(field);
+          const toml::node* n = d->get(field);
+          if (n == nullptr) {
+            if (std::string(field) == "weights") break;
+            return dr.Bad(field, nullptr, "missing; expected an array of numbers");
+          }
+          const toml::array* a = n->as_array();
+          if (a == nullptr) return dr.Bad(field, n, "expected an array of numbers");
+          std::vector<double>& out = std::string(field) == "values" ? x.values : x.weights;
+          for (size_t i = 0; i < a->size(); ++i) {
+            const toml::node& e = (*a)[i];
+            std::optional<double> val;
+            if (auto iv = e.value_exact<int64_t>()) val = static_cast<double>(*iv);
+            if (auto dv = e.value_exact<double>(); !val && dv) val = *dv;
+            if (!val || !std::isfinite(*val)) return dr.Bad(fmt::format("{}[{}]", field, i), &e, "expected a finite number");
+            out.push_back(*val);
+          }
+        }
+        if (x.weights.empty()) x.weights.assign(x.values.size(), 1.0);
+      } else {
+        return dr.Bad("dist", d->get("dist"),
+                      fmt::format("unknown distribution '{}'; expected uniform, triangular, normal, lognormal or discrete", dist));
+      }
+      if (Status st = dr.CheckUnknown(); !st) return st;
+      if (std::string why = CheckDistribution(x, b); !why.empty()) return Error::InvalidInput(source_, u.line, path, why);
+      // The key must be one SetScenarioValue turns, at every value drawn.
+      auto base = GetScenarioValue(s, key);
+      if (!base) return Error::InvalidInput(source_, u.line, path, base.error().message + " (keys: docs/scenario.md, --vary)");
+      std::vector<double> probe = x.kind == Distribution::Kind::kDiscrete ? x.values : std::vector<double>{x.low, x.high};
+      for (double value : probe) {
+        Scenario copy = s;
+        if (Status st = SetScenarioValue(copy, key, value); !st) {
+          return Error::InvalidInput(source_, u.line, path, st.error().message);
+        }
+      }
+      s.uncertainty.push_back(std::move(u));
+    }
+    return r.CheckUnknown();
+  }
+
   const toml::table& root_;
   const std::string& source_;
 };
@@ -696,6 +798,23 @@ Status SetScenarioValue(Scenario& s, const std::string& key, double value) {
     if (!any) return bad(fmt::format("no site '{}' (use * for every site)", mid));
     return Status::Ok();
   }
+  if ((head == "hardware" || head == "sites") && field == "lead_slip_months") {
+    // Added to the lead time (whole months; the lead time stays in [0, 240]).
+    const int32_t d = static_cast<int32_t>(std::lround(value));
+    bool any = false;
+    auto slip = [&](const std::string& name, int32_t& lead) {
+      if (name != mid && mid != "*") return;
+      any = true;
+      lead = std::clamp(lead + d, 0, 240);
+    };
+    if (head == "hardware") {
+      for (HardwareOption& h : s.hardware) slip(h.name, h.lead_months);
+    } else {
+      for (PowerSite& p : s.sites) slip(p.name, p.lead_months);
+    }
+    if (!any) return bad(fmt::format("no {} '{}' (use * for every one)", head == "hardware" ? "hardware" : "site", mid));
+    return Status::Ok();
+  }
   if (head == "hardware" && mid == "*" && field == "usd_per_domain_scale") {
     for (HardwareOption& h : s.hardware) h.usd_per_domain *= value;
     return Status::Ok();
@@ -728,6 +847,7 @@ Result<double> GetScenarioValue(const Scenario& s, const std::string& key) {
   auto last = key.rfind('.');
   const std::string field = key.substr(last + 1);
   if (field == "gpus_scale" || field == "usd_per_domain_scale" || key == "layoffs.scale") return 1.0;
+  if (field == "lead_slip_months") return 0.0;
   const auto dot = key.find('.');
   const std::string head = key.substr(0, dot);
   const std::string mid = last > dot && dot != std::string::npos ? key.substr(dot + 1, last - dot - 1) : "";

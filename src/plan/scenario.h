@@ -16,6 +16,7 @@
 #include "base/status.h"
 #include "model/fleet.h"
 #include "plan/planner.h"
+#include "plan/uncertainty.h"
 
 namespace rackscale {
 
@@ -122,6 +123,9 @@ struct Scenario {
   std::vector<ContractSpec> contracts;
   OnDemandSpec on_demand;
   SimulateSpec simulate;
+  // [uncertainty]: the inputs `plan --monte-carlo` draws, in the table's
+  // key order (byte-wise); empty when the scenario has none.
+  std::vector<UncertainInput> uncertainty;
 
   std::string MonthName(int32_t t) const;  // "2026-03"
 };
@@ -132,7 +136,9 @@ Result<Scenario> ReadScenario(const std::string& path);
 // Sets one numeric value by its key path ("finance.discount_rate",
 // "hardware.GB200-NVL72.usd_per_domain", "sites.us-east.lead_months",
 // "contracts.openai.gpus" scales every delivery, "layoffs.count" scales every
-// wave, "on_demand.growth_per_year"): the knobs --vary turns.
+// wave, "on_demand.growth_per_year", "hardware.*.lead_slip_months" adds
+// months to every hardware lead time): the knobs --vary turns and the keys
+// of [uncertainty].
 Status SetScenarioValue(Scenario& s, const std::string& key, double value);
 Result<double> GetScenarioValue(const Scenario& s, const std::string& key);
 

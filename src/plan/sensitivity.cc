@@ -59,6 +59,12 @@ std::string DescribeScenarioKey(const std::string& key) {
   if (head == "hardware" && field == "usd_per_domain_scale") return "hardware price (x base)";
   if (head == "hardware" && field == "lead_months") return fmt::format("{} hardware delivery lead time (months)", where);
   if (head == "hardware" && field == "usd_per_domain") return fmt::format("{} price per domain ($)", where);
+  if (head == "hardware" && field == "lead_slip_months") {
+    return mid == "*" ? "hardware delivery slip (months)" : fmt::format("{} delivery slip (months)", mid);
+  }
+  if (head == "sites" && field == "lead_slip_months") {
+    return mid == "*" ? "power lead-time slip at every site (months)" : fmt::format("power lead-time slip at {} (months)", mid);
+  }
   if (head == "contracts" && field == "gpus_scale") {
     return mid == "*" ? "every contract's size (x base)" : fmt::format("contract {} size (x base)", mid);
   }
@@ -71,6 +77,7 @@ std::string DescribeScenarioKey(const std::string& key) {
   if (key == "layoffs.scale") return "layoffs (x the scenario's waves)";
   if (key == "finance.discount_rate") return "discount rate (per year)";
   if (key == "on_demand.growth_per_year") return "on-demand growth (per year)";
+  if (key == "on_demand.usd_per_gpu_hour") return "on-demand price ($/GPU-hour)";
   std::string out = key;
   for (char& c : out) {
     if (c == '_') c = ' ';
