@@ -10,8 +10,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libcli11-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev zlib1g-dev
   libssl-dev
-  libglpk-dev                # the capacity planner's MILP solver GLPK (rackscale plan --solver glpk)
-  coinor-libcbc-dev          # and CBC, the default (rackscale plan --solver cbc)
+  libglpk-dev                # the capacity planner's MILP solver (rackscale plan)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # libFuzzer targets (make fuzz)
   mawk time                  # bench/run-bench.sh: the text-pass baseline, /usr/bin/time

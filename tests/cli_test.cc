@@ -48,6 +48,18 @@ TEST(Cli, BadArgumentsExit2) {
   EXPECT_NE(out.find("repair-hours"), std::string::npos) << out;
 }
 
+// issue 12: --time-limit is checked before any use (a float that would
+// overflow the deadline, NaN, 0, negatives), exit 2 naming the flag.
+TEST(Cli, PlanTimeLimitOutOfRangeIsRejected) {
+  std::string out;
+  const std::string plan = Bin() + " plan " + std::string(RACKSCALE_SOURCE_DIR) + "/scenarios/small.toml -q --time-limit ";
+  for (const char* v : {"nan", "inf", "-inf", "-1", "0", "1e10", "604801", "1e308"}) {
+    EXPECT_EQ(testing::RunCommand(plan + v, &out), 2) << v;
+    EXPECT_NE(out.find("--time-limit"), std::string::npos) << v << ": " << out;
+  }
+  EXPECT_EQ(testing::RunCommand(plan + "5", &out), 0) << out;
+}
+
 TEST(Cli, MissingFileExits1AndMalformedFileExits2WithFileLineField) {
   std::string dir = testing::TempDir();
   std::string out;

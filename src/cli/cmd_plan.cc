@@ -21,7 +21,6 @@ struct PlanArgs {
   std::string scenario;
   std::string out;
   std::string solve_for;
-  std::string solver = "cbc";
   double time_limit_s = 0;
   bool time_limit_given = false;
   bool quiet = false;
@@ -43,10 +42,7 @@ Result<PlanOptions> ToOptions(const PlanArgs& a) {
     return Error::InvalidInput("--time-limit", 0, "time-limit",
                                fmt::format("expected seconds in (0, 86400], got {}", a.time_limit_s));
   }
-  if (a.solver != "cbc" && a.solver != "glpk") {
-    return Error::InvalidInput("--solver", 0, "solver", fmt::format("expected cbc or glpk, got '{}'", a.solver));
-  }
-  o.solver = a.solver == "glpk" ? PlanSolver::kGlpk : PlanSolver::kCbc;
+
   o.time_limit_s = a.time_limit_s;
   return o;
 }
@@ -126,7 +122,6 @@ void AddCommon(CLI::App* sub, PlanArgs* args) {
   sub->add_option("--time-limit", args->time_limit_s,
                   "Solver time limit per solve in seconds, root LP included, (0, 86400] (default: the scenario's time_limit_s)")
       ->each([args](const std::string&) { args->time_limit_given = true; });
-  sub->add_option("--solver", args->solver, "cbc (default) or glpk: the MILP solver (docs/planner.md)");
   sub->add_flag("--no-timing", args->no_timing, "Leave wall times out of the outputs (byte-identical reruns)");
   sub->add_flag("-q,--quiet", args->quiet, "Print no summary on stdout");
 }

@@ -2,20 +2,6 @@
 
 #include <glpk.h>
 
-#include <CbcModel.hpp>
-#include <CbcHeuristic.hpp>
-#include <CbcHeuristicDiveGuided.hpp>
-#include <CbcHeuristicFPump.hpp>
-#include <CbcHeuristicRINS.hpp>
-#include <CglFlowCover.hpp>
-#include <CglGomory.hpp>
-#include <CglMixedIntegerRounding2.hpp>
-#include <CglProbing.hpp>
-#include <CglTwomir.hpp>
-#include <CoinPackedMatrix.hpp>
-#include <CoinPackedVector.hpp>
-#include <OsiClpSolverInterface.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -830,13 +816,6 @@ Error TimeLimited(const std::string& what, double limit_s) {
                            "raise --time-limit)", what, limit_s)};
 }
 
-// x's objective (1-based, every column).
-double Objective(glp_prob* p, const std::vector<double>& x) {
-  double z = glp_get_obj_coef(p, 0);
-  for (int j = 1; j <= glp_get_num_cols(p); ++j) z += glp_get_obj_coef(p, j) * x[static_cast<size_t>(j)];
-  return z;
-}
-
 // GLPK's branch and cut from the root relaxation lp already holds; the
 // rounding heuristics run in its callback.
 Result<Solved> SolveGlpk(const Model& m, Lp& lp, const Built& b, std::chrono::steady_clock::time_point deadline,
@@ -888,147 +867,6 @@ Result<Solved> SolveGlpk(const Model& m, Lp& lp, const Built& b, std::chrono::st
   return r;
 }
 
-// CBC (COIN-OR branch and cut, with its own presolve, cuts and heuristics)
-// on the same program, started from the best of the rounding heuristics on
-// the root relaxation that lp already holds.
-Result<Solved> SolveCbc(const Model& m, Lp& lp, const Built& b, std::chrono::steady_clock::time_point deadline,
-                        const std::vector<std::vector<int64_t>>* start, Solved r) {
-  const PlanInput& in = *m.in;
-  glp_prob* p = lp.get();
-  const int n = glp_get_num_cols(p), rows = glp_get_num_rows(p);
-  // The starting plan: the relaxation's phases rounded and fixed, the rest
-  // re-solved (and the hint's, and the first stage's), and the plain
-  // roundings; the best that satisfies every row.
-  Heuristic heur;
-  heur.m = &m;
-  heur.b = &b;
-  heur.start = start;
-  heur.lpp = p;
-  std::vector<double> best;
-  double best_obj = 0;
-  heur.offer = [&](const std::vector<double>& x) {
-    const double z = Objective(p, x);
-    if (best.empty() || z < best_obj) {
-      best = x;
-      best_obj = z;
-    }
-    return true;
-  };
-  for (int mode = 0; mode < 7; ++mode) FixPhasesAndSolve(&heur, mode);
-  OfferRounded(&heur, true);
-  OfferRounded(&heur, false);
-  if (std::getenv("RACKSCALE_PLAN_DEBUG")) {
-    std::fprintf(stderr, "cbc start: %s %g, %.2f s left\n", best.empty() ? "none" : "objective", best_obj,
-                 Seconds(deadline - std::chrono::steady_clock::now()));
-  }
-  // The program as CBC's: rows, bounds, costs, integers.
-  std::vector<double> col_lb(static_cast<size_t>(n)), col_ub(static_cast<size_t>(n)), cost(static_cast<size_t>(n));
-  std::vector<double> row_lb(static_cast<size_t>(rows)), row_ub(static_cast<size_t>(rows));
-  auto bounds = [](int type, double lb, double ub, double& lo, double& hi) {
-    lo = type == GLP_FR || type == GLP_UP ? -COIN_DBL_MAX : lb;
-    hi = type == GLP_FR || type == GLP_LO ? COIN_DBL_MAX : ub;
-  };
-  for (int j = 1; j <= n; ++j) {
-    const size_t k = static_cast<size_t>(j - 1);
-    bounds(glp_get_col_type(p, j), glp_get_col_lb(p, j), glp_get_col_ub(p, j), col_lb[k], col_ub[k]);
-    cost[k] = glp_get_obj_coef(p, j);
-  }
-  CoinPackedMatrix matrix(false, 0, 0);
-  matrix.setDimensions(0, n);
-  std::vector<int> idx(static_cast<size_t>(n) + 1);
-  std::vector<double> val(static_cast<size_t>(n) + 1);
-  for (int i = 1; i <= rows; ++i) {
-    const size_t k = static_cast<size_t>(i - 1);
-    bounds(glp_get_row_type(p, i), glp_get_row_lb(p, i), glp_get_row_ub(p, i), row_lb[k], row_ub[k]);
-    const int len = glp_get_mat_row(p, i, idx.data(), val.data());
-    CoinPackedVector row;
-    for (int q = 1; q <= len; ++q) row.insert(idx[static_cast<size_t>(q)] - 1, val[static_cast<size_t>(q)]);
-    matrix.appendRow(row);
-  }
-  OsiClpSolverInterface solver;
-  solver.messageHandler()->setLogLevel(0);
-  solver.setIntParam(OsiNameDiscipline, 0);
-  solver.loadProblem(matrix, col_lb.data(), col_ub.data(), cost.data(), row_lb.data(), row_ub.data());
-  solver.setObjSense(1.0);
-  for (int j = 1; j <= n; ++j) {
-    if (glp_get_col_kind(p, j) == GLP_IV) solver.setInteger(j - 1);
-  }
-  CbcModel model(solver);
-  const bool debug = std::getenv("RACKSCALE_PLAN_DEBUG") != nullptr;
-  model.setLogLevel(debug ? 1 : 0);
-  model.solver()->messageHandler()->setLogLevel(0);
-  // Cuts and heuristics (CbcModel has none by default): probing, Gomory,
-  // MIR, flow cover and two-step MIR at the root and every 10th node;
-  // rounding, the feasibility pump, RINS and a guided dive.
-  CglProbing probing;
-  probing.setUsingObjective(true);
-  probing.setMaxPass(1);
-  probing.setMaxProbe(10);
-  probing.setMaxLook(10);
-  CglGomory gomory;
-  gomory.setLimit(100);
-  CglMixedIntegerRounding2 mir;
-  CglFlowCover flow;
-  CglTwomir twomir;
-  model.addCutGenerator(&probing, -1, "Probing");
-  model.addCutGenerator(&gomory, -10, "Gomory");
-  model.addCutGenerator(&mir, -10, "MIR");
-  model.addCutGenerator(&flow, -10, "FlowCover");
-  model.addCutGenerator(&twomir, -10, "TwoMIR");
-  CbcRounding rounding(model);
-  model.addHeuristic(&rounding);
-  CbcHeuristicFPump pump(model);
-  model.addHeuristic(&pump);
-  CbcHeuristicRINS rins(model);
-  model.addHeuristic(&rins);
-  CbcHeuristicDiveGuided dive(model);
-  model.addHeuristic(&dive);
-  if (!best.empty()) model.setBestSolution(best.data() + 1, n, best_obj, true);
-  model.setAllowableFractionGap(in.mip_gap);
-  model.setUseElapsedTime(true);
-  model.setMaximumSeconds(std::max(0.01, Seconds(deadline - std::chrono::steady_clock::now()) -
-                                             std::min(1.5, 0.15 * in.time_limit_s)));
-  if (in.node_limit > 0) model.setMaximumNodes(static_cast<int>(std::min<int64_t>(in.node_limit, 1 << 30)));
-  model.setNumberThreads(0);  // one thread: deterministic
-  model.initialSolve();
-  model.branchAndBound();
-  const double* x = model.bestSolution();
-  r.nodes = model.getNodeCount();
-  r.proved = model.isProvenOptimal();
-  r.stopped_by = r.proved ? "gap" : model.isNodeLimitReached() ? "node limit" : model.isSecondsLimitReached() ? "time limit" : "solver";
-  if (std::getenv("RACKSCALE_PLAN_DEBUG")) {
-    std::fprintf(stderr, "cbc: status %d, %s, %lld nodes, objective %g, bound %g, %.2f s left\n", model.status(),
-                 x == nullptr ? "no plan" : "a plan", static_cast<long long>(r.nodes), model.getObjValue(),
-                 model.getBestPossibleObjValue(), Seconds(deadline - std::chrono::steady_clock::now()));
-  }
-  std::vector<double> sol(static_cast<size_t>(n) + 1, 0.0);
-  double z = 0;
-  if (x != nullptr) {
-    for (int j = 1; j <= n; ++j) sol[static_cast<size_t>(j)] = x[j - 1];
-    z = Objective(p, sol);
-  }
-  // CBC's plan, or the starting plan if it is better (or CBC has none).
-  if (!best.empty() && (x == nullptr || best_obj < z)) {
-    sol = best;
-    z = best_obj;
-  } else if (x == nullptr) {
-    if (r.stopped_by == "time limit") return TimeLimited("the branch and bound", in.time_limit_s);
-    return Error{ErrorKind::kInternal, "plan", 0, {}, fmt::format("the solver found no plan (CBC status {})", model.status())};
-  }
-  r.has_plan = true;
-  r.objective = z;
-  // The best bound CBC proved (never weaker than the root relaxation's).
-  const double bound = std::max(model.getBestPossibleObjValue(), r.root_bound);
-  r.bound = std::min(bound, z);
-  r.gap = std::fabs(z - r.bound) / std::max(std::fabs(z), 1.0);
-  if (r.gap <= in.mip_gap) {
-    r.proved = true;
-    r.stopped_by = "gap";
-  }
-  lp.sol = std::move(sol);
-  return r;
-}
-
 Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady_clock::time_point deadline,
                      const std::vector<std::vector<int64_t>>* start = nullptr) {
   const PlanInput& in = *m.in;
@@ -1067,8 +905,7 @@ Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady
   r.root_bound = r.bound = glp_get_obj_val(lp.get());
   r.root_lp_s = Seconds(std::chrono::steady_clock::now() - root_start);
   if (std::chrono::steady_clock::now() >= deadline) return TimeLimited("the root LP relaxation", in.time_limit_s);
-  if (in.solver == PlanSolver::kGlpk) return SolveGlpk(m, lp, b, deadline, start, r);
-  return SolveCbc(m, lp, b, deadline, start, r);
+  return SolveGlpk(m, lp, b, deadline, start, r);
 }
 
 // Who a plan's GPUs serve, when given rather than derived: [contract][month]
@@ -1460,7 +1297,6 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   const double root_gap = std::fabs(r.objective_usd - solved->bound) / std::max(std::fabs(r.objective_usd), 1.0);
   r.gap = solved->gap >= 0 && solved->gap < 1e100 ? std::min(solved->gap, root_gap) : root_gap;
   if (solved->proved) r.gap = std::min(r.gap, in.mip_gap);  // GLPK stopped on the gap tolerance
-  r.solver = in.solver == PlanSolver::kGlpk ? "glpk" : "cbc";
   r.root_lp_seconds = solved->root_lp_s;
   r.root_gap = std::fabs(r.objective_usd - solved->root_bound) / std::max(std::fabs(r.objective_usd), 1.0);
   r.roles_cut = roles;

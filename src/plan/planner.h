@@ -104,11 +104,6 @@ struct PlanPayroll {
   double severance_usd_per_role = 0;
 };
 
-// The MILP solver: CBC (COIN-OR, Debian's coinor-libcbc-dev; the default:
-// on the default scenario it proves a plan within 0.5% where GLPK stops at
-// 2%) or GLPK (libglpk-dev), on the same program.
-enum class PlanSolver { kCbc, kGlpk };
-
 struct PlanInput {
   int32_t months = 0;
   std::vector<PlanSite> sites;
@@ -139,7 +134,6 @@ struct PlanInput {
   // never worse than the base plan's phases would be under its inputs.
   std::vector<std::vector<int64_t>> hint_phases;
   double mip_gap = 1e-4;                   // stop when proved within this of the optimum
-  PlanSolver solver = PlanSolver::kCbc;
 };
 
 // Why a contract falls short in a month: the constraints that bind then.
@@ -186,7 +180,6 @@ struct PlanResult {
   std::vector<PlanShortfall> shortfalls;           // by contract, then month
   int64_t first_full_month = -1;                   // first month from which every contract gets >= 99.9% of its GPUs, or -1
   int64_t columns = 0, rows = 0, integer_columns = 0;
-  std::string solver;          // "cbc" or "glpk"
   double root_gap = 0;         // gap of the plan to the root LP relaxation (last stage)
   double root_lp_seconds = 0;  // wall time of the root LP relaxation (last stage; not deterministic)
 };

@@ -593,7 +593,6 @@ PlanInput ToPlanInput(const Scenario& s, const PlanOptions& o) {
   }
   in.time_limit_s = o.time_limit_s > 0 ? o.time_limit_s : s.time_limit_s;
   in.mip_gap = s.mip_gap;
-  in.solver = o.solver;
   in.node_limit = s.node_limit;
   return in;
 }

@@ -148,7 +148,6 @@ std::vector<double> OtherCashFlowByMonth(const Scenario& s);
 struct PlanOptions {
   bool solve_for_payroll = false;
   double time_limit_s = 0;  // 0: the scenario's
-  PlanSolver solver = PlanSolver::kCbc;
 };
 PlanInput ToPlanInput(const Scenario& s, const PlanOptions& o);
 
