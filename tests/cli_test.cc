@@ -33,19 +33,31 @@ TEST(Cli, BadArgumentsExit2) {
   EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:x --trace a --out b", &out), 2);
   EXPECT_NE(out.find("--cluster"), std::string::npos) << out;
   EXPECT_EQ(testing::RunCommand(Bin() + " sim --cluster flat:4 --policy sjf --trace a --out b", &out), 2);
-  EXPECT_NE(out.find("expected 'fifo' or 'easy'"), std::string::npos) << out;
+  EXPECT_NE(out.find("--policy: expected one of fifo, easy, fairshare, priority, got 'sjf'"), std::string::npos) << out;
   // The fleet-over-time flags name themselves.
   const std::string fleet = Bin() + " sim --cluster " + std::string(RACKSCALE_SOURCE_DIR) +
                             "/examples/llama3-16k.toml --trace " + std::string(RACKSCALE_SOURCE_DIR) +
                             "/examples/llama3-16k.csv --out " + testing::TempDir() + "/bad ";
   EXPECT_EQ(testing::RunCommand(fleet + "--power cap", &out), 2);
-  EXPECT_NE(out.find("expected 'none', 'admit' or 'throttle'"), std::string::npos) << out;
+  EXPECT_NE(out.find("--power: expected one of none, admit, throttle, got 'cap'"), std::string::npos) << out;
   EXPECT_EQ(testing::RunCommand(fleet + "--checkpoint auto", &out), 2);
   EXPECT_NE(out.find("auto needs --checkpoint-cost"), std::string::npos) << out;
   EXPECT_EQ(testing::RunCommand(fleet + "--checkpoint often", &out), 2);
   EXPECT_NE(out.find("field 'checkpoint'"), std::string::npos) << out;
   EXPECT_EQ(testing::RunCommand(fleet + "--repair-hours 0", &out), 2);
   EXPECT_NE(out.find("repair-hours"), std::string::npos) << out;
+}
+
+// issue 12: --time-limit is checked before any use (a float that would
+// overflow the deadline, NaN, 0, negatives), exit 2 naming the flag.
+TEST(Cli, PlanTimeLimitOutOfRangeIsRejected) {
+  std::string out;
+  const std::string plan = Bin() + " plan " + std::string(RACKSCALE_SOURCE_DIR) + "/scenarios/small.toml -q --time-limit ";
+  for (const char* v : {"nan", "inf", "-inf", "-1", "0", "1e10", "604801", "1e308"}) {
+    EXPECT_EQ(testing::RunCommand(plan + v, &out), 2) << v;
+    EXPECT_NE(out.find("--time-limit"), std::string::npos) << v << ": " << out;
+  }
+  EXPECT_EQ(testing::RunCommand(plan + "5", &out), 0) << out;
 }
 
 TEST(Cli, MissingFileExits1AndMalformedFileExits2WithFileLineField) {

@@ -52,6 +52,56 @@ TEST(Planner, KnownOptimumOrdersJustInTime) {
   EXPECT_EQ(r->first_full_month, 3);  // the month the contract's 16 GPUs are due and delivered
 }
 
+// issue 12: the time limit covers the whole solve, the root LP relaxation
+// included. A large program (12 years, 24 sites, 4 types) with a limit far
+// below its root LP's time returns the time limit's error, not a plan found
+// after the limit (no timing is asserted: the status says what stopped it).
+TEST(Planner, TheTimeLimitBoundsTheRootLp) {
+  PlanInput in;
+  in.months = 144;
+  for (int s = 0; s < 24; ++s) {
+    PlanSite site;
+    site.name = "s" + std::to_string(s);
+    site.initial_mw = 5 + s;
+    site.mw_per_phase = 20 + s;
+    site.usd_per_mw = 1e6;
+    site.lead_months = 6 + s % 12;
+    site.max_phases = 4;
+    site.usd_per_mwh = 70 + s;
+    in.sites.push_back(site);
+  }
+  for (int h = 0; h < 4; ++h) {
+    PlanHardware hw;
+    hw.name = "h" + std::to_string(h);
+    hw.gpus_per_domain = 8 << h;
+    hw.kw_per_domain = 10.0 * (1 + h);
+    hw.usd_per_domain = 1e5 * (1 + h);
+    hw.lead_months = 2 + h;
+    hw.life_months = 60;
+    in.hardware.push_back(hw);
+  }
+  PlanContract c;
+  c.name = "c";
+  for (int t = 0; t < in.months; ++t) c.contracted_gpus.push_back(1000 + 100 * t);
+  c.usd_per_gpu_month = 2000;
+  c.penalty_usd_per_gpu_month = 5000;
+  in.contracts = {c};
+  in.on_demand.gpus.assign(static_cast<size_t>(in.months), 500);
+  in.on_demand.usd_per_gpu_month = 1500;
+  in.time_limit_s = 1e-4;
+  auto r = SolvePlan(in);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "time limit") << r.error().message;
+  EXPECT_NE(r.error().message.find("root LP"), std::string::npos) << r.error().message;
+  // And a limit no clock can hold is refused up front.
+  for (double bad : {0.0, -1.0, 1e10, std::nan("")}) {
+    in.time_limit_s = bad;
+    auto e = SolvePlan(in);
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(e.error().field, "time_limit_s");
+  }
+}
+
 TEST(Planner, ALeadTimeThatMakesTheDeadlineImpossibleIsAShortfall) {
   // 16 GPUs from month 1, but hardware takes 2 months: months 0 and 1 fall
   // short by 16 GPUs (lead time); from month 2 the contract is met.

@@ -124,7 +124,9 @@ void AddCommon(CLI::App* sub, PlanArgs* args) {
             "and group) that keeps cash above the floor while meeting the contracts",
             {"payroll"});
   AddDuration(sub, "--time-limit", &args->time_limit_s,
-              "Solver time limit per solve (0: the scenario's time_limit_s)", DurationUnit::kSeconds, 0, 86400);
+              "Solver time limit per solve, root LP included (default: the scenario's time_limit_s)",
+              DurationUnit::kSeconds, 0.001, 86400)
+      ->default_str("the scenario's");
   sub->add_flag("--no-timing", args->no_timing, "Leave wall times out of the outputs (byte-identical reruns)");
   sub->add_flag("-q,--quiet", args->quiet, "Print no summary on stdout");
 }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cmath>
+#include <functional>
 #include <tuple>
 #include <utility>
 
@@ -96,7 +97,8 @@ Status Validate(const PlanInput& in) {
     if (!(in.payroll.saving_usd_per_role_month >= 0)) return Bad("payroll.saving_usd_per_role_month", "expected >= 0");
     if (!(in.payroll.severance_usd_per_role >= 0)) return Bad("payroll.severance_usd_per_role", "expected >= 0");
   }
-  if (!(in.time_limit_s > 0)) return Bad("time_limit_s", "expected > 0");
+  // A week at most: a deadline further off would overflow the clock.
+  if (!(in.time_limit_s > 0 && in.time_limit_s <= 7 * 86400.0)) return Bad("time_limit_s", "expected (0, 604800] seconds");
   return Status::Ok();
 }
 
@@ -135,6 +137,9 @@ class Lp {
     return i;
   }
   glp_prob* get() { return p_; }
+  // The solution the solver returned (1-based, every column).
+  double Val(int col) const { return sol[static_cast<size_t>(col)]; }
+  std::vector<double> sol;
 
  private:
   glp_prob* p_;
@@ -215,11 +220,12 @@ double BookShare(int from, int life, int T) {
 enum class Stage { kNpv, kPayroll };
 
 struct Columns {
-  std::vector<int> phases, orders, installed, mw, assign, od, shortc, cash, breach;
+  std::vector<int> phases, cum, orders, installed, mw, assign, od, shortc, cash, breach;
   int roles = 0;
   // Index helpers over the flat vectors.
   int T = 0, S = 0, H = 0;
   int P(int s, int t) const { return phases[static_cast<size_t>(s * T + t)]; }
+  int Y(int s, int t) const { return cum[static_cast<size_t>(s * T + t)]; }
   int X(int h, int s, int t) const { return orders[static_cast<size_t>((h * S + s) * T + t)]; }
   int I(int h, int s, int t) const { return installed[static_cast<size_t>((h * S + s) * T + t)]; }
   int M(int s, int t) const { return mw[static_cast<size_t>(s * T + t)]; }
@@ -288,7 +294,24 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
     for (int t = 0; t < T; ++t) {
       const bool may = t >= site.earliest_month && site.mw_per_phase > 0 && t + site.lead_months < T;
       const double obj = cost * (d(t) - dT * BookShare(t + site.lead_months, life, T));
-      c.phases[static_cast<size_t>(s * T + t)] = lp.AddColumn(npv ? obj : 0, may ? site.max_phases : 0, true);
+      c.phases[static_cast<size_t>(s * T + t)] = lp.AddColumn(npv ? obj : 0, may ? site.max_phases : 0, false);
+    }
+  }
+  // The integers are the phases started by each month, Y[s][t] (cumulative,
+  // 0 ... max_phases); the phases started in month t are Y[t] - Y[t-1] >= 0.
+  // The same program, but branching on Y[t] <= k or >= k + 1 moves the
+  // whole power history of a site at once, where the monthly counts (which
+  // the relaxation spreads as small fractions over many months, following
+  // the demand's growth) would need a branch per month.
+  c.cum.resize(static_cast<size_t>(S * T));
+  for (int s = 0; s < S; ++s) {
+    const PlanSite& site = in.sites[static_cast<size_t>(s)];
+    for (int t = 0; t < T; ++t) {
+      const int y = lp.AddColumn(0, site.max_phases, true);
+      c.cum[static_cast<size_t>(s * T + t)] = y;
+      std::vector<std::pair<int, double>> terms{{y, 1.0}, {c.P(s, t), -1.0}};
+      if (t > 0) terms.push_back({c.Y(s, t - 1), -1.0});
+      lp.AddRow(terms, GLP_FX, 0.0);
     }
   }
   c.orders.resize(static_cast<size_t>(H * S * T));
@@ -404,9 +427,7 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
       terms.push_back({c.M(s, t), -1.0});
       b.power_row[static_cast<size_t>(s)][static_cast<size_t>(t)] = lp.AddRow(terms, GLP_UP, 0.0);
     }
-    std::vector<std::pair<int, double>> phases;
-    for (int t = 0; t < T; ++t) phases.push_back({c.P(s, t), 1.0});
-    lp.AddRow(phases, GLP_UP, site.max_phases);
+    // At most max_phases: the bound of Y[s][T-1].
   }
   // Capex limits.
   for (const PlanCapexLimit& l : m.limits) {
@@ -494,14 +515,18 @@ struct Heuristic {
   double gap = -1;  // the search's relative gap when last seen
   // The first stage's phases (payroll): a plan the second stage's rows admit.
   const std::vector<std::vector<int64_t>>* start = nullptr;
+  // The problem whose relaxation is rounded (its column primals), and where
+  // a plan that satisfies every row, bound and integrality goes: GLPK's
+  // search (glp_ios_heur_sol), or the best kept as CBC's starting plan.
+  glp_prob* lpp = nullptr;
+  std::function<bool(const std::vector<double>&)> offer;
 };
 
-void OfferRounded(glp_tree* tree, Heuristic* heur, bool phases_up);
-void FixPhasesAndSolve(glp_tree* tree, Heuristic* heur, int mode);
-// Offers x (1-based, every column) to the search if it satisfies every row,
-// bound and integrality; checked here, not assumed.
-bool Offer(glp_tree* tree, const std::vector<double>& x) {
-  glp_prob* lpp = glp_ios_get_prob(tree);
+void OfferRounded(Heuristic* heur, bool phases_up);
+void FixPhasesAndSolve(Heuristic* heur, int mode);
+// Whether x (1-based, every column) satisfies every row, bound and
+// integrality of lpp.
+bool Feasible(glp_prob* lpp, const std::vector<double>& x) {
   const int n = glp_get_num_cols(lpp);
   const int rows = glp_get_num_rows(lpp);
   std::vector<int> idx(static_cast<size_t>(n) + 1);
@@ -525,7 +550,13 @@ bool Offer(glp_tree* tree, const std::vector<double>& x) {
     if ((type == GLP_UP || type == GLP_DB || type == GLP_FX) && v > glp_get_col_ub(lpp, j) + 1e-6) return false;
     if (glp_get_col_kind(lpp, j) == GLP_IV && std::fabs(v - std::round(v)) > 1e-9) return false;
   }
-  return glp_ios_heur_sol(tree, x.data()) == 0;
+  return true;
+}
+
+// Offers x to the search if it satisfies every row, bound and integrality;
+// checked here, not assumed.
+bool Offer(Heuristic* heur, const std::vector<double>& x) {
+  return Feasible(heur->lpp, x) && heur->offer(x);
 }
 
 // The strongest incumbent cheaply: the LP relaxation's power phases (and
@@ -537,31 +568,34 @@ bool Offer(glp_tree* tree, const std::vector<double>& x) {
 // first, to its maximum, fixed,
 // and everything else solved as an LP on a copy of the problem. With continuous orders that LP's
 // optimum is a plan the search can accept as it is.
-void FixPhasesAndSolve(glp_tree* tree, Heuristic* heur, int mode) {
+void FixPhasesAndSolve(Heuristic* heur, int mode) {
   const Model& m = *heur->m;
   const Columns& c = heur->b->col;
   const PlanInput& in = *m.in;
   if (in.integer_orders) return;
-  glp_prob* lpp = glp_ios_get_prob(tree);
+  glp_prob* lpp = heur->lpp;
   glp_prob* copy = glp_create_prob();
   glp_copy_prob(copy, lpp, GLP_OFF);
   const std::vector<std::vector<int64_t>>* hint = mode == 3 ? &in.hint_phases : mode == 4 ? heur->start : nullptr;
-  if (mode >= 3 && (hint == nullptr || hint->size() != static_cast<size_t>(m.S) ||
+  if ((mode == 3 || mode == 4) && (hint == nullptr || hint->size() != static_cast<size_t>(m.S) ||
                     std::any_of(hint->begin(), hint->end(),
                                 [&](const std::vector<int64_t>& v) { return v.size() != static_cast<size_t>(m.T); }))) {
     glp_delete_prob(copy);
     return;
   }
-  auto round = [&](double v) {
-    return mode == 0 ? std::ceil(v - 1e-6) : mode == 1 ? std::round(v) : std::floor(v + 1e-6);
-  };
+  // The relaxation's phases started by each month (cumulative), rounded up
+  // from a threshold: a site's next phase starts in the first month its
+  // relaxation has started more than that share of it.
+  const double threshold = mode == 0 ? 1e-6 : mode == 1 ? 0.5 : mode == 2 ? 1 - 1e-6 : mode == 5 ? 0.25 : 0.75;
+  auto round = [&](double v) { return std::max(0.0, std::ceil(v - threshold)); };
   for (int s = 0; s < m.S; ++s) {
     std::vector<double> p(static_cast<size_t>(m.T));
-    double total = 0;
+    double total = 0, lp_cum = 0;
     for (int t = 0; t < m.T; ++t) {
       const int col = c.P(s, t);
-      const double want = mode >= 3 ? static_cast<double>((*hint)[static_cast<size_t>(s)][static_cast<size_t>(t)])
-                                    : round(glp_get_col_prim(lpp, col));
+      lp_cum += glp_get_col_prim(lpp, col);
+      const double want = mode == 3 || mode == 4 ? static_cast<double>((*hint)[static_cast<size_t>(s)][static_cast<size_t>(t)])
+                                                 : round(lp_cum) - total;
       p[static_cast<size_t>(t)] = std::min(want, glp_get_col_ub(lpp, col));
       p[static_cast<size_t>(t)] = std::max(p[static_cast<size_t>(t)], glp_get_col_lb(lpp, col));
       total += p[static_cast<size_t>(t)];
@@ -575,7 +609,9 @@ void FixPhasesAndSolve(glp_tree* tree, Heuristic* heur, int mode) {
     for (int t = 0; t < m.T; ++t) glp_set_col_bnds(copy, c.P(s, t), GLP_FX, p[static_cast<size_t>(t)], p[static_cast<size_t>(t)]);
   }
   if (c.roles != 0) {
-    const double v = std::min(round(glp_get_col_prim(lpp, c.roles)), glp_get_col_ub(lpp, c.roles));
+    const double r = glp_get_col_prim(lpp, c.roles);
+    const double v = std::min(mode == 0 ? std::ceil(r - 1e-6) : mode == 2 ? std::floor(r + 1e-6) : std::round(r),
+                              glp_get_col_ub(lpp, c.roles));
     glp_set_col_bnds(copy, c.roles, GLP_FX, v, v);
   }
   // Warm: the copy keeps the relaxation's basis, which fixing the phases
@@ -599,7 +635,7 @@ void FixPhasesAndSolve(glp_tree* tree, Heuristic* heur, int mode) {
       x[static_cast<size_t>(j)] = glp_get_col_kind(copy, j) == GLP_IV ? std::round(glp_get_col_prim(copy, j))
                                                                         : glp_get_col_prim(copy, j);
     }
-    const bool ok = Offer(tree, x);
+    const bool ok = Offer(heur, x);
     if (std::getenv("RACKSCALE_PLAN_DEBUG")) std::fprintf(stderr, "  offered: %s\n", ok ? "accepted" : "rejected");
   }
   glp_delete_prob(copy);
@@ -623,10 +659,12 @@ void RoundingHeuristic(glp_tree* tree, void* info) {
     return;
   }
   if (glp_ios_reason(tree) != GLP_IHEUR) return;
+  heur->lpp = glp_ios_get_prob(tree);
+  heur->offer = [tree](const std::vector<double>& x) { return glp_ios_heur_sol(tree, x.data()) == 0; };
   // At the root, all of them; then, every 16th node, the phases of that
   // node's relaxation rounded to nearest and fixed (a cheap dive).
   if (heur->done) {
-    if (++heur->calls % 16 == 0) FixPhasesAndSolve(tree, heur, 1);
+    if (++heur->calls % 16 == 0) FixPhasesAndSolve(heur, 1);
     return;
   }
   heur->done = true;
@@ -634,16 +672,16 @@ void RoundingHeuristic(glp_tree* tree, void* info) {
   // lever, the first stage's phases); then the plain roundings (offered
   // only where they satisfy every row, as every offer is).
   const auto h0 = std::chrono::steady_clock::now();
-  for (int mode = 0; mode < 5; ++mode) FixPhasesAndSolve(tree, heur, mode);
+  for (int mode = 0; mode < 7; ++mode) FixPhasesAndSolve(heur, mode);
   if (std::getenv("RACKSCALE_PLAN_DEBUG")) {
     std::fprintf(stderr, "root heuristics %.2f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - h0).count());
   }
-  OfferRounded(tree, heur, true);
-  OfferRounded(tree, heur, false);
+  OfferRounded(heur, true);
+  OfferRounded(heur, false);
 }
 
-void OfferRounded(glp_tree* tree, Heuristic* heur, bool phases_up) {
-  glp_prob* lpp = glp_ios_get_prob(tree);
+void OfferRounded(Heuristic* heur, bool phases_up) {
+  glp_prob* lpp = heur->lpp;
   const Model& m = *heur->m;
   const Columns& c = heur->b->col;
   const PlanInput& in = *m.in;
@@ -657,10 +695,15 @@ void OfferRounded(glp_tree* tree, Heuristic* heur, bool phases_up) {
   for (int s = 0; s < S; ++s) {
     const PlanSite& site = in.sites[static_cast<size_t>(s)];
     std::vector<double> mw(static_cast<size_t>(T));
-    double level = site.initial_mw;
+    double level = site.initial_mw, lp_cum = 0, started = 0;
     for (int t = 0; t < T; ++t) {
-      const double p = phases_up ? std::ceil(lpv(c.P(s, t)) - 1e-6) : std::floor(lpv(c.P(s, t)) + 1e-9);
+      // Phases started by month t rounded (up or down), within the month's bounds.
+      lp_cum += lpv(c.P(s, t));
+      const double whole = phases_up ? std::ceil(lp_cum - 1e-6) : std::floor(lp_cum + 1e-6);
+      const double p = std::clamp(whole - started, 0.0, std::max(0.0, glp_get_col_ub(lpp, c.P(s, t))));
+      started += p;
       set(c.P(s, t), p);
+      set(c.Y(s, t), started);
       capex[static_cast<size_t>(t)] += p * site.mw_per_phase * site.usd_per_mw;
       if (t - site.lead_months >= 0) level += x[static_cast<size_t>(c.P(s, t - site.lead_months))] * site.mw_per_phase;
       mw[static_cast<size_t>(t)] = level;
@@ -750,22 +793,37 @@ void OfferRounded(glp_tree* tree, Heuristic* heur, bool phases_up) {
       set(c.breach[static_cast<size_t>(t)], std::max(0.0, in.cash.min_usd - bal));
     }
   }
-  Offer(tree, x);
+  Offer(heur, x);
 }
 
 struct Solved {
-  int status = 0;
+  bool has_plan = false;
   int64_t nodes = 0;
   std::string stopped_by;
   bool proved = false;  // optimal within mip_gap
   double objective = 0, bound = 0;
   double gap = -1;      // the search's final relative gap, if it reported one
+  double root_lp_s = 0; // wall seconds of the root LP relaxation
+  double root_bound = 0;
 };
 
-Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady_clock::time_point deadline,
-                     const std::vector<std::vector<int64_t>>* start = nullptr) {
+double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// The error of a solve the time limit stopped before it had any plan.
+Error TimeLimited(const std::string& what, double limit_s) {
+  return Error{ErrorKind::kInternal, "plan", 0, "time limit",
+               fmt::format("the time limit stopped the solve in {} before it had a plan (time_limit_s {:g}; "
+                           "raise --time-limit)", what, limit_s)};
+}
+
+// GLPK's branch and cut from the root relaxation lp already holds; the
+// rounding heuristics run in its callback.
+Result<Solved> SolveGlpk(const Model& m, Lp& lp, const Built& b, std::chrono::steady_clock::time_point deadline,
+                         const std::vector<std::vector<int64_t>>* start, Solved r) {
   const PlanInput& in = *m.in;
-  Heuristic heur{&m, &b, false};
+  Heuristic heur;
+  heur.m = &m;
+  heur.b = &b;
   heur.start = start;
   glp_iocp parm;
   glp_init_iocp(&parm);
@@ -777,30 +835,66 @@ Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady
   parm.msg_lev = GLP_MSG_OFF;
   // The time limit covers the whole solve: what is left of it after
   // building and the root LP, less a moment to round and report.
-  const double left_ms =
-      std::chrono::duration<double, std::milli>(deadline - std::chrono::steady_clock::now()).count() - 1500;
-  parm.tm_lim = static_cast<int>(std::clamp(left_ms, 100.0, 2e9));
+  const double left_ms = std::chrono::duration<double, std::milli>(deadline - std::chrono::steady_clock::now()).count();
+  parm.tm_lim = static_cast<int>(std::clamp(left_ms - std::min(1500.0, 0.15 * in.time_limit_s * 1000), 1.0, 2e9));
   parm.mip_gap = in.mip_gap;
   // Heuristics for an incumbent early: the feasibility pump, and cuts that
   // tighten the weak monthly relaxation.
   parm.fp_heur = GLP_ON;
   parm.gmi_cuts = GLP_ON;
   parm.mir_cuts = GLP_ON;
+  const int rc = glp_intopt(lp.get(), &parm);
+  const int status = glp_mip_status(lp.get());
+  r.proved = rc == GLP_EMIPGAP || (rc == 0 && status == GLP_OPT);
+  r.nodes = heur.nodes;
+  r.stopped_by = r.proved ? "gap" : heur.node_limited ? "node limit" : rc == GLP_ETMLIM ? "time limit" : "solver";
+  if (std::getenv("RACKSCALE_PLAN_DEBUG")) {
+    std::fprintf(stderr, "glp_intopt rc %d status %d gap %g, %lld nodes, %.2f s left\n", rc, status, heur.gap,
+                 static_cast<long long>(heur.nodes), Seconds(deadline - std::chrono::steady_clock::now()));
+  }
+  r.gap = status == GLP_OPT ? 0.0 : heur.gap;
+  if (!(status == GLP_OPT || status == GLP_FEAS)) {
+    if (rc == GLP_ETMLIM) return TimeLimited("the branch and bound", in.time_limit_s);
+    return Error{ErrorKind::kInternal, "plan", 0, {},
+                 fmt::format("the solver found no plan (glp_intopt {}, status {})", rc, status)};
+  }
+  if (status == GLP_OPT && !r.proved) r.gap = 0;
+  r.has_plan = true;
+  r.objective = glp_mip_obj_val(lp.get());
+  const int n = glp_get_num_cols(lp.get());
+  lp.sol.assign(static_cast<size_t>(n) + 1, 0.0);
+  for (int j = 1; j <= n; ++j) lp.sol[static_cast<size_t>(j)] = glp_mip_col_val(lp.get(), j);
+  return r;
+}
+
+Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady_clock::time_point deadline,
+                     const std::vector<std::vector<int64_t>>* start = nullptr) {
+  const PlanInput& in = *m.in;
   glp_smcp lp_parm;
   glp_init_smcp(&lp_parm);
   lp_parm.msg_lev = GLP_MSG_OFF;
   lp_parm.presolve = GLP_ON;
+  // The root LP within the time limit too (the whole solve is within it).
+  auto left_ms = [&]() {
+    const double ms = std::chrono::duration<double, std::milli>(deadline - std::chrono::steady_clock::now()).count();
+    return static_cast<int>(std::clamp(ms, 1.0, 2e9));
+  };
+  const auto root_start = std::chrono::steady_clock::now();
   // Dollars (up to 1e11) beside GPUs and MW: scale rows and columns, or the
   // subproblems' LPs fail numerically.
   glp_scale_prob(lp.get(), GLP_SF_AUTO);
+  lp_parm.tm_lim = left_ms();
   int lp_rc = glp_simplex(lp.get(), &lp_parm);
+  if (lp_rc == GLP_ETMLIM) return TimeLimited("the root LP relaxation", in.time_limit_s);
   if (lp_rc != 0 || glp_get_status(lp.get()) != GLP_OPT) {
     // GLPK's presolver can call a feasible program infeasible by a residue
     // of 1e-5 (a program with shortfall and breach columns always has a
     // plan): the simplex alone, from the standard basis.
     lp_parm.presolve = GLP_OFF;
     glp_std_basis(lp.get());
+    lp_parm.tm_lim = left_ms();
     lp_rc = glp_simplex(lp.get(), &lp_parm);
+    if (lp_rc == GLP_ETMLIM) return TimeLimited("the root LP relaxation", in.time_limit_s);
   }
   if (lp_rc != 0 || glp_get_status(lp.get()) != GLP_OPT) {
     return Error{ErrorKind::kInternal, "plan", 0, {},
@@ -808,24 +902,10 @@ Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady
                              glp_get_status(lp.get()))};
   }
   Solved r;
-  r.bound = glp_get_obj_val(lp.get());
-  const int rc = glp_intopt(lp.get(), &parm);
-  r.status = glp_mip_status(lp.get());
-  r.proved = rc == GLP_EMIPGAP || (rc == 0 && r.status == GLP_OPT);
-  r.nodes = heur.nodes;
-  r.stopped_by = r.proved ? "gap" : heur.node_limited ? "node limit" : rc == GLP_ETMLIM ? "time limit" : "solver";
-  if (std::getenv("RACKSCALE_PLAN_DEBUG")) {
-    std::fprintf(stderr, "glp_intopt rc %d status %d gap %g, %lld nodes, %.2f s left\n", rc, r.status, heur.gap,
-                 static_cast<long long>(heur.nodes),
-                 std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
-  }
-  r.gap = r.status == GLP_OPT ? 0.0 : heur.gap;
-  if (!(r.status == GLP_OPT || r.status == GLP_FEAS)) {
-    return Error{ErrorKind::kInternal, "plan", 0, {},
-                 fmt::format("the solver found no plan (glp_intopt {}, status {})", rc, r.status)};
-  }
-  r.objective = glp_mip_obj_val(lp.get());
-  return r;
+  r.root_bound = r.bound = glp_get_obj_val(lp.get());
+  r.root_lp_s = Seconds(std::chrono::steady_clock::now() - root_start);
+  if (std::chrono::steady_clock::now() >= deadline) return TimeLimited("the root LP relaxation", in.time_limit_s);
+  return SolveGlpk(m, lp, b, deadline, start, r);
 }
 
 // Who a plan's GPUs serve, when given rather than derived: [contract][month]
@@ -1090,30 +1170,30 @@ struct WholeOrders {
 
 // The program's solution as a plan: its orders (whole numbers when it made
 // them integer) and who it serves.
-std::vector<std::vector<std::vector<int64_t>>> ProgramOrders(const Model& m, const Built& b, glp_prob* p) {
+std::vector<std::vector<std::vector<int64_t>>> ProgramOrders(const Model& m, const Built& b, const Lp& p) {
   std::vector<std::vector<std::vector<int64_t>>> orders(
       static_cast<size_t>(m.H), std::vector<std::vector<int64_t>>(static_cast<size_t>(m.S), std::vector<int64_t>(static_cast<size_t>(m.T), 0)));
   for (int h = 0; h < m.H; ++h) {
     for (int s = 0; s < m.S; ++s) {
       for (int t = 0; t < m.T; ++t) {
         orders[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)] =
-            std::max<int64_t>(0, std::llround(glp_mip_col_val(p, b.col.X(h, s, t))));
+            std::max<int64_t>(0, std::llround(p.Val(b.col.X(h, s, t))));
       }
     }
   }
   return orders;
 }
 
-Served ProgramServed(const Model& m, const Built& b, glp_prob* p) {
+Served ProgramServed(const Model& m, const Built& b, const Lp& p) {
   Served out;
   out.contract.assign(static_cast<size_t>(m.C), std::vector<double>(static_cast<size_t>(m.T), 0));
   out.on_demand.assign(static_cast<size_t>(m.T), 0);
   for (int t = 0; t < m.T; ++t) {
     for (int h = 0; h < m.H; ++h) {
       for (int k = 0; k < m.C; ++k) {
-        if (b.col.A(k, h, t) != 0) out.contract[static_cast<size_t>(k)][static_cast<size_t>(t)] += std::max(0.0, glp_mip_col_val(p, b.col.A(k, h, t)));
+        if (b.col.A(k, h, t) != 0) out.contract[static_cast<size_t>(k)][static_cast<size_t>(t)] += std::max(0.0, p.Val(b.col.A(k, h, t)));
       }
-      if (b.col.O(h, t) != 0) out.on_demand[static_cast<size_t>(t)] += std::max(0.0, glp_mip_col_val(p, b.col.O(h, t)));
+      if (b.col.O(h, t) != 0) out.on_demand[static_cast<size_t>(t)] += std::max(0.0, p.Val(b.col.O(h, t)));
     }
   }
   return out;
@@ -1140,11 +1220,11 @@ Result<WholeOrders> SolveWholeOrders(const PlanInput& in, const PlanResult& r,
   auto solved = Solve(m, lp, b, deadline);
   if (!solved) return solved.error();
   WholeOrders w;
-  w.orders = ProgramOrders(m, b, lp.get());
-  for (int col : b.col.breach) w.breach.push_back(std::max(0.0, glp_mip_col_val(lp.get(), col)));
+  w.orders = ProgramOrders(m, b, lp);
+  for (int col : b.col.breach) w.breach.push_back(std::max(0.0, lp.Val(col)));
   // Who it serves, as it chose (with cash below the floor it may prefer the
   // better price to a contract's penalty): its cash is the written plan's.
-  w.served = ProgramServed(m, b, lp.get());
+  w.served = ProgramServed(m, b, lp);
   return w;
 }
 
@@ -1172,15 +1252,15 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
     Build(m, Stage::kPayroll, lp1, b1);
     auto s1 = Solve(m, lp1, b1, deadline(1));
     if (!s1) return s1.error();
-    roles = std::llround(glp_mip_col_val(lp1.get(), b1.col.roles));
+    roles = std::llround(lp1.Val(b1.col.roles));
     short_total = 0;
-    for (int col : b1.col.shortc) short_total += glp_mip_col_val(lp1.get(), col);
+    for (int col : b1.col.shortc) short_total += lp1.Val(col);
     breach_total = 0;
-    for (int col : b1.col.breach) breach_total += glp_mip_col_val(lp1.get(), col);
+    for (int col : b1.col.breach) breach_total += lp1.Val(col);
     stage1_phases.assign(static_cast<size_t>(S), std::vector<int64_t>(static_cast<size_t>(T), 0));
     for (int s = 0; s < S; ++s) {
       for (int t = 0; t < T; ++t) {
-        stage1_phases[static_cast<size_t>(s)][static_cast<size_t>(t)] = std::llround(glp_mip_col_val(lp1.get(), b1.col.P(s, t)));
+        stage1_phases[static_cast<size_t>(s)][static_cast<size_t>(t)] = std::llround(lp1.Val(b1.col.P(s, t)));
       }
     }
   }
@@ -1203,7 +1283,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   auto solved = Solve(m, lp, b, deadline(in.payroll.free ? 2 : 1), in.payroll.free ? &stage1_phases : nullptr);
   if (!solved) return solved.error();
   double solver_breach = 0;  // the largest breach of the floor in the solver's own plan
-  for (int col : b.col.breach) solver_breach = std::max(solver_breach, glp_mip_col_val(lp.get(), col));
+  for (int col : b.col.breach) solver_breach = std::max(solver_breach, lp.Val(col));
   if (std::getenv("RACKSCALE_PLAN_DEBUG")) std::fprintf(stderr, "solver breach %g roles %lld\n", solver_breach, static_cast<long long>(roles));
 
   const auto rounding_start = std::chrono::steady_clock::now();
@@ -1217,16 +1297,17 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   const double root_gap = std::fabs(r.objective_usd - solved->bound) / std::max(std::fabs(r.objective_usd), 1.0);
   r.gap = solved->gap >= 0 && solved->gap < 1e100 ? std::min(solved->gap, root_gap) : root_gap;
   if (solved->proved) r.gap = std::min(r.gap, in.mip_gap);  // GLPK stopped on the gap tolerance
-  if (solved->status == GLP_OPT && !solved->proved) r.gap = 0;
+  r.root_lp_seconds = solved->root_lp_s;
+  r.root_gap = std::fabs(r.objective_usd - solved->root_bound) / std::max(std::fabs(r.objective_usd), 1.0);
   r.roles_cut = roles;
   r.columns = glp_get_num_cols(lp.get());
   r.rows = glp_get_num_rows(lp.get());
   r.integer_columns = glp_get_num_int(lp.get());
-  glp_prob* p = lp.get();
+  const Lp& p = lp;
   const size_t Tz = static_cast<size_t>(T);
   r.phases_started.assign(static_cast<size_t>(S), std::vector<int64_t>(Tz, 0));
   for (int s = 0; s < S; ++s) {
-    for (int t = 0; t < T; ++t) r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t)] = std::llround(glp_mip_col_val(p, c.P(s, t)));
+    for (int t = 0; t < T; ++t) r.phases_started[static_cast<size_t>(s)][static_cast<size_t>(t)] = std::llround(p.Val(c.P(s, t)));
   }
   r.domains_ordered.assign(static_cast<size_t>(H), std::vector<std::vector<int64_t>>(static_cast<size_t>(S), std::vector<int64_t>(Tz, 0)));
   Derive(m, r);  // MW in service, which the rounding keeps within
@@ -1234,7 +1315,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   // may go no further.
   std::vector<double> allow(Tz, 0);
   if (in.cash.enabled) {
-    for (int t = 0; t < T; ++t) allow[static_cast<size_t>(t)] = std::max(0.0, glp_mip_col_val(p, c.breach[static_cast<size_t>(t)]));
+    for (int t = 0; t < T; ++t) allow[static_cast<size_t>(t)] = std::max(0.0, p.Val(c.breach[static_cast<size_t>(t)]));
     r.search_cash_breach_by_month = allow;
   }
   std::vector<char> contract_type(static_cast<size_t>(H), 0);
@@ -1253,8 +1334,8 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
     return false;
   };
   if (in.integer_orders) {
-    r.domains_ordered = ProgramOrders(m, b, p);
-    given = ProgramServed(m, b, p);
+    r.domains_ordered = ProgramOrders(m, b, lp);
+    given = ProgramServed(m, b, lp);
   } else {
     // Orders: whole domains. The cumulative orders of each type and site
     // are rounded: up (so no contract loses a fraction of a domain), up for
@@ -1279,7 +1360,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
             double cum = 0;
             int64_t prev = 0;
             for (int t = 0; t < T; ++t) {
-              const double x = glp_mip_col_val(p, c.X(h, s, t));
+              const double x = p.Val(c.X(h, s, t));
               auto& order = r.domains_ordered[static_cast<size_t>(h)][static_cast<size_t>(s)][static_cast<size_t>(t)];
               if (mode == 3) {
                 order = std::max<int64_t>(0, static_cast<int64_t>(std::floor(x + 1e-6)));
@@ -1411,7 +1492,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
       // Only where the solver's own plan met the contracts: a shortfall it
       // chose (lead time, power, cash, cost) is the plan's, not rounding's.
       double solver_short = 0;
-      for (int k = 0; k < C; ++k) solver_short += glp_mip_col_val(p, c.Sh(k, t));
+      for (int k = 0; k < C; ++k) solver_short += p.Val(c.Sh(k, t));
       if (solver_short > 0.5) continue;
       for (int guard = 0; guard < 64; ++guard) {
         double need = 0, have = 0;

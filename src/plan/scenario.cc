@@ -773,6 +773,7 @@ Status SetScenarioValue(Scenario& s, const std::string& key, double value) {
   const bool months = field == "lead_months" || field == "max_phases";
   const bool scale = field == "gpus_scale" || field == "usd_per_domain_scale" || key == "layoffs.scale";
   Status in_range = months                                                    ? range(0, 1200)
+                    : field == "lead_slip_months"                             ? range(-240, 240)
                     : scale                                                   ? range(0, 100)
                     : field == "operating_cash_flow_usd_per_year"             ? range(-1e15, 1e15)
                     : field == "discount_rate" || field.find("growth") != std::string::npos ? range(-0.99, 10)
