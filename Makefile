@@ -3,7 +3,7 @@ BUILD ?= build
 PARALLEL ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build build-main run test bench fuzz clean
+.PHONY: all deps configure build build-main run test test-asan bench fuzz clean
 
 all: build
 
@@ -32,6 +32,10 @@ test: deps build
 
 bench: deps build
 	./bench/run-bench.sh $(BUILD)
+
+# The test suite once under ASan + UBSan (clang; shares build-fuzz).
+test-asan: deps
+	./scripts/test-asan.sh
 
 fuzz: deps
 	./fuzz/run-fuzz.sh

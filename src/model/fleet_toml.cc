@@ -1,6 +1,7 @@
 // The TOML fleet and tenants readers (docs/cluster.md).
 #include <algorithm>
 #include <cmath>
+#include <unordered_set>
 
 #include "base/file.h"
 #include "model/fleet.h"
@@ -436,6 +437,7 @@ Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string&
   const toml::node* tn = root.get("tenants");
   const toml::array* tenants = tn != nullptr ? tn->as_array() : nullptr;
   if (tenants == nullptr) return top.Bad("tenants", tn, "missing; expected [[tenants]]");
+  std::unordered_set<std::string> names;  // a linear search per tenant was quadratic
   for (size_t i = 0; i < tenants->size(); ++i) {
     const toml::node& v = (*tenants)[i];
     std::string path = fmt::format("tenants[{}]", i);
@@ -453,8 +455,8 @@ Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string&
     if (!cohort.empty() && nominal < 0) {
       return r.Bad("cohort", t->get("cohort"), "a tenant in a cohort needs nominal_gpus");
     }
-    for (const TenantSpec& x : cfg.tenants) {
-      if (x.name == name) return r.Bad("name", t->get("name"), fmt::format("tenant '{}' defined twice", name));
+    if (!names.insert(name).second) {
+      return r.Bad("name", t->get("name"), fmt::format("tenant '{}' defined twice", name));
     }
     cfg.tenants.push_back(TenantSpec{name, weight, nominal, cohort, limit, reserved, on_demand, spot});
     r.Mark("dedicated");

@@ -326,12 +326,53 @@ bool FleetScheduler::QuotaAllows(const AiJob& job) const {
   return borrow <= lendable && (q.borrowing_limit < 0 || borrow <= q.borrowing_limit);
 }
 
+void FleetScheduler::Enqueue(JobRef j) {
+  const size_t q = QueueIndexOf(j);
+  if (active_pos_.size() < queues_.size()) active_pos_.resize(queues_.size(), -1);
+  queues_[q].insert(j);
+  if (active_pos_[q] < 0) {
+    active_pos_[q] = static_cast<int32_t>(active_queues_.size());
+    active_queues_.push_back(static_cast<uint32_t>(q));
+  }
+}
+
+size_t FleetScheduler::Dequeue(JobRef j) {
+  const size_t q = QueueIndexOf(j);
+  const size_t erased = queues_[q].erase(j);
+  if (erased > 0 && queues_[q].empty() && q < active_pos_.size() && active_pos_[q] >= 0) {
+    const int32_t at = active_pos_[q];
+    const uint32_t last = active_queues_.back();
+    active_queues_[static_cast<size_t>(at)] = last;
+    active_pos_[last] = at;
+    active_queues_.pop_back();
+    active_pos_[q] = -1;
+  }
+  return erased;
+}
+
+void FleetScheduler::WaitingGpu(TenantId t, int delta) {
+  int64_t& n = waiting_gpu_by_tenant_[t];
+  n += delta;
+  if (waiting_gpu_pos_.size() < waiting_gpu_by_tenant_.size()) waiting_gpu_pos_.resize(waiting_gpu_by_tenant_.size(), -1);
+  if (n > 0 && waiting_gpu_pos_[t] < 0) {
+    waiting_gpu_pos_[t] = static_cast<int32_t>(waiting_gpu_tenants_.size());
+    waiting_gpu_tenants_.push_back(t);
+  } else if (n == 0 && waiting_gpu_pos_[t] >= 0) {
+    const int32_t at = waiting_gpu_pos_[t];
+    const TenantId last = waiting_gpu_tenants_.back();
+    waiting_gpu_tenants_[static_cast<size_t>(at)] = last;
+    waiting_gpu_pos_[last] = at;
+    waiting_gpu_tenants_.pop_back();
+    waiting_gpu_pos_[t] = -1;
+  }
+}
+
 size_t FleetScheduler::QueueIndexOf(JobRef j) const {
   return opts_.policy == FleetQueuePolicy::kFairshare ? jobs_[j].tenant : 0;
 }
 
 void FleetScheduler::Submit(JobRef j, Seconds now) {
-  QueueOf(j).insert(j);
+  Enqueue(j);
   // A queue that failed at this capacity would fail again, but for the new
   // job: try just that one (fairshare), or the queue if it is the new head.
   const size_t q = QueueIndexOf(j);
@@ -347,7 +388,7 @@ void FleetScheduler::Submit(JobRef j, Seconds now) {
   ++waiting_;
   if (jobs_[j].gpus > 0) {
     ++waiting_gpu_;
-    ++waiting_gpu_by_tenant_[jobs_[j].tenant];
+    WaitingGpu(jobs_[j].tenant, +1);
   }
 }
 
@@ -573,11 +614,11 @@ void FleetScheduler::StartOn(JobRef j, Seconds now, const Placement& p, int32_t 
   } else {
     used_cpu_[job.tenant] += p.parts[0].units * int64_t{1000};
   }
-  QueueOf(j).erase(j);
+  Dequeue(j);
   --waiting_;
   if (job.gpus > 0) {
     --waiting_gpu_;
-    --waiting_gpu_by_tenant_[job.tenant];
+    WaitingGpu(job.tenant, -1);
   }
 }
 
@@ -643,24 +684,24 @@ void FleetScheduler::Preempt(JobRef j, Seconds now, std::vector<JobRef>* preempt
 }
 
 void FleetScheduler::Withdraw(JobRef j) {
-  if (QueueOf(j).erase(j) == 0) return;
+  if (Dequeue(j) == 0) return;
   --waiting_;
   if (jobs_[j].gpus > 0) {
     --waiting_gpu_;
-    --waiting_gpu_by_tenant_[jobs_[j].tenant];
+    WaitingGpu(jobs_[j].tenant, -1);
   }
 }
 
 void FleetScheduler::Interrupt(JobRef j, Seconds now) {
   Release(j);
   reservation_.dirty = true;
-  QueueOf(j).insert(j);  // back in arrival order; the wait clock restarts
+  Enqueue(j);  // back in arrival order; the wait clock restarts
   failed_epoch_[QueueIndexOf(j)] = 0;
   since_[j] = now;
   ++waiting_;
   if (jobs_[j].gpus > 0) {
     ++waiting_gpu_;
-    ++waiting_gpu_by_tenant_[jobs_[j].tenant];
+    WaitingGpu(jobs_[j].tenant, +1);
   }
 }
 
@@ -983,9 +1024,11 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
     return;
   }
   // A starving head (waiting longer than starve_after) goes first and alone.
+  // Only queues with jobs are looked at (active_queues_, in any order: the
+  // choices below do not depend on it).
   size_t starving = queues_.size();
   JobRef oldest = 0;
-  for (size_t q = 0; q < queues_.size(); ++q) {
+  for (const uint32_t q : active_queues_) {
     if (queues_[q].empty()) continue;
     JobRef h = *queues_[q].begin();
     if (now - since_[h] < opts_.starve_after) continue;
@@ -1016,7 +1059,7 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
   auto rank = [&](TenantId t) {
     return t < opts_.tenant_rank.size() ? opts_.tenant_rank[t] : static_cast<int32_t>(t);
   };
-  for (size_t q = 0; q < queues_.size(); ++q) {
+  for (const uint32_t q : active_queues_) {
     const TenantId t = static_cast<TenantId>(q);
     if (!queues_[q].empty() && (failed_epoch_[q] != epoch_ || !fresh_[q].empty())) {
       heap.push({Share(t), rank(t), t});

@@ -222,6 +222,9 @@ class FleetScheduler {
   int64_t waiting_gpu_jobs(TenantId t) const {
     return t < waiting_gpu_by_tenant_.size() ? waiting_gpu_by_tenant_[t] : 0;
   }
+  // The tenants with GPU jobs waiting, in no particular order (O(them), not
+  // O(tenants), for per-event metrics).
+  const std::vector<TenantId>& tenants_waiting_gpu() const { return waiting_gpu_tenants_; }
   // Free GPUs in tenant t's active dedicated clusters.
   int64_t dedicated_free_gpus(TenantId t) const;
   size_t num_dedicated() const { return opts_.dedicated.size(); }
@@ -306,6 +309,11 @@ class FleetScheduler {
   };
   using Queue = std::set<JobRef, QueueOrder>;
   Queue& QueueOf(JobRef j);
+  // Adds j to / removes it from its queue, keeping active_queues_ (the
+  // queues that hold jobs) and waiting_gpu_tenants_ in step, so that a pass
+  // costs O(queues with jobs), not O(tenants).
+  void Enqueue(JobRef j);
+  size_t Dequeue(JobRef j);
   const Queue& QueueOfConst(JobRef j) const { return queues_[QueueIndexOf(j)]; }
   // Quota: may tenant t start `gpus` more now? Is it within its nominal?
   bool QuotaAllows(const AiJob& job) const;
@@ -325,6 +333,11 @@ class FleetScheduler {
   TopoIndex index_;
   std::vector<Running> run_;
   std::vector<Queue> queues_;  // fifo, priority: one; fairshare: by tenant
+  std::vector<uint32_t> active_queues_;  // queues with jobs, any order
+  std::vector<int32_t> active_pos_;      // by queue: its place in active_queues_, or -1
+  std::vector<TenantId> waiting_gpu_tenants_;  // tenants with waiting GPU jobs, any order
+  std::vector<int32_t> waiting_gpu_pos_;       // by tenant: place in waiting_gpu_tenants_, or -1
+  void WaitingGpu(TenantId t, int delta);
   // Running jobs by (start sequence, ref): per tenant, for quota reclaim.
   std::vector<std::set<std::pair<int64_t, JobRef>>> running_by_tenant_;
   bool track_running_ = true;

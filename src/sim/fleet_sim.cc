@@ -1,6 +1,9 @@
 #include "sim/fleet_sim.h"
 
 #include <algorithm>
+#include <iterator>
+#include <set>
+#include <unordered_map>
 #include <map>
 #include <chrono>
 #include <cmath>
@@ -84,17 +87,19 @@ std::vector<std::vector<int32_t>> DedicatedDomains(const Fleet& fleet,
 Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
                                      const FleetSimOptions& options) {
   // Tenant table: the workload's names plus those only in the config.
+  // Tenant names to ids through a hash map (a linear search per tenant made
+  // 100,000 tenants quadratic).
+  std::unordered_map<std::string, TenantId> tenant_ids;
+  for (size_t i = 0; i < w->tenants.size(); ++i) tenant_ids.emplace(w->tenants[i], static_cast<TenantId>(i));
   auto tenant_id = [&](const std::string& name) {
-    for (size_t i = 0; i < w->tenants.size(); ++i) {
-      if (w->tenants[i] == name) return static_cast<TenantId>(i);
-    }
-    w->tenants.push_back(name);
-    return static_cast<TenantId>(w->tenants.size() - 1);
+    auto [it, added] = tenant_ids.emplace(name, static_cast<TenantId>(w->tenants.size()));
+    if (added) w->tenants.push_back(name);
+    return it->second;
   };
   FleetSchedulerOptions so;
   so.policy = options.policy;
   so.starve_after = options.starve_after;
-  std::vector<std::string> cohorts;
+  std::unordered_map<std::string, int32_t> cohorts;
   for (const TenantSpec& t : options.tenants.tenants) {
     TenantId id = tenant_id(t.name);
     if (so.tenant_weights.size() <= id) so.tenant_weights.resize(id + 1, 1.0);
@@ -104,9 +109,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     q.nominal_gpus = t.nominal_gpus;
     q.borrowing_limit = t.borrowing_limit;
     if (!t.cohort.empty()) {
-      auto it = std::find(cohorts.begin(), cohorts.end(), t.cohort);
-      q.cohort = static_cast<int32_t>(it - cohorts.begin());
-      if (it == cohorts.end()) cohorts.push_back(t.cohort);
+      q.cohort = cohorts.emplace(t.cohort, static_cast<int32_t>(cohorts.size())).first->second;
     }
   }
   // Dedicated clusters: the first free domains of the type (and site).
@@ -333,6 +336,19 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   std::vector<double> site_revenue_rate(S, 0), tenant_revenue_rate(tenants, 0);
   std::vector<int64_t> reserved_gpus(tenants, 0);
   std::vector<double> held(tenants * S, 0);
+  // Tenants with running attempts, and those with dedicated clusters: the
+  // only ones whose figures change between events. Per-event work walks
+  // them in id order (the sums keep their order), never all tenants.
+  std::vector<int64_t> running_of(tenants, 0);
+  std::set<TenantId> live;
+  std::vector<TenantId> touched;  // scratch: live and dedicated, in id order
+  auto tenants_to_touch = [&]() -> const std::vector<TenantId>& {
+    touched.clear();
+    std::vector<TenantId> ded = dedicated_tenants;
+    std::sort(ded.begin(), ded.end());
+    std::set_union(live.begin(), live.end(), ded.begin(), ded.end(), std::back_inserter(touched));
+    return touched;
+  };
   std::vector<double> job_rate(R + n, 0);  // its revenue rate while running
   std::vector<Seconds> held_since(R + n, 0);  // start of its running attempt
   Seconds t = 0;  // the simulated clock
@@ -455,6 +471,12 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       out[ref].held_gpu_seconds += j.gpu_share() * static_cast<double>(t - held_since[ref]);
     }
     tenant_revenue_rate[j.tenant] += sign * job_rate[ref];
+    running_of[j.tenant] += sign;
+    if (running_of[j.tenant] > 0) {
+      live.insert(j.tenant);
+    } else {
+      live.erase(j.tenant);
+    }
     auto ms = multi_share.find(ref);
     if (ms == multi_share.end()) {
       site_revenue_rate[s] += sign * job_rate[ref];
@@ -585,8 +607,8 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       }
       if (sched.waiting_gpu_jobs() > 0) {
         const double shared_free = static_cast<double>(sched.index().free_gpus(0));
-        for (size_t tn = 0; tn < r.tenants.size(); ++tn) {
-          if (sched.waiting_gpu_jobs(static_cast<TenantId>(tn)) == 0) continue;
+        for (const TenantId tn : sched.tenants_waiting_gpu()) {
+          if (sched.waiting_gpu_jobs(tn) == 0) continue;
           r.tenants[tn].fragmented_gpu_seconds +=
               (shared_free + static_cast<double>(sched.dedicated_free_gpus(static_cast<TenantId>(tn)))) * dt;
         }
@@ -638,7 +660,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
           tr.cost_usd += (dep_rate[s] + mw / 3600 * usd_per_mwh) * x;
         }
       }
-      for (size_t tn = 0; tn < tenants; ++tn) {
+      for (const TenantId tn : tenants_to_touch()) {
         TenantStats& ts = r.tenants[tn];
         // GPUs it holds: its jobs' GPUs, and its shared GPUs whole (a pod's
         // GPU is busy while any pod holds it, as its site counts it).
@@ -932,7 +954,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       add_rate(ref, +1);
     }
     busy = 0;
-    for (size_t tn = 0; tn < r.tenants.size(); ++tn) busy += sched.used_gpus(static_cast<TenantId>(tn));
+    for (const TenantId tn : live) busy += sched.used_gpus(tn);
     // 7. Throttle: each capped site runs as fast as its cap allows.
     if (options.power == PowerPolicy::kThrottle) {
       for (size_t s = 0; s < fleet.sites.size(); ++s) {
