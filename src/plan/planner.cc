@@ -843,6 +843,31 @@ Result<Solved> SolveGlpk(const Model& m, Lp& lp, const Built& b, std::chrono::st
   parm.fp_heur = GLP_ON;
   parm.gmi_cuts = GLP_ON;
   parm.mir_cuts = GLP_ON;
+  // For experiments only (bench/plan_scaling.cc --variants): the search's
+  // options as "key=value,...", e.g. "mir=0,cov=1,br=pch,bt=bph".
+  if (const char* opts = std::getenv("RACKSCALE_PLAN_IOCP")) {
+    std::string all = opts;
+    size_t at = 0;
+    while (at < all.size()) {
+      size_t end = all.find(',', at);
+      if (end == std::string::npos) end = all.size();
+      const std::string kv = all.substr(at, end - at);
+      at = end + 1;
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos) continue;
+      const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+      const int on = v == "1" ? GLP_ON : GLP_OFF;
+      if (k == "gmi") parm.gmi_cuts = on;
+      if (k == "mir") parm.mir_cuts = on;
+      if (k == "cov") parm.cov_cuts = on;
+      if (k == "clq") parm.clq_cuts = on;
+      if (k == "fp") parm.fp_heur = on;
+      if (k == "ps") parm.ps_heur = on;
+      if (k == "br") parm.br_tech = v == "ffv" ? GLP_BR_FFV : v == "lfv" ? GLP_BR_LFV : v == "mfv" ? GLP_BR_MFV : v == "pch" ? GLP_BR_PCH : GLP_BR_DTH;
+      if (k == "bt") parm.bt_tech = v == "dfs" ? GLP_BT_DFS : v == "bfs" ? GLP_BT_BFS : v == "bph" ? GLP_BT_BPH : GLP_BT_BLB;
+      if (k == "pp") parm.pp_tech = v == "none" ? GLP_PP_NONE : v == "all" ? GLP_PP_ALL : GLP_PP_ROOT;
+    }
+  }
   const int rc = glp_intopt(lp.get(), &parm);
   const int status = glp_mip_status(lp.get());
   r.proved = rc == GLP_EMIPGAP || (rc == 0 && status == GLP_OPT);
