@@ -16,7 +16,9 @@
 //           virginia-2, ...) and everything they serve scaled by sites / 6:
 //           the contract's GPUs (rounded), on-demand demand, starting cash,
 //           the floor, the other cash flow and the capex limits. One site is
-//           a sixth of the company at virginia.
+//           a sixth of the company at virginia. Each round of copies pays 2%
+//           more for energy and construction than the one before, so that
+//           no two sites are exactly alike.
 //
 // Usage: rackscale_plan_scaling [--reps N] [--node-limit K] [--time-limit S]
 //        [--only months|sites|default] [--scenario FILE]
@@ -55,7 +57,14 @@ PlanInput Scaled(const Scenario& base, const Case& c, int64_t node_limit, double
   for (int k = 0; k < c.sites; ++k) {
     PlanSite x = orig[static_cast<size_t>(k) % orig.size()];
     const size_t round = static_cast<size_t>(k) / orig.size();
-    if (round > 0) x.name += "-" + std::to_string(round + 1);
+    if (round > 0) {
+      // A copy 2% dearer in energy and construction per round, so that the
+      // copies are not exactly symmetric (a search would branch between
+      // identical sites for nothing).
+      x.name += "-" + std::to_string(round + 1);
+      x.usd_per_mwh *= 1 + 0.02 * static_cast<double>(round);
+      x.usd_per_mw *= 1 + 0.02 * static_cast<double>(round);
+    }
     in.sites.push_back(x);
   }
   for (PlanContract& k : in.contracts) {
@@ -119,7 +128,9 @@ int Main(int argc, char** argv) {
     } else if (a == "--only" && v) {
       only = v;
     } else if (a == "--variants" && v) {
-      // Search options side by side (RACKSCALE_PLAN_IOCP values, ';'-separated; "-": the default).
+      // Options side by side, ';'-separated: RACKSCALE_PLAN_IOCP values (the
+      // search's), "lp:" and RACKSCALE_PLAN_SMCP values (the root LP's), "-":
+      // the defaults.
       variants.clear();
       std::string all = v;
       size_t at = 0;
@@ -162,9 +173,12 @@ int Main(int argc, char** argv) {
     for (Row& row : rows) {
       if (!row.error.empty()) continue;
       const PlanInput in = Scaled(*sc, row.c, node_limit, time_limit_s);
-      if (row.variant.empty()) {
-        unsetenv("RACKSCALE_PLAN_IOCP");
-      } else {
+      // A variant: RACKSCALE_PLAN_IOCP's value, or "lp:" and RACKSCALE_PLAN_SMCP's.
+      unsetenv("RACKSCALE_PLAN_IOCP");
+      unsetenv("RACKSCALE_PLAN_SMCP");
+      if (row.variant.rfind("lp:", 0) == 0) {
+        setenv("RACKSCALE_PLAN_SMCP", row.variant.c_str() + 3, 1);
+      } else if (!row.variant.empty()) {
         setenv("RACKSCALE_PLAN_IOCP", row.variant.c_str(), 1);
       }
       const auto t0 = std::chrono::steady_clock::now();
