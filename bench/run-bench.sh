@@ -14,7 +14,8 @@
 #
 # Usage: bench/run-bench.sh [BUILD_DIR] ; env: JOBS (1000000), SLOTS (100000),
 # LOAD (0.9), REPS (5), FLEET (1: the fleet runs), PLAN (1: the planner),
-# MICRO (1 to also run the other rackscale_bench benchmarks).
+# MICRO (1 to also run the other rackscale_bench benchmarks), PLAN_SCALING (1: the
+# planner's scaling table, bench/plan_scaling.cc), PLAN_SCALING_REPS (3).
 set -euo pipefail
 TRACES=${RACKSCALE_TRACES:-$(cd "$(dirname "$0")/../.." && pwd)/shared/traces}
 BUILD=${1:-build}
@@ -151,6 +152,11 @@ if [ "${PLAN:-1}" = 1 ]; then
     "$BUILD/bench/rackscale_bench" --benchmark_filter=Plan
   else
     echo "plan micro-benchmarks: skipped (no $BUILD/bench/rackscale_bench)"
+  fi
+  # How the program grows: the default scenario scaled to 24-144 months and
+  # 1-24 sites (root LP time, root and proved gaps, fitted exponents).
+  if [ "${PLAN_SCALING:-1}" = 1 ] && [ -x "$BUILD/bench/rackscale_plan_scaling" ]; then
+    "$BUILD/bench/rackscale_plan_scaling" --reps "${PLAN_SCALING_REPS:-3}"
   fi
   /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN" run scenarios/reallocation-2025.toml --out "$WORK/run" -q
   echo "run: rackscale run scenarios/reallocation-2025.toml: $(cut -d' ' -f1 "$WORK/t") s wall, peak $(cut -d' ' -f2 "$WORK/t") KB"

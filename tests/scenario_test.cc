@@ -218,8 +218,9 @@ TEST(BrowserRunReport, EveryChartRendersWithoutScriptErrors) {
 namespace rackscale {
 namespace {
 
-// The default scenario, as `make run` runs it (its 100-node limit governs;
-// the generous time limit keeps a slow machine from stopping it earlier):
+// The default scenario, as `make run` runs it (the search stops at its 0.5%
+// gap, well within its 100-node limit; the generous time limit keeps a slow
+// machine from stopping it earlier):
 // the contract is met on every deadline, fully from 2026-12, and `run` and
 // `plan` give the same plan byte for byte. The main job's report shows what
 // its files say, and lays out cleanly at 800, 1400 and 1920 px.
@@ -253,7 +254,7 @@ TEST(ScenarioGolden, DefaultScenarioMeetsTheContractReproducibly) {
     }
   }
   const std::string json = Slurp(base + "0/plan.json");
-  EXPECT_NE(json.find("\"stopped_by\": \"node limit\""), std::string::npos) << json.substr(0, 400);
+  EXPECT_NE(json.find("\"stopped_by\": \"gap\""), std::string::npos) << json.substr(0, 400);
   EXPECT_NE(json.find("\"first_full_month\": \"2026-12\""), std::string::npos);
   EXPECT_NE(json.find("\"short_months\": 0,"), std::string::npos);
   EXPECT_NE(json.find("\"largest_cash_breach_usd\": 0.0"), std::string::npos);
@@ -309,6 +310,26 @@ TEST(ScenarioCli, BadVaryExitsTwoNamingIt) {
   }
 }
 
+// Issue 11, item 2: the default scenario (96 months, 6 sites, 4 hardware
+// types) is proved within 0.5% of the optimum: the search's bound, not a
+// time. The fleet's phases in service Z[t] (integer columns the search
+// branches on) are what close it, in about 20 nodes; before them, 100 nodes
+// left 2.02% (the root relaxation is 1.6% below the plan). The time limit is
+// generous so that a loaded machine cannot stop it first.
+TEST(ScenarioGolden, DefaultScenarioIsProvedWithinHalfAPercent) {
+  auto s = ReadScenario(std::string(RACKSCALE_SOURCE_DIR) + "/scenarios/reallocation-2025.toml");
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  PlanOptions o;
+  o.time_limit_s = 120;
+  auto p = SolveScenario(*s, o);
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  EXPECT_TRUE(p->result.optimal);
+  EXPECT_EQ(p->result.stopped_by, "gap");
+  EXPECT_LE(p->result.gap, 0.005);
+  EXPECT_LE(p->result.nodes, s->node_limit);
+  EXPECT_TRUE(CheckPlan(p->input, p->result).ok());
+}
+
 // `rackscale run`'s workload for the default scenario (issue 15, item 4):
 // the planner spreads the contract's dedicated capacity over sites, so the
 // contract tenant's largest gangs, sized to that capacity (its dedicated
@@ -319,7 +340,7 @@ TEST(RunWorkload, ContractGangsAreSizedToTheDedicatedCapacityAndSpanSitesWhereIt
   auto s = ReadScenario(std::string(RACKSCALE_SOURCE_DIR) + "/scenarios/reallocation-2025.toml");
   ASSERT_TRUE(s.ok()) << s.error().ToString();
   PlanOptions o;
-  o.time_limit_s = 120;  // the scenario's node limit governs
+  o.time_limit_s = 120;  // the scenario's gap (or node limit) governs
   auto p = SolveScenario(*s, o);
   ASSERT_TRUE(p.ok()) << p.error().ToString();
   auto in = BuildSimInputs(*p);

@@ -220,7 +220,7 @@ double BookShare(int from, int life, int T) {
 enum class Stage { kNpv, kPayroll };
 
 struct Columns {
-  std::vector<int> phases, cum, orders, installed, mw, assign, od, shortc, cash, breach;
+  std::vector<int> phases, cum, fleet, orders, installed, mw, assign, od, shortc, cash, breach;
   int roles = 0;
   // Index helpers over the flat vectors.
   int T = 0, S = 0, H = 0;
@@ -313,6 +313,30 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
       if (t > 0) terms.push_back({c.Y(s, t - 1), -1.0});
       lp.AddRow(terms, GLP_FX, 0.0);
     }
+  }
+  // The fleet's phases in service in each month, Z[t] = sum_s Y[s][t -
+  // lead_s] (integer, implied by the Y, so the same program and the same
+  // relaxation): a branch Z[t] <= k or >= k + 1 moves every site's power at
+  // once, where a branch on one site's Y lets the relaxation take the same
+  // fraction of a phase at another site (the default scenario: proved within
+  // 0.5% in 20 nodes, where 100 nodes on the Y alone left 1.6-2.0%). Every
+  // month with a site whose phases may be in service, even one alone:
+  // leaving those out took 72 nodes.
+  c.fleet.assign(static_cast<size_t>(T), 0);
+  for (int t = 0; t < T; ++t) {
+    std::vector<std::pair<int, double>> terms;
+    double most = 0;
+    for (int s = 0; s < S; ++s) {
+      const int o = t - in.sites[static_cast<size_t>(s)].lead_months;
+      if (o < 0 || in.sites[static_cast<size_t>(s)].max_phases == 0) continue;
+      terms.push_back({c.Y(s, o), -1.0});
+      most += in.sites[static_cast<size_t>(s)].max_phases;
+    }
+    if (terms.empty()) continue;
+    const int z = lp.AddColumn(0, most, true);
+    c.fleet[static_cast<size_t>(t)] = z;
+    terms.push_back({z, 1.0});
+    lp.AddRow(terms, GLP_FX, 0.0);
   }
   c.orders.resize(static_cast<size_t>(H * S * T));
   for (int h = 0; h < H; ++h) {
@@ -793,6 +817,15 @@ void OfferRounded(Heuristic* heur, bool phases_up) {
       set(c.breach[static_cast<size_t>(t)], std::max(0.0, in.cash.min_usd - bal));
     }
   }
+  for (int t = 0; t < T; ++t) {
+    if (c.fleet[static_cast<size_t>(t)] == 0) continue;
+    double z = 0;
+    for (int s = 0; s < S; ++s) {
+      const int o = t - in.sites[static_cast<size_t>(s)].lead_months;
+      if (o >= 0 && in.sites[static_cast<size_t>(s)].max_phases > 0) z += x[static_cast<size_t>(c.Y(s, o))];
+    }
+    set(c.fleet[static_cast<size_t>(t)], z);
+  }
   Offer(heur, x);
 }
 
@@ -843,6 +876,35 @@ Result<Solved> SolveGlpk(const Model& m, Lp& lp, const Built& b, std::chrono::st
   parm.fp_heur = GLP_ON;
   parm.gmi_cuts = GLP_ON;
   parm.mir_cuts = GLP_ON;
+  // No preprocessing of the node problems: with it the default scenario
+  // needed 43 nodes to prove 0.5%, without it 20 (and before the fleet
+  // columns Z, 100 nodes left 2.02% with it and 1.59% without).
+  parm.pp_tech = GLP_PP_NONE;
+  // For experiments only (bench/plan_scaling.cc --variants): the search's
+  // options as "key=value,...", e.g. "mir=0,cov=1,br=pch,bt=bph".
+  if (const char* opts = std::getenv("RACKSCALE_PLAN_IOCP")) {
+    std::string all = opts;
+    size_t at = 0;
+    while (at < all.size()) {
+      size_t end = all.find(',', at);
+      if (end == std::string::npos) end = all.size();
+      const std::string kv = all.substr(at, end - at);
+      at = end + 1;
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos) continue;
+      const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+      const int on = v == "1" ? GLP_ON : GLP_OFF;
+      if (k == "gmi") parm.gmi_cuts = on;
+      if (k == "mir") parm.mir_cuts = on;
+      if (k == "cov") parm.cov_cuts = on;
+      if (k == "clq") parm.clq_cuts = on;
+      if (k == "fp") parm.fp_heur = on;
+      if (k == "ps") parm.ps_heur = on;
+      if (k == "br") parm.br_tech = v == "ffv" ? GLP_BR_FFV : v == "lfv" ? GLP_BR_LFV : v == "mfv" ? GLP_BR_MFV : v == "pch" ? GLP_BR_PCH : GLP_BR_DTH;
+      if (k == "bt") parm.bt_tech = v == "dfs" ? GLP_BT_DFS : v == "bfs" ? GLP_BT_BFS : v == "bph" ? GLP_BT_BPH : GLP_BT_BLB;
+      if (k == "pp") parm.pp_tech = v == "none" ? GLP_PP_NONE : v == "all" ? GLP_PP_ALL : GLP_PP_ROOT;
+    }
+  }
   const int rc = glp_intopt(lp.get(), &parm);
   const int status = glp_mip_status(lp.get());
   r.proved = rc == GLP_EMIPGAP || (rc == 0 && status == GLP_OPT);
@@ -874,6 +936,20 @@ Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady
   glp_init_smcp(&lp_parm);
   lp_parm.msg_lev = GLP_MSG_OFF;
   lp_parm.presolve = GLP_ON;
+  // For experiments only (bench/plan_scaling.cc): the root LP's options as
+  // "key=value,...": meth=primal|dual|dualp, presolve=0|1, price=std|pse,
+  // ratio=std|har|flip.
+  if (const char* opts = std::getenv("RACKSCALE_PLAN_SMCP")) {
+    const std::string all = opts;
+    auto has = [&](const char* kv) { return all.find(kv) != std::string::npos; };
+    if (has("meth=primal")) lp_parm.meth = GLP_PRIMAL;
+    if (has("meth=dual")) lp_parm.meth = GLP_DUAL;
+    if (has("meth=dualp")) lp_parm.meth = GLP_DUALP;
+    if (has("presolve=0")) lp_parm.presolve = GLP_OFF;
+    if (has("price=std")) lp_parm.pricing = GLP_PT_STD;
+    if (has("ratio=std")) lp_parm.r_test = GLP_RT_STD;
+    if (has("ratio=flip")) lp_parm.r_test = GLP_RT_FLIP;
+  }
   // The root LP within the time limit too (the whole solve is within it).
   auto left_ms = [&]() {
     const double ms = std::chrono::duration<double, std::milli>(deadline - std::chrono::steady_clock::now()).count();
@@ -904,6 +980,14 @@ Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady
   Solved r;
   r.root_bound = r.bound = glp_get_obj_val(lp.get());
   r.root_lp_s = Seconds(std::chrono::steady_clock::now() - root_start);
+  if (std::getenv("RACKSCALE_PLAN_DEBUG")) {
+    std::fprintf(stderr, "root LP %.6e in %.3f s; phases started by month (cumulative), every 6th month:\n", r.root_bound, r.root_lp_s);
+    for (int s = 0; s < m.S; ++s) {
+      std::fprintf(stderr, "  site %d:", s);
+      for (int t = 0; t < m.T; t += 6) std::fprintf(stderr, " %.3f", glp_get_col_prim(lp.get(), b.col.Y(s, t)));
+      std::fprintf(stderr, "\n");
+    }
+  }
   if (std::chrono::steady_clock::now() >= deadline) return TimeLimited("the root LP relaxation", in.time_limit_s);
   return SolveGlpk(m, lp, b, deadline, start, r);
 }
