@@ -343,6 +343,33 @@ TEST_F(CliFlags, UntrustedFilesAreRefusedBeforeParsing) {
   EXPECT_FALSE(Exists(dir_ + "/z"));
 }
 
+// Floats where TOML integers belong and huge floats in number fields are
+// range-checked before any conversion (1e308 through toml++'s value<int64_t>
+// was undefined behaviour, found by fuzz/fuzz_fleet_sim.cc).
+TEST_F(CliFlags, TomlNumbersAreRangeCheckedBeforeConversion) {
+  const std::string fleet = testing::Slurp(Src("examples/small.toml"));
+  std::string text;
+  struct Case {
+    std::string from, to, want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"power_cap_mw = 2.0", "power_cap_mw = 1e308", "field 'sites[0].power_cap_mw': expected a number in"},
+           {"power_cap_mw = 2.0", "power_cap_mw = nan", "power_cap_mw"},
+           {"count = 4", "count = 1e19", "field 'sites[0].pools[0].count'"},
+           {"count = 4", "count = 4.0", "field 'sites[0].pools[0].count'"},
+           {"busy_watts = 1200", "busy_watts = -inf", "busy_watts"},
+       }) {
+    std::string bad = fleet;
+    const size_t at = bad.find(c.from);
+    ASSERT_NE(at, std::string::npos) << c.from;
+    bad.replace(at, c.from.size(), c.to);
+    const std::string path = dir_ + "/num.toml";
+    Write(path, bad);
+    EXPECT_EQ(testing::RunCommand(Bin() + " cluster " + path + " 2>&1", &text), 2) << c.to << "\n" << text;
+    EXPECT_NE(text.find(c.want), std::string::npos) << c.to << "\n" << text;
+  }
+}
+
 // -o and --out never replace a device, a symlink or a directory.
 TEST_F(CliFlags, OutputsNeverReplaceDevicesLinksOrDirectories) {
   std::string text;

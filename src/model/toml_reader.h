@@ -48,9 +48,14 @@ class TableReader {
       if (required) return Bad(key, nullptr, "missing; expected a number");
       return def;
     }
+    // By the node's own type: toml++'s value<int64_t>() on a float casts it,
+    // which is undefined for 1e308 (found by fuzz/fuzz_fleet_sim.cc).
     std::optional<double> v;
-    if (auto i = n->value<int64_t>()) v = static_cast<double>(*i);
-    if (auto d = n->value<double>(); !v && d) v = *d;
+    if (n->is_integer()) {
+      v = static_cast<double>(*n->value_exact<int64_t>());
+    } else if (n->is_floating_point()) {
+      v = *n->value_exact<double>();
+    }
     if (!v || n->is_boolean() || n->is_string()) return Bad(key, n, "expected a number");
     if (!(*v >= lo && *v <= hi)) {
       return Bad(key, n, fmt::format("expected a number in [{}, {}], got {}", lo, hi, *v));
