@@ -370,6 +370,50 @@ TEST_F(CliFlags, TomlNumbersAreRangeCheckedBeforeConversion) {
   }
 }
 
+// Duration fields of the TOML files take the same grammar as the flags; a
+// bare number keeps the field's unit.
+TEST_F(CliFlags, TomlDurationFieldsTakeTheOneGrammar) {
+  const std::string tenants = testing::Slurp(Src("examples/tenants-small.toml"));
+  const std::string fleet = Src("examples/small.toml");
+  const std::string trace = dir_ + "/ai.csv";
+  Write(trace, "id,submit,runtime,gpus,tenant,topology\n1,0,3600,8,t0,any\n2,100,7200,72,t1,domain\n");
+  std::string outputs[3];
+  int k = 0;
+  for (const std::string& spelling : {"start_day = 1", "start_day = \"24h\"", "start_day = \"1-00:00:00\""}) {
+    std::string t = tenants;
+    t.replace(t.find("start_day = 1"), std::string("start_day = 1").size(), spelling);
+    const std::string path = dir_ + "/tenants-" + std::to_string(k) + ".toml";
+    Write(path, t);
+    const std::string out = dir_ + "/dur-" + std::to_string(k);
+    std::string text;
+    ASSERT_EQ(testing::RunCommand(Bin() + " sim -q --no-timing --cluster " + fleet + " --tenants " + path +
+                                      " --trace " + trace + " --out " + out + " 2>&1",
+                                  &text),
+              0)
+        << spelling << "\n" << text;
+    outputs[k++] = testing::Slurp(out + "/tenants.csv") + testing::Slurp(out + "/jobs.csv");
+  }
+  EXPECT_EQ(outputs[0], outputs[1]);
+  EXPECT_EQ(outputs[0], outputs[2]);
+  std::string t = tenants;
+  t.replace(t.find("start_day = 1"), std::string("start_day = 1").size(), "start_day = \"soon\"");
+  Write(dir_ + "/bad-tenants.toml", t);
+  std::string text;
+  EXPECT_EQ(testing::RunCommand(Bin() + " sim -q --cluster " + fleet + " --tenants " + dir_ + "/bad-tenants.toml --trace " +
+                                    trace + " --out " + dir_ + "/dur-bad 2>&1",
+                                &text),
+            2);
+  EXPECT_NE(text.find("bad-tenants.toml:13: field 'tenants[0].dedicated[0].start_day': expected a number of days or a "
+                      "duration"),
+            std::string::npos)
+      << text;
+  // The scenario's solver limit likewise.
+  std::string scenario = testing::Slurp(Src("scenarios/small.toml"));
+  scenario.replace(scenario.find("time_limit_s = 10"), std::string("time_limit_s = 10").size(), "time_limit_s = \"10s\"");
+  Write(dir_ + "/s.toml", scenario);
+  EXPECT_EQ(testing::RunCommand(Bin() + " plan -q " + dir_ + "/s.toml 2>&1", &text), 0) << text;
+}
+
 // -o and --out never replace a device, a symlink or a directory.
 TEST_F(CliFlags, OutputsNeverReplaceDevicesLinksOrDirectories) {
   std::string text;

@@ -177,8 +177,8 @@ Result<FleetSpec> ParseFleetSpec(std::string_view text, const std::string& sourc
       RS_TRY(node, pr.String("node", false));
       RS_TRY(count, pr.Int("count", true, 0, 1, 10'000'000));
       RS_TRY(per_block, pr.Int("per_block", false, count, 1, 10'000'000));
-      RS_TRY(online_day, pr.Number("online_day", false, 0, 0, 1e6));
-      RS_TRY(retire_day, pr.Number("retire_day", false, 0, 0, 1e7));
+      RS_TRY(online_day, pr.Duration("online_day", false, 0, 0, 1e6, DurationUnit::kDays));
+      RS_TRY(retire_day, pr.Duration("retire_day", false, 0, 0, 1e7, DurationUnit::kDays));
       RS_TRY(spares, pr.Int("spares", false, 0, 0, 10'000'000));
       if (Status s = pr.CheckUnknown(); !s) return s.error();
       if (spares >= count) return pr.Bad("spares", pt->get("spares"), "must be fewer than count");
@@ -475,8 +475,8 @@ Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string&
         RS_TRY(type, dr.String("domain_type", true));
         RS_TRY(site, dr.String("site", false));
         RS_TRY(count, dr.Int("domains", true, 0, 1, 100'000'000));
-        RS_TRY(start, dr.Number("start_day", false, 0, -1e6, 1e6));
-        RS_TRY(end, dr.Number("end_day", false, 1e6, -1e6, 1e7));
+        RS_TRY(start, dr.Duration("start_day", false, 0, -1e6, 1e6, DurationUnit::kDays));
+        RS_TRY(end, dr.Duration("end_day", false, 1e6, -1e6, 1e7, DurationUnit::kDays));
         dr.Mark("lend");
         bool lend = true;
         if (const toml::node* ln = dt->get("lend")) {
@@ -526,10 +526,10 @@ Result<TenantsConfig> ParseTenantsToml(std::string_view text, const std::string&
       RS_TRY(mn, r.Int("min_replicas", false, 1, 0, 1 << 20));
       RS_TRY(mx, r.Int("max_replicas", true, 0, 1, 1 << 20));
       RS_TRY(target, r.Number("target_utilization", false, 0.7, 0.01, 1));
-      RS_TRY(down, r.Number("scale_down_cooldown_s", false, 300, 0, 1e9));
-      RS_TRY(startup, r.Number("startup_s", false, 0, 0, 1e9));
+      RS_TRY(down, r.Duration("scale_down_cooldown_s", false, 300, 0, 1e9, DurationUnit::kSeconds));
+      RS_TRY(startup, r.Duration("startup_s", false, 0, 0, 1e9, DurationUnit::kSeconds));
       RS_TRY(count, r.Int("count", false, 1, 1, 100000));
-      RS_TRY(stagger, r.Number("stagger_hours", false, 0, 0, 24));
+      RS_TRY(stagger, r.Duration("stagger_hours", false, 0, 0, 24, DurationUnit::kHours));
       if (Status s = r.CheckUnknown(); !s) return s.error();
       if (peak >= 24) return r.Bad("peak_hour", t->get("peak_hour"), fmt::format("expected an hour in [0, 24), got {}", peak));
       if (trough >= 24) return r.Bad("trough_hour", t->get("trough_hour"), fmt::format("expected an hour in [0, 24), got {}", trough));

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/text.h"
 #include "model/fleet.h"
 
 namespace rackscale::internal {
@@ -61,6 +62,30 @@ class TableReader {
       return Bad(key, n, fmt::format("expected a number in [{}, {}], got {}", lo, hi, *v));
     }
     return *v;
+  }
+  // A duration field: a number in the field's own `unit` (as its name says:
+  // start_day, startup_s), or a string in the one duration grammar
+  // ("36h", "2-12:00:00"; docs/cli.md#values-ranges-durations-and-files).
+  // Returns the value in `unit`, range-checked in that unit.
+  Result<double> Duration(std::string_view key, bool required, double def, double lo, double hi, DurationUnit unit) {
+    const toml::node* n = t_.get(key);
+    if (n == nullptr || !n->is_string()) return Number(key, required, def, lo, hi);
+    seen_.insert(std::string(key));
+    const std::string text = *n->value_exact<std::string>();
+    auto seconds = ParseDuration(text, unit);
+    if (!seconds) {
+      return Bad(key, n, fmt::format("expected a number of {} or a duration (90s, 45m, 36h, 2d, D-HH:MM:SS), got {}",
+                                     unit == DurationUnit::kSeconds   ? "seconds"
+                                     : unit == DurationUnit::kMinutes ? "minutes"
+                                     : unit == DurationUnit::kHours   ? "hours"
+                                                                      : "days",
+                                     Quote(text)));
+    }
+    const double v = *seconds / DurationUnitSeconds(unit);
+    if (!(v >= lo && v <= hi)) {
+      return Bad(key, n, fmt::format("expected [{}, {}] {}, got {}", lo, hi, DurationUnitSuffix(unit), Quote(text)));
+    }
+    return v;
   }
   Result<int64_t> Int(std::string_view key, bool required, int64_t def, int64_t lo, int64_t hi) {
     seen_.insert(std::string(key));

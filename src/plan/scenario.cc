@@ -125,7 +125,7 @@ class ScenarioParser {
     s.start_year = ym / 12;
     s.start_month = ym % 12 + 1;
     RS_TRY(months, r.Int("months", true, 0, 1, 600));
-    RS_TRY(limit, r.Number("time_limit_s", false, 10, 0.1, 86400));
+    RS_TRY(limit, r.Duration("time_limit_s", false, 10, 0.1, 86400, DurationUnit::kSeconds));
     RS_TRY(gap, r.Number("mip_gap", false, 0.002, 0, 1));
     RS_TRY(nodes, r.Int("node_limit", false, 0, 0, int64_t{1} << 40));
     if (Status st = r.CheckUnknown(); !st) return st;
