@@ -1,5 +1,7 @@
 // A one-line progress display on stderr, shown only when stderr is a
-// terminal (so logs and pipes stay clean), redrawn at most 5 times a second.
+// terminal (so logs and pipes stay clean), redrawn at most 5 times a second,
+// with the time left estimated from the pace so far once there is a pace
+// (2 s and 1% in).
 #pragma once
 
 #include <chrono>
@@ -26,6 +28,7 @@ class ProgressLine {
   bool enabled_;
   bool drawn_ = false;
   std::chrono::steady_clock::time_point last_{};
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace rackscale
