@@ -54,8 +54,10 @@ CLI::Option* AddNumber(CLI::App* app, const std::string& name, double* v, const 
   return o;
 }
 
-CLI::Option* AddInt(CLI::App* app, const std::string& name, int64_t* v, const std::string& help, int64_t lo,
-                    int64_t hi) {
+namespace {
+
+template <typename T>
+CLI::Option* AddIntOf(CLI::App* app, const std::string& name, T* v, const std::string& help, T lo, T hi) {
   CLI::Option* o = app->add_option(name, *v, fmt::format("{} [{}, {}]", help, lo, hi));
   o->check(CLI::Validator([lo, hi](std::string& s) { return CheckInt(s, lo, hi); }, ""));
   o->type_name(kFlagInt);
@@ -63,13 +65,16 @@ CLI::Option* AddInt(CLI::App* app, const std::string& name, int64_t* v, const st
   return o;
 }
 
+}  // namespace
+
+CLI::Option* AddInt(CLI::App* app, const std::string& name, int64_t* v, const std::string& help, int64_t lo,
+                    int64_t hi) {
+  return AddIntOf(app, name, v, help, lo, hi);
+}
+
 CLI::Option* AddInt(CLI::App* app, const std::string& name, int32_t* v, const std::string& help, int32_t lo,
                     int32_t hi) {
-  CLI::Option* o = app->add_option(name, *v, fmt::format("{} [{}, {}]", help, lo, hi));
-  o->check(CLI::Validator([lo, hi](std::string& s) { return CheckInt(s, lo, hi); }, ""));
-  o->type_name(kFlagInt);
-  o->default_str(std::to_string(*v));
-  return o;
+  return AddIntOf(app, name, v, help, lo, hi);
 }
 
 CLI::Option* AddSeed(CLI::App* app, const std::string& name, uint64_t* v, const std::string& help) {

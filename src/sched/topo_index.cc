@@ -343,13 +343,17 @@ bool TopoIndex::Find(const AiJob& job, int32_t pool, Placement* out) const {
     return false;
   }
   out->domains = q;
+  TakeWholeDomains(chosen, G, D, out);
+  return true;
+}
+
+void TopoIndex::TakeWholeDomains(const std::vector<int32_t>& chosen, int32_t G, int32_t D, Placement* out) const {
   int32_t left = G;
   for (int32_t d : chosen) {
     const int32_t g = std::min(left, D);
     FindNodes(d, g, &out->parts);
     left -= g;
   }
-  return true;
 }
 
 bool TopoIndex::ChooseWholeDomains(int32_t pool, int32_t q, bool spread,
@@ -433,12 +437,7 @@ bool TopoIndex::FindAcross(const AiJob& job, const std::vector<int32_t>& pools,
     }
   }
   out->domains = q;
-  int32_t left = G;
-  for (int32_t d : chosen) {
-    const int32_t g = std::min(left, D);
-    FindNodes(d, g, &out->parts);
-    left -= g;
-  }
+  TakeWholeDomains(chosen, G, D, out);
   return true;
 }
 

@@ -154,6 +154,9 @@ class TopoIndex {
   // from the blocks with the most first. Adds the blocks used to *blocks.
   bool ChooseWholeDomains(int32_t pool, int32_t q, bool spread, std::vector<int32_t>* chosen,
                           int32_t* blocks) const;
+  // Appends to out->parts the nodes of the chosen (fully free) domains: G
+  // GPUs, D per domain.
+  void TakeWholeDomains(const std::vector<int32_t>& chosen, int32_t G, int32_t D, Placement* out) const;
 
   const Fleet& fleet_;
   int32_t sites_ = 1;

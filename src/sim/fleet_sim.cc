@@ -342,11 +342,12 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   std::vector<int64_t> running_of(tenants, 0);
   std::set<TenantId> live;
   std::vector<TenantId> touched;  // scratch: live and dedicated, in id order
+  std::vector<TenantId> dedicated_sorted = dedicated_tenants;  // sorted once, not per event
+  std::sort(dedicated_sorted.begin(), dedicated_sorted.end());
   auto tenants_to_touch = [&]() -> const std::vector<TenantId>& {
     touched.clear();
-    std::vector<TenantId> ded = dedicated_tenants;
-    std::sort(ded.begin(), ded.end());
-    std::set_union(live.begin(), live.end(), ded.begin(), ded.end(), std::back_inserter(touched));
+    std::set_union(live.begin(), live.end(), dedicated_sorted.begin(), dedicated_sorted.end(),
+                   std::back_inserter(touched));
     return touched;
   };
   std::vector<double> job_rate(R + n, 0);  // its revenue rate while running
