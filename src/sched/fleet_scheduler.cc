@@ -49,46 +49,44 @@ const char* FleetQueuePolicyName(FleetQueuePolicy p) {
   return "?";
 }
 
-FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& jobs,
-                               FleetSchedulerOptions o)
-    : fleet_(fleet),
-      jobs_(jobs),
-      opts_(std::move(o)),
-      index_(fleet, 2 + static_cast<int32_t>(opts_.dedicated.size())) {
-  TenantId max_tenant = 0;
-  for (const AiJob& j : jobs) max_tenant = std::max(max_tenant, j.tenant);
-  for (const DedicatedCluster& d : opts_.dedicated) max_tenant = std::max(max_tenant, d.tenant);
-  // Every per-tenant table covers the jobs' tenants and the configured ones.
-  const size_t tenants = std::max({static_cast<size_t>(max_tenant) + 1, opts_.quotas.size(),
-                                   opts_.tenant_weights.size()});
-  opts_.tenant_weights.resize(std::max(opts_.tenant_weights.size(), tenants), 1.0);
-  run_.resize(jobs.size());
-  since_.assign(jobs.size(), 0);
-  const QueueOrder order{&jobs_, opts_.policy == FleetQueuePolicy::kPriority};
-  queues_.assign(opts_.policy == FleetQueuePolicy::kFairshare ? tenants : 1, Queue(order));
-  opts_.quotas.resize(std::max(opts_.quotas.size(), tenants));
-  running_by_tenant_.resize(tenants);
-  // Only quota reclaim (cohorts) and priority preemption look up running
-  // jobs by tenant; without either, the index is not kept.
-  track_running_ = opts_.policy == FleetQueuePolicy::kPriority;
-  for (const TenantQuota& q : opts_.quotas) track_running_ = track_running_ || q.cohort >= 0;
-  start_seq_.assign(jobs.size(), 0);
-  est_end_.assign(jobs.size(), 0);
-  failed_epoch_.assign(queues_.size(), 0);
-  fresh_.resize(queues_.size());
-  domain_jobs_.resize(fleet.domains.size());
-  borrowers_.resize(opts_.dedicated.size());
-  borrowed_preemptible_gpus_.assign(opts_.dedicated.size(), 0);
-  active_.assign(opts_.dedicated.size(), false);
-  tenant_dedicated_.resize(tenants);
-  for (size_t k = 0; k < opts_.dedicated.size(); ++k) {
-    tenant_dedicated_[opts_.dedicated[k].tenant].push_back(k);
+Result<std::unique_ptr<FleetScheduler>> FleetScheduler::Create(const Fleet& fleet, FleetSchedulerOptions o) {
+  std::vector<DedicatedCluster> dedicated = std::move(o.dedicated);
+  o.dedicated.clear();
+  std::unique_ptr<FleetScheduler> s(new FleetScheduler(fleet, std::move(o)));
+  for (const DedicatedCluster& c : dedicated) {
+    auto k = s->AddDedicated(c);
+    if (!k.ok()) return k.error();
   }
-  used_gpus_.assign(tenants, 0);
-  waiting_gpu_by_tenant_.assign(tenants, 0);
-  held_.assign(opts_.dedicated.size() + 1, false);
-  used_cpu_.assign(tenants, 0);
-  used_mem_.assign(tenants, 0);
+  return s;
+}
+
+FleetScheduler::FleetScheduler(const Fleet& fleet, FleetSchedulerOptions o)
+    : fleet_(fleet), opts_(std::move(o)), index_(fleet, 2) {
+  // The initial tenants' settings; every per-tenant table grows with them.
+  const size_t tenants = std::max({opts_.quotas.size(), opts_.tenant_weights.size(), opts_.tenant_rank.size()});
+  if (opts_.policy != FleetQueuePolicy::kFairshare) {
+    queues_.assign(1, Queue(QueueOrder{this, opts_.policy == FleetQueuePolicy::kPriority}));
+    failed_epoch_.assign(1, 0);
+    fresh_.resize(1);
+    active_pos_.assign(1, -1);
+  }
+  // Only quota reclaim (cohorts) and priority preemption look up running
+  // jobs by tenant; without either, the index is not kept (SetTenant starts
+  // it when a cohort appears).
+  track_running_ = opts_.policy == FleetQueuePolicy::kPriority;
+  EnsureTenants(tenants);
+  for (size_t t = 0; t < tenants; ++t) {
+    TenantSettings ts;
+    if (t < opts_.tenant_weights.size()) ts.weight = opts_.tenant_weights[t];
+    if (t < opts_.quotas.size()) ts.quota = opts_.quotas[t];
+    if (t < opts_.tenant_rank.size()) ts.rank = opts_.tenant_rank[t];
+    SetTenant(static_cast<TenantId>(t), ts);
+  }
+  opts_.tenant_weights.clear();
+  opts_.quotas.clear();
+  opts_.tenant_rank.clear();
+  domain_jobs_.resize(fleet.domains.size());
+  held_.assign(2, false);
   domain_shared_.resize(fleet.domains.size());
   total_gpus_ = std::max<double>(1, static_cast<double>(fleet.TotalGpus()));
   // What the fleet has, for CanEverRun: the largest CPU-only node; per
@@ -116,16 +114,13 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
 
   // Service state: domains not yet delivered wait in a partition that no
   // job reaches.
-  offline_partition_ = static_cast<int32_t>(opts_.dedicated.size()) + 1;
+  offline_partition_ = 1;
   const size_t nd = fleet.domains.size();
   online_.assign(nd, true);
   draining_.assign(nd, false);
   for (size_t d = 0; d < nd && d < opts_.offline.size(); ++d) online_[d] = !opts_.offline[d];
   node_down_.assign(fleet.nodes.size(), false);
   dedicated_of_.assign(nd, -1);
-  for (size_t k = 0; k < opts_.dedicated.size(); ++k) {
-    for (int32_t d : opts_.dedicated[k].domains) dedicated_of_[static_cast<size_t>(d)] = static_cast<int32_t>(k);
-  }
   // Power: per node type, its idle IT draw and the draw each busy unit (GPU,
   // or core of a CPU-only node) adds, host included pro rata.
   for (const NodeType& t : fleet.node_types) {
@@ -155,9 +150,184 @@ FleetScheduler::FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& job
       index_.MoveDomain(static_cast<int32_t>(d), offline_partition_);
     }
   }
-  used_own_.assign(tenants, 0);
-  shared_slack_milli_.assign(tenants * fleet.sites.size(), 0);
-  used_spot_.assign(tenants, 0);
+}
+
+void FleetScheduler::EnsureTenants(size_t n) {
+  if (n <= tenants_) return;
+  tenants_ = n;
+  tenant_settings_.resize(n);
+  tenant_jobs_.resize(n, 0);
+  if (opts_.policy == FleetQueuePolicy::kFairshare) {
+    while (queues_.size() < n) queues_.emplace_back(QueueOrder{this, false});
+    failed_epoch_.resize(n, 0);
+    fresh_.resize(n);
+    active_pos_.resize(n, -1);
+  }
+  running_by_tenant_.resize(n);
+  tenant_dedicated_.resize(n);
+  used_gpus_.resize(n, 0);
+  used_cpu_.resize(n, 0);
+  used_mem_.resize(n, 0);
+  used_own_.resize(n, 0);
+  used_spot_.resize(n, 0);
+  waiting_gpu_by_tenant_.resize(n, 0);
+  waiting_gpu_pos_.resize(n, -1);
+  // By tenant x sites + site: appending tenants keeps the earlier indexes.
+  shared_slack_milli_.resize(n * fleet_.sites.size(), 0);
+}
+
+void FleetScheduler::SetTenant(TenantId t, const TenantSettings& s) {
+  EnsureTenants(static_cast<size_t>(t) + 1);
+  tenant_settings_[t] = s;
+  if (s.quota.cohort >= 0 && !track_running_) {
+    // Quota reclaim needs running jobs by tenant: index them now.
+    track_running_ = true;
+    for (JobRef j = 0; j < jobs_.size(); ++j) {
+      if (live_[j] && run_[j].running) running_by_tenant_[jobs_[j].tenant].insert({start_seq_[j], j});
+    }
+  }
+  // Quotas decide what fits: queues that failed may fit now, and the head's
+  // reservation may move.
+  reservation_.dirty = true;
+  ++epoch_;
+}
+
+Status FleetScheduler::RemoveTenant(TenantId t) {
+  if (t >= tenants_) return Error::InvalidInput("", 0, "tenant", fmt::format("no tenant {}", t));
+  if (tenant_jobs_[t] > 0) {
+    return Error::InvalidInput("", 0, "tenant", fmt::format("tenant {} still has {} jobs", t, tenant_jobs_[t]));
+  }
+  if (!tenant_dedicated_[t].empty()) {
+    return Error::InvalidInput("", 0, "tenant",
+                               fmt::format("tenant {} still has {} dedicated clusters", t, tenant_dedicated_[t].size()));
+  }
+  tenant_settings_[t] = TenantSettings{};
+  reservation_.dirty = true;
+  ++epoch_;
+  return Status::Ok();
+}
+
+FleetScheduler::JobRef FleetScheduler::AddJob(const AiJob& job) {
+  EnsureTenants(static_cast<size_t>(job.tenant) + 1);
+  JobRef j;
+  if (!free_refs_.empty()) {
+    j = free_refs_.back();
+    free_refs_.pop_back();
+    jobs_[j] = job;
+    run_[j] = Running{};
+    live_[j] = true;
+    order_[j] = next_order_++;
+  } else {
+    j = static_cast<JobRef>(jobs_.size());
+    jobs_.push_back(job);
+    run_.emplace_back();
+    live_.push_back(true);
+    order_.push_back(next_order_++);
+    since_.push_back(0);
+    start_seq_.push_back(0);
+    est_end_.push_back(0);
+  }
+  ++tenant_jobs_[job.tenant];
+  return j;
+}
+
+Status FleetScheduler::RemoveJob(JobRef j) {
+  if (!has_job(j)) return Error::InvalidInput("", 0, "job", fmt::format("no job {}", j));
+  if (run_[j].running) return Error::InvalidInput("", 0, "job", fmt::format("job {} is running", j));
+  Withdraw(j);
+  live_[j] = false;
+  --tenant_jobs_[jobs_[j].tenant];
+  free_refs_.push_back(j);
+  return Status::Ok();
+}
+
+Status FleetScheduler::CheckDedicatedDomains(const std::vector<int32_t>& domains, size_t self) const {
+  for (int32_t d : domains) {
+    if (d < 0 || static_cast<size_t>(d) >= fleet_.domains.size()) {
+      return Error::InvalidInput("", 0, "domains", fmt::format("domain {} is not in the fleet", d));
+    }
+    const int32_t k = dedicated_of_[static_cast<size_t>(d)];
+    if (k >= 0 && static_cast<size_t>(k) != self) {
+      return Error::InvalidInput("", 0, "domains", fmt::format("domain {} is already in dedicated cluster {}", d, k));
+    }
+  }
+  std::vector<int32_t> sorted = domains;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+    return Error::InvalidInput("", 0, "domains", "a domain is named twice");
+  }
+  return Status::Ok();
+}
+
+Result<size_t> FleetScheduler::AddDedicated(const DedicatedCluster& c) {
+  const size_t k = opts_.dedicated.size();
+  if (Status st = CheckDedicatedDomains(c.domains, k); !st) return st.error();
+  EnsureTenants(static_cast<size_t>(c.tenant) + 1);
+  opts_.dedicated.push_back(c);
+  removed_.push_back(false);
+  active_.push_back(false);
+  borrowers_.emplace_back();
+  borrowed_preemptible_gpus_.push_back(0);
+  held_.push_back(false);
+  if (index_.AddPartition() != PartOf(k)) std::abort();  // partitions follow clusters one to one
+  tenant_dedicated_[c.tenant].push_back(k);
+  for (int32_t d : c.domains) dedicated_of_[static_cast<size_t>(d)] = static_cast<int32_t>(k);
+  windows_.insert({c.start, 1, k});
+  windows_.insert({c.end, 0, k});
+  return k;
+}
+
+Status FleetScheduler::SetDedicatedWindow(size_t k, Seconds start, Seconds end) {
+  if (k >= opts_.dedicated.size() || removed_[k]) {
+    return Error::InvalidInput("", 0, "dedicated", fmt::format("no dedicated cluster {}", k));
+  }
+  DedicatedCluster& c = opts_.dedicated[k];
+  windows_.erase({c.start, 1, k});
+  windows_.erase({c.end, 0, k});
+  c.start = start;
+  c.end = end;
+  windows_.insert({start, 1, k});
+  windows_.insert({end, 0, k});
+  return Status::Ok();
+}
+
+Status FleetScheduler::RemoveDedicated(size_t k) {
+  if (k >= opts_.dedicated.size() || removed_[k]) {
+    return Error::InvalidInput("", 0, "dedicated", fmt::format("no dedicated cluster {}", k));
+  }
+  DedicatedCluster& c = opts_.dedicated[k];
+  SetDedicated(k, false);
+  windows_.erase({c.start, 1, k});
+  windows_.erase({c.end, 0, k});
+  for (int32_t d : c.domains) {
+    dedicated_of_[static_cast<size_t>(d)] = -1;
+    Rehome(d);
+  }
+  auto& mine = tenant_dedicated_[c.tenant];
+  mine.erase(std::find(mine.begin(), mine.end(), k));
+  removed_[k] = true;
+  c.domains.clear();
+  reservation_.dirty = true;
+  ++epoch_;
+  return Status::Ok();
+}
+
+Seconds FleetScheduler::NextWindowChange() const {
+  return windows_.empty() ? INT64_MAX : std::get<0>(*windows_.begin());
+}
+
+void FleetScheduler::ApplyWindows(Seconds now, std::vector<WindowChange>* changed) {
+  while (!windows_.empty() && std::get<0>(*windows_.begin()) <= now) {
+    const auto [t, open, k] = *windows_.begin();
+    windows_.erase(windows_.begin());
+    // A window that opens and closes at one time never opens.
+    const DedicatedCluster& c = opts_.dedicated[k];
+    const bool active = open == 1 && c.start < c.end && now < c.end;
+    if (active_[k] != active) {
+      SetDedicated(k, active);
+      if (changed != nullptr) changed->push_back({k, active});
+    }
+  }
 }
 
 void FleetScheduler::AddOnline(int32_t d, int sign) {
@@ -172,7 +342,7 @@ void FleetScheduler::AddOnline(int32_t d, int sign) {
 int32_t FleetScheduler::PartitionOf(int32_t d) const {
   if (!online_[static_cast<size_t>(d)]) return offline_partition_;
   const int32_t k = dedicated_of_[static_cast<size_t>(d)];
-  return k >= 0 && active_[static_cast<size_t>(k)] ? k + 1 : 0;
+  return k >= 0 && active_[static_cast<size_t>(k)] ? PartOf(static_cast<size_t>(k)) : 0;
 }
 
 void FleetScheduler::Rehome(int32_t d) {
@@ -251,12 +421,12 @@ void FleetScheduler::SetNodeDown(int32_t n, bool down) {
 }
 
 int64_t FleetScheduler::QuotaCeiling(TenantId t) const {
-  const TenantQuota& q = opts_.quotas[t];
+  const TenantQuota& q = tenant_settings_[t].quota;
   if (q.nominal_gpus < 0) return -1;
   int64_t lendable = 0;
   if (q.cohort >= 0) {
-    for (size_t u = 0; u < opts_.quotas.size(); ++u) {
-      const TenantQuota& o = opts_.quotas[u];
+    for (size_t u = 0; u < tenants_; ++u) {
+      const TenantQuota& o = tenant_settings_[u].quota;
       if (u != t && o.cohort == q.cohort && o.nominal_gpus >= 0) lendable += o.nominal_gpus;
     }
     if (q.borrowing_limit >= 0) lendable = std::min(lendable, q.borrowing_limit);
@@ -267,7 +437,7 @@ int64_t FleetScheduler::QuotaCeiling(TenantId t) const {
 bool FleetScheduler::CanEverRun(const AiJob& j) const {
   if (j.runtime <= 0 || j.gpus < 0) return false;
   if (j.gpu_milli < 1 || j.gpu_milli > 1000 || (j.gpu_milli < 1000 && j.gpus != 1)) return false;
-  if (j.gpus > 0 && j.tenant < opts_.quotas.size()) {
+  if (j.gpus > 0 && j.tenant < tenants_) {
     const int64_t ceiling = QuotaCeiling(j.tenant);
     if (ceiling >= 0 && j.gpus > ceiling) return false;
   }
@@ -305,20 +475,20 @@ bool FleetScheduler::CanEverRun(const AiJob& j) const {
 FleetScheduler::Queue& FleetScheduler::QueueOf(JobRef j) { return queues_[QueueIndexOf(j)]; }
 
 bool FleetScheduler::WithinNominal(const AiJob& job) const {
-  const TenantQuota& q = opts_.quotas[job.tenant];
+  const TenantQuota& q = tenant_settings_[job.tenant].quota;
   return q.nominal_gpus < 0 || used_gpus_[job.tenant] + job.gpus <= q.nominal_gpus;
 }
 
 bool FleetScheduler::QuotaAllows(const AiJob& job) const {
-  const TenantQuota& q = opts_.quotas[job.tenant];
+  const TenantQuota& q = tenant_settings_[job.tenant].quota;
   if (q.nominal_gpus < 0 || job.gpus == 0) return true;
   const int64_t want = used_gpus_[job.tenant] + job.gpus;
   if (want <= q.nominal_gpus) return true;
   if (q.cohort < 0) return false;
   // Borrow the cohort's unused nominal quota.
   int64_t lendable = 0;
-  for (size_t u = 0; u < opts_.quotas.size(); ++u) {
-    const TenantQuota& o = opts_.quotas[u];
+  for (size_t u = 0; u < tenants_; ++u) {
+    const TenantQuota& o = tenant_settings_[u].quota;
     if (u == job.tenant || o.cohort != q.cohort || o.nominal_gpus < 0) continue;
     lendable += std::max<int64_t>(0, o.nominal_gpus - used_gpus_[u]);
   }
@@ -396,7 +566,7 @@ double FleetScheduler::Share(TenantId t) const {
   double s = std::max({static_cast<double>(used_gpus_[t]) / total_gpus_,
                        static_cast<double>(used_cpu_[t]) / total_cpu_,
                        static_cast<double>(used_mem_[t]) / total_mem_});
-  return s / opts_.tenant_weights[t];
+  return s / tenant_settings_[t].weight;
 }
 
 bool FleetScheduler::ModelAllowedIn(const AiJob& job, int32_t pool) const {
@@ -542,8 +712,8 @@ void FleetScheduler::StartOn(JobRef j, Seconds now, const Placement& p, int32_t 
   // Started beyond its nominal quota: on quota borrowed from the cohort.
   // (A fractional pod joining a GPU its tenant holds takes no quota.)
   const int64_t takes = job.fractional() && p.shared_gpu >= 0 ? 0 : job.gpus;
-  r.on_borrowed_quota = opts_.quotas[job.tenant].nominal_gpus >= 0 && takes > 0 &&
-                        used_gpus_[job.tenant] + takes > opts_.quotas[job.tenant].nominal_gpus;
+  const TenantQuota& quota = tenant_settings_[job.tenant].quota;
+  r.on_borrowed_quota = quota.nominal_gpus >= 0 && takes > 0 && used_gpus_[job.tenant] + takes > quota.nominal_gpus;
   if (job.fractional()) {
     int32_t id = p.shared_gpu;
     if (id < 0) {  // open a fresh GPU for the tenant's pods
@@ -577,8 +747,7 @@ void FleetScheduler::StartOn(JobRef j, Seconds now, const Placement& p, int32_t 
   r.site = index_.pool_site(p.pool);
   {
     const int32_t part = index_.pool_partition(p.pool);
-    r.own_dedicated = part >= 1 && part <= static_cast<int32_t>(opts_.dedicated.size()) &&
-                      opts_.dedicated[static_cast<size_t>(part - 1)].tenant == job.tenant;
+    r.own_dedicated = part >= 2 && opts_.dedicated[static_cast<size_t>(part - 2)].tenant == job.tenant;
   }
   if (!job.fractional()) {
     if (r.own_dedicated) used_own_[job.tenant] += job.gpus;
@@ -614,12 +783,123 @@ void FleetScheduler::StartOn(JobRef j, Seconds now, const Placement& p, int32_t 
   } else {
     used_cpu_[job.tenant] += p.parts[0].units * int64_t{1000};
   }
-  Dequeue(j);
-  --waiting_;
-  if (job.gpus > 0) {
-    --waiting_gpu_;
-    WaitingGpu(job.tenant, -1);
+  if (Dequeue(j) > 0) {  // Restore may adopt a job that was not waiting
+    --waiting_;
+    if (job.gpus > 0) {
+      --waiting_gpu_;
+      WaitingGpu(job.tenant, -1);
+    }
   }
+}
+
+Status FleetScheduler::CheckRestore(JobRef j, const Placement& where, Placement* canon,
+                                    int32_t* borrowed) const {
+  auto bad = [&](const std::string& why) { return Error::InvalidInput("", 0, "placement", fmt::format("job {}: {}", j, why)); };
+  if (!has_job(j)) return Error::InvalidInput("", 0, "job", fmt::format("no job {}", j));
+  if (run_[j].running) return bad("already running");
+  const AiJob& job = jobs_[j];
+  if (where.parts.empty()) return bad("no nodes");
+  // Units asked of each node, summed over parts naming it twice.
+  std::map<int32_t, int64_t> per_node;
+  int64_t units = 0;
+  for (const GangPart& x : where.parts) {
+    if (x.node < 0 || static_cast<size_t>(x.node) >= fleet_.nodes.size()) {
+      return bad(fmt::format("node {} is not in the fleet", x.node));
+    }
+    if (x.units < 0 || (x.units == 0 && !job.fractional())) return bad(fmt::format("{} units on node {}", x.units, x.node));
+    per_node[x.node] += x.units;
+    units += x.units;
+  }
+  canon->parts.clear();
+  std::set<int32_t> pools, domains, blocks, sites;
+  for (const auto& [n, u] : per_node) {
+    const FleetNode& node = fleet_.nodes[static_cast<size_t>(n)];
+    if (node_down_[static_cast<size_t>(n)]) return bad(fmt::format("node {} is down", n));
+    if (!online_[static_cast<size_t>(node.domain)]) return bad(fmt::format("node {}'s domain is out of service", n));
+    const int32_t pool = index_.domain_pool(node.domain);
+    const bool gpu_node = index_.pool_gpu(pool);
+    if ((job.gpus > 0) != gpu_node) return bad(fmt::format("node {} is a {} node", n, gpu_node ? "GPU" : "CPU"));
+    if (job.gpus > 0 && !ModelAllowedIn(job, pool)) return bad(fmt::format("node {}'s GPU model is not allowed", n));
+    if (u > index_.node_free(n) && !(job.fractional() && u == 0)) {
+      return bad(fmt::format("node {} has {} units free, not {}", n, index_.node_free(n), u));
+    }
+    pools.insert(pool);
+    domains.insert(node.domain);
+    blocks.insert(fleet_.domains[static_cast<size_t>(node.domain)].block);
+    sites.insert(fleet_.site_of_domain(node.domain));
+    canon->parts.push_back({n, static_cast<int32_t>(u)});
+  }
+  if (job.fractional()) {
+    if (per_node.size() != 1) return bad("a fractional pod runs on one node");
+  } else if (job.gpus > 0 && units != job.gpus) {
+    return bad(fmt::format("{} GPUs for a job of {}", units, job.gpus));
+  } else if (job.gpus == 0 && (per_node.size() != 1 || units * 1000 < job.cpu_milli)) {
+    return bad(fmt::format("a CPU job of {} milli-cores on one node, not {} cores on {}", job.cpu_milli, units,
+                           per_node.size()));
+  }
+  if (sites.size() > 1 && job.topology != TopologyScope::kMultiSite) return bad("it spans sites");
+  if (pools.size() > 1 && job.topology != TopologyScope::kMultiSite) return bad("it spans partitions or domain types");
+  if (job.topology == TopologyScope::kNode && per_node.size() > 1) return bad("a node-scope job on several nodes");
+  if (job.topology == TopologyScope::kDomain && domains.size() > 1) return bad("a domain-scope job in several domains");
+  if (job.topology == TopologyScope::kBlock && blocks.size() > 1) return bad("a block-scope job in several blocks");
+  // The pool giving the most domains (the lowest on ties) names it.
+  std::map<int32_t, int32_t> by_pool;
+  for (int32_t d : domains) ++by_pool[index_.domain_pool(d)];
+  int32_t best = -1, most = 0;
+  for (const auto& [pool, n] : by_pool) {
+    if (n > most) {
+      best = pool;
+      most = n;
+    }
+  }
+  canon->pool = best;
+  canon->domains = static_cast<int32_t>(domains.size());
+  canon->blocks = static_cast<int32_t>(blocks.size());
+  canon->sites = static_cast<int32_t>(sites.size());
+  canon->shared_gpu = -1;
+  // On another tenant's active dedicated cluster: a borrower, which only
+  // preemptible work may be.
+  *borrowed = -1;
+  for (int32_t pool : pools) {
+    const int32_t part = index_.pool_partition(pool);
+    if (part < 2) continue;
+    const size_t k = static_cast<size_t>(part - 2);
+    if (opts_.dedicated[k].tenant == job.tenant) continue;
+    if (!job.preemptible || !opts_.dedicated[k].lend) return bad("on another tenant's dedicated cluster");
+    *borrowed = static_cast<int32_t>(k);
+  }
+  return Status::Ok();
+}
+
+Status FleetScheduler::Restore(JobRef j, const Placement& where, Seconds started) {
+  Placement p;
+  int32_t borrowed = -1;
+  if (Status st = CheckRestore(j, where, &p, &borrowed); !st) return st;
+  const AiJob& job = jobs_[j];
+  if (job.fractional()) {
+    // Join the tenant's shared GPU on that node with the least share left
+    // that fits, else open a fresh GPU there.
+    const int32_t node = p.parts[0].node;
+    auto it = open_shares_.find({p.pool, job.tenant});
+    int32_t id = -1;
+    if (it != open_shares_.end()) {
+      for (auto s = it->second.lower_bound({job.gpu_milli, -1}); s != it->second.end(); ++s) {
+        if (shared_gpus_[static_cast<size_t>(s->second)].node == node) {
+          id = s->second;
+          break;
+        }
+      }
+    }
+    if (id < 0 && index_.node_free(node) < 1) {
+      return Error::InvalidInput("", 0, "placement",
+                                 fmt::format("job {}: node {} has no GPU free or shared with room", j, node));
+    }
+    p.parts = {GangPart{node, 1}};
+    p.shared_gpu = id;
+  }
+  StartOn(j, started, p, borrowed);
+  reservation_.dirty = true;
+  return Status::Ok();
 }
 
 void FleetScheduler::Finish(JobRef j, Seconds now) {
@@ -678,9 +958,9 @@ void FleetScheduler::Release(JobRef j) {
   ++epoch_;
 }
 
-void FleetScheduler::Preempt(JobRef j, Seconds now, std::vector<JobRef>* preempted) {
+void FleetScheduler::Preempt(JobRef j, Seconds now) {
   Interrupt(j, now);
-  preempted->push_back(j);
+  LogPreempt(j);
 }
 
 void FleetScheduler::Withdraw(JobRef j) {
@@ -736,15 +1016,13 @@ int64_t FleetScheduler::dedicated_free_gpus(TenantId t) const {
   int64_t s = 0;
   if (t >= tenant_dedicated_.size()) return 0;
   for (size_t k : tenant_dedicated_[t]) {
-    if (active_[k]) s += index_.free_gpus(static_cast<int32_t>(k) + 1);
+    if (active_[k]) s += index_.free_gpus(PartOf(k));
   }
   return s;
 }
 
 bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<JobRef>& victims,
-                                     const std::vector<int32_t>& pools,
-                                     std::vector<JobRef>* started, std::vector<JobRef>* preempted,
-                                     bool across) {
+                                     const std::vector<int32_t>& pools, bool across) {
   const AiJob& job = jobs_[j];
   // What if every victim were gone? If the job would still not fit, preempt
   // nothing. Otherwise preempt the victims on the nodes of that placement.
@@ -761,29 +1039,28 @@ bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<Jo
     for (const GangPart& x : run_[v].where.parts) {
       overlaps = overlaps || std::binary_search(nodes.begin(), nodes.end(), x.node);
     }
-    if (overlaps) Preempt(v, now, preempted);
+    if (overlaps) Preempt(v, now);
   }
   Placement p;
   if (FindIn(job, pools, &p, true, across)) {
     StartOn(j, now, p, -1);
-    started->push_back(j);
+    LogStart(j);
     return true;
   }
   // Best fit moved elsewhere: preempt the rest in order until it fits.
   for (JobRef v : victims) {
     if (!run_[v].running) continue;
-    Preempt(v, now, preempted);
+    Preempt(v, now);
     if (FindIn(job, pools, &p, true, across)) {
       StartOn(j, now, p, -1);
-      started->push_back(j);
+      LogStart(j);
       return true;
     }
   }
   return false;
 }
 
-bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* started,
-                              std::vector<JobRef>* preempted) {
+bool FleetScheduler::TryStart(JobRef j, Seconds now) {
   const AiJob& job = jobs_[j];
   ++decisions_;
   // A fractional pod over quota may still join a GPU its tenant holds.
@@ -796,17 +1073,17 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
   const bool multi = job.topology == TopologyScope::kMultiSite;
   if (job.tenant < tenant_dedicated_.size()) {
     for (size_t k : tenant_dedicated_[job.tenant]) {
-      if (!active_[k] || held_[k + 1]) continue;
-      const auto& pools = index_.partition_pools(static_cast<int32_t>(k) + 1);
+      if (!active_[k] || held_[PartOf(k)]) continue;
+      const auto& pools = index_.partition_pools(PartOf(k));
       if (FindIn(job, pools, &p, may_open, !multi)) {
         StartOn(j, now, p, -1);
-        started->push_back(j);
+        LogStart(j);
         return true;
       }
       // Reclaim: preempt preemptible borrowers (latest start first) when
       // that lets the job fit here.
       if (job.fractional() || borrowed_preemptible_gpus_[k] == 0 ||
-          index_.free_gpus(static_cast<int32_t>(k) + 1) + borrowed_preemptible_gpus_[k] < job.gpus) {
+          index_.free_gpus(PartOf(k)) + borrowed_preemptible_gpus_[k] < job.gpus) {
         continue;
       }
       std::vector<JobRef> victims;
@@ -815,7 +1092,7 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
       }
       std::sort(victims.begin(), victims.end(),
                 [&](JobRef a, JobRef b) { return start_seq_[a] > start_seq_[b]; });
-      if (PreemptAndStart(j, now, victims, pools, started, preempted, !multi)) return true;
+      if (PreemptAndStart(j, now, victims, pools, !multi)) return true;
     }
     // A multi-site gang may take its domains from all of its tenant's active
     // dedicated clusters together (a contract's ramp is several clusters),
@@ -825,14 +1102,14 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
       const std::vector<int32_t> pools = OwnDedicatedPools(job.tenant);
       if (!pools.empty() && FindIn(job, pools, &p, may_open)) {
         StartOn(j, now, p, -1);
-        started->push_back(j);
+        LogStart(j);
         return true;
       }
       std::vector<JobRef> victims;
       int64_t reclaimable = 0, free = 0;
       for (size_t k : tenant_dedicated_[job.tenant]) {
-        if (!active_[k] || held_[k + 1]) continue;
-        free += index_.free_gpus(static_cast<int32_t>(k) + 1);
+        if (!active_[k] || held_[PartOf(k)]) continue;
+        free += index_.free_gpus(PartOf(k));
         reclaimable += borrowed_preemptible_gpus_[k];
         for (JobRef b : borrowers_[k]) {
           if (jobs_[b].preemptible && !jobs_[b].fractional()) victims.push_back(b);
@@ -841,24 +1118,24 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
       if (!pools.empty() && reclaimable > 0 && free + reclaimable >= job.gpus) {
         std::sort(victims.begin(), victims.end(),
                   [&](JobRef a, JobRef b) { return start_seq_[a] > start_seq_[b]; });
-        if (PreemptAndStart(j, now, victims, pools, started, preempted)) return true;
+        if (PreemptAndStart(j, now, victims, pools)) return true;
       }
     }
   }
   // 2. The shared fleet.
   if (!held_[0] && FindIn(job, index_.partition_pools(0), &p, may_open)) {
     StartOn(j, now, p, -1);
-    started->push_back(j);
+    LogStart(j);
     return true;
   }
   // 3. Borrowing others' idle dedicated capacity: preemptible jobs only.
   if (job.preemptible) {
     for (size_t k = 0; k < opts_.dedicated.size(); ++k) {
       const DedicatedCluster& dc = opts_.dedicated[k];
-      if (!active_[k] || !dc.lend || dc.tenant == job.tenant || held_[k + 1]) continue;
-      if (FindIn(job, index_.partition_pools(static_cast<int32_t>(k) + 1), &p, may_open)) {
+      if (!active_[k] || !dc.lend || dc.tenant == job.tenant || held_[PartOf(k)]) continue;
+      if (FindIn(job, index_.partition_pools(PartOf(k)), &p, may_open)) {
         StartOn(j, now, p, static_cast<int32_t>(k));
-        started->push_back(j);
+        LogStart(j);
         return true;
       }
     }
@@ -866,11 +1143,11 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
   if (job.gpus == 0 || job.fractional() || held_[0]) return false;
   // 4. Quota reclaim: a tenant within its nominal takes capacity back from
   // cohort members running above theirs.
-  const TenantQuota& q = opts_.quotas[job.tenant];
+  const TenantQuota& q = tenant_settings_[job.tenant].quota;
   if (q.nominal_gpus >= 0 && q.cohort >= 0 && WithinNominal(job)) {
     std::vector<JobRef> victims;
-    for (size_t u = 0; u < opts_.quotas.size(); ++u) {
-      const TenantQuota& o = opts_.quotas[u];
+    for (size_t u = 0; u < tenants_; ++u) {
+      const TenantQuota& o = tenant_settings_[u].quota;
       if (u == job.tenant || o.cohort != q.cohort || o.nominal_gpus < 0) continue;
       int64_t excess = used_gpus_[u] - o.nominal_gpus;
       for (auto it = running_by_tenant_[u].rbegin(); it != running_by_tenant_[u].rend() && excess > 0; ++it) {
@@ -887,7 +1164,7 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
       if (run_[v].borrowed_from < 0) shared.push_back(v);
     }
     if (!shared.empty() &&
-        PreemptAndStart(j, now, shared, index_.partition_pools(0), started, preempted)) {
+        PreemptAndStart(j, now, shared, index_.partition_pools(0))) {
       return true;
     }
   }
@@ -916,24 +1193,23 @@ bool FleetScheduler::TryStart(JobRef j, Seconds now, std::vector<JobRef>* starte
       if (run_[v].borrowed_from < 0) shared.push_back(v);
     }
     if (!shared.empty() &&
-        PreemptAndStart(j, now, shared, index_.partition_pools(0), started, preempted)) {
+        PreemptAndStart(j, now, shared, index_.partition_pools(0))) {
       return true;
     }
   }
   return false;
 }
 
-bool FleetScheduler::TryStartObserved(JobRef j, Seconds now, std::vector<JobRef>* started,
-                                      std::vector<JobRef>* preempted) {
-  if (opts_.observer == nullptr) return TryStart(j, now, started, preempted);
+bool FleetScheduler::TryStartObserved(JobRef j, Seconds now) {
+  if (opts_.observer == nullptr) return TryStart(j, now);
   opts_.observer->Begin();
-  bool ok = TryStart(j, now, started, preempted);
+  bool ok = TryStart(j, now);
   opts_.observer->End();
   return ok;
 }
 
 bool FleetScheduler::FitsReachableWhenEmpty(const AiJob& job) const {
-  if (job.tenant < opts_.quotas.size()) {
+  if (job.tenant < tenants_) {
     const int64_t ceiling = QuotaCeiling(job.tenant);
     if (ceiling >= 0 && job.gpus > ceiling) return false;
   }
@@ -946,7 +1222,7 @@ bool FleetScheduler::FitsReachableWhenEmpty(const AiJob& job) const {
   if (fits(0)) return true;
   if (job.tenant < tenant_dedicated_.size()) {
     for (size_t k : tenant_dedicated_[job.tenant]) {
-      if (active_[k] && fits(static_cast<int32_t>(k) + 1)) return true;
+      if (active_[k] && fits(PartOf(k))) return true;
     }
   }
   if (job.topology != TopologyScope::kMultiSite || job.gpus <= 0) return false;
@@ -970,21 +1246,45 @@ std::vector<int32_t> FleetScheduler::OwnDedicatedPools(TenantId t, bool skip_hel
   std::vector<int32_t> pools;
   if (t >= tenant_dedicated_.size()) return pools;
   for (size_t k : tenant_dedicated_[t]) {
-    if (!active_[k] || (skip_held && held_[k + 1])) continue;
-    const auto& p = index_.partition_pools(static_cast<int32_t>(k) + 1);
+    if (!active_[k] || (skip_held && held_[PartOf(k)])) continue;
+    const auto& p = index_.partition_pools(PartOf(k));
     pools.insert(pools.end(), p.begin(), p.end());
   }
   return pools;
 }
 
-void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
-                              std::vector<JobRef>* preempted) {
+void FleetScheduler::Schedule(Seconds now, Decisions* out) {
+  pass_log_.clear();
+  SchedulePass(now);
+  // The net changes, each job once, by ref: the first entry of a job tells
+  // whether it ran before the pass (a preemption) or waited (a start).
+  std::stable_sort(pass_log_.begin(), pass_log_.end(),
+                   [](const LogEntry& a, const LogEntry& b) { return a.job < b.job; });
+  out->changes.clear();
+  for (size_t i = 0; i < pass_log_.size();) {
+    JobChange c;
+    c.job = pass_log_[i].job;
+    c.stopped = pass_log_[i].preempt;
+    bool began = false;
+    for (; i < pass_log_.size() && pass_log_[i].job == c.job; ++i) {
+      if (pass_log_[i].preempt) {
+        ++c.preemptions;
+      } else {
+        began = true;
+      }
+    }
+    c.started = began && run_[c.job].running;
+    out->changes.push_back(c);
+  }
+}
+
+void FleetScheduler::SchedulePass(Seconds now) {
   // A queue whose head failed at this capacity epoch fails again: skip it.
   auto try_head = [&](size_t q) {
     if (queues_[q].empty()) return false;
     if (failed_epoch_[q] == epoch_) return false;
     JobRef h = *queues_[q].begin();
-    if (TryStartObserved(h, now, started, preempted)) return true;
+    if (TryStartObserved(h, now)) return true;
     failed_epoch_[q] = epoch_;
     return false;
   };
@@ -999,7 +1299,7 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
       fresh.swap(fresh_[q]);
       for (JobRef f : fresh) {
         if (!run_[f].running && queues_[q].count(f) &&
-            TryStartObserved(f, now, started, preempted)) {
+            TryStartObserved(f, now)) {
           return true;
         }
       }
@@ -1009,13 +1309,13 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
     int tried = 0;
     for (auto it = queues_[q].begin(); it != queues_[q].end() && tried < kBestEffortDepth;
          ++it, ++tried) {
-      if (TryStartObserved(*it, now, started, preempted)) return true;
+      if (TryStartObserved(*it, now)) return true;
     }
     failed_epoch_[q] = epoch_;
     return false;
   };
   if (opts_.policy == FleetQueuePolicy::kEasy) {
-    ScheduleEasy(now, started, preempted);
+    ScheduleEasy(now);
     return;
   }
   if (opts_.policy != FleetQueuePolicy::kFairshare) {
@@ -1048,7 +1348,7 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
     const AiJob& h = jobs_[oldest];
     held[0] = true;
     if (h.tenant < tenant_dedicated_.size()) {
-      for (size_t k : tenant_dedicated_[h.tenant]) held[k + 1] = active_[k];
+      for (size_t k : tenant_dedicated_[h.tenant]) held[PartOf(k)] = active_[k];
     }
   }
   held_ = held;
@@ -1057,7 +1357,8 @@ void FleetScheduler::Schedule(Seconds now, std::vector<JobRef>* started,
   using Entry = std::tuple<double, int32_t, TenantId>;  // share, tie rank, tenant
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
   auto rank = [&](TenantId t) {
-    return t < opts_.tenant_rank.size() ? opts_.tenant_rank[t] : static_cast<int32_t>(t);
+    const int32_t r = tenant_settings_[t].rank;
+    return r >= 0 ? r : static_cast<int32_t>(t);
   };
   for (const uint32_t q : active_queues_) {
     const TenantId t = static_cast<TenantId>(q);
@@ -1086,7 +1387,7 @@ void FleetScheduler::Reserve(JobRef head, Seconds now) {
   std::vector<int32_t> partitions;
   if (job.tenant < tenant_dedicated_.size()) {
     for (size_t k : tenant_dedicated_[job.tenant]) {
-      if (active_[k]) partitions.push_back(static_cast<int32_t>(k) + 1);
+      if (active_[k]) partitions.push_back(PartOf(k));
     }
   }
   partitions.push_back(0);
@@ -1149,13 +1450,12 @@ void FleetScheduler::BlockReservation(bool block) {
   }
 }
 
-void FleetScheduler::ScheduleEasy(Seconds now, std::vector<JobRef>* started,
-                                  std::vector<JobRef>* preempted) {
+void FleetScheduler::ScheduleEasy(Seconds now) {
   Queue& q = queues_[0];
   const bool fresh_only = failed_epoch_[0] == epoch_;
   // 1. fifo: start from the head while it fits.
   if (!fresh_only) {
-    while (!q.empty() && TryStartObserved(*q.begin(), now, started, preempted)) {
+    while (!q.empty() && TryStartObserved(*q.begin(), now)) {
     }
   }
   failed_epoch_[0] = epoch_;
@@ -1190,7 +1490,7 @@ void FleetScheduler::ScheduleEasy(Seconds now, std::vector<JobRef>* started,
                       job.preemptible, ends_in_time};
     if (failed.count(shape)) continue;
     BlockReservation(!ends_in_time);
-    if (!TryStartObserved(c, now, started, preempted)) failed.insert(shape);
+    if (!TryStartObserved(c, now)) failed.insert(shape);
   }
   BlockReservation(false);
 }

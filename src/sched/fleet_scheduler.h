@@ -1,7 +1,36 @@
 // FleetScheduler: queues, tenants and dedicated clusters over a Fleet, with
 // topology-aware gang placement (TopoIndex). The scheduler core for AI
-// fleets: no clock, no files; the simulator (and later the control plane)
-// drives it with Submit / Finish / SetDedicated / Schedule.
+// fleets, shared by the simulator (sim/fleet_sim) and the live control
+// plane: no clock, no files, no threads; time is an argument.
+//
+// The contract. A caller
+//   - adds jobs (AddJob) and gets a JobRef, stable until it removes the job
+//     (RemoveJob, allowed whenever the job is not running; a removed ref may
+//     be handed out again by a later AddJob). A job's queue position is the
+//     order of AddJob calls (and priority under `priority`), not its ref;
+//   - submits an added job to its queue (Submit), at most once per wait:
+//     a job is added, waiting, running, or added again after it ran;
+//   - tells the scheduler what happened outside it, at any time, with
+//     non-decreasing `now`: Finish (a running job ended), Interrupt (a
+//     running job lost its attempt; it waits again), Withdraw (a waiting job
+//     leaves its queue), SetNodeDown, SetDomainOnline, tenant and dedicated
+//     cluster changes (SetTenant, RemoveTenant, AddDedicated,
+//     SetDedicatedWindow, RemoveDedicated) and ApplyWindows(now) at or after
+//     NextWindowChange();
+//   - may Restore(job, placement, start) after a restart, before the first
+//     pass, to re-adopt a job that is running on those nodes;
+//   - calls Schedule(now, &decisions) for a pass and acts on its result.
+// It guarantees, after every call: no GPU (or core) is held twice, and no
+// job runs on a node that is down or a domain out of service unless it
+// was already running there; a job runs in at most one placement; a gang
+// runs whole (all its GPUs within its topology scope) or not at all;
+// dedicated capacity is used only by its tenant while the window is open,
+// and by others' preemptible work only if it lends (and that work is
+// preempted first when the owner needs it); a quota is exceeded only by
+// borrowing within its cohort (or by Restore, which trusts the fleet); each
+// pass lists every job whose state it changed once (Decisions), and every
+// preemption in it was made for a job that started in the same pass.
+// Same calls in the same order give the same decisions (deterministic).
 //
 // Queue policies, by name:
 //   fifo       one queue in arrival order; start from the head while it fits.
@@ -84,6 +113,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -113,6 +143,12 @@ struct DedicatedCluster {
   bool lend = true;            // idle domains may run others' preemptible jobs
 };
 
+// One dedicated cluster opening (active) or closing, as ApplyWindows made it.
+struct WindowChange {
+  size_t cluster = 0;
+  bool active = false;
+};
+
 // Told around every placement decision (one job tried against the fleet);
 // the simulator times decisions with it. The scheduler itself has no clock.
 class DecisionObserver {
@@ -128,12 +164,38 @@ struct TenantQuota {
   int64_t borrowing_limit = -1;  // -1: no limit
 };
 
+// A tenant's settings: weight (fair share), quota, and the tie order between
+// tenants of equal share (e.g. their names' order; -1: its id), so that
+// results do not depend on the order tenants were first seen.
+struct TenantSettings {
+  double weight = 1;
+  TenantQuota quota;
+  int32_t rank = -1;
+};
+
+// One pass's outcome for one job: each job whose state the pass changed,
+// once. `stopped`: the attempt it ran before the pass was preempted;
+// `started`: it runs at the end of the pass on an attempt begun in it (a job
+// may be both: preempted and started again elsewhere); `preemptions`: the
+// attempts preempted in the pass, those begun in it included (a job started
+// and preempted again within one pass is neither stopped nor started, but
+// its preemption is counted; a live caller has nothing to do for it).
+struct JobChange {
+  uint32_t job = 0;
+  bool stopped = false;
+  bool started = false;
+  int32_t preemptions = 0;
+};
+struct Decisions {
+  std::vector<JobChange> changes;  // by job ref
+};
+
 struct FleetSchedulerOptions {
   FleetQueuePolicy policy = FleetQueuePolicy::kFairshare;
+  // Tenants and dedicated clusters at the start (SetTenant and
+  // AddDedicated in order; they may change later).
   std::vector<double> tenant_weights;  // by TenantId; missing = 1
   std::vector<TenantQuota> quotas;     // by TenantId; missing = none
-  // Tie order between tenants of equal share (e.g. their names' order), so
-  // that results do not depend on the order tenants were first seen.
   std::vector<int32_t> tenant_rank;   // by TenantId; missing = the id
   std::vector<DedicatedCluster> dedicated;
   Seconds starve_after = 12 * 3600;
@@ -146,24 +208,67 @@ struct FleetSchedulerOptions {
 
 class FleetScheduler {
  public:
-  using JobRef = uint32_t;  // index into the jobs vector given at construction
+  using JobRef = uint32_t;  // a job's handle, from AddJob until RemoveJob
 
-  // `jobs` must outlive the scheduler; refs are indexes into it, and must be
-  // submitted in increasing order (arrival order).
-  FleetScheduler(const Fleet& fleet, const std::vector<AiJob>& jobs, FleetSchedulerOptions o);
+  // Fails (InvalidInput) on a dedicated cluster that names a domain out of
+  // range or already in another cluster.
+  static Result<std::unique_ptr<FleetScheduler>> Create(const Fleet& fleet, FleetSchedulerOptions o);
+  FleetScheduler(const FleetScheduler&) = delete;
+  FleetScheduler& operator=(const FleetScheduler&) = delete;
+
+  // Jobs. AddJob copies the job (its tenant's tables grow as needed);
+  // RemoveJob fails on a running job and withdraws a waiting one.
+  JobRef AddJob(const AiJob& job);
+  Status RemoveJob(JobRef j);
+  const AiJob& job(JobRef j) const { return jobs_[j]; }
+  bool has_job(JobRef j) const { return j < live_.size() && live_[j]; }
+  // Refs handed out so far (removed ones included): the bound of any ref.
+  size_t job_slots() const { return jobs_.size(); }
+
+  // Tenants: settings added or changed at any time (running work is not
+  // preempted by a lower quota; it counts against it). RemoveTenant fails
+  // while the tenant has jobs or dedicated clusters, and resets it.
+  void SetTenant(TenantId t, const TenantSettings& s);
+  Status RemoveTenant(TenantId t);
+  size_t num_tenants() const { return tenants_; }
+  const TenantSettings& tenant(TenantId t) const { return tenant_settings_[t]; }
+
+  // Dedicated clusters: added (inactive until ApplyWindows finds its window
+  // open), given a new window, or removed (its domains go back to the shared
+  // fleet with whatever runs there) at any time. Fail on a bad index, or on
+  // domains out of range or already dedicated.
+  Result<size_t> AddDedicated(const DedicatedCluster& c);
+  Status SetDedicatedWindow(size_t k, Seconds start, Seconds end);
+  Status RemoveDedicated(size_t k);
+  // The earliest window boundary not yet applied (INT64_MAX: none), and
+  // applying every boundary at or before `now`: at one time closings before
+  // openings, then by cluster. Appends what changed.
+  Seconds NextWindowChange() const;
+  void ApplyWindows(Seconds now, std::vector<WindowChange>* changed);
+  bool dedicated_active(size_t k) const { return active_[k]; }
+  const DedicatedCluster& dedicated(size_t k) const { return opts_.dedicated[k]; }
 
   // Could the job ever run on this fleet (empty, within its tenant's quota
   // plus all it may borrow)? False: reject it.
   bool CanEverRun(const AiJob& j) const;
 
+  // Queues an added job that is neither waiting nor running.
   void Submit(JobRef j, Seconds now);
   // A running job ended normally at `now`.
   void Finish(JobRef j, Seconds now);
   // Takes a waiting job out of its queue (e.g. a replica no longer wanted).
   void Withdraw(JobRef j);
   bool waiting(JobRef j) const { return !run_[j].running && QueueOfConst(j).count(j) > 0; }
-  // Starts or ends dedicated cluster `k`.
-  void SetDedicated(size_t k, bool active);
+  // Re-adopts a job found running after a restart: `where` names its nodes
+  // and units (parts; pool, domains, blocks and sites are recomputed), for
+  // a fractional pod one part on the node of the GPU it shares. Checked
+  // before anything changes: the job is added and not running, the nodes
+  // exist, are up, in service and have the units free, the units add up to
+  // the job's GPUs (or cores), and the parts keep its topology scope (one
+  // pool, unless multi-site). `started`: when its attempt began (its
+  // expected end for backfilling is started + its wall time). A waiting job
+  // leaves its queue.
+  Status Restore(JobRef j, const Placement& where, Seconds started);
   // Puts domain d in or out of service (delivery, retirement). Jobs running
   // there when it goes out run to their end and nothing new starts there;
   // until the last of them ends the domain drains: it still counts in its
@@ -185,8 +290,14 @@ class FleetScheduler {
   bool multi_site(JobRef j) const { return run_[j].where.sites > 1; }
   // Where a running job runs (a fractional pod: its GPU's node, 0 units).
   const Placement& placement(JobRef j) const { return run_[j].where; }
-  // Does the running job run in its own tenant's dedicated cluster?
+  // Does the running job run in its own tenant's dedicated cluster? On
+  // capacity borrowed from another's (the cluster's index, else -1)?
   bool in_own_dedicated(JobRef j) const { return run_[j].own_dedicated; }
+  int32_t borrowed_from(JobRef j) const { return run_[j].borrowed_from; }
+  // Did the running job start above its tenant's nominal quota?
+  bool on_borrowed_quota(JobRef j) const { return run_[j].on_borrowed_quota; }
+  // The shared GPU a running fractional pod is on (-1: none).
+  int32_t shared_gpu_of(JobRef j) const { return run_[j].shared_gpu; }
 
   // Power, in watts at the facility (IT x PUE): the draw of the site's
   // in-service nodes with everything running at full speed, its idle part,
@@ -208,10 +319,9 @@ class FleetScheduler {
   // and those held by its preemptible jobs elsewhere (for billing).
   int64_t used_gpus_own_dedicated(TenantId t) const { return used_own_[t]; }
   int64_t used_gpus_preemptible(TenantId t) const { return used_spot_[t]; }
-  // One pass at `now`: appends started and preempted jobs. A job may appear
-  // in both, or twice in one (preempted, restarted and preempted again in the
-  // same pass); running() tells how it ended the pass.
-  void Schedule(Seconds now, std::vector<JobRef>* started, std::vector<JobRef>* preempted);
+  // One pass at `now`: starts what the policy starts, preempting where it
+  // allows; `out` gets the net changes (replacing what it held).
+  void Schedule(Seconds now, Decisions* out);
 
   // State for metrics.
   const TopoIndex& index() const { return index_; }
@@ -227,7 +337,7 @@ class FleetScheduler {
   const std::vector<TenantId>& tenants_waiting_gpu() const { return waiting_gpu_tenants_; }
   // Free GPUs in tenant t's active dedicated clusters.
   int64_t dedicated_free_gpus(TenantId t) const;
-  size_t num_dedicated() const { return opts_.dedicated.size(); }
+  size_t num_dedicated() const { return opts_.dedicated.size(); }  // removed ones included
   // Placement decisions taken (for timing by the caller).
   int64_t decisions() const { return decisions_; }
   // easy: the current head's shadow time, or -1 if it has no reservation.
@@ -237,6 +347,17 @@ class FleetScheduler {
   static constexpr int kBackfillDepth = 256;
 
  private:
+  FleetScheduler(const Fleet& fleet, FleetSchedulerOptions o);
+  // Grows every per-tenant table to n tenants.
+  void EnsureTenants(size_t n);
+  // Dedicated cluster k's partition in the TopoIndex (0: shared, 1: out of
+  // service).
+  static int32_t PartOf(size_t k) { return static_cast<int32_t>(k) + 2; }
+  Status CheckDedicatedDomains(const std::vector<int32_t>& domains, size_t self) const;
+  void SetDedicated(size_t k, bool active);
+  // The pass's log: starts and preemptions in the order made.
+  void LogStart(JobRef j) { pass_log_.push_back({j, false}); }
+  void LogPreempt(JobRef j) { pass_log_.push_back({j, true}); }
   struct Running {
     Placement where;
     int32_t borrowed_from = -1;  // dedicated index when running as a borrower
@@ -257,9 +378,8 @@ class FleetScheduler {
   size_t SlackIndex(const SharedGpu& g) const;
   void JoinShared(int32_t id, int32_t milli);
   void LeaveShared(int32_t id, int32_t milli);
-  bool TryStartObserved(JobRef j, Seconds now, std::vector<JobRef>* started,
-                        std::vector<JobRef>* preempted);
-  bool TryStart(JobRef j, Seconds now, std::vector<JobRef>* started, std::vector<JobRef>* preempted);
+  bool TryStartObserved(JobRef j, Seconds now);
+  bool TryStart(JobRef j, Seconds now);
   // may_open: a fractional pod may open a fresh GPU (else only join one).
   // across: a multi-site gang that no single pool holds may span sites.
   bool FindIn(const AiJob& job, const std::vector<int32_t>& pools, Placement* best,
@@ -285,26 +405,28 @@ class FleetScheduler {
   void AddOnline(int32_t d, int sign);
   bool PowerAdmits(const AiJob& job, int32_t pool) const;
   // easy: one pass of fifo then backfilling around the head's reservation.
-  void ScheduleEasy(Seconds now, std::vector<JobRef>* started, std::vector<JobRef>* preempted);
+  void ScheduleEasy(Seconds now);
+  void SchedulePass(Seconds now);
   // easy: finds the head's shadow time and reserved nodes.
   void Reserve(JobRef head, Seconds now);
   // easy: takes (or gives back) the free capacity of the reserved nodes so
   // that placements found meanwhile avoid them.
   void BlockReservation(bool block);
-  void Preempt(JobRef j, Seconds now, std::vector<JobRef>* preempted);
+  void Preempt(JobRef j, Seconds now);
   size_t QueueIndexOf(JobRef j) const;
   double Share(TenantId t) const;
   // Could the job fit its own dedicated clusters or the shared fleet if they
   // were empty? Only such a head may hold the fleet for itself.
   bool FitsReachableWhenEmpty(const AiJob& job) const;
+  // Queue order: priority (under `priority`), then the order of AddJob.
   struct QueueOrder {
-    const std::vector<AiJob>* jobs;
+    const FleetScheduler* s;
     bool by_priority;
     bool operator()(JobRef a, JobRef b) const {
-      if (by_priority && (*jobs)[a].priority != (*jobs)[b].priority) {
-        return (*jobs)[a].priority > (*jobs)[b].priority;
+      if (by_priority && s->jobs_[a].priority != s->jobs_[b].priority) {
+        return s->jobs_[a].priority > s->jobs_[b].priority;
       }
-      return a < b;
+      return s->order_[a] < s->order_[b];
     }
   };
   using Queue = std::set<JobRef, QueueOrder>;
@@ -324,12 +446,32 @@ class FleetScheduler {
   // on the nodes it would take (then others, in order, if need be) and
   // starts it; otherwise preempts nothing and returns false.
   bool PreemptAndStart(JobRef j, Seconds now, const std::vector<JobRef>& victims,
-                       const std::vector<int32_t>& pools, std::vector<JobRef>* started,
-                       std::vector<JobRef>* preempted, bool across = true);
+                       const std::vector<int32_t>& pools, bool across = true);
+  // Restore's checks and canonical placement.
+  Status CheckRestore(JobRef j, const Placement& where, Placement* canon, int32_t* borrowed) const;
 
   const Fleet& fleet_;
-  const std::vector<AiJob>& jobs_;
   FleetSchedulerOptions opts_;
+  // Jobs: the job, whether the ref is in use, its AddJob order; refs free
+  // for reuse.
+  std::vector<AiJob> jobs_;
+  std::vector<bool> live_;
+  std::vector<uint64_t> order_;
+  std::vector<JobRef> free_refs_;
+  uint64_t next_order_ = 0;
+  // Tenants: settings, and jobs added per tenant.
+  size_t tenants_ = 0;
+  std::vector<TenantSettings> tenant_settings_;
+  std::vector<int64_t> tenant_jobs_;
+  // Dedicated clusters removed (their index stays taken); window boundaries
+  // not yet applied: (time, 0 closing / 1 opening, cluster).
+  std::vector<bool> removed_;
+  std::set<std::tuple<Seconds, int, size_t>> windows_;
+  struct LogEntry {
+    JobRef job;
+    bool preempt;
+  };
+  std::vector<LogEntry> pass_log_;
   TopoIndex index_;
   std::vector<Running> run_;
   std::vector<Queue> queues_;  // fifo, priority: one; fairshare: by tenant

@@ -63,40 +63,8 @@ int32_t NodeUnits(const NodeType& t) {
 }  // namespace
 
 TopoIndex::TopoIndex(const Fleet& fleet, int32_t partitions) : fleet_(fleet) {
-  const int32_t types = static_cast<int32_t>(fleet.domain_types.size());
-  int32_t max_per_block = 1;
-  for (const Block& b : fleet.blocks) max_per_block = std::max(max_per_block, b.num_domains);
-  const size_t nblocks = fleet.blocks.size();
-  partition_pools_.resize(static_cast<size_t>(partitions));
-  partition_free_gpus_.assign(static_cast<size_t>(partitions), 0);
   sites_ = static_cast<int32_t>(fleet.sites.size());
-  block_next_.resize(static_cast<size_t>(partitions * types * sites_));
-  block_prev_.resize(static_cast<size_t>(partitions * types * sites_));
-  for (int32_t p = 0; p < partitions; ++p) {
-    for (int32_t t = 0; t < types; ++t) {
-     for (int32_t s = 0; s < sites_; ++s) {
-      const DomainType& dt = fleet.domain_types[static_cast<size_t>(t)];
-      const NodeType& nt = fleet.node_types[static_cast<size_t>(dt.node_type)];
-      Pool P;
-      P.partition = p;
-      P.domain_type = t;
-      P.site = s;
-      P.node_units_gpu = nt.gpus > 0;
-      P.node_units = NodeUnits(nt);
-      P.domain_gpus = P.node_units * dt.nodes;
-      P.nodes.Init(P.node_units + 1);
-      P.domains.Init(P.domain_gpus + 1);
-      P.blocks.Init(max_per_block + 1);
-      P.block_full.assign(nblocks, 0);
-      P.block_full_head.assign(nblocks, -1);
-      const int32_t id = static_cast<int32_t>(pools_.size());
-      block_next_[static_cast<size_t>(id)].assign(nblocks, -1);
-      block_prev_[static_cast<size_t>(id)].assign(nblocks, -1);
-      pools_.push_back(std::move(P));
-      partition_pools_[static_cast<size_t>(p)].push_back(id);
-     }
-    }
-  }
+  for (int32_t p = 0; p < partitions; ++p) AddPartition();
   const size_t nn = fleet.nodes.size(), nd = fleet.domains.size();
   node_free_.resize(nn);
   node_next_.assign(nn, -1);
@@ -162,6 +130,41 @@ int32_t TopoIndex::PoolId(int32_t partition, int32_t d) const {
   const int32_t types = static_cast<int32_t>(fleet_.domain_types.size());
   const int32_t site = fleet_.site_of_domain(d);
   return (partition * types + fleet_.domains[static_cast<size_t>(d)].type) * sites_ + site;
+}
+
+int32_t TopoIndex::AddPartition() {
+  const Fleet& fleet = fleet_;
+  const int32_t types = static_cast<int32_t>(fleet.domain_types.size());
+  int32_t max_per_block = 1;
+  for (const Block& b : fleet.blocks) max_per_block = std::max(max_per_block, b.num_domains);
+  const size_t nblocks = fleet.blocks.size();
+  const int32_t p = static_cast<int32_t>(partition_pools_.size());
+  partition_pools_.emplace_back();
+  partition_free_gpus_.push_back(0);
+  for (int32_t t = 0; t < types; ++t) {
+    for (int32_t s = 0; s < sites_; ++s) {
+      const DomainType& dt = fleet.domain_types[static_cast<size_t>(t)];
+      const NodeType& nt = fleet.node_types[static_cast<size_t>(dt.node_type)];
+      Pool P;
+      P.partition = p;
+      P.domain_type = t;
+      P.site = s;
+      P.node_units_gpu = nt.gpus > 0;
+      P.node_units = NodeUnits(nt);
+      P.domain_gpus = P.node_units * dt.nodes;
+      P.nodes.Init(P.node_units + 1);
+      P.domains.Init(P.domain_gpus + 1);
+      P.blocks.Init(max_per_block + 1);
+      P.block_full.assign(nblocks, 0);
+      P.block_full_head.assign(nblocks, -1);
+      const int32_t id = static_cast<int32_t>(pools_.size());
+      block_next_.emplace_back(nblocks, -1);
+      block_prev_.emplace_back(nblocks, -1);
+      pools_.push_back(std::move(P));
+      partition_pools_[static_cast<size_t>(p)].push_back(id);
+    }
+  }
+  return p;
 }
 
 void TopoIndex::MoveDomain(int32_t d, int32_t partition) {

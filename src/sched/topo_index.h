@@ -99,6 +99,11 @@ class TopoIndex {
   // work) or puts it back with all its units free.
   void SetNodeDown(int32_t n, bool down);
 
+  // Adds an empty partition (its pools after every existing pool); returns
+  // its number. Partitions are never removed: an unused one stays empty.
+  int32_t AddPartition();
+  int32_t num_partitions() const { return static_cast<int32_t>(partition_pools_.size()); }
+
   // Moves domain `d` (with whatever runs on it) into partition `p`.
   void MoveDomain(int32_t d, int32_t partition);
 

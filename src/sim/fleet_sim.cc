@@ -22,11 +22,6 @@ struct EndEvent {
   bool operator>(const EndEvent& o) const { return t != o.t ? t > o.t : ref > o.ref; }
 };
 
-struct WindowEvent {
-  Seconds t;
-  size_t k;
-  bool open;
-};
 
 // Times placement decisions: every fourth one (a systematic sample: reading
 // the clock twice costs as much as a small placement), keeping every time up
@@ -218,17 +213,6 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   }
   Timer timer(&r.decision_ns);
   if (options.time_decisions) so.observer = &timer;
-  std::vector<WindowEvent> windows;
-  for (size_t k = 0; k < so.dedicated.size(); ++k) {
-    windows.push_back({so.dedicated[k].start, k, true});
-    windows.push_back({so.dedicated[k].end, k, false});
-  }
-  // At one time, closing windows come before opening ones.
-  std::sort(windows.begin(), windows.end(), [](const WindowEvent& a, const WindowEvent& b) {
-    if (a.t != b.t) return a.t < b.t;
-    if (a.open != b.open) return !a.open;
-    return a.k < b.k;
-  });
   // Capacity over time: domains delivered later start out of service.
   struct CapacityEvent {
     Seconds t;
@@ -258,7 +242,15 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     return a.t != b.t ? a.t < b.t : a.d < b.d;
   });
   so.power = options.power;
-  FleetScheduler sched(fleet, jobs, so);
+  auto created = FleetScheduler::Create(fleet, so);
+  if (!created.ok()) return created.error();
+  FleetScheduler& sched = **created;
+  // Every job is added up front, so that its ref is its index here: the
+  // replicas first (they lead their queues), then the trace in arrival
+  // order. The scheduler keeps the only copy.
+  for (size_t i = 0; i < R + n; ++i) sched.AddJob(jobs[i]);
+  jobs.clear();
+  jobs.shrink_to_fit();
 
   const size_t S = fleet.sites.size();
   r.sites.resize(S);
@@ -322,8 +314,9 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   std::vector<JobRun> run(R + n);
   std::vector<int32_t> attempt(R + n, 0);
   std::vector<FleetJobOutcome> out(R + n);
-  std::vector<FleetScheduler::JobRef> started, preempted;
-  size_t next_window = 0, next_capacity = 0;
+  Decisions decisions;
+  std::vector<WindowChange> window_changes;
+  size_t next_capacity = 0;
   int64_t busy = 0, finished = 0, total = 0;
   std::vector<TenantId> dedicated_tenants;
   for (const DedicatedCluster& c : so.dedicated) {
@@ -423,7 +416,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   };
   auto policy_of = [&](uint32_t ref) {
     CheckpointPolicy p;
-    const AiJob& j = jobs[ref];
+    const AiJob& j = sched.job(ref);
     if (j.gpus == 0) return p;  // CPU-only jobs neither checkpoint nor fail
     p.cost_s = options.checkpoint_cost;
     p.restart_s = options.restart_cost;
@@ -437,7 +430,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   // its clock and restarts as usual; what it saves is work / factor.
   auto end_attempt = [&](uint32_t ref) {
     JobRun& jr = run[ref];
-    const AiJob& j = jobs[ref];
+    const AiJob& j = sched.job(ref);
     FleetJobOutcome& o = out[ref];
     const double f = jr.factor;
     Attempt a(policy_of(ref), static_cast<double>(j.runtime) * f, jr.committed * f, jr.restart, 0.0);
@@ -461,7 +454,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   // A running attempt's revenue and held GPUs, added at its start (the
   // scheduler's placement) and taken back at its end (as recorded then).
   auto add_rate = [&](uint32_t ref, int sign) {
-    const AiJob& j = jobs[ref];
+    const AiJob& j = sched.job(ref);
     const size_t s = static_cast<size_t>(run[ref].site);
     if (sign > 0) {
       job_rate[ref] = sched.in_own_dedicated(ref)
@@ -492,10 +485,10 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     if (sign < 0) multi_share.erase(ms);
   };
 
-  SimProgress prog{0, n ? jobs[R].submit : 0, n ? jobs.back().submit : 0, 0, 0};
+  SimProgress prog{0, n ? sched.job(R).submit : 0, n ? sched.job(static_cast<uint32_t>(R + n - 1)).submit : 0, 0, 0};
   int64_t next_report = 1 << 14;
-  r.first_submit = n ? jobs[R].submit : 0;
-  const Seconds last_arrival = n ? jobs.back().submit : 0;
+  r.first_submit = n ? sched.job(R).submit : 0;
+  const Seconds last_arrival = n ? sched.job(static_cast<uint32_t>(R + n - 1)).submit : 0;
   size_t next = R;
   const Seconds step = options.timeseries_step;
   r.timeseries_step = step;
@@ -578,12 +571,12 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
                           running_jobs - replicas_running > 0) &&
                          t < last_arrival + options.settle);
     Seconds nt = INT64_MAX;
-    if (next < R + n) nt = std::min(nt, jobs[next].submit);
+    if (next < R + n) nt = std::min(nt, sched.job(next).submit);
     if (active) nt = std::min(nt, next_service);
     for (size_t s = 0; s < S; ++s) nt = std::min(nt, end_time(s));
     if (!multi_clock.empty()) nt = std::min(nt, multi_end_time());
     if (active) {
-      if (next_window < windows.size()) nt = std::min(nt, windows[next_window].t);
+      nt = std::min(nt, sched.NextWindowChange());
       if (next_capacity < capacity.size()) nt = std::min(nt, capacity[next_capacity].t);
       if (!repairs.empty()) nt = std::min(nt, repairs.top().first);
       if (next_failure < 9e18) nt = std::min(nt, static_cast<Seconds>(std::ceil(next_failure)));
@@ -725,7 +718,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     }
     std::sort(ending.begin(), ending.end());
     for (uint32_t ref : ending) {
-      const AiJob& j = jobs[ref];
+      const AiJob& j = sched.job(ref);
       add_rate(ref, -1);
       sched.Finish(ref, t);
       set_running(ref, false);
@@ -763,7 +756,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
         continue;  // thinning: that node cannot fail now
       }
       for (uint32_t ref : sched.JobsOnNode(node)) {
-        const AiJob& j = jobs[ref];
+        const AiJob& j = sched.job(ref);
         end_attempt(ref);
         add_rate(ref, -1);
         sched.Interrupt(ref, t);
@@ -797,15 +790,16 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       ++r.events;
     }
     // 4. Dedicated windows.
-    while (next_window < windows.size() && windows[next_window].t == t) {
-      const WindowEvent& we = windows[next_window];
-      sched.SetDedicated(we.k, we.open);
-      const DedicatedCluster& c = so.dedicated[we.k];
-      int64_t g = 0;
-      for (int32_t d : c.domains) g += fleet.domains[static_cast<size_t>(d)].gpus;
-      reserved_gpus[c.tenant] += we.open ? g : -g;
-      ++next_window;
-      ++r.events;
+    if (sched.NextWindowChange() <= t) {
+      window_changes.clear();
+      sched.ApplyWindows(t, &window_changes);
+      for (const WindowChange& wc : window_changes) {
+        const DedicatedCluster& c = sched.dedicated(wc.cluster);
+        int64_t g = 0;
+        for (int32_t d : c.domains) g += fleet.domains[static_cast<size_t>(d)].gpus;
+        reserved_gpus[c.tenant] += wc.active ? g : -g;
+        ++r.events;
+      }
     }
     // 5. Arrivals.
     // 6. Services: score the step that starts now, then ask for replicas.
@@ -852,8 +846,8 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       }
       ++r.events;
     }
-    while (next < R + n && jobs[next].submit == t) {
-      const AiJob& j = jobs[next];
+    while (next < R + n && sched.job(next).submit == t) {
+      const AiJob& j = sched.job(next);
       FleetJobOutcome& o = out[next];
       TenantStats& ts = r.tenants[j.tenant];
       ++ts.jobs;
@@ -873,31 +867,27 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       ++r.events;
     }
     // 6. One pass.
-    started.clear();
-    preempted.clear();
-    sched.Schedule(t, &started, &preempted);
+    sched.Schedule(t, &decisions);
     ++r.passes;
-    // Preempted attempts keep their checkpointed work and lose the rest. A
-    // job can be preempted, restarted and preempted again within one pass;
-    // only an attempt under way before the pass ran for a while.
-    std::sort(preempted.begin(), preempted.end());
-    for (size_t k = 0; k < preempted.size(); ++k) {
-      const FleetScheduler::JobRef ref = preempted[k];
-      const AiJob& j = jobs[ref];
+    // Preempted attempts keep their checkpointed work and lose the rest; a
+    // job started and preempted within the pass lost nothing but counts its
+    // preemptions.
+    for (const JobChange& c : decisions.changes) {
+      if (c.preemptions == 0) continue;
+      const FleetScheduler::JobRef ref = c.job;
       FleetJobOutcome& o = out[ref];
-      if (run[ref].running) {
+      if (c.stopped) {
         add_rate(ref, -1);
         end_attempt(ref);
         o.start = t;
       }
-      ++o.preemptions;
-      ++r.tenants[j.tenant].preemptions;
+      o.preemptions += c.preemptions;
+      r.tenants[sched.job(ref).tenant].preemptions += c.preemptions;
     }
-    std::sort(started.begin(), started.end());
-    started.erase(std::unique(started.begin(), started.end()), started.end());
-    for (FleetScheduler::JobRef ref : started) {
-      if (!sched.running(ref)) continue;  // started, then preempted again
-      const AiJob& j = jobs[ref];
+    for (const JobChange& c : decisions.changes) {
+      if (!c.started) continue;
+      const FleetScheduler::JobRef ref = c.job;
+      const AiJob& j = sched.job(ref);
       FleetJobOutcome& o = out[ref];
       JobRun& jr = run[ref];
       o.start = t;
@@ -982,7 +972,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   // running jobs, no dedicated window to come) are reported unfinished.
   for (size_t i = R; i < R + n; ++i) {
     FleetJobOutcome& o = out[i];
-    const AiJob& j = jobs[i];
+    const AiJob& j = sched.job(i);
     TenantStats& ts = r.tenants[j.tenant];
     if (o.status == JobStatus::kDone && o.end < 0) {
       o.status = JobStatus::kUnfinished;
