@@ -12,6 +12,10 @@
 
 #include <fmt/format.h>
 
+#include "sched/admission.h"
+#include "sched/fleet_policy.h"
+#include "sim/fleet_parts.h"
+
 namespace rackscale {
 namespace {
 
@@ -60,82 +64,30 @@ class Timer : public DecisionObserver {
 
 }  // namespace
 
-std::vector<std::vector<int32_t>> DedicatedDomains(const Fleet& fleet,
-                                                   const std::vector<DedicatedSpec>& dedicated) {
-  std::vector<std::vector<int32_t>> out(dedicated.size());
-  std::vector<bool> taken(fleet.domains.size(), false);
-  for (size_t k = 0; k < dedicated.size(); ++k) {
-    const DedicatedSpec& d = dedicated[k];
-    std::vector<int32_t>& mine = out[k];
-    for (size_t i = 0; i < fleet.domains.size() && static_cast<int64_t>(mine.size()) < d.domains; ++i) {
-      if (taken[i]) continue;
-      const Domain& dom = fleet.domains[i];
-      if (fleet.domain_types[static_cast<size_t>(dom.type)].name != d.domain_type) continue;
-      if (!d.site.empty() && fleet.sites[static_cast<size_t>(fleet.site_of_domain(static_cast<int32_t>(i)))].name != d.site) continue;
-      taken[i] = true;
-      mine.push_back(static_cast<int32_t>(i));
-    }
-  }
-  return out;
-}
-
 Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
                                      const FleetSimOptions& options) {
-  // Tenant table: the workload's names plus those only in the config.
-  // Tenant names to ids through a hash map (a linear search per tenant made
-  // 100,000 tenants quadratic).
-  std::unordered_map<std::string, TenantId> tenant_ids;
-  for (size_t i = 0; i < w->tenants.size(); ++i) tenant_ids.emplace(w->tenants[i], static_cast<TenantId>(i));
+  // Tenants: the workload's names, then those only in the tenants file
+  // (sched/admission.h resolves the file into the core's settings); equal
+  // shares go in name order of the tenants known before the services'.
+  TenantDirectory dir(w->tenants);
+  auto resolved = ResolveTenants(fleet, options.tenants, &dir);
+  if (!resolved.ok()) return resolved.error();
+  RankByName(dir, &resolved->settings);
+  w->tenants = dir.names();
   auto tenant_id = [&](const std::string& name) {
-    auto [it, added] = tenant_ids.emplace(name, static_cast<TenantId>(w->tenants.size()));
-    if (added) w->tenants.push_back(name);
-    return it->second;
+    const TenantId id = dir.Resolve(name);
+    if (w->tenants.size() < dir.size()) w->tenants = dir.names();
+    return id;
   };
   FleetSchedulerOptions so;
   so.policy = options.policy;
   so.starve_after = options.starve_after;
-  std::unordered_map<std::string, int32_t> cohorts;
-  for (const TenantSpec& t : options.tenants.tenants) {
-    TenantId id = tenant_id(t.name);
-    if (so.tenant_weights.size() <= id) so.tenant_weights.resize(id + 1, 1.0);
-    if (so.quotas.size() <= id) so.quotas.resize(id + 1);
-    so.tenant_weights[id] = t.weight;
-    TenantQuota& q = so.quotas[id];
-    q.nominal_gpus = t.nominal_gpus;
-    q.borrowing_limit = t.borrowing_limit;
-    if (!t.cohort.empty()) {
-      q.cohort = cohorts.emplace(t.cohort, static_cast<int32_t>(cohorts.size())).first->second;
-    }
+  for (const TenantSettings& ts : resolved->settings) {
+    so.tenant_weights.push_back(ts.weight);
+    so.quotas.push_back(ts.quota);
+    so.tenant_rank.push_back(ts.rank);
   }
-  // Dedicated clusters: the first free domains of the type (and site).
-  std::vector<std::vector<int32_t>> dedicated_domains = DedicatedDomains(fleet, options.tenants.dedicated);
-  for (size_t k = 0; k < options.tenants.dedicated.size(); ++k) {
-    const DedicatedSpec& d = options.tenants.dedicated[k];
-    DedicatedCluster c;
-    c.tenant = tenant_id(d.tenant);
-    c.start = static_cast<Seconds>(std::llround(d.start_day * 86400));
-    c.end = static_cast<Seconds>(std::llround(d.end_day * 86400));
-    c.lend = d.lend;
-    c.domains = std::move(dedicated_domains[k]);
-    if (static_cast<int64_t>(c.domains.size()) < d.domains) {
-      return Error::InvalidInput("", d.line, "domains",
-                                 fmt::format("tenant '{}' asks for {} dedicated {} domains{}; the fleet "
-                                             "has {} more",
-                                             d.tenant, d.domains, d.domain_type,
-                                             d.site.empty() ? "" : " in " + d.site, c.domains.size()));
-    }
-    so.dedicated.push_back(std::move(c));
-  }
-
-  // Equal shares go to tenants in name order, whatever order they were seen.
-  {
-    std::vector<TenantId> ids(w->tenants.size());
-    std::iota(ids.begin(), ids.end(), 0u);
-    std::stable_sort(ids.begin(), ids.end(),
-                     [&](TenantId a, TenantId b) { return w->tenants[a] < w->tenants[b]; });
-    so.tenant_rank.assign(w->tenants.size(), 0);
-    for (size_t r = 0; r < ids.size(); ++r) so.tenant_rank[ids[r]] = static_cast<int32_t>(r);
-  }
+  so.dedicated = std::move(resolved->dedicated);
   // Arrival order (submit, id); refs index `jobs`.
   const size_t n = w->jobs.size();
   std::vector<uint32_t> order(n);
@@ -213,34 +165,11 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   }
   Timer timer(&r.decision_ns);
   if (options.time_decisions) so.observer = &timer;
-  // Capacity over time: domains delivered later start out of service.
-  struct CapacityEvent {
-    Seconds t;
-    int32_t d;
-    bool online;
-  };
-  std::vector<CapacityEvent> capacity;
-  so.offline.assign(fleet.domains.size(), false);
-  // Spare domains: out of service until a node of their site and type
-  // fails; then one stands in, and goes back when a repair finds it idle.
-  std::map<std::pair<size_t, int32_t>, std::vector<int32_t>> spares, owed;
-  for (size_t d = 0; d < fleet.domains.size(); ++d) {
-    const Domain& dom = fleet.domains[d];
-    if (dom.spare) {
-      so.offline[d] = true;
-      const size_t site = static_cast<size_t>(fleet.site_of_domain(static_cast<int32_t>(d)));
-      spares[{site, dom.type}].push_back(static_cast<int32_t>(d));
-      continue;
-    }
-    if (dom.online > 0) {
-      so.offline[d] = true;
-      capacity.push_back({dom.online, static_cast<int32_t>(d), true});
-    }
-    if (dom.retire >= 0) capacity.push_back({dom.retire, static_cast<int32_t>(d), false});
-  }
-  std::sort(capacity.begin(), capacity.end(), [](const CapacityEvent& a, const CapacityEvent& b) {
-    return a.t != b.t ? a.t < b.t : a.d < b.d;
-  });
+  // Capacity over time: domains delivered later (and spares) start out of
+  // service.
+  CapacityCalendar capacity(fleet);
+  so.offline = capacity.offline_at_start();
+  SparePool spares(fleet);
   so.power = options.power;
   auto created = FleetScheduler::Create(fleet, so);
   if (!created.ok()) return created.error();
@@ -277,7 +206,6 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       dep_rate[site_of_domain(static_cast<int32_t>(d))] += domain_dep(static_cast<int32_t>(d));
     }
   }
-  for (auto& [key, v] : spares) std::reverse(v.begin(), v.end());  // lowest id on top
 
   // Work clocks, speeds and attempt ends per site.
   struct SiteEnd {
@@ -288,7 +216,6 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   };
   std::vector<double> clock(S, 0), speed(S, 1.0);
   std::vector<std::priority_queue<SiteEnd, std::vector<SiteEnd>, std::greater<SiteEnd>>> ends(S);
-  constexpr double kMinSpeed = 0.05;
   // Per job: its checkpointed work, and the attempt it is in.
   struct JobRun {
     double committed = 0;  // work kept by checkpoints
@@ -316,7 +243,6 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   std::vector<FleetJobOutcome> out(R + n);
   Decisions decisions;
   std::vector<WindowChange> window_changes;
-  size_t next_capacity = 0;
   int64_t busy = 0, finished = 0, total = 0;
   std::vector<TenantId> dedicated_tenants;
   for (const DedicatedCluster& c : so.dedicated) {
@@ -349,8 +275,12 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   // Services: their state, and per replica whether it is asked for.
   std::vector<InferenceService> svc;
   for (const FleetService& fs : options.services) svc.emplace_back(fs.spec, 0);
-  std::vector<uint8_t> wanted(R, 0);
-  std::vector<int32_t> service_of(R, 0), held_by(nsvc, 0), asked_by(nsvc, 0);
+  std::vector<ReplicaSet> replica_sets;
+  for (size_t k = 0; k < nsvc; ++k) {
+    replica_sets.emplace_back(static_cast<uint32_t>(first_replica[k]),
+                              static_cast<int32_t>(first_replica[k + 1] - first_replica[k]));
+  }
+  std::vector<int32_t> service_of(R, 0), held_by(nsvc, 0);
   for (size_t k = 0; k < nsvc; ++k) {
     for (size_t i = first_replica[k]; i < first_replica[k + 1]; ++i) service_of[i] = static_cast<int32_t>(k);
   }
@@ -368,38 +298,9 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
 
   // Failures: a Poisson process over all GPU nodes, thinned for nodes that
   // are down or out of service.
-  Rng rng(options.seed);
-  std::vector<double> type_rate_per_s(fleet.node_types.size(), 0);
-  std::vector<std::vector<int32_t>> nodes_of_type(fleet.node_types.size());
-  double total_rate = 0;
-  if (options.failures) {
-    for (size_t i = 0; i < fleet.nodes.size(); ++i) {
-      nodes_of_type[static_cast<size_t>(fleet.nodes[i].type)].push_back(static_cast<int32_t>(i));
-    }
-    for (size_t t = 0; t < fleet.node_types.size(); ++t) {
-      const NodeType& nt = fleet.node_types[t];
-      if (nt.gpus == 0 || nt.accelerator < 0) continue;
-      double rate = fleet.accelerators[static_cast<size_t>(nt.accelerator)].failures_per_year;
-      if (rate <= 0) rate = options.default_failure_rate;
-      type_rate_per_s[t] = rate * nt.gpus / kSecondsPerYear;
-      total_rate += type_rate_per_s[t] * static_cast<double>(nodes_of_type[t].size());
-    }
-  }
-  double next_failure = total_rate > 0 ? rng.Exponential(1.0 / total_rate) : INFINITY;
-  std::priority_queue<std::pair<Seconds, int32_t>, std::vector<std::pair<Seconds, int32_t>>,
-                      std::greater<>> repairs;
-  auto pick_node = [&]() {
-    double u = rng.Uniform() * total_rate;
-    for (size_t t = 0; t < type_rate_per_s.size(); ++t) {
-      const double here = type_rate_per_s[t] * static_cast<double>(nodes_of_type[t].size());
-      if (u < here || t + 1 == type_rate_per_s.size()) {
-        if (nodes_of_type[t].empty()) continue;
-        return nodes_of_type[t][rng.Below(nodes_of_type[t].size())];
-      }
-      u -= here;
-    }
-    return int32_t{-1};
-  };
+  FailureProcess failures(fleet, options.failures, options.default_failure_rate, options.repair, options.seed);
+  const CheckpointSettings checkpoints{options.checkpoint_interval, options.checkpoint_cost,
+                                       options.default_failure_rate};
 
   // One place keeps the counts of running attempts (all, replicas, per
   // service) in step with each job's flag.
@@ -577,9 +478,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     if (!multi_clock.empty()) nt = std::min(nt, multi_end_time());
     if (active) {
       nt = std::min(nt, sched.NextWindowChange());
-      if (next_capacity < capacity.size()) nt = std::min(nt, capacity[next_capacity].t);
-      if (!repairs.empty()) nt = std::min(nt, repairs.top().first);
-      if (next_failure < 9e18) nt = std::min(nt, static_cast<Seconds>(std::ceil(next_failure)));
+      nt = std::min({nt, capacity.next(), failures.next_repair(), failures.next_failure()});
     }
     if (nt == INT64_MAX) break;
     if (have_t && nt > t) {
@@ -728,30 +627,16 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       ++r.events;
     }
     // 2. Repairs, then failures.
-    while (!repairs.empty() && repairs.top().first == t) {
-      const int32_t node = repairs.top().second;
+    while (failures.next_repair() == t) {
+      const int32_t node = failures.TakeRepair();
       sched.SetNodeDown(node, false);
       // A spare that stood in goes back if it is idle now.
-      const int32_t dom = fleet.nodes[static_cast<size_t>(node)].domain;
-      auto ow = owed.find({site_of_domain(dom), fleet.domains[static_cast<size_t>(dom)].type});
-      if (ow != owed.end()) {
-        auto& v = ow->second;
-        for (size_t k = 0; k < v.size(); ++k) {
-          const int32_t sd = v[k];
-          if (sched.index().domain_free(sd) != fleet.domains[static_cast<size_t>(sd)].gpus) continue;
-          sched.SetDomainOnline(sd, false);
-          spares[ow->first].push_back(sd);
-          v.erase(v.begin() + static_cast<std::ptrdiff_t>(k));
-          break;
-        }
-      }
-      repairs.pop();
+      if (const int32_t sd = spares.OnRepair(node, sched); sd >= 0) sched.SetDomainOnline(sd, false);
       ++r.repairs;
       ++r.events;
     }
-    while (next_failure < 9e18 && static_cast<Seconds>(std::ceil(next_failure)) == t) {
-      next_failure += rng.Exponential(1.0 / total_rate);
-      const int32_t node = pick_node();
+    while (failures.next_failure() == t) {
+      const int32_t node = failures.TakeFailure();
       if (node < 0 || sched.node_down(node) || !sched.domain_online(fleet.nodes[static_cast<size_t>(node)].domain)) {
         continue;  // thinning: that node cannot fail now
       }
@@ -764,28 +649,17 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
         ++r.tenants[j.tenant].interruptions;
       }
       sched.SetNodeDown(node, true);
-      {
-        const int32_t dom = fleet.nodes[static_cast<size_t>(node)].domain;
-        const std::pair<size_t, int32_t> key{site_of_domain(dom), fleet.domains[static_cast<size_t>(dom)].type};
-        auto sp = spares.find(key);
-        if (sp != spares.end() && !sp->second.empty()) {
-          const int32_t sd = sp->second.back();
-          sp->second.pop_back();
-          sched.SetDomainOnline(sd, true);
-          owed[key].push_back(sd);
-        }
-      }
-      repairs.push({t + std::max<Seconds>(1, options.repair), node});
+      if (const int32_t sd = spares.OnFailure(node); sd >= 0) sched.SetDomainOnline(sd, true);
+      failures.ScheduleRepair(node, t);
       ++r.sites[site_of_domain(fleet.nodes[static_cast<size_t>(node)].domain)].failures;
       ++r.failures;
       ++r.events;
     }
     // 3. Domains into and out of service.
-    while (next_capacity < capacity.size() && capacity[next_capacity].t == t) {
-      const CapacityEvent& c = capacity[next_capacity++];
-      if (sched.domain_online(c.d) != c.online) {
-        sched.SetDomainOnline(c.d, c.online);
-        dep_rate[site_of_domain(c.d)] += (c.online ? 1 : -1) * domain_dep(c.d);
+    for (const CapacityCalendar::Change& c : capacity.Take(t)) {
+      if (sched.domain_online(c.domain) != c.online) {
+        sched.SetDomainOnline(c.domain, c.online);
+        dep_rate[site_of_domain(c.domain)] += (c.online ? 1 : -1) * domain_dep(c.domain);
       }
       ++r.events;
     }
@@ -807,40 +681,24 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       next_service = t + svc_step;
       for (size_t k = 0; k < nsvc; ++k) {
         InferenceService& sv = svc[k];
-        const size_t a = first_replica[k], b = first_replica[k + 1];
         const int32_t held = held_by[k];
         sv.Resize(static_cast<double>(t), held);
         const double demand = options.services[k].demand.At(static_cast<double>(t));
         const ServiceSample x = sv.Serve(static_cast<double>(t), static_cast<double>(svc_step), demand);
         const int32_t want = sv.Desired(static_cast<double>(t), demand);
-        int32_t& asked = asked_by[k];
-        starved[k] += static_cast<double>(std::max(0, asked - held)) * static_cast<double>(svc_step);
-        // More: ask for the lowest replicas not asked for. Fewer: withdraw
-        // the highest waiting ones, then stop the highest running ones.
-        for (size_t i = a; i < b && asked < want; ++i) {
-          if (wanted[i]) continue;
-          wanted[i] = 1;
-          ++asked;
-          ++replicas_wanted;
-          sched.Submit(static_cast<FleetScheduler::JobRef>(i), t);
-        }
-        for (size_t i = b; i-- > a && asked > want;) {
-          if (!wanted[i] || run[i].running) continue;
-          sched.Withdraw(static_cast<FleetScheduler::JobRef>(i));
-          wanted[i] = 0;
-          --asked;
-          --replicas_wanted;
-        }
-        for (size_t i = b; i-- > a && asked > want;) {
-          if (!wanted[i] || !run[i].running) continue;
-          add_rate(static_cast<uint32_t>(i), -1);
-          sched.Finish(static_cast<FleetScheduler::JobRef>(i), t);
-          set_running(static_cast<uint32_t>(i), false);
+        ReplicaSet& rs = replica_sets[k];
+        starved[k] += static_cast<double>(std::max(0, rs.asked() - held)) * static_cast<double>(svc_step);
+        const ReplicaSet::Actions act = rs.Plan(want, [&](uint32_t i) { return run[i].running; });
+        for (uint32_t i : act.submit) sched.Submit(i, t);
+        for (uint32_t i : act.withdraw) sched.Withdraw(i);
+        for (uint32_t i : act.stop) {
+          add_rate(i, -1);
+          sched.Finish(i, t);
+          set_running(i, false);
           ++attempt[i];
-          wanted[i] = 0;
-          --asked;
-          --replicas_wanted;
         }
+        replicas_wanted += static_cast<int64_t>(act.submit.size()) - static_cast<int64_t>(act.withdraw.size()) -
+                           static_cast<int64_t>(act.stop.size());
         svc_demand[k] = demand;
         svc_attainment[k] = x.slo_attainment;
       }
@@ -851,11 +709,11 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       FleetJobOutcome& o = out[next];
       TenantStats& ts = r.tenants[j.tenant];
       ++ts.jobs;
-      if (j.runtime <= 0 || j.gpus < 0 || (j.gpus == 0 && j.cpu_milli <= 0) ||
-          j.gpu_milli < 1 || j.gpu_milli > 1000 || (j.gpu_milli < 1000 && j.gpus != 1)) {
+      const Verdict verdict = Admit(sched, j).verdict;
+      if (verdict == Verdict::kInvalid) {
         o.status = JobStatus::kInvalid;
         ++ts.invalid;
-      } else if (!sched.CanEverRun(j)) {
+      } else if (verdict == Verdict::kRejected) {
         o.status = JobStatus::kRejected;
         ++ts.rejected;
       } else {
@@ -894,20 +752,8 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       if (o.first_start < 0) o.first_start = t;
       const size_t s = static_cast<size_t>(sched.site_of(ref));
       jr.site = static_cast<int32_t>(s);
-      jr.interval = 0;
-      // The job's own interval, else the simulation's.
-      const double want = j.checkpoint != kCheckpointDefault ? j.checkpoint : options.checkpoint_interval;
-      if (j.gpus > 0 && want > 0) jr.interval = want;
-      if (j.gpus > 0 && want == kCheckpointAuto && options.checkpoint_cost > 0) {
-        // Young/Daly from the job's MTBF on the accelerators it got.
-        const int32_t node = sched.placement(ref).parts.front().node;
-        const NodeType& nt = fleet.node_type(node);
-        double rate = nt.accelerator >= 0 ? fleet.accelerators[static_cast<size_t>(nt.accelerator)].failures_per_year : 0;
-        if (rate <= 0) rate = options.default_failure_rate;
-        const double mtbf = kSecondsPerYear / (rate * std::max(1, j.gpus));
-        jr.interval = YoungDalyInterval(mtbf, options.checkpoint_cost);
-      }
-      if (ref < R) jr.interval = 0;  // a replica keeps no state worth a checkpoint
+      jr.interval = CheckpointInterval(fleet, j, sched.placement(ref).parts.front().node, checkpoints,
+                                       /*replica=*/ref < R);
       o.checkpoint_interval = jr.interval;
       jr.multi = sched.multi_site(ref);
       jr.factor = jr.multi ? fleet.cross_site_slowdown : 1.0;
@@ -949,14 +795,8 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     // 7. Throttle: each capped site runs as fast as its cap allows.
     if (options.power == PowerPolicy::kThrottle) {
       for (size_t s = 0; s < fleet.sites.size(); ++s) {
-        const double cap = fleet.sites[s].power_cap_mw * 1e6;
-        const double dyn = sched.site_dynamic_w(static_cast<int32_t>(s));
-        if (cap <= 0 || dyn <= 0) {
-          speed[s] = 1;
-          continue;
-        }
-        const double room = cap - sched.site_static_w(static_cast<int32_t>(s));
-        speed[s] = std::clamp(room / dyn, kMinSpeed, 1.0);
+        const int32_t si = static_cast<int32_t>(s);
+        speed[s] = ThrottleSpeed(fleet.sites[s].power_cap_mw * 1e6, sched.site_static_w(si), sched.site_dynamic_w(si));
       }
     }
     if (options.progress && r.events >= next_report) {

@@ -6,11 +6,6 @@
 
 namespace rackscale {
 
-double YoungDalyInterval(double mtbf_s, double cost_s) {
-  if (!(mtbf_s > 0) || !(cost_s > 0)) return 0;
-  return std::sqrt(2 * mtbf_s * cost_s);
-}
-
 double DalyExpectedEttr(double tau_s, double cost_s, double restart_s, double mtbf_s) {
   if (!(tau_s > 0) || !(cost_s >= 0) || !(restart_s >= 0) || !(mtbf_s > 0)) return 0;
   // Expected wall time of one interval-plus-checkpoint segment. expm1 keeps

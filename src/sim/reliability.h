@@ -20,14 +20,10 @@
 #include <cstdint>
 
 #include "base/random.h"
+#include "sched/fleet_policy.h"  // kSecondsPerYear, kH100FailuresPerAcceleratorYear, YoungDalyInterval
 
 namespace rackscale {
 
-inline constexpr double kSecondsPerYear = 365.0 * 86400.0;
-
-// Unexpected interruptions per accelerator-year of H100s in the Llama 3 405B
-// run: 419 over 16,384 GPUs x 54 days (docs/reliability.md).
-inline constexpr double kH100FailuresPerAcceleratorYear = 0.173;
 
 struct CheckpointPolicy {
   double interval_s = 0;  // work between checkpoints; <= 0: no checkpoints at all
@@ -38,11 +34,6 @@ struct CheckpointPolicy {
   bool checkpoints() const { return interval_s > 0; }
 };
 
-// Young's first-order optimum sqrt(2 M C): the `auto` interval for a job of
-// MTBF M (accelerator MTBF / accelerators held) and checkpoint cost C.
-// Needs mtbf_s > 0 and cost_s > 0 (with free checkpoints the optimum is 0,
-// which a CheckpointPolicy reads as "never"); returns 0 otherwise.
-double YoungDalyInterval(double mtbf_s, double cost_s);
 
 // Daly's exact expectation of ETTR for these semantics, failures exponential
 // with mean M: tau / (M e^(R/M) (e^((tau+C)/M) - 1)). It counts a checkpoint
