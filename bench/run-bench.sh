@@ -15,7 +15,11 @@
 # Usage: bench/run-bench.sh [BUILD_DIR] ; env: JOBS (1000000), SLOTS (100000),
 # LOAD (0.9), REPS (5), FLEET (1: the fleet runs), PLAN (1: the planner),
 # MICRO (1 to also run the other rackscale_bench benchmarks), PLAN_SCALING (1: the
-# planner's scaling table, bench/plan_scaling.cc), PLAN_SCALING_REPS (3).
+# planner's scaling table, bench/plan_scaling.cc), PLAN_SCALING_REPS (3),
+# FGD_SCALE (1: GPU-sharing placement at 310k nodes, below), FGD_REPLICAS (256),
+# FGD_OLD (a second rackscale binary to time side by side on the openb pod list,
+# e.g. one built from an older commit), FGD_PODS_X (0: also the pod list
+# replicated that many times, e.g. 256 for the same load per node).
 set -euo pipefail
 TRACES=${RACKSCALE_TRACES:-$(cd "$(dirname "$0")/../.." && pwd)/shared/traces}
 BUILD=${1:-build}
@@ -139,6 +143,52 @@ if [ -f "$TRACES/openb/openb_pod_list_default.csv" ]; then
   awk -F, 'NR>1{s[$1]+=$3; n[$1]++} END{for (p in s) printf "  %-14s mean unallocated GPU at 100%% arrived: %.2f%%\n", p, s[p]/n[p]}' "$WORK/pack/runs.csv" | sort
 else
   echo "pack: skipped (no openb trace under $TRACES; see scripts/fetch-traces.sh)"
+fi
+
+# GPU-sharing placement at fleet scale (issue 13: `rackscale sim --placement
+# fgd` on 310k openb-like nodes in at most 50 µs per decision and 500 MB):
+# the openb GPU node list replicated FGD_REPLICAS times (256: 310,528 nodes,
+# written to the temp dir), the openb default pod list over time. Prints each
+# binary's per-decision figures from summary.json (Choose + Commit, every
+# decision) and its peak RSS; with FGD_OLD, that binary runs too, interleaved.
+if [ "${FGD_SCALE:-1}" = 1 ] && [ -f "$TRACES/openb/openb_pod_list_default.csv" ]; then
+  echo
+  R=${FGD_REPLICAS:-256}
+  awk -F, -v R="$R" 'NR==1{print; next} {a[++n]=$0} END{for (r = 0; r < R; r++) for (i = 1; i <= n; i++) {
+      k = index(a[i], ","); printf "r%d-%s%s\n", r, substr(a[i], 1, k - 1), substr(a[i], k)}}' \
+    "$TRACES/openb/openb_node_list_gpu_node.csv" > "$WORK/nodes-big.csv"
+  pods_in=("$TRACES/openb/openb_pod_list_default.csv")
+  if [ "${FGD_PODS_X:-0}" -gt 1 ]; then
+    # The pod list replicated: the same load per node as on the 1,213 nodes.
+    awk -F, -v R="$FGD_PODS_X" 'NR==1{print; next} {a[++n]=$0} END{for (i = 1; i <= n; i++) for (r = 0; r < R; r++) {
+        k = index(a[i], ","); printf "%s-x%d%s\n", substr(a[i], 1, k - 1), r, substr(a[i], k)}}' \
+      "$TRACES/openb/openb_pod_list_default.csv" > "$WORK/pods-x.csv"
+    pods_in+=("$WORK/pods-x.csv")
+  fi
+  bins=("new:$BIN")
+  [ -n "${FGD_OLD:-}" ] && bins=("old:$FGD_OLD" "${bins[@]}")
+  echo "fgd at scale: $(($(wc -l < "$WORK/nodes-big.csv") - 1)) nodes (openb GPU node list x $R)"
+  printf "  %-4s %-34s %9s %9s %9s %9s %9s %9s\n" bin pods decisions "mean us" "p50 us" "p99 us" "sim s" "peak MB"
+  for pods in "${pods_in[@]}"; do
+    for b in "${bins[@]}"; do
+      name=${b%%:*}; bin=${b#*:}
+      # The old per-kind node trees take minutes on the replicated pod list.
+      [ "$name" = old ] && [ "$pods" != "${pods_in[0]}" ] && continue
+      /usr/bin/time -f "%e %M" -o "$WORK/t" "$bin" sim --cluster "$WORK/nodes-big.csv" --placement fgd \
+        --trace "$pods" --out "$WORK/fgd-$name" -q
+      awk -v n="$name" -v p="$(basename "$pods") ($(($(wc -l < "$pods") - 1)))" -v rss="$(cut -d' ' -f2 "$WORK/t")" -F'[:,]' '
+        /"placement_decisions"/{d=$2} /"decision_mean_us"/{m=$2} /"decision_p50_us"/{p50=$2}
+        /"decision_p99_us"/{p99=$2} /"sim_seconds"/{s=$2}
+        END{printf "  %-4s %-34s %9d %9.1f %9.1f %9.1f %9.2f %9.0f\n", n, p, d, m, p50, p99, s, rss/1024}' \
+        "$WORK/fgd-$name/summary.json"
+      # A binary without decision timing in summary.json: mean = sim_seconds / pods placed.
+      grep -q '"placement_decisions"' "$WORK/fgd-$name/summary.json" ||
+        echo "       ($name has no decision timing; sim_seconds covers the whole event loop)"
+    done
+    if [ -n "${FGD_OLD:-}" ] && [ "$pods" = "${pods_in[0]}" ]; then
+      cmp -s "$WORK/fgd-old/jobs.csv" "$WORK/fgd-new/jobs.csv" && echo "  jobs.csv identical" || echo "  jobs.csv DIFFERS"
+    fi
+  done
 fi
 
 # The capacity planner (issue: the default scenario, 8 years monthly, 6 sites,

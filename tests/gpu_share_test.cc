@@ -263,6 +263,110 @@ TEST(SharePolicies, IndexedChoiceMatchesAFullScan) {
   }
 }
 
+// The state-class index against a brute-force scan of every node, decision
+// by decision: nodes of four shapes in random order (so many nodes share a
+// state and top scores tie across classes), random commits and releases
+// (enough to grow the class slots and wrap the change log), every policy.
+// Each decision must give the scan's node (the highest score, ties to the
+// first node in cluster order), its GPU or GPU set and, for random, the same
+// draws from the Rng.
+TEST(SharePolicies, ClassIndexMatchesABruteForceScan) {
+  const NodeSpec shapes[] = {Node("a", 32000, 131072, 4, 0), Node("b", 64000, 262144, 8, 1),
+                             Node("c", 16000, 65536, 0), Node("d", 96000, 262144, 2, 0)};
+  std::vector<NodeSpec> nodes;
+  Rng gen(21);
+  for (int i = 0; i < 100; ++i) nodes.push_back(shapes[gen.Below(4)]);
+  const std::vector<ShareRequest> kinds = {
+      Pod(2000, 1, 250), Pod(4000, 1, 500, 4096), Pod(8000, 1, 1000), Pod(8000, 2, 1000),
+      Pod(16000, 4, 1000, 0, GpuModelMask{2}), Pod(6000, 0, 0, 30000), Pod(1000, 1, 700),
+      Pod(3000, 1, 120, 0, GpuModelMask{1}), Pod(24000, 1, 600, 100000), Pod(500, 8, 1000)};
+  std::vector<TaskType> target;
+  for (size_t i = 0; i + 2 < kinds.size(); ++i) target.push_back(Type(kinds[i], 0.1 + 0.05 * i));
+  for (SharePolicy policy : {SharePolicy::kFirst, SharePolicy::kRandom, SharePolicy::kBestFit,
+                             SharePolicy::kDotProd, SharePolicy::kGpuPacking,
+                             SharePolicy::kGpuClustering, SharePolicy::kFgd}) {
+    const char* name = SharePolicyName(policy);
+    ShareCluster c = Make(nodes, target);
+    EXPECT_EQ(c.ClassCountForTest(), 4u) << name;
+    Rng rng(7);
+    std::vector<std::pair<ShareRequest, SharePlacement>> placed;
+    int chosen = 0, ties = 0;
+    size_t most_classes = 0;
+    for (int step = 0; step < 5000; ++step) {
+      if (!placed.empty() && rng.Below(5) < 2) {
+        const size_t j = rng.Below(placed.size());
+        c.Release(placed[j].first, placed[j].second);
+        placed[j] = placed.back();
+        placed.pop_back();
+        continue;
+      }
+      const ShareRequest& r = kinds[rng.Below(kinds.size())];
+      // The scan.
+      Rng expect = rng;
+      int64_t top = -1;
+      int want = -1, at_top = 0;
+      std::vector<int> feasible;
+      for (size_t i = 0; i < nodes.size(); ++i) {
+        const int64_t s = c.NodeScoreForTest(i, r, policy);
+        if (s >= 0) feasible.push_back(static_cast<int>(i));
+        if (s > top) top = s, want = static_cast<int>(i), at_top = 0;
+        at_top += s == top && s >= 0;
+      }
+      ties += at_top > 1;
+      if (policy == SharePolicy::kRandom && !feasible.empty()) {
+        want = feasible[expect.Below(feasible.size())];
+      }
+      int32_t want_gpu = -1;
+      uint32_t want_mask = 0;
+      if (want >= 0 && !r.cpu_only()) {
+        const size_t w = static_cast<size_t>(want);
+        const int ngpu = nodes[w].gpus;
+        if (r.shared()) {
+          if (policy == SharePolicy::kFgd) {
+            want_gpu = c.NodeGpuForTest(w, r, policy);
+          } else if (policy == SharePolicy::kRandom) {
+            uint64_t seen = 0;
+            for (int g = 0; g < ngpu; ++g) {
+              if (c.GpuLeft(w, g) >= r.gpu_milli && expect.Below(++seen) == 0) want_gpu = g;
+            }
+          } else {
+            for (int g = 0; g < ngpu; ++g) {
+              const int32_t l = c.GpuLeft(w, g);
+              if (l < r.gpu_milli) continue;
+              if (want_gpu < 0) want_gpu = g;
+              if (policy != SharePolicy::kFirst && l < c.GpuLeft(w, want_gpu)) want_gpu = g;
+            }
+          }
+        } else {
+          int need = r.num_gpu;
+          for (int g = 0; g < ngpu && need > 0; ++g) {
+            if (c.GpuLeft(w, g) == 1000) {
+              want_mask |= 1u << g;
+              --need;
+            }
+          }
+        }
+      }
+      auto p = c.Choose(r, policy, rng);
+      ASSERT_EQ(p.has_value(), want >= 0) << name << " step " << step;
+      ASSERT_EQ(rng.Next(), expect.Next()) << name << " step " << step;
+      if (!p) continue;
+      ASSERT_EQ(p->node, want) << name << " step " << step;
+      ASSERT_EQ(p->gpu, want_gpu) << name << " step " << step;
+      ASSERT_EQ(p->gpu_mask, want_mask) << name << " step " << step;
+      c.Commit(r, *p);
+      placed.emplace_back(r, *p);
+      ++chosen;
+      most_classes = std::max(most_classes, c.ClassCountForTest());
+    }
+    EXPECT_GT(chosen, 1500) << name;
+    EXPECT_GT(most_classes, 32u) << name;  // the slots grew past the first tree
+    if (policy != SharePolicy::kRandom) {
+      EXPECT_GT(ties, 500) << name;
+    }
+  }
+}
+
 TEST(SharePolicies, Names) {
   for (const char* n : {"first", "random", "bestfit", "dotprod", "gpupacking", "gpuclustering", "fgd"}) {
     auto p = ParseSharePolicy(n, "x");

@@ -1,6 +1,7 @@
 #include "sched/gpu_share.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <map>
 
@@ -85,8 +86,8 @@ Result<ShareCluster> ShareCluster::Create(const std::vector<NodeSpec>& specs,
                                           std::vector<TaskType> target) {
   ShareCluster c;
   c.target_ = std::move(target);
-  c.specs_ = specs;
   c.nodes_.reserve(specs.size());
+  c.cls_.reserve(specs.size());
   for (const NodeSpec& s : specs) {
     if (s.gpus > kMaxGpusPerShareNode) {
       return Error::InvalidInput(s.name, s.line, "gpu",
@@ -100,12 +101,31 @@ Result<ShareCluster> ShareCluster::Create(const std::vector<NodeSpec>& specs,
     n.ngpu = s.gpus;
     for (int g = 0; g < s.gpus; ++g) n.left[static_cast<size_t>(g)] = kMilliPerGpu;
     c.gpu_capacity_ += static_cast<int64_t>(s.gpus) * kMilliPerGpu;
-    c.Refresh(n);
+    c.shapes_.emplace_back(s.cpu_milli, s.memory_mib, s.gpus, s.model);
+    const ClassSig sig = SigOf(n);
+    auto [it, fresh] = c.class_of_.try_emplace(sig, static_cast<uint32_t>(c.classes_.size()));
+    if (fresh) {
+      c.Refresh(n);
+      Class k;
+      k.rep = n;
+      k.gen = 1;
+      c.classes_.push_back(std::move(k));
+    } else {
+      n.max_left = c.classes_[it->second].rep.max_left;
+      n.full_free = c.classes_[it->second].rep.full_free;
+      n.total_left = c.classes_[it->second].rep.total_left;
+      n.frag = c.classes_[it->second].rep.frag;  // the same state, the same value
+    }
+    c.classes_[it->second].members.insert(c.classes_[it->second].members.end(),
+                                          static_cast<uint32_t>(c.nodes_.size()));
+    c.cls_.push_back(it->second);
     c.frag_total_ += n.frag;
     c.nodes_.push_back(n);
   }
+  std::sort(c.shapes_.begin(), c.shapes_.end());
+  c.shapes_.erase(std::unique(c.shapes_.begin(), c.shapes_.end()), c.shapes_.end());
   c.gpu_left_ = c.gpu_capacity_;
-  while (c.leaves_ < c.nodes_.size()) c.leaves_ *= 2;
+  while (c.slot_cap_ < c.classes_.size()) c.slot_cap_ *= 2;
   return c;
 }
 
@@ -282,22 +302,72 @@ ShareCluster::KindKey ShareCluster::KeyOf(const ShareRequest& r, SharePolicy pol
                  r.models};
 }
 
-void ShareCluster::SetLeaf(KindIndex& k, size_t i) {
-  const Scored s = NodeScore(nodes_[i], k.r, k.policy);
-  const size_t v = leaves_ + i;
-  k.best[v] = static_cast<int32_t>(s.score);
-  k.count[v] = s.score >= 0;
-  k.gpu[i] = static_cast<int8_t>(s.gpu);
+ShareCluster::ClassSig ShareCluster::SigOf(const Node& n) {
+  ClassSig s;
+  s.cpu_left = n.cpu_left;
+  s.mem_left = n.mem_left;
+  s.left = n.left;
+  s.kind_bits = n.kind_bits;
+  s.ngpu = n.ngpu;
+  s.model = n.model;
+  return s;
 }
 
-void ShareCluster::Pull(KindIndex& k, size_t v) {
-  // Ties keep the left child: the first top-scoring node in cluster order.
-  k.best[v] = std::max(k.best[2 * v], k.best[2 * v + 1]);
-  k.count[v] = k.count[2 * v] + k.count[2 * v + 1];
+size_t ShareCluster::SigHash::operator()(const ClassSig& s) const {
+  auto mix = [](uint64_t h, uint64_t x) {
+    h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h * 0xbf58476d1ce4e5b9ULL;
+  };
+  uint64_t h = mix(static_cast<uint64_t>(s.cpu_left), static_cast<uint64_t>(s.mem_left));
+  h = mix(h, (static_cast<uint64_t>(s.kind_bits) << 32) | (static_cast<uint64_t>(s.ngpu) << 8) | s.model);
+  for (int32_t g = 0; g < s.ngpu; g += 2) {
+    h = mix(h, (static_cast<uint64_t>(static_cast<uint32_t>(s.left[static_cast<size_t>(g)])) << 32) |
+                   static_cast<uint32_t>(s.left[static_cast<size_t>(g) + 1]));
+  }
+  return static_cast<size_t>(h ^ (h >> 31));
 }
 
-void ShareCluster::NodeChanged(size_t i) {
-  changes_.push_back(static_cast<uint32_t>(i));
+// Moves node i to the class of its (changed) state and logs the move.
+void ShareCluster::Reclass(size_t i) {
+  const uint32_t from = cls_[i];
+  const ClassSig sig = SigOf(nodes_[i]);
+  uint32_t to;
+  if (auto it = class_of_.find(sig); it != class_of_.end()) {
+    to = it->second;
+    if (to == from) return;  // the same state as before
+    Class& old = classes_[from];
+    old.members.erase(static_cast<uint32_t>(i));
+    if (old.members.empty()) {
+      class_of_.erase(SigOf(old.rep));
+      free_slots_.push_back(from);
+    }
+    classes_[to].members.insert(static_cast<uint32_t>(i));
+  } else if (classes_[from].members.size() == 1) {
+    // The node was alone in its class: the slot takes the new state.
+    auto h = class_of_.extract(SigOf(classes_[from].rep));
+    h.key() = sig;
+    class_of_.insert(std::move(h));
+    to = from;
+    classes_[to].rep = nodes_[i];
+    ++classes_[to].gen;
+  } else {
+    classes_[from].members.erase(static_cast<uint32_t>(i));
+    if (!free_slots_.empty()) {
+      to = free_slots_.back();
+      free_slots_.pop_back();
+    } else {
+      to = static_cast<uint32_t>(classes_.size());
+      classes_.emplace_back();
+      while (slot_cap_ < classes_.size()) slot_cap_ *= 2;
+    }
+    class_of_.emplace(sig, to);
+    Class& k = classes_[to];
+    k.rep = nodes_[i];
+    ++k.gen;
+    k.members.insert(static_cast<uint32_t>(i));
+  }
+  cls_[i] = to;
+  changes_.push_back(Move{static_cast<uint32_t>(i), from, to});
   if (changes_.size() <= 4 * nodes_.size() + 4096) return;
   // Keep the log short: indexes that are behind rebuild on their next use.
   for (auto& [key, k] : index_) {
@@ -307,25 +377,109 @@ void ShareCluster::NodeChanged(size_t i) {
   changes_.clear();
 }
 
+int ShareCluster::ClassScore(KindIndex& k, uint32_t slot) {
+  const Class& c = classes_[slot];
+  if (k.gen[slot] != c.gen) {
+    const Scored s = NodeScore(c.rep, k.r, k.policy);
+    k.gen[slot] = c.gen;
+    k.score[slot] = static_cast<int32_t>(s.score);
+    k.gpu[slot] = static_cast<int8_t>(s.gpu);
+  }
+  return k.score[slot];
+}
+
+uint64_t ShareCluster::ClassKey(KindIndex& k, uint32_t slot) {
+  if (slot >= classes_.size() || classes_[slot].members.empty()) return 0;
+  const int s = ClassScore(k, slot);
+  if (s < 0) return 0;
+  // Higher score first; on equal scores the lower first node.
+  return (static_cast<uint64_t>(s) + 1) << 32 | (0xffffffffu - *classes_[slot].members.begin());
+}
+
+void ShareCluster::SetClass(KindIndex& k, uint32_t slot) {
+  size_t v = slot_cap_ + slot;
+  k.tree[v] = ClassKey(k, slot);
+  for (v /= 2; v >= 1; v /= 2) {
+    const uint64_t best = std::max(k.tree[2 * v], k.tree[2 * v + 1]);
+    if (k.tree[v] == best) break;  // nothing above changes either
+    k.tree[v] = best;
+  }
+}
+
+void ShareCluster::SetNodeBit(KindIndex& k, size_t i) {
+  const bool now = ClassScore(k, cls_[i]) >= 0;
+  uint64_t& w = k.bits[i / 64];
+  const uint64_t bit = uint64_t{1} << (i % 64);
+  if (((w & bit) != 0) == now) return;
+  w ^= bit;
+  const int32_t d = now ? 1 : -1;
+  k.feasible += d;
+  for (size_t b = i / 64 / kBlockWords + 1; b < k.fenwick.size(); b += b & (~b + 1)) k.fenwick[b] += d;
+}
+
+void ShareCluster::Rebuild(KindIndex& k) {
+  if (k.gen.size() < slot_cap_) {
+    k.gen.resize(slot_cap_, 0);
+    k.score.resize(slot_cap_, -1);
+    k.gpu.resize(slot_cap_, -1);
+  }
+  if (k.policy != SharePolicy::kRandom) {
+    // Slots past classes_ were never used: their leaves stay 0.
+    if (k.tree.size() != 2 * slot_cap_) k.tree.assign(2 * slot_cap_, 0);
+    for (size_t s = 0; s < classes_.size(); ++s) {
+      k.tree[slot_cap_ + s] = ClassKey(k, static_cast<uint32_t>(s));
+    }
+    for (size_t v = slot_cap_ - 1; v >= 1; --v) k.tree[v] = std::max(k.tree[2 * v], k.tree[2 * v + 1]);
+    return;
+  }
+  const size_t words = (nodes_.size() + 63) / 64;
+  const size_t blocks = (words + kBlockWords - 1) / kBlockWords;
+  k.bits.assign(words, 0);
+  k.fenwick.assign(blocks + 1, 0);
+  k.feasible = 0;
+  std::vector<uint8_t> fits(classes_.size(), 0);
+  for (size_t s = 0; s < classes_.size(); ++s) {
+    fits[s] = !classes_[s].members.empty() && ClassScore(k, static_cast<uint32_t>(s)) >= 0;
+  }
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    k.bits[i / 64] |= static_cast<uint64_t>(fits[cls_[i]]) << (i % 64);
+  }
+  for (size_t b = 1; b <= blocks; ++b) {
+    int32_t n = 0;
+    for (size_t w = (b - 1) * kBlockWords; w < std::min(words, b * kBlockWords); ++w) {
+      n += std::popcount(k.bits[w]);
+    }
+    k.feasible += n;
+    k.fenwick[b] += n;
+    if (const size_t up = b + (b & (~b + 1)); up <= blocks) k.fenwick[up] += k.fenwick[b];
+  }
+}
+
 ShareCluster::KindIndex& ShareCluster::IndexFor(const ShareRequest& r, SharePolicy policy) {
   auto [it, fresh] = index_.try_emplace(KeyOf(r, policy));
   KindIndex& k = it->second;
   if (fresh) {
     k.r = r;
     k.policy = policy;
-    k.best.assign(2 * leaves_, -1);
-    k.count.assign(2 * leaves_, 0);
-    k.gpu.assign(nodes_.size(), -1);
   }
   const size_t behind = changes_.size() - k.synced;
-  if (k.stale || behind > nodes_.size()) {
-    for (size_t i = 0; i < nodes_.size(); ++i) SetLeaf(k, i);
-    for (size_t v = leaves_ - 1; v >= 1; --v) Pull(k, v);
+  const bool random = policy == SharePolicy::kRandom;
+  if (k.stale || (random ? behind > nodes_.size() / 8 : (k.tree.size() != 2 * slot_cap_ || behind > slot_cap_))) {
+    Rebuild(k);
   } else {
+    if (k.gen.size() < slot_cap_) {
+      k.gen.resize(slot_cap_, 0);
+      k.score.resize(slot_cap_, -1);
+      k.gpu.resize(slot_cap_, -1);
+    }
     for (size_t c = k.synced; c < changes_.size(); ++c) {
-      const size_t i = changes_[c];
-      SetLeaf(k, i);
-      for (size_t v = (leaves_ + i) / 2; v >= 1; v /= 2) Pull(k, v);
+      const Move& m = changes_[c];
+      if (random) {
+        SetNodeBit(k, m.node);
+      } else {
+        SetClass(k, m.from);
+        if (m.to != m.from) SetClass(k, m.to);
+      }
     }
   }
   k.stale = false;
@@ -333,32 +487,47 @@ ShareCluster::KindIndex& ShareCluster::IndexFor(const ShareRequest& r, SharePoli
   return k;
 }
 
+// The j-th feasible node (0-based) in cluster order.
+size_t ShareCluster::RandomPick(const KindIndex& k, uint64_t j) const {
+  // Fenwick descent to the block holding it, then the words of that block.
+  size_t b = 0;
+  size_t step = 1;
+  while (step * 2 < k.fenwick.size()) step *= 2;
+  for (; step > 0; step /= 2) {
+    if (b + step < k.fenwick.size() && static_cast<uint64_t>(k.fenwick[b + step]) <= j) {
+      b += step;
+      j -= static_cast<uint64_t>(k.fenwick[b]);
+    }
+  }
+  for (size_t w = b * kBlockWords;; ++w) {
+    uint64_t x = k.bits[w];
+    const uint64_t c = static_cast<uint64_t>(std::popcount(x));
+    if (j >= c) {
+      j -= c;
+      continue;
+    }
+    for (; j > 0; --j) x &= x - 1;
+    return w * 64 + static_cast<size_t>(std::countr_zero(x));
+  }
+}
+
 std::optional<SharePlacement> ShareCluster::Choose(const ShareRequest& r, SharePolicy policy,
                                                    Rng& rng) {
   if (nodes_.empty()) return std::nullopt;
   KindIndex& k = IndexFor(r, policy);
-  if (k.count[1] == 0) return std::nullopt;
-  size_t v = 1;
+  int32_t chosen;
   if (policy == SharePolicy::kRandom) {
-    // Uniform over the feasible nodes: the j-th feasible leaf.
-    uint64_t j = rng.Below(static_cast<uint64_t>(k.count[1]));
-    while (v < leaves_) {
-      const uint64_t left = static_cast<uint64_t>(k.count[2 * v]);
-      if (j < left) {
-        v = 2 * v;
-      } else {
-        j -= left;
-        v = 2 * v + 1;
-      }
-    }
+    // Uniform over the feasible nodes: the j-th feasible one in cluster order.
+    if (k.feasible == 0) return std::nullopt;
+    chosen = static_cast<int32_t>(RandomPick(k, rng.Below(static_cast<uint64_t>(k.feasible))));
   } else {
     // The highest score wins; ties go to the first node in the cluster's
     // order, as in the paper's simulator (whose scheduler keeps the first
     // top-scoring node; it randomises the node order per seed).
-    while (v < leaves_) v = k.best[2 * v] == k.best[v] ? 2 * v : 2 * v + 1;
+    if (k.tree[1] == 0) return std::nullopt;
+    chosen = static_cast<int32_t>(0xffffffffu - static_cast<uint32_t>(k.tree[1]));
   }
-  const int32_t chosen = static_cast<int32_t>(v - leaves_);
-  const int32_t chosen_gpu = k.gpu[static_cast<size_t>(chosen)];
+  const int32_t chosen_gpu = k.gpu[cls_[static_cast<size_t>(chosen)]];
 
   const Node& n = nodes_[static_cast<size_t>(chosen)];
   SharePlacement p;
@@ -412,20 +581,23 @@ void ShareCluster::Release(const ShareRequest& r, const SharePlacement& p) {
     }
     gpu_left_ += r.total_gpu_milli();
     int32_t& k = n.kind_count[static_cast<size_t>(Kind(r))];
-    if (--k == 0) --n.kinds_present;
+    if (--k == 0) {
+      --n.kinds_present;
+      n.kind_bits &= ~(1u << Kind(r));
+    }
   }
   frag_total_ -= n.frag;
   Refresh(n);
   frag_total_ += n.frag;
-  NodeChanged(static_cast<size_t>(p.node));
+  Reclass(static_cast<size_t>(p.node));
 }
 
 bool ShareCluster::FitsEmpty(const ShareRequest& r) const {
   auto [it, fresh] = fits_empty_.try_emplace(KeyOf(r, SharePolicy::kFirst), false);
   if (!fresh) return it->second;
-  for (const NodeSpec& s : specs_) {
-    if (s.cpu_milli < r.cpu_milli || s.memory_mib < r.memory_mib) continue;
-    if (r.cpu_only() || (s.gpus > 0 && ModelAllowed(r.models, s.model) && r.num_gpu <= s.gpus)) {
+  for (const auto& [cpu, mem, gpus, model] : shapes_) {
+    if (cpu < r.cpu_milli || mem < r.memory_mib) continue;
+    if (r.cpu_only() || (gpus > 0 && ModelAllowed(r.models, model) && r.num_gpu <= gpus)) {
       it->second = true;
       break;
     }
@@ -447,12 +619,15 @@ void ShareCluster::Commit(const ShareRequest& r, const SharePlacement& p) {
     }
     gpu_left_ -= r.total_gpu_milli();
     int32_t& k = n.kind_count[static_cast<size_t>(Kind(r))];
-    if (k++ == 0) ++n.kinds_present;
+    if (k++ == 0) {
+      ++n.kinds_present;
+      n.kind_bits |= 1u << Kind(r);
+    }
   }
   frag_total_ -= n.frag;
   Refresh(n);
   frag_total_ += n.frag;
-  NodeChanged(static_cast<size_t>(p.node));
+  Reclass(static_cast<size_t>(p.node));
 }
 
 }  // namespace rackscale

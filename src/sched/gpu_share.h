@@ -16,15 +16,30 @@
 // whole GPUs are the lowest-index fully free ones; a share goes to the GPU
 // that the policy's rule picks.
 //
-// No decision scans the cluster. A node's score depends only on its own state
-// and the request, so each (policy, request kind) keeps a segment tree over
-// the nodes in cluster order holding each node's score (-1 when infeasible)
-// and the count of feasible nodes: the winner is the leftmost maximum, found
-// in O(log n), and a random feasible node is the k-th feasible leaf. Commit
-// and Release append the node to a change log; an index replays the log
-// lazily the next time its kind is placed (rescoring only nodes that
-// changed), or rebuilds once if it fell more than a cluster's worth behind.
-// Memory: O(kinds x nodes); pods repeat a few hundred kinds at most.
+// No decision scans the cluster, and no index grows with it per request kind.
+// A node's score and GPU choice depend only on its state: CPU and memory
+// left, GPU model and count, the milli left on each GPU in index order, and
+// which GPU-request kinds it holds (for GpuClustering). Nodes in equal states
+// form a state class (a hash map from state to class); a class keeps its
+// nodes in an ordered set, so its first node in cluster order is at hand.
+// Each (policy, request kind) keeps, per class, the score computed once for
+// that class's state, and a max tree over the class slots whose key is
+// (score, first node): the root is the winner, the highest score with ties
+// to the first such node in cluster order. Commit and Release move the node
+// between classes (creating or freeing one) and append the move to a change
+// log; an index replays the log lazily the next time its kind is placed
+// (re-keying only the classes touched, rescoring only new ones), or rebuilds
+// its tree over the classes if it fell more than a tree's worth behind. The
+// random policy needs the k-th feasible node in cluster order: its indexes
+// keep one bit per node (feasible or not, from the class scores) and counts
+// per block of 4096 nodes in a Fenwick tree, so a draw is O(log n + 64).
+// The draws and choices are exactly those of a scan over every node.
+// Time per decision: O(changed classes x log classes), with no term in the
+// node count except random's bit rebuild on a kind's first use. Memory:
+// O(nodes) for the node states and class sets, plus O(kinds x classes) for
+// the indexes (and n/8 bytes per random kind). Classes are far fewer than
+// nodes in a large, lightly loaded cluster: an openb-like cluster of 310,528
+// nodes starts in 16 classes (docs/placement.md has measured figures).
 //
 // Fragmentation (the paper's measure) is taken against a target workload of
 // task types with popularity weights: for a node and a task type, the idle
@@ -38,7 +53,9 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <tuple>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -130,6 +147,12 @@ class ShareCluster {
   int64_t NodeScoreForTest(size_t i, const ShareRequest& r, SharePolicy policy) const {
     return NodeScore(nodes_[i], r, policy).score;
   }
+  // For tests: the GPU node i's score picked for r (FGD shares), else -1.
+  int32_t NodeGpuForTest(size_t i, const ShareRequest& r, SharePolicy policy) const {
+    return NodeScore(nodes_[i], r, policy).gpu;
+  }
+  // For tests: how many state classes the nodes fall into now.
+  size_t ClassCountForTest() const { return class_of_.size(); }
 
  private:
   // GPU-request kinds for GpuClustering: 0 = a share, n = n whole GPUs.
@@ -145,6 +168,7 @@ class ShareCluster {
     int32_t total_left = 0;  // sum of left
     std::array<int32_t, kKinds> kind_count{};  // GPU pods on the node by kind
     int32_t kinds_present = 0;
+    uint32_t kind_bits = 0;    // bit k: kind_count[k] > 0
     double frag = 0;          // fragmentation now
   };
   struct Scored {
@@ -163,32 +187,72 @@ class ShareCluster {
   void Refresh(Node& n);
 
   std::vector<Node> nodes_;
-  std::vector<NodeSpec> specs_;  // capacities, for FitsEmpty
   std::vector<TaskType> target_;
   int64_t gpu_capacity_ = 0;
   int64_t gpu_left_ = 0;
   double frag_total_ = 0;
 
-  // The per-(policy, request kind) score indexes described above.
+  // The state classes and per-(policy, request kind) indexes described above.
+  struct ClassSig {
+    int64_t cpu_left = 0;
+    int64_t mem_left = 0;
+    std::array<int32_t, kMaxGpusPerShareNode> left{};
+    uint32_t kind_bits = 0;  // bit k: the node holds a GPU pod of kind k
+    int32_t ngpu = 0;
+    GpuModelId model = 0;
+    bool operator==(const ClassSig&) const = default;
+  };
+  struct SigHash {
+    size_t operator()(const ClassSig& s) const;
+  };
+  static ClassSig SigOf(const Node& n);
+  struct Class {
+    Node rep;                    // the state every member is in
+    std::set<uint32_t> members;  // node indexes; empty: the slot is free
+    uint32_t gen = 0;            // bumped each time the slot takes a new state
+  };
+  struct Move {
+    uint32_t node, from, to;  // class slots
+  };
   using KindKey = std::tuple<SharePolicy, int64_t, int64_t, int32_t, int32_t, GpuModelMask>;
   static KindKey KeyOf(const ShareRequest& r, SharePolicy policy);
   struct KindIndex {
     ShareRequest r;
     SharePolicy policy = SharePolicy::kFirst;
-    size_t synced = 0;           // change-log entries already applied
-    bool stale = true;           // needs a full rebuild
-    std::vector<int32_t> best;   // heap layout, root 1: max score below, -1 none
-    std::vector<int32_t> count;  // feasible nodes below
-    std::vector<int8_t> gpu;     // per node: the GPU its score picked (FGD shares)
+    size_t synced = 0;  // change-log entries already applied
+    bool stale = true;  // needs a full rebuild
+    // Per class slot: the score of the class's state (-1: r does not fit)
+    // and the GPU it picked (FGD shares), valid while gen matches the slot's.
+    std::vector<uint32_t> gen;
+    std::vector<int32_t> score;
+    std::vector<int8_t> gpu;
+    // Not random: max tree over the slots, heap layout, root 1; key
+    // (score + 1) << 32 | ~first node, 0 for no feasible node below.
+    std::vector<uint64_t> tree;
+    // Random: a feasible bit per node, feasible nodes per block (Fenwick).
+    std::vector<uint64_t> bits;
+    std::vector<int32_t> fenwick;  // 1-based
+    int64_t feasible = 0;
   };
+  static constexpr size_t kBlockWords = 64;  // 4096 nodes per random block
   KindIndex& IndexFor(const ShareRequest& r, SharePolicy policy);
-  void SetLeaf(KindIndex& k, size_t i);
-  void Pull(KindIndex& k, size_t v);
-  void NodeChanged(size_t i);
+  int ClassScore(KindIndex& k, uint32_t slot);
+  uint64_t ClassKey(KindIndex& k, uint32_t slot);
+  void SetClass(KindIndex& k, uint32_t slot);
+  void SetNodeBit(KindIndex& k, size_t i);
+  void Rebuild(KindIndex& k);
+  size_t RandomPick(const KindIndex& k, uint64_t j) const;
+  void Reclass(size_t i);
 
-  size_t leaves_ = 1;  // a power of two >= nodes
+  std::vector<uint32_t> cls_;  // per node: its class slot
+  std::vector<Class> classes_;
+  std::vector<uint32_t> free_slots_;
+  std::unordered_map<ClassSig, uint32_t, SigHash> class_of_;
+  size_t slot_cap_ = 1;  // a power of two >= classes_.size()
   std::map<KindKey, KindIndex> index_;
-  std::vector<uint32_t> changes_;  // nodes changed by Commit/Release, in order
+  std::vector<Move> changes_;  // class moves by Commit/Release, in order
+  // Distinct node capacities (CPU, memory, GPUs, model), for FitsEmpty.
+  std::vector<std::tuple<int64_t, int64_t, int32_t, GpuModelId>> shapes_;
   mutable std::map<KindKey, bool> fits_empty_;
 };
 

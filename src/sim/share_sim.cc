@@ -1,6 +1,7 @@
 #include "sim/share_sim.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <numeric>
 #include <queue>
@@ -10,6 +11,8 @@
 
 namespace rackscale {
 namespace {
+
+constexpr size_t kKeepDecisions = size_t{1} << 21;
 
 struct End {
   Seconds t;
@@ -60,6 +63,7 @@ Result<ShareSimResult> SimulateShare(const NodeList& nodes, const std::vector<Po
     r.last = r.first;
   }
   Rng rng(o.seed);
+  Rng sample_rng(0x5eed);  // for the decision-time sample only
   std::vector<SharePlacement> where(n);
   std::priority_queue<End, std::vector<End>, std::greater<End>> ends;
   std::vector<uint32_t> queue;  // waiting pods in arrival order
@@ -110,8 +114,25 @@ Result<ShareSimResult> SimulateShare(const NodeList& nodes, const std::vector<Po
         still.push_back(i);
         continue;
       }
-      if (auto p = cluster->Choose(req[i], o.policy, rng)) {
-        cluster->Commit(req[i], *p);
+      ++r.decisions;
+      const auto t0 = o.time_decisions ? std::chrono::steady_clock::now()
+                                       : std::chrono::steady_clock::time_point{};
+      auto p = cluster->Choose(req[i], o.policy, rng);
+      if (p) cluster->Commit(req[i], *p);
+      if (o.time_decisions) {
+        const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now() - t0)
+                               .count();
+        r.decision_total_ns += static_cast<double>(ns);
+        const uint32_t x = static_cast<uint32_t>(std::min<int64_t>(ns, UINT32_MAX));
+        if (r.decision_ns.size() < kKeepDecisions) {
+          r.decision_ns.push_back(x);
+        } else if (const uint64_t k = sample_rng.Below(static_cast<uint64_t>(r.decisions));
+                   k < kKeepDecisions) {
+          r.decision_ns[k] = x;
+        }
+      }
+      if (p) {
         where[i] = *p;
         r.outcomes[i].start = t;
         r.outcomes[i].node = p->node;

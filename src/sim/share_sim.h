@@ -27,6 +27,9 @@ namespace rackscale {
 struct ShareSimOptions {
   SharePolicy policy = SharePolicy::kFgd;
   uint64_t seed = 1;  // for the random policy
+  // Record each placement decision's wall time (Choose, and Commit when it
+  // placed): every decision up to 2^21, then a uniform sample of 2^21.
+  bool time_decisions = false;
   std::function<void(const SimProgress&)> progress;
 };
 
@@ -39,6 +42,9 @@ struct SharePodOutcome {
 struct ShareSimResult {
   std::vector<SharePodOutcome> outcomes;  // parallel to the pods
   int64_t events = 0, passes = 0;
+  int64_t decisions = 0;              // Choose calls (pods tried against the cluster)
+  double decision_total_ns = 0;       // when timed: all decisions together
+  std::vector<uint32_t> decision_ns;  // when timed: each decision (or a sample)
   int64_t gpu_capacity_milli = 0;
   double allocated_milli_seconds = 0;   // integral of allocated milli-GPU
   double fragmented_milli_seconds = 0;  // integral of fragmentation
