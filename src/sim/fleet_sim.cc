@@ -14,6 +14,7 @@
 
 #include "sched/admission.h"
 #include "sched/fleet_policy.h"
+#include "sim/fleet_ledger.h"
 #include "sim/fleet_parts.h"
 
 namespace rackscale {
@@ -155,14 +156,6 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   for (const DedicatedCluster& c : so.dedicated) {
     for (int32_t d : c.domains) r.tenants[c.tenant].dedicated_gpus += fleet.domains[static_cast<size_t>(d)].gpus;
   }
-  // Contract prices by tenant id, $ per GPU-second.
-  std::vector<double> price_reserved(tenants, 0), price_on_demand(tenants, 0), price_spot(tenants, 0);
-  for (const TenantSpec& t : options.tenants.tenants) {
-    const TenantId id = tenant_id(t.name);
-    price_reserved[id] = t.reserved_usd_per_gpu_hour / 3600;
-    price_on_demand[id] = t.on_demand_usd_per_gpu_hour / 3600;
-    price_spot[id] = t.spot_usd_per_gpu_hour / 3600;
-  }
   Timer timer(&r.decision_ns);
   if (options.time_decisions) so.observer = &timer;
   // Capacity over time: domains delivered later (and spares) start out of
@@ -191,22 +184,6 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   auto site_of_domain = [&](int32_t d) {
     return static_cast<size_t>(fleet.site_of_domain(d));
   };
-  // Depreciation, $ per second, of the GPUs in service per site.
-  std::vector<double> dep_rate(S, 0);
-  auto domain_dep = [&](int32_t d) {
-    const Domain& dom = fleet.domains[static_cast<size_t>(d)];
-    const NodeType& nt = fleet.node_types[static_cast<size_t>(fleet.domain_types[static_cast<size_t>(dom.type)].node_type)];
-    if (nt.gpus == 0 || nt.accelerator < 0) return 0.0;
-    const AcceleratorType& a = fleet.accelerators[static_cast<size_t>(nt.accelerator)];
-    return dom.gpus * a.price_usd / (a.life_years * kSecondsPerYear);
-  };
-  for (size_t d = 0; d < fleet.domains.size(); ++d) {
-    // Spares are owned (and depreciate) from the start.
-    if (!so.offline[d] || fleet.domains[d].spare) {
-      dep_rate[site_of_domain(static_cast<int32_t>(d))] += domain_dep(static_cast<int32_t>(d));
-    }
-  }
-
   // Work clocks, speeds and attempt ends per site.
   struct SiteEnd {
     double target;
@@ -236,41 +213,22 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     std::vector<int32_t> sites;
   };
   std::map<uint32_t, MultiClock> multi_clock;
-  std::map<uint32_t, std::vector<std::pair<int32_t, double>>> multi_share;
+  // A multi-site attempt's share of its GPUs at each site, from its start to
+  // the ledger.
+  std::vector<std::pair<int32_t, double>> pending_share;
   int64_t running_jobs = 0;
   std::vector<JobRun> run(R + n);
   std::vector<int32_t> attempt(R + n, 0);
   std::vector<FleetJobOutcome> out(R + n);
   Decisions decisions;
   std::vector<WindowChange> window_changes;
-  int64_t busy = 0, finished = 0, total = 0;
+  int64_t finished = 0, total = 0;
   std::vector<TenantId> dedicated_tenants;
   for (const DedicatedCluster& c : so.dedicated) {
     if (std::find(dedicated_tenants.begin(), dedicated_tenants.end(), c.tenant) == dedicated_tenants.end()) {
       dedicated_tenants.push_back(c.tenant);
     }
   }
-  // Revenue, $ per second, by site and by tenant; reserved GPUs by tenant
-  // and GPUs held per (tenant, site).
-  std::vector<double> site_revenue_rate(S, 0), tenant_revenue_rate(tenants, 0);
-  std::vector<int64_t> reserved_gpus(tenants, 0);
-  std::vector<double> held(tenants * S, 0);
-  // Tenants with running attempts, and those with dedicated clusters: the
-  // only ones whose figures change between events. Per-event work walks
-  // them in id order (the sums keep their order), never all tenants.
-  std::vector<int64_t> running_of(tenants, 0);
-  std::set<TenantId> live;
-  std::vector<TenantId> touched;  // scratch: live and dedicated, in id order
-  std::vector<TenantId> dedicated_sorted = dedicated_tenants;  // sorted once, not per event
-  std::sort(dedicated_sorted.begin(), dedicated_sorted.end());
-  auto tenants_to_touch = [&]() -> const std::vector<TenantId>& {
-    touched.clear();
-    std::set_union(live.begin(), live.end(), dedicated_sorted.begin(), dedicated_sorted.end(),
-                   std::back_inserter(touched));
-    return touched;
-  };
-  std::vector<double> job_rate(R + n, 0);  // its revenue rate while running
-  std::vector<Seconds> held_since(R + n, 0);  // start of its running attempt
   Seconds t = 0;  // the simulated clock
   // Services: their state, and per replica whether it is asked for.
   std::vector<InferenceService> svc;
@@ -287,11 +245,6 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
   int64_t replicas_running = 0, replicas_wanted = 0;
   r.services.resize(nsvc);
   std::vector<double> starved(nsvc, 0);
-  // The services' ledger, integrated with everything else over simulated
-  // time: held replicas, and the demand of the current service step and the
-  // share of it served within the SLO (scored at the step's start).
-  std::vector<double> svc_demand(nsvc, 0), svc_attainment(nsvc, 1);
-  std::vector<double> svc_replica_s(nsvc, 0), svc_demand_tokens(nsvc, 0), svc_attained_tokens(nsvc, 0), svc_s(nsvc, 0);
   std::vector<int32_t> svc_peak(nsvc, 0);
   const Seconds svc_step = std::max<Seconds>(1, options.service_step);
   Seconds next_service = nsvc > 0 ? 0 : INT64_MAX;
@@ -352,91 +305,29 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     set_running(ref, false);
     ++attempt[ref];  // its pending end is void
   };
-  // A running attempt's revenue and held GPUs, added at its start (the
-  // scheduler's placement) and taken back at its end (as recorded then).
+  r.first_submit = n ? sched.job(static_cast<uint32_t>(R)).submit : 0;
+  FleetLedger ledger(fleet, options, &r, R + n, dedicated_tenants, so.offline);
+  for (const TenantSpec& ts : options.tenants.tenants) ledger.SetPrices(tenant_id(ts.name), ts);
+  // A running attempt's revenue and held GPUs go to the ledger at its start
+  // (the scheduler's placement) and come back at its end (as recorded then).
   auto add_rate = [&](uint32_t ref, int sign) {
     const AiJob& j = sched.job(ref);
-    const size_t s = static_cast<size_t>(run[ref].site);
     if (sign > 0) {
-      job_rate[ref] = sched.in_own_dedicated(ref)
-                          ? 0
-                          : j.gpu_share() * (j.preemptible ? price_spot[j.tenant] : price_on_demand[j.tenant]);
-      held_since[ref] = t;
+      ledger.Started(ref, j, run[ref].site, sched.in_own_dedicated(ref), std::move(pending_share), t);
+      pending_share.clear();
     } else {
-      out[ref].held_gpu_seconds += j.gpu_share() * static_cast<double>(t - held_since[ref]);
+      out[ref].held_gpu_seconds += ledger.Ended(ref, j, run[ref].site, t);
     }
-    tenant_revenue_rate[j.tenant] += sign * job_rate[ref];
-    running_of[j.tenant] += sign;
-    if (running_of[j.tenant] > 0) {
-      live.insert(j.tenant);
-    } else {
-      live.erase(j.tenant);
-    }
-    auto ms = multi_share.find(ref);
-    if (ms == multi_share.end()) {
-      site_revenue_rate[s] += sign * job_rate[ref];
-      held[j.tenant * S + s] += sign * j.gpu_share();
-      return;
-    }
-    // A multi-site gang: each site its share of the GPUs.
-    for (const auto& [site, share] : ms->second) {
-      site_revenue_rate[static_cast<size_t>(site)] += sign * job_rate[ref] * share;
-      held[j.tenant * S + static_cast<size_t>(site)] += sign * j.gpu_share() * share;
-    }
-    if (sign < 0) multi_share.erase(ms);
   };
 
   SimProgress prog{0, n ? sched.job(R).submit : 0, n ? sched.job(static_cast<uint32_t>(R + n - 1)).submit : 0, 0, 0};
   int64_t next_report = 1 << 14;
-  r.first_submit = n ? sched.job(R).submit : 0;
   const Seconds last_arrival = n ? sched.job(static_cast<uint32_t>(R + n - 1)).submit : 0;
   size_t next = R;
-  const Seconds step = options.timeseries_step;
-  r.timeseries_step = step;
-  const size_t rows_per_step = S + tenants + nsvc;
-  // Rows are kept from the step of the first event on (times may be
-  // negative), and their number is bounded: a span that would need more
-  // than kMaxTimeseriesRows is refused with the estimate, before the run
-  // when the arrivals alone span it, else as soon as the run gets there.
-  auto floor_div = [](Seconds a, Seconds b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0); };
-  const int64_t base_step = step > 0 ? floor_div(std::min<Seconds>(0, r.first_submit), step) : 0;
-  auto too_many_rows = [&](Seconds until) {
-    const double steps = std::floor(static_cast<double>(until) / static_cast<double>(step)) -
-                         static_cast<double>(base_step) + 1;
-    return Error::InvalidInput(
-        "--step", 0, "step",
-        fmt::format("the time series would need {:.3g} rows ({:.3g} steps of {} s from {} s to {} s, {} rows each); at "
-                    "most {}: use a longer --step, or --step 0 for none",
-                    steps * static_cast<double>(rows_per_step), steps, step, base_step * step, until, rows_per_step,
-                    kMaxTimeseriesRows));
-  };
-  auto rows_needed = [&](Seconds until) {
-    return (static_cast<double>(until) / static_cast<double>(step) - static_cast<double>(base_step) + 1) *
-           static_cast<double>(rows_per_step);
-  };
-  if (step > 0 && n > 0 && rows_needed(std::max(last_arrival, options.horizon)) > kMaxTimeseriesRows) {
-    return too_many_rows(std::max(last_arrival, options.horizon));
+  if (n > 0) {
+    if (Status st = ledger.CheckRows(std::max(last_arrival, options.horizon)); !st) return st.error();
   }
-  auto row = [&](int64_t b, size_t k) -> TimeRow& {
-    const size_t need = static_cast<size_t>(b - base_step + 1) * rows_per_step;
-    if (r.timeseries.size() < need) {
-      const size_t from = r.timeseries.size();
-      r.timeseries.resize(need);
-      for (size_t i = from; i < need; ++i) {
-        TimeRow& x = r.timeseries[i];
-        x.step = static_cast<int64_t>(i / rows_per_step) + base_step;
-        const size_t kk = i % rows_per_step;
-        x.scope = kk < S ? TimeScope::kSite : kk < S + tenants ? TimeScope::kTenant : TimeScope::kService;
-        x.id = static_cast<int32_t>(kk < S ? kk : kk < S + tenants ? kk - S : kk - S - tenants);
-      }
-    }
-    return r.timeseries[static_cast<size_t>(b - base_step) * rows_per_step + k];
-  };
-  std::vector<double> covered;  // seconds of each time-series step simulated
-  // The time-series steps an interval [t, nt) overlaps: (step, seconds).
-  std::vector<std::pair<int64_t, double>> segments;
   bool have_t = false;
-  bool window_seen = false;
   auto end_time = [&](size_t s) {
     auto& h = ends[s];
     while (!h.empty() && h.top().attempt != attempt[h.top().ref]) h.pop();
@@ -482,118 +373,11 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     }
     if (nt == INT64_MAX) break;
     if (have_t && nt > t) {
-      // Integrate the state held over [t, nt).
+      // Integrate the state held over [t, nt), then advance the work clocks.
+      if (Status st = ledger.Integrate(t, nt, sched, speed, held_by); !st) return st.error();
       const double dt = static_cast<double>(nt - t);
-      const Seconds w0 = std::max(t, options.window_start), w1 = std::min(nt, options.window_end);
-      const double wdt = w1 > w0 ? static_cast<double>(w1 - w0) : 0.0;
-      if (wdt > 0) {
-        if (!window_seen) r.window_start = w0;
-        window_seen = true;
-        r.window_end = w1;
-      }
-      r.busy_gpu_seconds += static_cast<double>(busy) * dt;
-      if (sched.waiting_gpu_jobs() > 0) {
-        r.fragmented_gpu_seconds += static_cast<double>(sched.index().free_gpus()) * dt;
-      }
-      for (TenantId d : dedicated_tenants) {
-        r.tenants[d].stranded_gpu_seconds += static_cast<double>(sched.dedicated_free_gpus(d)) * dt;
-      }
-      if (sched.waiting_gpu_jobs() > 0) {
-        const double shared_free = static_cast<double>(sched.index().free_gpus(0));
-        for (const TenantId tn : sched.tenants_waiting_gpu()) {
-          if (sched.waiting_gpu_jobs(tn) == 0) continue;
-          r.tenants[tn].fragmented_gpu_seconds +=
-              (shared_free + static_cast<double>(sched.dedicated_free_gpus(static_cast<TenantId>(tn)))) * dt;
-        }
-      }
-      segments.clear();
-      if (step > 0) {
-        if (rows_needed(nt) > kMaxTimeseriesRows) return too_many_rows(nt);
-        for (Seconds a = t; a < nt;) {
-          const int64_t b = floor_div(a, step);
-          const Seconds e = std::min(nt, (b + 1) * step);
-          segments.push_back({b, static_cast<double>(e - a)});
-          const size_t c = static_cast<size_t>(b - base_step);
-          if (covered.size() <= c) covered.resize(c + 1, 0);
-          covered[c] += static_cast<double>(e - a);
-          a = e;
-        }
-      }
       for (auto& [ref, m] : multi_clock) m.clock += multi_speed(m) * dt;
-      // Sites: clocks, energy, money.
-      for (size_t s = 0; s < S; ++s) {
-        const int32_t si = static_cast<int32_t>(s);
-        SiteStats& ss = r.sites[s];
-        clock[s] += speed[s] * dt;
-        const double mw = (sched.site_static_w(si) + sched.site_dynamic_w(si) * speed[s]) / 1e6;
-        const double usd_per_mwh = fleet.sites[s].usd_per_mwh;
-        ss.energy_mwh += mw * dt / 3600;
-        ss.energy_usd += mw * dt / 3600 * usd_per_mwh;
-        ss.depreciation_usd += dep_rate[s] * dt;
-        ss.revenue_usd += site_revenue_rate[s] * dt;
-        ss.peak_mw = std::max(ss.peak_mw, mw);
-        if (ss.power_cap_mw > 0 && sched.site_static_w(si) / 1e6 > ss.power_cap_mw) ss.over_cap_seconds += dt;
-        if (speed[s] < 1) ss.throttled_seconds += dt;
-        ss.online_gpu_seconds += static_cast<double>(sched.site_online_gpus(si)) * dt;
-        ss.busy_gpu_seconds += static_cast<double>(sched.site_busy_gpus(si)) * dt;
-        ss.down_gpu_seconds += static_cast<double>(sched.site_down_gpus(si)) * dt;
-        if (wdt > 0) {
-          ss.window.online += static_cast<double>(sched.site_online_gpus(si)) * wdt;
-          ss.window.busy += static_cast<double>(sched.site_busy_gpus(si)) * wdt;
-          ss.window.down += static_cast<double>(sched.site_down_gpus(si)) * wdt;
-        }
-        for (const auto& [b, x] : segments) {
-          TimeRow& tr = row(b, s);
-          tr.gpus_online += static_cast<double>(sched.site_online_gpus(si)) * x;
-          tr.gpus_busy += static_cast<double>(sched.site_busy_gpus(si)) * x;
-          tr.gpus_failed += static_cast<double>(sched.site_down_gpus(si)) * x;
-          tr.power_mw += mw * x;
-          tr.speed += speed[s] * x;
-          tr.revenue_usd += site_revenue_rate[s] * x;
-          tr.cost_usd += (dep_rate[s] + mw / 3600 * usd_per_mwh) * x;
-        }
-      }
-      for (const TenantId tn : tenants_to_touch()) {
-        TenantStats& ts = r.tenants[tn];
-        // GPUs it holds: its jobs' GPUs, and its shared GPUs whole (a pod's
-        // GPU is busy while any pod holds it, as its site counts it).
-        double used = 0, slack = 0;
-        for (size_t s = 0; s < S; ++s) {
-          used += held[tn * S + s];
-          slack += sched.shared_slack_gpus(static_cast<TenantId>(tn), static_cast<int32_t>(s));
-        }
-        used += slack;
-        r.shared_slack_gpu_seconds += slack * dt;
-        const double reserved = static_cast<double>(reserved_gpus[tn]);
-        const double reserved_idle = static_cast<double>(sched.dedicated_free_gpus(static_cast<TenantId>(tn)));
-        const double rate = tenant_revenue_rate[tn] + reserved * price_reserved[tn];
-        ts.revenue_usd += rate * dt;
-        ts.used_gpu_seconds += used * dt;
-        ts.reserved_gpu_seconds += reserved * dt;
-        ts.idle_reserved_gpu_seconds += reserved_idle * dt;
-        if (used > 0 || reserved > 0 || rate > 0) {
-          for (const auto& [b, x] : segments) {
-            TimeRow& tr = row(b, S + tn);
-            tr.gpus_busy += used * x;
-            tr.gpus_reserved += reserved * x;
-            tr.gpus_reserved_idle += reserved_idle * x;
-            tr.revenue_usd += rate * x;
-          }
-        }
-      }
-      for (size_t k = 0; k < nsvc; ++k) {
-        const double replicas = static_cast<double>(held_by[k]);
-        svc_replica_s[k] += replicas * dt;
-        svc_demand_tokens[k] += svc_demand[k] * dt;
-        svc_attained_tokens[k] += svc_demand[k] * svc_attainment[k] * dt;
-        svc_s[k] += dt;
-        for (const auto& [b, x] : segments) {
-          TimeRow& tr = row(b, S + tenants + k);
-          tr.replicas += replicas * x;
-          tr.demand_tokens += svc_demand[k] * x;
-          tr.attained_tokens += svc_demand[k] * svc_attainment[k] * x;
-        }
-      }
+      for (size_t s = 0; s < S; ++s) clock[s] += speed[s] * dt;
     }
     t = nt;
     have_t = true;
@@ -659,7 +443,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     for (const CapacityCalendar::Change& c : capacity.Take(t)) {
       if (sched.domain_online(c.domain) != c.online) {
         sched.SetDomainOnline(c.domain, c.online);
-        dep_rate[site_of_domain(c.domain)] += (c.online ? 1 : -1) * domain_dep(c.domain);
+        ledger.DomainService(c.domain, c.online);
       }
       ++r.events;
     }
@@ -671,7 +455,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
         const DedicatedCluster& c = sched.dedicated(wc.cluster);
         int64_t g = 0;
         for (int32_t d : c.domains) g += fleet.domains[static_cast<size_t>(d)].gpus;
-        reserved_gpus[c.tenant] += wc.active ? g : -g;
+        ledger.Reserved(c.tenant, wc.active ? g : -g);
         ++r.events;
       }
     }
@@ -699,8 +483,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
         }
         replicas_wanted += static_cast<int64_t>(act.submit.size()) - static_cast<int64_t>(act.withdraw.size()) -
                            static_cast<int64_t>(act.stop.size());
-        svc_demand[k] = demand;
-        svc_attainment[k] = x.slo_attainment;
+        ledger.ServiceScored(k, demand, x.slo_attainment);
       }
       ++r.events;
     }
@@ -782,7 +565,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
         }
         jr.w0 = 0;
         multi_clock[ref] = std::move(m);
-        multi_share[ref] = std::move(share);
+        pending_share = std::move(share);
       } else {
         jr.w0 = clock[s];
         // A replica runs until its service lets it go: no end to wait for.
@@ -790,8 +573,7 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
       }
       add_rate(ref, +1);
     }
-    busy = 0;
-    for (const TenantId tn : live) busy += sched.used_gpus(tn);
+    ledger.UpdateBusy(sched);
     // 7. Throttle: each capped site runs as fast as its cap allows.
     if (options.power == PowerPolicy::kThrottle) {
       for (size_t s = 0; s < fleet.sites.size(); ++s) {
@@ -829,58 +611,9 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
     }
     r.last_end = std::max(r.last_end, o.end);
   }
-  // Money per tenant: the GPU-hours it used or reserved, at the fleet's cost
-  // per GPU-hour in service (depreciation and energy over GPU-hours online).
-  double cost = 0, online = 0;
-  for (const SiteStats& ss : r.sites) {
-    cost += ss.depreciation_usd + ss.energy_usd;
-    online += ss.online_gpu_seconds;
-    r.window.online += ss.window.online;
-    r.window.busy += ss.window.busy;
-    r.window.down += ss.window.down;
-  }
-  const double per_gpu_second = online > 0 ? cost / online : 0;
-  for (TenantStats& ts : r.tenants) {
-    const double reserved_busy = ts.reserved_gpu_seconds - ts.idle_reserved_gpu_seconds;
-    ts.cost_usd = (ts.used_gpu_seconds - std::min(ts.used_gpu_seconds, reserved_busy) +
-                   ts.reserved_gpu_seconds) * per_gpu_second;
-    ts.idle_reserved_cost_usd = ts.idle_reserved_gpu_seconds * per_gpu_second;
-  }
-  if (step > 0) {
-    for (TimeRow& x : r.timeseries) {
-      // Averages over the part of the step the simulation covered (the first
-      // and last steps may be partial).
-      const size_t b = static_cast<size_t>(x.step - base_step);
-      const double len = b < covered.size() && covered[b] > 0 ? covered[b] : static_cast<double>(step);
-      x.covered_s = len;
-      x.gpus_online /= len;
-      x.gpus_busy /= len;
-      x.gpus_failed /= len;
-      x.gpus_reserved /= len;
-      x.gpus_reserved_idle /= len;
-      x.power_mw /= len;
-      x.speed /= len;
-    }
-  }
+  ledger.Finish(svc_peak, starved);
   // Back to the workload's order.
   for (size_t i = 0; i < n; ++i) r.outcomes[order[i]] = out[R + i];
-  for (size_t k = 0; k < nsvc; ++k) {
-    const ServiceSpec& sp = options.services[k].spec;
-    ServiceStats& st = r.services[k];
-    st.name = sp.name;
-    st.tenant = sp.tenant;
-    st.gpus_per_replica = sp.gpus_per_replica;
-    st.min_replicas = sp.min_replicas;
-    st.max_replicas = sp.max_replicas;
-    // From the ledger, as the time series: simulated time only.
-    st.slo_attainment = svc_demand_tokens[k] > 0 ? svc_attained_tokens[k] / svc_demand_tokens[k] : 1.0;
-    st.demand_tokens = svc_demand_tokens[k];
-    st.replica_hours = svc_replica_s[k] / 3600;
-    st.gpu_hours = st.replica_hours * sp.gpus_per_replica;
-    st.mean_replicas = svc_s[k] > 0 ? svc_replica_s[k] / svc_s[k] : 0;
-    st.peak_replicas = svc_peak[k];
-    st.starved_replica_hours = starved[k] / 3600;
-  }
   return r;
 }
 
