@@ -9,6 +9,7 @@
 #include "model/fleet.h"
 #include "sched/admission.h"
 #include "sched/fleet_policy.h"
+#include "sim/fleet_ledger.h"
 #include "sim/fleet_parts.h"
 
 namespace rackscale {
@@ -245,6 +246,77 @@ TEST(FleetParts, CapacityCalendarDeliversAndRetiresInOrder) {
   ASSERT_EQ(off.size(), 2u);
   EXPECT_FALSE(off[0].online);
   EXPECT_EQ(cal.next(), INT64_MAX);
+}
+
+}  // namespace
+}  // namespace rackscale
+
+namespace rackscale {
+namespace {
+
+// The ledger on its own: one 8-GPU job on east for an hour at $2 per
+// GPU-hour on demand, a reserved cluster of west, hourly rows.
+TEST(FleetParts, LedgerIntegratesMoneyGpusAndRows) {
+  Fleet f = PartsFleet();
+  f.sites[0].usd_per_mwh = 100;
+  FleetSimOptions o;
+  TenantSpec spec;
+  spec.name = "t0";
+  spec.on_demand_usd_per_gpu_hour = 2;
+  spec.reserved_usd_per_gpu_hour = 1;
+  o.tenants.tenants = {spec};
+  o.timeseries_step = 3600;
+  FleetSimResult r;
+  r.tenants.resize(1);
+  r.tenants[0].name = "t0";
+  r.sites.resize(2);
+  CapacityCalendar cal(f);
+  FleetLedger ledger(f, o, &r, 4, {0}, cal.offline_at_start());
+  ledger.SetPrices(0, spec);
+  FleetSchedulerOptions so;
+  so.offline = cal.offline_at_start();
+  auto s = FleetScheduler::Create(f, so);
+  ASSERT_TRUE(s.ok());
+  FleetScheduler& sched = **s;
+  AiJob j = Job(8, 7200);
+  const auto ref = sched.AddJob(j);
+  sched.Submit(ref, 0);
+  Decisions d;
+  sched.Schedule(0, &d);
+  ASSERT_EQ(d.changes.size(), 1u);
+  const int32_t site = sched.site_of(ref);
+  EXPECT_EQ(site, 0);
+  ledger.Started(ref, j, site, false, {}, 0);
+  ledger.UpdateBusy(sched);
+  ledger.Reserved(0, 16);  // e.g. a dedicated cluster of 16 GPUs opened
+  const std::vector<double> speed{1, 1};
+  ASSERT_TRUE(ledger.Integrate(0, 3600, sched, speed, {}).ok());
+  EXPECT_DOUBLE_EQ(ledger.Ended(ref, j, site, 3600), 8 * 3600.0);
+  sched.Finish(ref, 3600);
+  ledger.UpdateBusy(sched);
+  ASSERT_TRUE(ledger.Integrate(3600, 5400, sched, speed, {}).ok());
+  ledger.Finish({}, {});
+  // Revenue: 8 GPUs x $2 for an hour, plus 16 reserved x $1 for 1.5 hours.
+  EXPECT_DOUBLE_EQ(r.tenants[0].revenue_usd, 16 + 24);
+  EXPECT_DOUBLE_EQ(r.sites[0].revenue_usd, 16);
+  EXPECT_DOUBLE_EQ(r.busy_gpu_seconds, 8 * 3600.0);
+  EXPECT_DOUBLE_EQ(r.sites[0].busy_gpu_seconds, 8 * 3600.0);
+  // East has 3 domains of 8 GPUs in service (the spare is not).
+  EXPECT_DOUBLE_EQ(r.sites[0].online_gpu_seconds, 24 * 5400.0);
+  // Energy: 24 GPUs idle at 100 W (no host draw given) for 1.5 h, and 8 of
+  // them 900 W more for an hour: 3.6 kWh + 7.2 kWh.
+  EXPECT_NEAR(r.sites[0].energy_mwh, (2400.0 * 1.5 + 7200.0) / 1e6, 1e-12);
+  EXPECT_NEAR(r.sites[0].energy_usd, r.sites[0].energy_mwh * 100, 1e-12);
+  // Rows: two steps x (2 sites + 1 tenant); the second step half covered.
+  ASSERT_EQ(r.timeseries.size(), 6u);
+  EXPECT_EQ(r.timeseries[3].step, 1);
+  EXPECT_DOUBLE_EQ(r.timeseries[0].gpus_busy, 8);
+  EXPECT_DOUBLE_EQ(r.timeseries[3].covered_s, 1800);
+  EXPECT_DOUBLE_EQ(r.timeseries[5].gpus_reserved, 16);
+  // A span needing more rows than the bound is refused, naming --step.
+  auto too_long = ledger.CheckRows(Seconds{1} << 50);
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.error().source, "--step");
 }
 
 }  // namespace
