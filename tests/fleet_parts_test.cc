@@ -129,6 +129,36 @@ TEST(FleetParts, ResolveTenantsNumbersCohortsAndRanksByName) {
   EXPECT_NE(bad.error().ToString().find("the fleet has 2 more"), std::string::npos);
 }
 
+TEST(FleetParts, DedicatedDomainsPreferThoseInServiceAndNeverSpares) {
+  const Fleet f = PartsFleet();  // east 0-2 (3: spare) from day 0; west 4-5 on days [2, 5)
+  auto spec = [](int64_t n, double start, double end) {
+    DedicatedSpec d;
+    d.tenant = "a";
+    d.domain_type = "D";
+    d.domains = n;
+    d.start_day = start;
+    d.end_day = end;
+    return d;
+  };
+  // Opening on day 3 until day 4: west is in service all that time, east
+  // too: fleet order decides (east first).
+  auto a = DedicatedDomains(f, {spec(2, 3, 4)});
+  EXPECT_EQ(a[0], (std::vector<int32_t>{0, 1}));
+  // Opening on day 3 until day 9: east is in service throughout, west only
+  // at the start (it retires on day 5).
+  auto b = DedicatedDomains(f, {spec(4, 3, 9)});
+  EXPECT_EQ(b[0], (std::vector<int32_t>{0, 1, 2, 4}));
+  // Opening on day 0: east first, then west (delivered on day 2); the spare
+  // never: five domains is more than the fleet can give.
+  auto c = DedicatedDomains(f, {spec(2, 0, 1), spec(5, 0, 1)});
+  EXPECT_EQ(c[0], (std::vector<int32_t>{0, 1}));
+  EXPECT_EQ(c[1], (std::vector<int32_t>{2, 4, 5}));
+  // West opens on day 2: a cluster from day 2 takes it over east's last
+  // free domain only when east has none left.
+  auto d = DedicatedDomains(f, {spec(3, 0, 9), spec(1, 2, 4)});
+  EXPECT_EQ(d[1], (std::vector<int32_t>{4}));
+}
+
 TEST(FleetParts, CheckpointIntervalChoosesTheJobsThenTheFleetsThenYoungDaly) {
   const Fleet f = PartsFleet();
   CheckpointSettings s;

@@ -46,20 +46,40 @@ std::vector<std::vector<int32_t>> DedicatedDomains(const Fleet& fleet,
                                                    const std::vector<DedicatedSpec>& dedicated) {
   std::vector<std::vector<int32_t>> out(dedicated.size());
   std::vector<bool> taken(fleet.domains.size(), false);
+  struct Candidate {
+    int rank;       // 0: in service all its window; 1: at its start; 2: later
+    Seconds online;
+    int32_t domain;
+    bool operator<(const Candidate& o) const {
+      return rank != o.rank ? rank < o.rank : online != o.online ? online < o.online : domain < o.domain;
+    }
+  };
+  std::vector<Candidate> candidates;
   for (size_t k = 0; k < dedicated.size(); ++k) {
     const DedicatedSpec& d = dedicated[k];
-    std::vector<int32_t>& mine = out[k];
-    for (size_t i = 0; i < fleet.domains.size() && static_cast<int64_t>(mine.size()) < d.domains; ++i) {
-      if (taken[i]) continue;
+    const Seconds start = static_cast<Seconds>(std::llround(d.start_day * 86400));
+    const Seconds end = static_cast<Seconds>(std::llround(d.end_day * 86400));
+    candidates.clear();
+    for (size_t i = 0; i < fleet.domains.size(); ++i) {
       const Domain& dom = fleet.domains[i];
+      if (taken[i] || dom.spare) continue;  // spares stand in for failed nodes of all
       if (fleet.domain_types[static_cast<size_t>(dom.type)].name != d.domain_type) continue;
       if (!d.site.empty() &&
           fleet.sites[static_cast<size_t>(fleet.site_of_domain(static_cast<int32_t>(i)))].name != d.site) {
         continue;
       }
-      taken[i] = true;
-      mine.push_back(static_cast<int32_t>(i));
+      const bool at_start = dom.online <= start && (dom.retire < 0 || dom.retire > start);
+      const bool whole = at_start && (dom.retire < 0 || dom.retire >= end);
+      candidates.push_back({whole ? 0 : at_start ? 1 : 2, dom.online, static_cast<int32_t>(i)});
     }
+    const size_t want = static_cast<size_t>(std::max<int64_t>(0, d.domains));
+    const size_t n = std::min(want, candidates.size());
+    std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n), candidates.end());
+    for (size_t c = 0; c < n; ++c) {
+      taken[static_cast<size_t>(candidates[c].domain)] = true;
+      out[k].push_back(candidates[c].domain);
+    }
+    std::sort(out[k].begin(), out[k].end());
   }
   return out;
 }

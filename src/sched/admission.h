@@ -48,10 +48,11 @@ class TenantDirectory {
   std::unordered_map<std::string, TenantId> ids_;
 };
 
-// The domains of each dedicated entry, in order: the first `domains`
-// domains of its type (in its site, if it names one), in the fleet's
-// numbering, that no earlier entry took, whatever their windows and service
-// dates. An entry the fleet cannot fill gets fewer.
+// The domains of each dedicated entry (ascending), entries in order: of the
+// domains of its type (in its site, if it names one) that no earlier entry
+// took, spares left out, those in service for its whole window first, then
+// those in service at its start, then the rest by delivery date; fleet
+// order on ties. An entry the fleet cannot fill gets fewer.
 std::vector<std::vector<int32_t>> DedicatedDomains(const Fleet& fleet,
                                                    const std::vector<DedicatedSpec>& dedicated);
 

@@ -24,6 +24,7 @@
 
 #include "base/status.h"
 #include "model/fleet.h"
+#include "sched/admission.h"
 #include "sched/fleet_scheduler.h"
 #include "sim/flat_sim.h"
 #include "sim/inference.h"
@@ -185,12 +186,7 @@ struct FleetSimResult {
   WindowGpuSeconds window;
 };
 
-// The domains of each dedicated entry, in order: the first `domains`
-// domains of its type (in its site, if it names one), in the fleet's
-// numbering, that no earlier entry took, whatever their windows and service
-// dates. An entry the fleet cannot fill gets fewer (SimulateFleet fails).
-std::vector<std::vector<int32_t>> DedicatedDomains(const Fleet& fleet,
-                                                   const std::vector<DedicatedSpec>& dedicated);
+// DedicatedDomains (how dedicated entries get their domains): sched/admission.h.
 
 // Resolves the tenants' dedicated clusters onto the fleet and runs. Tenants
 // named in options.tenants but absent from the workload are added to its
