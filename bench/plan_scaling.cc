@@ -181,6 +181,10 @@ int Main(int argc, char** argv) {
       } else if (!row.variant.empty()) {
         setenv("RACKSCALE_PLAN_IOCP", row.variant.c_str(), 1);
       }
+      if (const char* dir = std::getenv("PLAN_SCALING_MPS_DIR")) {
+        const std::string f = std::string(dir) + "/m" + std::to_string(row.c.months) + "s" + std::to_string(row.c.sites) + ".mps";
+        setenv("RACKSCALE_PLAN_MPS", f.c_str(), 1);
+      }
       const auto t0 = std::chrono::steady_clock::now();
       auto res = SolvePlan(in);
       const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
