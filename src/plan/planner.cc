@@ -840,6 +840,7 @@ struct Solved {
   double objective = 0, bound = 0;
   double gap = -1;      // the search's final relative gap, if it reported one
   double root_lp_s = 0; // wall seconds of the root LP relaxation
+  int64_t root_lp_iterations = 0;
   double root_bound = 0;
 };
 
@@ -1021,6 +1022,7 @@ Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady
   Solved r;
   r.root_bound = r.bound = glp_get_obj_val(lp.get());
   r.root_lp_s = Seconds(std::chrono::steady_clock::now() - root_start);
+  r.root_lp_iterations = glp_get_it_cnt(lp.get());
   if (std::getenv("RACKSCALE_PLAN_DEBUG")) {
     std::fprintf(stderr, "root LP %.6e in %.3f s; phases started by month (cumulative), every 6th month:\n", r.root_bound, r.root_lp_s);
     for (int s = 0; s < m.S; ++s) {
@@ -1423,6 +1425,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
   r.gap = solved->gap >= 0 && solved->gap < 1e100 ? std::min(solved->gap, root_gap) : root_gap;
   if (solved->proved) r.gap = std::min(r.gap, in.mip_gap);  // GLPK stopped on the gap tolerance
   r.root_lp_seconds = solved->root_lp_s;
+  r.root_lp_iterations = solved->root_lp_iterations;
   r.root_gap = std::fabs(r.objective_usd - solved->root_bound) / std::max(std::fabs(r.objective_usd), 1.0);
   r.roles_cut = roles;
   r.columns = glp_get_num_cols(lp.get());

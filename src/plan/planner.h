@@ -183,6 +183,7 @@ struct PlanResult {
   int64_t nonzeros = 0;        // of the program's matrix (last stage)
   double root_gap = 0;         // gap of the plan to the root LP relaxation (last stage)
   double root_lp_seconds = 0;  // wall time of the root LP relaxation (last stage; not deterministic)
+  int64_t root_lp_iterations = 0;  // simplex iterations of the root LP relaxation (last stage)
 };
 
 // Validates the input (errors name the field) and solves. The plan returned
