@@ -987,9 +987,10 @@ Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady
   glp_scale_prob(lp.get(), GLP_SF_AUTO);
   int lp_rc = -1;
   // From the state basis (StateBasis): the default scenario's root in 1,172
-  // iterations where GLPK's presolver and standard basis took 6,634 (0.3 s
-  // against 1.2 s), the same vertex, and a search proved within 0.5% in 11
-  // nodes instead of 20. RACKSCALE_PLAN_SMCP=crash=none: the old way.
+  // iterations where GLPK's presolver and standard basis took 5,668 (0.2-0.3
+  // s against 1.2-1.5 s), the same bound, and a search proved within 0.5% in
+  // 11 nodes instead of 20 (docs/planner.md, How it grows: 4-10x at every
+  // size). RACKSCALE_PLAN_SMCP=crash=none: the old way, for comparison.
   const char* smcp = std::getenv("RACKSCALE_PLAN_SMCP");
   if (!(smcp && std::string(smcp).find("crash=none") != std::string::npos)) {
     StateBasis(lp.get(), b);
