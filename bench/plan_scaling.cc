@@ -4,8 +4,9 @@
 // at 96 months), each case planned as `rackscale plan` does under a fixed
 // node limit, printing its columns and rows, the root LP relaxation's time,
 // the root gap (the root LP bound against the best plan found), the final
-// proved gap and the total time; then the fitted growth exponent of the
-// root LP time (least squares of log time on log months, log sites).
+// proved gap and the total time; then the fitted growth exponents of the
+// root LP's time, its simplex iterations and the matrix's nonzeros (least
+// squares of the log on log months, log sites), for each variant.
 //
 // Scaling:
 //   months  the scenario's `months` changed before it becomes the program,
@@ -21,7 +22,8 @@
 //           no two sites are exactly alike.
 //
 // Usage: rackscale_plan_scaling [--reps N] [--node-limit K] [--time-limit S]
-//        [--only months|sites|default] [--scenario FILE]
+//        [--only months|sites|default] [--scenario FILE] [--variants 'A;B']
+// PLAN_SCALING_MPS_DIR=DIR writes each case's program to DIR/m<months>s<sites>.mps.
 // Times are medians of N runs (interleaved: each rep runs every case once);
 // gaps are the same on every run that the node limit (not the time) stops.
 #include <algorithm>
@@ -181,6 +183,10 @@ int Main(int argc, char** argv) {
       } else if (!row.variant.empty()) {
         setenv("RACKSCALE_PLAN_IOCP", row.variant.c_str(), 1);
       }
+      if (const char* dir = std::getenv("PLAN_SCALING_MPS_DIR")) {
+        const std::string f = std::string(dir) + "/m" + std::to_string(row.c.months) + "s" + std::to_string(row.c.sites) + ".mps";
+        setenv("RACKSCALE_PLAN_MPS", f.c_str(), 1);
+      }
       const auto t0 = std::chrono::steady_clock::now();
       auto res = SolvePlan(in);
       const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -195,13 +201,31 @@ int Main(int argc, char** argv) {
   }
   std::printf("plan scaling: %s, node limit %lld, time limit %g s, medians of %d runs\n", file.c_str(),
               static_cast<long long>(node_limit), time_limit_s, reps);
-  std::printf("%-8s %6s %5s %8s %8s %6s %9s %9s %9s %6s %-10s %9s %9s\n", "axis", "months", "sites", "columns",
-              "rows", "int", "root s", "root gap", "gap", "nodes", "stopped", "total s", "NPV $B");
-  std::vector<double> mx, my, sx, sy;
+  std::printf("%-8s %6s %5s %8s %8s %8s %6s %7s %9s %8s %9s %9s %6s %-10s %9s %9s\n", "axis", "months", "sites",
+              "columns", "rows", "nonzeros", "int", "root it", "root s", "us/it", "root gap", "gap", "nodes",
+              "stopped", "total s", "NPV $B");
+  // Growth exponents, by variant: least squares of log(root LP time),
+  // log(root iterations) and log(nonzeros) on log(months) and log(sites).
+  struct Fit {
+    std::vector<double> x, time, its, nz;
+  };
+  auto print_fits = [](const Fit& m, const Fit& s) {
+    if (m.x.size() >= 2) {
+      std::printf("months (6 sites): root LP time ~ months^%.2f, iterations ~ months^%.2f, nonzeros ~ months^%.2f\n",
+                  Exponent(m.x, m.time), Exponent(m.x, m.its), Exponent(m.x, m.nz));
+    }
+    if (s.x.size() >= 2) {
+      std::printf("sites (96 months): root LP time ~ sites^%.2f, iterations ~ sites^%.2f, nonzeros ~ sites^%.2f\n",
+                  Exponent(s.x, s.time), Exponent(s.x, s.its), Exponent(s.x, s.nz));
+    }
+  };
+  Fit fm, fs;
   std::string shown = "";
   for (const Row& row : rows) {
     if (variants.size() > 1 && (&row == &rows.front() || row.variant != shown)) {
-      std::printf("-- search options: %s\n", row.variant.empty() ? "(default)" : row.variant.c_str());
+      if (&row != &rows.front()) print_fits(fm, fs);
+      fm = fs = Fit{};
+      std::printf("-- options: %s\n", row.variant.empty() ? "(default)" : row.variant.c_str());
       shown = row.variant;
     }
     if (!row.error.empty()) {
@@ -210,21 +234,22 @@ int Main(int argc, char** argv) {
     }
     const PlanResult& p = row.last;
     const double root = Median(row.root_s);
-    std::printf("%-8s %6d %5d %8lld %8lld %6lld %9.3f %8.2f%% %8.2f%% %6lld %-10s %9.2f %9.2f\n", row.c.axis.c_str(),
-                row.c.months, row.c.sites, static_cast<long long>(p.columns), static_cast<long long>(p.rows),
-                static_cast<long long>(p.integer_columns), root, 100 * p.root_gap, 100 * p.gap,
-                static_cast<long long>(p.nodes), p.stopped_by.c_str(), Median(row.total_s), p.npv_usd / 1e9);
-    if (row.variant != variants.front()) continue;
-    if (row.c.axis == "months") {
-      mx.push_back(row.c.months);
-      my.push_back(root);
-    } else if (row.c.axis == "sites") {
-      sx.push_back(row.c.sites);
-      sy.push_back(root);
+    const double its = static_cast<double>(std::max<int64_t>(1, p.root_lp_iterations));
+    std::printf("%-8s %6d %5d %8lld %8lld %8lld %6lld %7lld %9.3f %8.0f %8.2f%% %8.2f%% %6lld %-10s %9.2f %9.2f\n",
+                row.c.axis.c_str(), row.c.months, row.c.sites, static_cast<long long>(p.columns),
+                static_cast<long long>(p.rows), static_cast<long long>(p.nonzeros),
+                static_cast<long long>(p.integer_columns), static_cast<long long>(p.root_lp_iterations), root,
+                1e6 * root / its, 100 * p.root_gap, 100 * p.gap, static_cast<long long>(p.nodes), p.stopped_by.c_str(),
+                Median(row.total_s), p.npv_usd / 1e9);
+    Fit* f = row.c.axis == "months" ? &fm : row.c.axis == "sites" ? &fs : nullptr;
+    if (f) {
+      f->x.push_back(row.c.axis == "months" ? row.c.months : row.c.sites);
+      f->time.push_back(root);
+      f->its.push_back(its);
+      f->nz.push_back(static_cast<double>(p.nonzeros));
     }
   }
-  if (mx.size() >= 2) std::printf("root LP time ~ months^%.2f (6 sites)\n", Exponent(mx, my));
-  if (sx.size() >= 2) std::printf("root LP time ~ sites^%.2f (96 months)\n", Exponent(sx, sy));
+  print_fits(fm, fs);
   return 0;
 }
 

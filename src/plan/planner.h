@@ -180,8 +180,10 @@ struct PlanResult {
   std::vector<PlanShortfall> shortfalls;           // by contract, then month
   int64_t first_full_month = -1;                   // first month from which every contract gets >= 99.9% of its GPUs, or -1
   int64_t columns = 0, rows = 0, integer_columns = 0;
+  int64_t nonzeros = 0;        // of the program's matrix (last stage)
   double root_gap = 0;         // gap of the plan to the root LP relaxation (last stage)
   double root_lp_seconds = 0;  // wall time of the root LP relaxation (last stage; not deterministic)
+  int64_t root_lp_iterations = 0;  // simplex iterations of the root LP relaxation (last stage)
 };
 
 // Validates the input (errors name the field) and solves. The plan returned
