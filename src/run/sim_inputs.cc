@@ -212,6 +212,7 @@ Result<SimInputs> BuildSimInputs(const PlanRun& p) {
     int64_t domains = 0;   // in service, of its largest domain type
     int64_t site_max = 0;  // of them, the most in one site
     int32_t gpus_per_domain = 0;
+    double failures_per_domain_year = 0;  // node failures a domain of the type sees
   };
   std::map<std::string, std::vector<Capacity>> capacity;  // tenant -> by window month
   for (const auto& [tenant, by_month] : contract_by_month) {
@@ -235,6 +236,12 @@ Result<SimInputs> BuildSimInputs(const PlanRun& p) {
       for (const auto& [type, sites] : here) {
         Capacity c;
         c.gpus_per_domain = built->domain_types[static_cast<size_t>(type)].gpus;
+        {
+          const NodeType& nt = built->node_types[static_cast<size_t>(built->domain_types[static_cast<size_t>(type)].node_type)];
+          double rate = nt.accelerator >= 0 ? built->accelerators[static_cast<size_t>(nt.accelerator)].failures_per_year : 0;
+          if (rate <= 0) rate = kH100FailuresPerAcceleratorYear;
+          c.failures_per_domain_year = rate * c.gpus_per_domain;
+        }
         for (const auto& [site, n] : sites) {
           c.domains += n;
           c.site_max = std::max(c.site_max, n);
@@ -302,7 +309,29 @@ Result<SimInputs> BuildSimInputs(const PlanRun& p) {
         }
       }
       const int64_t train_domains = std::max<int64_t>(0, cap.domains - inference_domains);
-      const int64_t sized = std::min<int64_t>(train_domains * cap.gpus_per_domain, sim.max_gang_gpus);
+      // Headroom for failures. A gang that needs every training domain
+      // cannot restart after a node failure until the repair (8 h), and
+      // large runs are not sized so (Llama 3 trained on 16k of 24k GPUs).
+      // The largest gang leaves free as many domains as nodes under repair
+      // take out at once with 99% probability: the 0.99 quantile of
+      // Poisson(domains x failures per domain-second x repair time).
+      auto headroom = [&](int64_t domains) {
+        int64_t k = 0;
+        if (!s.simulate.failures || domains <= 0) return k;
+        const double lambda = static_cast<double>(domains) * cap.failures_per_domain_year / kSecondsPerYear *
+                              static_cast<double>(FleetSimOptions{}.repair);
+        double term = std::exp(-lambda), cdf = term;
+        while (cdf < 0.99 && k < domains) {
+          ++k;
+          term *= lambda / static_cast<double>(k);
+          cdf += term;
+        }
+        return k;
+      };
+      const int64_t sized = std::min<int64_t>(
+          std::max<int64_t>(0, train_domains - headroom(train_domains)) * cap.gpus_per_domain, sim.max_gang_gpus);
+      // One site holds a gang with that site's own headroom to spare.
+      const int64_t site_holds = std::max<int64_t>(0, cap.site_max - headroom(cap.site_max)) * cap.gpus_per_domain;
       AiGenParams g;
       g.days = month_days;
       g.tenants = 1;
@@ -320,7 +349,7 @@ Result<SimInputs> BuildSimInputs(const PlanRun& p) {
       if (!part) return part.error();
       // Gangs that no one site's share of its capacity holds may span sites.
       for (AiJob& j : part->jobs) {
-        if (cap.site_max > 0 && cap.site_max < cap.domains && j.gpus > cap.site_max * cap.gpus_per_domain) {
+        if (cap.site_max > 0 && cap.site_max < cap.domains && j.gpus > site_holds) {
           j.topology = TopologyScope::kMultiSite;
         }
       }
