@@ -20,6 +20,19 @@ const Scenario& Sc(const PlanRun& p) { return *p.scenario; }
 
 }  // namespace
 
+int64_t FailureHeadroomDomains(int64_t domains, double failures_per_domain_year, double repair_s) {
+  int64_t k = 0;
+  if (domains <= 0 || !(failures_per_domain_year > 0) || !(repair_s > 0)) return k;
+  const double lambda = static_cast<double>(domains) * failures_per_domain_year / kSecondsPerYear * repair_s;
+  double term = std::exp(-lambda), cdf = term;
+  while (cdf < 0.99 && k < domains) {
+    ++k;
+    term *= lambda / static_cast<double>(k);
+    cdf += term;
+  }
+  return k;
+}
+
 Result<SimInputs> BuildSimInputs(const PlanRun& p) {
   const Scenario& s = Sc(p);
   const PlanResult& r = p.result;
@@ -316,17 +329,9 @@ Result<SimInputs> BuildSimInputs(const PlanRun& p) {
       // take out at once with 99% probability: the 0.99 quantile of
       // Poisson(domains x failures per domain-second x repair time).
       auto headroom = [&](int64_t domains) {
-        int64_t k = 0;
-        if (!s.simulate.failures || domains <= 0) return k;
-        const double lambda = static_cast<double>(domains) * cap.failures_per_domain_year / kSecondsPerYear *
-                              static_cast<double>(FleetSimOptions{}.repair);
-        double term = std::exp(-lambda), cdf = term;
-        while (cdf < 0.99 && k < domains) {
-          ++k;
-          term *= lambda / static_cast<double>(k);
-          cdf += term;
-        }
-        return k;
+        return s.simulate.failures ? FailureHeadroomDomains(domains, cap.failures_per_domain_year,
+                                                            static_cast<double>(FleetSimOptions{}.repair))
+                                   : int64_t{0};
       };
       const int64_t sized = std::min<int64_t>(
           std::max<int64_t>(0, train_domains - headroom(train_domains)) * cap.gpus_per_domain, sim.max_gang_gpus);

@@ -31,4 +31,10 @@ struct SimInputs {
 // service in the window at the scenario's scale.
 Result<SimInputs> BuildSimInputs(const PlanRun& p);
 
+// The domains a contract tenant's largest gang leaves free for failures:
+// the 0.99 quantile of the number of nodes under repair at once among
+// `domains` domains (Poisson, mean domains x failures_per_domain_year /
+// year x repair_s); at most `domains`.
+int64_t FailureHeadroomDomains(int64_t domains, double failures_per_domain_year, double repair_s);
+
 }  // namespace rackscale
