@@ -16,8 +16,9 @@ trap 'rm -rf "$WORK"' EXIT
 "$BIN" gen ai --jobs 20000 --days 20 --tenants 8 --seed 7 --gang-fraction 0.005 --max-gang 4096 \
   --load 0.9 --gpus 20000 --preemptible-fraction 0.3 -o "$WORK/mixed.csv"
 digest() {  # name dir
-  for f in "$2"/*.csv "$2"/summary.json; do  # summary.json names the scratch folder: left out
-    [ -f "$f" ] && printf '%s %s %s\n' "$1" "$(basename "$f")" "$(sed "s#$WORK#WORK#g" "$f" | sha256sum | cut -c1-16)"
+  for f in "$2"/*.csv "$2"/summary.json; do  # summary.json names the scratch folder and the checkout: left out
+    [ -f "$f" ] && printf '%s %s %s\n' "$1" "$(basename "$f")" \
+      "$(sed -e "s#$WORK#WORK#g" -e "s#$ROOT#ROOT#g" "$f" | sha256sum | cut -c1-16)"
   done
 }
 run() {  # name cluster tenants trace args...
