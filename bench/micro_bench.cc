@@ -12,8 +12,11 @@
 
 #include "base/random.h"
 #include "report/writers.h"
+#include "model/fleet.h"
 #include "sched/end_index.h"
+#include "sched/fleet_scheduler.h"
 #include "sched/queue_index.h"
+#include "sched/topo_index.h"
 #include "sim/flat_sim.h"
 #include "workload/generate.h"
 
@@ -110,6 +113,75 @@ void BM_QueueIndexFind(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_QueueIndexFind)->Range(1 << 10, 1 << 20);
+
+// Gangs on the 504k-GPU fleet (examples/fleet-500k.toml: 7,000 NVL72
+// domains of 18 nodes): a 16,384-GPU gang (228 domains, 4,096 nodes) taken
+// and given back, in the TopoIndex alone and through the scheduler (start by
+// a pass, then finish: placement, load and per-domain job accounting).
+const Fleet& Fleet500k() {
+  static const Fleet fleet = ReadFleetToml(std::string(RACKSCALE_SOURCE_DIR) + "/examples/fleet-500k.toml").value();
+  return fleet;
+}
+
+AiJob BigGang() {
+  AiJob j;
+  j.gpus = 16384;
+  j.runtime = 3600;
+  j.topology = TopologyScope::kAny;
+  return j;
+}
+
+void BM_TopoGangCommitRelease(benchmark::State& state) {
+  const Fleet& fleet = Fleet500k();
+  TopoIndex idx(fleet, 1);
+  Placement p;
+  if (!idx.Find(BigGang(), 0, &p)) {
+    state.SkipWithError("no room for the gang");
+    return;
+  }
+  for (auto _ : state) {
+    idx.Commit(p);
+    idx.Release(p);
+  }
+  state.counters["parts"] = static_cast<double>(p.parts.size());
+  state.counters["domains"] = p.domains;
+}
+BENCHMARK(BM_TopoGangCommitRelease)->Unit(benchmark::kMicrosecond);
+
+void BM_TopoGangFindCommitRelease(benchmark::State& state) {
+  const Fleet& fleet = Fleet500k();
+  TopoIndex idx(fleet, 1);
+  Placement p;
+  for (auto _ : state) {
+    if (!idx.Find(BigGang(), 0, &p)) {
+      state.SkipWithError("no room for the gang");
+      return;
+    }
+    idx.Commit(p);
+    idx.Release(p);
+  }
+}
+BENCHMARK(BM_TopoGangFindCommitRelease)->Unit(benchmark::kMicrosecond);
+
+void BM_SchedGangStartFinish(benchmark::State& state) {
+  const Fleet& fleet = Fleet500k();
+  FleetSchedulerOptions o;
+  o.policy = FleetQueuePolicy::kFifo;
+  auto s = FleetScheduler::Create(fleet, o).value();
+  const FleetScheduler::JobRef j = s->AddJob(BigGang());
+  Decisions d;
+  Seconds now = 0;
+  for (auto _ : state) {
+    s->Submit(j, now);
+    s->Schedule(now, &d);
+    if (!s->running(j)) {
+      state.SkipWithError("the gang did not start");
+      return;
+    }
+    s->Finish(j, ++now);
+  }
+}
+BENCHMARK(BM_SchedGangStartFinish)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace rackscale

@@ -90,6 +90,41 @@ if [ "${FLEET:-1}" = 1 ]; then
   grep -m1 -E '"mean_wait"' "$WORK/fleet-easy/summary.json" | sed 's/^/  easy /'
   grep -m1 -E '"mean_wait"' "$WORK/fleet/summary.json" | sed 's/^/  fairshare /'
 
+  # Scale targets (issue 13): 1,000,000 jobs on the 504k fleet with node
+  # failures, Young/Daly checkpoints and throttling in at most 20 s and
+  # 1 GiB; at most 1.2x the time per job per doubling of jobs (500,000 jobs
+  # over half the year, the same arrival rate and load, against 1,000,000);
+  # and the 2,016,000-GPU fleet (examples/fleet-2m.toml, 80M CPU-node
+  # cores) running 1,000,000 jobs with failures in at most 60 s and 4 GiB.
+  # Medians of FLEET_REPS interleaved runs; peak = max RSS over them.
+  "$BIN" gen ai --jobs 500000 --days 4380h --tenants 16 --seed 3 --gang-fraction 0.01 \
+    --load 0.8 --gpus 504000 --out "$WORK/ai-half.csv"
+  "$BIN" gen ai --jobs 1000000 --days 365 --tenants 16 --seed 3 --gang-fraction 0.01 \
+    --load 0.8 --gpus 2016000 --out "$WORK/ai-2m.csv"
+  FAIL_ARGS=(--failures --checkpoint auto --checkpoint-cost 2m --restart-cost 10m --power throttle)
+  scale_run() {  # name fleet trace
+    /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN" sim --cluster "examples/$2" \
+      --tenants examples/tenants-500k.toml --policy fairshare --placement topo \
+      --trace "$3" "${FAIL_ARGS[@]}" --out "$WORK/scale-$1" -q
+    cat "$WORK/t" >> "$WORK/scale-$1.t"
+  }
+  for ((r = 0; r < ${FLEET_REPS:-3}; r++)); do
+    scale_run fail-1m fleet-500k.toml "$WORK/ai.csv"
+    scale_run fail-500k fleet-500k.toml "$WORK/ai-half.csv"
+    scale_run fail-2m fleet-2m.toml "$WORK/ai-2m.csv"
+  done
+  printf "\n%-28s %10s %10s %8s\n" "scale run" "median s" "peak MiB" "target"
+  for spec in "fail-1m:504k fleet, 1M jobs, failures:20 s, 1024 MiB" \
+              "fail-500k:504k fleet, 500k jobs, failures:-" \
+              "fail-2m:2M-GPU fleet, 1M jobs, failures:60 s, 4096 MiB"; do
+    IFS=: read -r name label target <<< "$spec"
+    med=$(cut -d' ' -f1 "$WORK/scale-$name.t" | median)
+    rss=$(cut -d' ' -f2 "$WORK/scale-$name.t" | sort -n | tail -1)
+    printf "%-28s %10.2f %10.0f   %s\n" "$label" "$med" "$(awk -v r="$rss" 'BEGIN{print r/1024}')" "$target"
+  done
+  awk -v a="$(cut -d' ' -f1 "$WORK/scale-fail-500k.t" | median)" -v b="$(cut -d' ' -f1 "$WORK/scale-fail-1m.t" | median)" \
+    'BEGIN{printf "doubling 500k -> 1M jobs: time x%.2f, per job x%.2f (target: per job <= 1.2)\n", b/a, b/a/2}'
+
   # The fleet over time (issue 4): the same year with node failures at the
   # default rate, Young/Daly checkpoints, power caps throttling, and 50
   # inference services on the Azure conversation trace (needs the traces).

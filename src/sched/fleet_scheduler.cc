@@ -378,8 +378,20 @@ void FleetScheduler::AddLoad(const Placement& p, int sign) {
   for (const GangPart& x : p.parts) {
     const FleetNode& node = fleet_.nodes[static_cast<size_t>(x.node)];
     const size_t s = static_cast<size_t>(fleet_.site_of_domain(node.domain));
-    if (fleet_.node_types[static_cast<size_t>(node.type)].gpus > 0) site_busy_gpus_[s] += sign * x.units;
-    site_dyn_w_[s] += sign * x.units * node_dyn_w_per_unit_[static_cast<size_t>(node.type)];
+    if (fleet_.node_types[static_cast<size_t>(node.type)].gpus > 0) site_busy_gpus_[s] += sign * x.units * x.nodes;
+    // The draw as node by node, to the last bit: one step per node (a run
+    // of n nodes adds the same term n times), in one when that is exact
+    // (whole watts, far below 2^53: every partial sum is exact).
+    const double w = sign * x.units * node_dyn_w_per_unit_[static_cast<size_t>(node.type)];
+    double& acc = site_dyn_w_[s];
+    if (x.nodes == 1) {
+      acc += w;
+    } else if (std::trunc(w) == w && std::trunc(acc) == acc && std::fabs(acc) < 0x1p50 &&
+               std::fabs(w) * x.nodes < 0x1p50) {
+      acc += w * x.nodes;
+    } else {
+      for (int32_t k = 0; k < x.nodes; ++k) acc += w;
+    }
   }
 }
 
@@ -397,7 +409,7 @@ std::vector<FleetScheduler::JobRef> FleetScheduler::JobsOnNode(int32_t n) const 
   std::vector<JobRef> out;
   for (JobRef j : domain_jobs_[static_cast<size_t>(fleet_.nodes[static_cast<size_t>(n)].domain)]) {
     for (const GangPart& x : run_[j].where.parts) {
-      if (x.node == n) {
+      if (n >= x.node && n < x.node + x.nodes) {
         out.push_back(j);
         break;
       }
@@ -803,12 +815,14 @@ Status FleetScheduler::CheckRestore(JobRef j, const Placement& where, Placement*
   std::map<int32_t, int64_t> per_node;
   int64_t units = 0;
   for (const GangPart& x : where.parts) {
-    if (x.node < 0 || static_cast<size_t>(x.node) >= fleet_.nodes.size()) {
-      return bad(fmt::format("node {} is not in the fleet", x.node));
+    if (x.nodes < 1 || x.node < 0 || static_cast<size_t>(x.node) + static_cast<size_t>(x.nodes) > fleet_.nodes.size()) {
+      return bad(fmt::format("node {} is not in the fleet", x.nodes < 1 || x.node < 0 ? x.node : x.node + x.nodes - 1));
     }
     if (x.units < 0 || (x.units == 0 && !job.fractional())) return bad(fmt::format("{} units on node {}", x.units, x.node));
-    per_node[x.node] += x.units;
-    units += x.units;
+    for (int32_t n = x.node; n < x.node + x.nodes; ++n) {
+      per_node[n] += x.units;
+      units += x.units;
+    }
   }
   canon->parts.clear();
   std::set<int32_t> pools, domains, blocks, sites;
@@ -827,7 +841,32 @@ Status FleetScheduler::CheckRestore(JobRef j, const Placement& where, Placement*
     domains.insert(node.domain);
     blocks.insert(fleet_.domains[static_cast<size_t>(node.domain)].block);
     sites.insert(fleet_.site_of_domain(node.domain));
-    canon->parts.push_back({n, static_cast<int32_t>(u)});
+    // Node order; a whole domain's nodes, each giving all it has, as one
+    // part (as Find gives it).
+    const Domain& dom = fleet_.domains[static_cast<size_t>(node.domain)];
+    GangPart* last = canon->parts.empty() ? nullptr : &canon->parts.back();
+    if (last != nullptr && last->node + last->nodes == n && last->units == u &&
+        fleet_.nodes[static_cast<size_t>(last->node)].domain == node.domain && n != dom.first_node) {
+      ++last->nodes;
+    } else {
+      canon->parts.push_back({n, static_cast<int32_t>(u)});
+    }
+  }
+  // Only whole domains stay runs: any other run goes back to its nodes.
+  {
+    std::vector<GangPart> parts;
+    for (const GangPart& x : canon->parts) {
+      const int32_t d = fleet_.nodes[static_cast<size_t>(x.node)].domain;
+      const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
+      const bool whole = x.node == dom.first_node && x.nodes == dom.num_nodes &&
+                         index_.domain_free(d) == index_.domain_units(d) && x.units == index_.node_free(x.node);
+      if (x.nodes == 1 || whole) {
+        parts.push_back(x);
+      } else {
+        for (int32_t n = x.node; n < x.node + x.nodes; ++n) parts.push_back({n, x.units});
+      }
+    }
+    canon->parts = std::move(parts);
   }
   if (job.fractional()) {
     if (per_node.size() != 1) return bad("a fractional pod runs on one node");
@@ -1021,6 +1060,22 @@ int64_t FleetScheduler::dedicated_free_gpus(TenantId t) const {
   return s;
 }
 
+std::vector<FleetScheduler::NodeRange> FleetScheduler::NodeRanges(const Placement& p) {
+  std::vector<NodeRange> out;
+  out.reserve(p.parts.size());
+  for (const GangPart& x : p.parts) out.push_back({x.node, x.node + x.nodes});
+  std::sort(out.begin(), out.end(), [](const NodeRange& a, const NodeRange& b) { return a.first < b.first; });
+  return out;
+}
+
+bool FleetScheduler::Overlaps(const std::vector<NodeRange>& sorted, const GangPart& x) {
+  // The last range starting before x's end: the only one that may reach
+  // into it (ranges do not overlap, so their ends rise with their starts).
+  const int32_t end = x.node + x.nodes;
+  auto it = std::partition_point(sorted.begin(), sorted.end(), [&](const NodeRange& r) { return r.first < end; });
+  return it != sorted.begin() && std::prev(it)->end > x.node;
+}
+
 bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<JobRef>& victims,
                                      const std::vector<int32_t>& pools, bool across) {
   const AiJob& job = jobs_[j];
@@ -1031,14 +1086,10 @@ bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<Jo
   const bool fits = FindIn(job, pools, &target, true, across);
   for (JobRef v : victims) index_.Commit(run_[v].where);
   if (!fits) return false;
-  std::vector<int32_t> nodes;
-  for (const GangPart& x : target.parts) nodes.push_back(x.node);
-  std::sort(nodes.begin(), nodes.end());
+  const std::vector<NodeRange> nodes = NodeRanges(target);
   for (JobRef v : victims) {
     bool overlaps = false;
-    for (const GangPart& x : run_[v].where.parts) {
-      overlaps = overlaps || std::binary_search(nodes.begin(), nodes.end(), x.node);
-    }
+    for (const GangPart& x : run_[v].where.parts) overlaps = overlaps || Overlaps(nodes, x);
     if (overlaps) Preempt(v, now);
   }
   Placement p;
@@ -1429,9 +1480,7 @@ void FleetScheduler::Reserve(JobRef head, Seconds now) {
   }
   for (JobRef j : released) index_.Commit(run_[j].where);
   if (!r.valid) return;
-  for (const GangPart& x : p.parts) r.nodes.push_back(x.node);
-  std::sort(r.nodes.begin(), r.nodes.end());
-  r.nodes.erase(std::unique(r.nodes.begin(), r.nodes.end()), r.nodes.end());
+  r.nodes = NodeRanges(p);
 }
 
 void FleetScheduler::BlockReservation(bool block) {
@@ -1439,10 +1488,21 @@ void FleetScheduler::BlockReservation(bool block) {
   if (r.blocked == block) return;
   r.blocked = block;
   if (block) {
+    // The free units of R's nodes in node order; a domain of R that is
+    // fully free is one part (taken whole, as node by node).
     r.block.parts.clear();
-    for (int32_t n : r.nodes) {
-      const int32_t f = index_.node_free(n);
-      if (f > 0) r.block.parts.push_back({n, f});
+    for (const NodeRange& x : r.nodes) {
+      const Domain& dom = fleet_.domains[static_cast<size_t>(fleet_.nodes[static_cast<size_t>(x.first)].domain)];
+      const int32_t d = fleet_.nodes[static_cast<size_t>(x.first)].domain;
+      if (x.first == dom.first_node && x.end == dom.first_node + dom.num_nodes && dom.num_nodes > 0 &&
+          index_.domain_free(d) > 0 && index_.domain_free(d) == index_.domain_units(d)) {
+        r.block.parts.push_back({x.first, index_.node_free(x.first), dom.num_nodes});
+        continue;
+      }
+      for (int32_t n = x.first; n < x.end; ++n) {
+        const int32_t f = index_.node_free(n);
+        if (f > 0) r.block.parts.push_back({n, f});
+      }
     }
     index_.Commit(r.block);
   } else {

@@ -108,6 +108,17 @@
 // are never preempted to make room (they rarely free a GPU).
 //
 // A preempted job loses its progress and waits again in its queue.
+//
+// Costs. A placement holds a gang's whole domains as one part each
+// (GangPart runs), so starting, finishing and interrupting a gang -- the
+// TopoIndex commit or release, the power and GPU counts (AddLoad), the
+// per-domain job lists -- cost O(its domains), not O(its nodes) (the power
+// sum adds a run's term once per node where one addition would not give the
+// same bits, a loop over one number). JobsOnNode costs O(parts of the jobs
+// in the node's domain); the what-if releases and commits of preemption and
+// of EASY's reservation cost O(parts) per job; the reservation R is kept
+// as node ranges (a domain is one), and blocking it costs O(R's domains)
+// for domains fully free, else O(R's nodes there).
 // Not thread-safe.
 #pragma once
 
@@ -260,8 +271,9 @@ class FleetScheduler {
   void Withdraw(JobRef j);
   bool waiting(JobRef j) const { return !run_[j].running && QueueOfConst(j).count(j) > 0; }
   // Re-adopts a job found running after a restart: `where` names its nodes
-  // and units (parts; pool, domains, blocks and sites are recomputed), for
-  // a fractional pod one part on the node of the GPU it shares. Checked
+  // and units (parts, runs of nodes allowed; pool, domains, blocks and
+  // sites are recomputed), for a fractional pod one part on the node of the
+  // GPU it shares. Checked
   // before anything changes: the job is added and not running, the nodes
   // exist, are up, in service and have the units free, the units add up to
   // the job's GPUs (or cores), and the parts keep its topology scope (one
@@ -288,7 +300,8 @@ class FleetScheduler {
   // the most domains), and whether it spans sites.
   int32_t site_of(JobRef j) const { return run_[j].site; }
   bool multi_site(JobRef j) const { return run_[j].where.sites > 1; }
-  // Where a running job runs (a fractional pod: its GPU's node, 0 units).
+  // Where a running job runs (a fractional pod: its GPU's node, 0 units);
+  // a whole domain is one part of `nodes` nodes (GangPart).
   const Placement& placement(JobRef j) const { return run_[j].where; }
   // Does the running job run in its own tenant's dedicated cluster? On
   // capacity borrowed from another's (the cluster's index, else -1)?
@@ -447,6 +460,13 @@ class FleetScheduler {
   // starts it; otherwise preempts nothing and returns false.
   bool PreemptAndStart(JobRef j, Seconds now, const std::vector<JobRef>& victims,
                        const std::vector<int32_t>& pools, bool across = true);
+  // A placement's nodes as ranges [first, end), sorted (a whole domain is
+  // one range), and whether any of them holds a node of part x.
+  struct NodeRange {
+    int32_t first, end;
+  };
+  static std::vector<NodeRange> NodeRanges(const Placement& p);
+  static bool Overlaps(const std::vector<NodeRange>& sorted, const GangPart& x);
   // Restore's checks and canonical placement.
   Status CheckRestore(JobRef j, const Placement& where, Placement* canon, int32_t* borrowed) const;
 
@@ -530,7 +550,7 @@ class FleetScheduler {
     bool quota_held = false;  // no reservation for want of quota: look again each pass
     JobRef head = 0;
     Seconds shadow = 0;
-    std::vector<int32_t> nodes;  // R, sorted
+    std::vector<NodeRange> nodes;  // R, sorted
     Placement block;             // the free capacity of R taken while blocked
     bool blocked = false;
   } reservation_;

@@ -54,6 +54,19 @@ void BucketHeads::Erase(int32_t item, int32_t b, std::vector<int32_t>& next,
   }
 }
 
+void BucketHeads::InsertBefore(int32_t item, int32_t at, int32_t b, std::vector<int32_t>& next,
+                               std::vector<int32_t>& prev) {
+  const int32_t p = prev[static_cast<size_t>(at)];
+  next[static_cast<size_t>(item)] = at;
+  prev[static_cast<size_t>(item)] = p;
+  prev[static_cast<size_t>(at)] = item;
+  if (p >= 0) {
+    next[static_cast<size_t>(p)] = item;
+  } else {
+    head_[static_cast<size_t>(b)] = item;
+  }
+}
+
 namespace {
 
 int32_t NodeUnits(const NodeType& t) {
@@ -66,12 +79,15 @@ TopoIndex::TopoIndex(const Fleet& fleet, int32_t partitions) : fleet_(fleet) {
   sites_ = static_cast<int32_t>(fleet.sites.size());
   for (int32_t p = 0; p < partitions; ++p) AddPartition();
   const size_t nn = fleet.nodes.size(), nd = fleet.domains.size();
+  num_nodes_ = static_cast<int32_t>(nn);
   node_free_.resize(nn);
-  node_next_.assign(nn, -1);
-  node_prev_.assign(nn, -1);
+  node_next_.assign(nn + nd, -1);
+  node_prev_.assign(nn + nd, -1);
   for (size_t i = 0; i < nn; ++i) node_free_[i] = NodeUnits(fleet.node_type(static_cast<int32_t>(i)));
   domain_free_.resize(nd);
   domain_units_.resize(nd);
+  domain_node_units_.assign(nd, 0);
+  whole_linked_.assign(nd, 0);
   domain_pool_.assign(nd, -1);
   dom_next_.assign(nd, -1);
   dom_prev_.assign(nd, -1);
@@ -83,6 +99,7 @@ TopoIndex::TopoIndex(const Fleet& fleet, int32_t partitions) : fleet_(fleet) {
     for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) units += node_free_[static_cast<size_t>(n)];
     domain_units_[d] = units;
     domain_free_[d] = units;
+    if (dom.num_nodes > 0) domain_node_units_[d] = node_free_[static_cast<size_t>(dom.first_node)];
     AddDomain(static_cast<int32_t>(d), PoolId(0, static_cast<int32_t>(d)));
   }
 }
@@ -98,8 +115,12 @@ void TopoIndex::AddDomain(int32_t d, int32_t pool) {
   const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
   domain_pool_[static_cast<size_t>(d)] = pool;
   ++P.num_domains;
-  for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) {
-    P.nodes.Push(n, node_free_[static_cast<size_t>(n)], node_next_, node_prev_);
+  if (WholeFree(d)) {
+    LinkWhole(d, P);  // as its nodes pushed in order
+  } else if (domain_free_[static_cast<size_t>(d)] > 0) {
+    for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) {
+      LinkNode(n, node_free_[static_cast<size_t>(n)], P);
+    }
   }
   const int32_t f = domain_free_[static_cast<size_t>(d)];
   P.domains.Push(d, f, dom_next_, dom_prev_);
@@ -111,8 +132,11 @@ void TopoIndex::RemoveDomain(int32_t d) {
   const int32_t pool = domain_pool_[static_cast<size_t>(d)];
   Pool& P = pools_[static_cast<size_t>(pool)];
   const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
-  for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) {
-    P.nodes.Erase(n, node_free_[static_cast<size_t>(n)], node_next_, node_prev_);
+  if (whole_linked_[static_cast<size_t>(d)]) {
+    P.nodes.Erase(num_nodes_ + d, domain_node_units_[static_cast<size_t>(d)], node_next_, node_prev_);
+    whole_linked_[static_cast<size_t>(d)] = 0;
+  } else if (domain_free_[static_cast<size_t>(d)] > 0) {
+    for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) UnlinkNode(n, NodeFree(n), P);
   }
   const int32_t f = domain_free_[static_cast<size_t>(d)];
   P.domains.Erase(d, f, dom_next_, dom_prev_);
@@ -180,12 +204,54 @@ void TopoIndex::SetNodeFree(int32_t node, int32_t units) {
   const int32_t d = fleet_.nodes[static_cast<size_t>(node)].domain;
   const int32_t pool = domain_pool_[static_cast<size_t>(d)];
   Pool& P = pools_[static_cast<size_t>(pool)];
-  const int32_t old = node_free_[static_cast<size_t>(node)];
+  const int32_t old = NodeFree(node);
   if (old == units) return;
-  P.nodes.Erase(node, old, node_next_, node_prev_);
+  Materialize(d);
+  SpreadWhole(d, P);
+  UnlinkNode(node, old, P);
   node_free_[static_cast<size_t>(node)] = units;
-  P.nodes.Push(node, units, node_next_, node_prev_);
+  LinkNode(node, units, P);
   MoveDomainFree(d, pool, units - old);
+}
+
+void TopoIndex::Materialize(int32_t d) {
+  const int32_t f = domain_free_[static_cast<size_t>(d)];
+  if (f != 0 && f != domain_units_[static_cast<size_t>(d)]) return;  // node_free_ is kept
+  const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
+  const int32_t v = f == 0 ? 0 : domain_node_units_[static_cast<size_t>(d)];
+  std::fill(node_free_.begin() + dom.first_node, node_free_.begin() + dom.first_node + dom.num_nodes, v);
+}
+
+void TopoIndex::LinkWhole(int32_t d, Pool& P) {
+  P.nodes.Push(num_nodes_ + d, domain_node_units_[static_cast<size_t>(d)], node_next_, node_prev_);
+  whole_linked_[static_cast<size_t>(d)] = 1;
+}
+
+void TopoIndex::SpreadWhole(int32_t d, Pool& P) {
+  if (!whole_linked_[static_cast<size_t>(d)]) return;
+  // The item stands for the nodes last to first (pushed first to last):
+  // put them in its place in that order.
+  const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
+  const int32_t item = num_nodes_ + d, b = domain_node_units_[static_cast<size_t>(d)];
+  for (int32_t n = dom.first_node + dom.num_nodes - 1; n >= dom.first_node; --n) {
+    P.nodes.InsertBefore(n, item, b, node_next_, node_prev_);
+  }
+  P.nodes.Erase(item, b, node_next_, node_prev_);
+  whole_linked_[static_cast<size_t>(d)] = 0;
+}
+
+int32_t TopoIndex::ItemNode(int32_t item) const {
+  if (item < num_nodes_) return item;
+  const Domain& dom = fleet_.domains[static_cast<size_t>(item - num_nodes_)];
+  return dom.first_node + dom.num_nodes - 1;
+}
+
+void TopoIndex::LinkNode(int32_t n, int32_t f, Pool& P) {
+  if (f > 0) P.nodes.Push(n, f, node_next_, node_prev_);
+}
+
+void TopoIndex::UnlinkNode(int32_t n, int32_t f, Pool& P) {
+  if (f > 0) P.nodes.Erase(n, f, node_next_, node_prev_);
 }
 
 void TopoIndex::MoveDomainFree(int32_t d, int32_t pool, int32_t delta) {
@@ -242,10 +308,20 @@ void TopoIndex::UnlinkFull(int32_t d, int32_t pool) {
 bool TopoIndex::FindNodes(int32_t d, int32_t gpus,
                           std::vector<GangPart>* parts) const {
   const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
+  const int32_t top = domain_node_units_[static_cast<size_t>(d)];
+  if (WholeFree(d)) {
+    // Every node free: the first nodes in order, as one part (a whole
+    // domain) or a run of full nodes and the rest on the next node.
+    const int32_t full = std::min(gpus / top, dom.num_nodes);
+    if (full > 0) parts->push_back(GangPart{dom.first_node, top, full});
+    const int32_t rest = gpus - full * top;
+    if (rest > 0 && full < dom.num_nodes) parts->push_back(GangPart{dom.first_node + full, rest});
+    return rest == 0 || full < dom.num_nodes;
+  }
+  if (domain_free_[static_cast<size_t>(d)] == 0) return gpus <= 0;
   // Fewest nodes: the freest nodes first (node order on ties). Free counts
   // are small integers, so walk them from the node's size down instead of
   // sorting (no allocation; a domain has at most a few dozen nodes).
-  const int32_t top = NodeUnits(fleet_.node_type(dom.first_node));
   int32_t left = gpus;
   for (int32_t level = top; level >= 1 && left > 0; --level) {
     for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes && left > 0; ++n) {
@@ -288,7 +364,7 @@ bool TopoIndex::Find(const AiJob& job, int32_t pool, Placement* out) const {
     const int32_t cores = static_cast<int32_t>(std::max<int64_t>(1, (job.cpu_milli + 999) / 1000));
     const int32_t b = P.nodes.FirstAtLeast(cores);
     if (b < 0) return false;
-    out->parts.push_back(GangPart{P.nodes.head(b), cores});
+    out->parts.push_back(GangPart{ItemNode(P.nodes.head(b)), cores});
     out->domains = out->blocks = 1;
     return true;
   }
@@ -310,9 +386,13 @@ bool TopoIndex::Find(const AiJob& job, int32_t pool, Placement* out) const {
            d = dom_next_[static_cast<size_t>(d)], ++scanned) {
         const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
         int32_t best = -1;
-        for (int32_t x = dom.first_node; x < dom.first_node + dom.num_nodes; ++x) {
+        if (WholeFree(d)) {  // every node free: the first fits best
+          best = dom.first_node;
+        } else {
+          for (int32_t x = dom.first_node; x < dom.first_node + dom.num_nodes; ++x) {
           const int32_t f = node_free_[static_cast<size_t>(x)];
-          if (f >= G && (best < 0 || f < node_free_[static_cast<size_t>(best)])) best = x;
+            if (f >= G && (best < 0 || f < node_free_[static_cast<size_t>(best)])) best = x;
+          }
         }
         if (best >= 0) {
           out->parts.push_back(GangPart{best, G});
@@ -323,7 +403,7 @@ bool TopoIndex::Find(const AiJob& job, int32_t pool, Placement* out) const {
     }
     const int32_t b = P.nodes.FirstAtLeast(G);
     if (b >= 0) {
-      out->parts.push_back(GangPart{P.nodes.head(b), G});
+      out->parts.push_back(GangPart{ItemNode(P.nodes.head(b)), G});
       out->domains = out->blocks = 1;
       return true;
     }
@@ -449,25 +529,58 @@ void TopoIndex::Commit(const Placement& p) { Apply(p, -1); }
 void TopoIndex::Release(const Placement& p) { Apply(p, +1); }
 
 void TopoIndex::Apply(const Placement& p, int sign) {
-  // Parts come grouped by domain: move each node between its buckets, then
-  // the domain once per run of its parts (a gang of whole NVL72 domains
-  // moves each domain once, not once per node).
+  // Parts come grouped by domain: the domain moves between its buckets once
+  // per run of its parts. A part that is a whole domain, going from fully
+  // free to fully taken or back, moves as one item: O(1), nothing per node.
+  const size_t np = p.parts.size();
   size_t i = 0;
-  while (i < p.parts.size()) {
+  while (i < np) {
     const int32_t d = fleet_.nodes[static_cast<size_t>(p.parts[i].node)].domain;
     const int32_t pool = domain_pool_[static_cast<size_t>(d)];
     Pool& P = pools_[static_cast<size_t>(pool)];
+    size_t end = i + 1;
+    while (end < np && fleet_.nodes[static_cast<size_t>(p.parts[end].node)].domain == d) ++end;
+    const Domain& dom = fleet_.domains[static_cast<size_t>(d)];
+    const int32_t units = domain_units_[static_cast<size_t>(d)];
+    const GangPart& first = p.parts[i];
+    if (end == i + 1 && first.node == dom.first_node && first.nodes == dom.num_nodes &&
+        first.units == domain_node_units_[static_cast<size_t>(d)] && units > 0) {
+      const int32_t f = domain_free_[static_cast<size_t>(d)];
+      if (sign < 0 && f == units) {
+        // Taken whole: its nodes leave the node buckets (bucket 0 is not kept).
+        if (whole_linked_[static_cast<size_t>(d)]) {
+          P.nodes.Erase(num_nodes_ + d, first.units, node_next_, node_prev_);
+          whole_linked_[static_cast<size_t>(d)] = 0;
+        } else {  // linked node by node since they were freed one by one
+          for (int32_t n = dom.first_node; n < dom.first_node + dom.num_nodes; ++n) UnlinkNode(n, first.units, P);
+        }
+        MoveDomainFree(d, pool, -units);
+        i = end;
+        continue;
+      }
+      if (sign > 0 && f == 0) {
+        LinkWhole(d, P);  // as its nodes pushed in order, each fully free
+        MoveDomainFree(d, pool, units);
+        i = end;
+        continue;
+      }
+    }
+    // Node by node.
+    Materialize(d);
+    SpreadWhole(d, P);
     int32_t delta = 0;
-    for (; i < p.parts.size() && fleet_.nodes[static_cast<size_t>(p.parts[i].node)].domain == d; ++i) {
+    for (; i < end; ++i) {
       const GangPart& x = p.parts[i];
-      const int32_t old = node_free_[static_cast<size_t>(x.node)];
-      const int32_t now = old + sign * x.units;
-      assert(now >= 0);
-      if (now == old) continue;
-      P.nodes.Erase(x.node, old, node_next_, node_prev_);
-      node_free_[static_cast<size_t>(x.node)] = now;
-      P.nodes.Push(x.node, now, node_next_, node_prev_);
-      delta += now - old;
+      for (int32_t n = x.node; n < x.node + x.nodes; ++n) {
+        const int32_t old = node_free_[static_cast<size_t>(n)];
+        const int32_t now = old + sign * x.units;
+        assert(now >= 0);
+        if (now == old) continue;
+        UnlinkNode(n, old, P);
+        node_free_[static_cast<size_t>(n)] = now;
+        LinkNode(n, now, P);
+        delta += now - old;
+      }
     }
     if (delta != 0) MoveDomainFree(d, pool, delta);
   }

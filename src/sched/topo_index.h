@@ -36,6 +36,21 @@
 // limit) and the last only what is left; within a site, its pools in the
 // order given, each as a gang of scope any would take its domains.
 //
+// Costs. Find is a handful of bucket look-ups, plus the nodes of the
+// domains it examines for a job within one domain (at most 64 domains for
+// a job within one node) and O(domains taken) for a gang of whole domains.
+// Commit and Release cost O(parts): a whole domain is one part (GangPart
+// runs) and moves between buckets once. While a domain is fully free its
+// nodes stand in the node buckets as one item (in the place, and so the
+// order, its nodes would hold one by one); while it is fully taken they
+// are in no node bucket (no search asks for 0 free units); and in both
+// states their free units follow from the domain's (node_free), so nothing
+// per node is written. A change to one node of such a domain spreads it out
+// first: O(its nodes), once. A gang's domains whose nodes were linked one
+// by one (freed node by node) cost O(their nodes) when the gang takes them,
+// at most once per such linking. SetNodeDown and MoveDomain cost O(nodes
+// of the domain) at most (O(1) for a whole or fully taken one).
+//
 // Not thread-safe.
 #pragma once
 
@@ -59,20 +74,26 @@ class BucketHeads {
   int32_t Last() const;
   void Push(int32_t item, int32_t b, std::vector<int32_t>& next, std::vector<int32_t>& prev);
   void Erase(int32_t item, int32_t b, std::vector<int32_t>& next, std::vector<int32_t>& prev);
+  // Puts `item` just before `at` (in bucket b) in its list.
+  void InsertBefore(int32_t item, int32_t at, int32_t b, std::vector<int32_t>& next, std::vector<int32_t>& prev);
 
  private:
   std::vector<int32_t> head_;
   std::vector<uint64_t> nonempty_;
 };
 
+// `nodes` consecutive nodes from `node`, all in one domain, each giving
+// `units`: a whole domain taken by a gang is one part, so that a gang's
+// parts are O(its domains), not O(its nodes).
 struct GangPart {
   int32_t node;
-  int32_t units;  // GPUs, or cores for CPU jobs
+  int32_t units;      // GPUs, or cores for CPU jobs, on each node
+  int32_t nodes = 1;
 };
 
 struct Placement {
   int32_t pool = -1;
-  std::vector<GangPart> parts;
+  std::vector<GangPart> parts;  // a node appears at most once
   int32_t domains = 0, blocks = 0;
   int32_t sites = 1;  // > 1: a multi-site gang; `pool` is then the pool giving the most domains
   // A fractional pod joining a GPU its tenant already shares: that GPU's id
@@ -116,13 +137,14 @@ class TopoIndex {
   // Free GPUs in a partition and in the whole fleet.
   int64_t free_gpus(int32_t partition) const { return partition_free_gpus_[partition]; }
   int64_t free_gpus() const;
-  int32_t node_free(int32_t n) const { return node_free_[n]; }
+  int32_t node_free(int32_t n) const { return NodeFree(n); }
   // The pool domain d is in now, and the domain type of a pool.
   int32_t domain_pool(int32_t d) const { return domain_pool_[d]; }
   int32_t pool_domain_type(int32_t pool) const { return pools_[pool].domain_type; }
   int32_t pool_site(int32_t pool) const { return pools_[pool].site; }
   int32_t pool_partition(int32_t pool) const { return pools_[pool].partition; }
   int32_t domain_free(int32_t d) const { return domain_free_[d]; }
+  int32_t domain_units(int32_t d) const { return domain_units_[d]; }  // when fully free
   // A pool's domains (in it now), fully free domains, GPUs per domain, and
   // whether its nodes are GPU nodes.
   int64_t pool_num_domains(int32_t pool) const { return pools_[pool].num_domains; }
@@ -146,6 +168,32 @@ class TopoIndex {
   void AddDomain(int32_t d, int32_t pool);
   void RemoveDomain(int32_t d);
   void SetNodeFree(int32_t node, int32_t units);
+  // Node n's free units: implied by its domain's when that is fully free or
+  // fully taken (node_free_ is then not kept), else node_free_.
+  int32_t NodeFree(int32_t n) const {
+    const int32_t d = fleet_.nodes[static_cast<size_t>(n)].domain;
+    const int32_t f = domain_free_[static_cast<size_t>(d)];
+    if (f == 0) return 0;
+    if (f == domain_units_[static_cast<size_t>(d)]) return domain_node_units_[static_cast<size_t>(d)];
+    return node_free_[static_cast<size_t>(n)];
+  }
+  bool WholeFree(int32_t d) const {
+    return domain_units_[static_cast<size_t>(d)] > 0 &&
+           domain_free_[static_cast<size_t>(d)] == domain_units_[static_cast<size_t>(d)];
+  }
+  // Writes node_free_ for domain d's nodes (before a change to one of them).
+  void Materialize(int32_t d);
+  // Domain d's node buckets: its fully free nodes as one item (nn + d), or
+  // each node with free units in its bucket. Link: after the domain became
+  // fully free; Spread: one item per node again (in the same place).
+  void LinkWhole(int32_t d, Pool& P);
+  void SpreadWhole(int32_t d, Pool& P);
+  // The node an item of the node buckets stands for (a whole domain's item:
+  // its last node, the one pushed last).
+  int32_t ItemNode(int32_t item) const;
+  // Adds node n to / takes it out of the bucket of f free units (none for 0).
+  void LinkNode(int32_t n, int32_t f, Pool& P);
+  void UnlinkNode(int32_t n, int32_t f, Pool& P);
   // Domain d's free units change by delta (its nodes already moved).
   void MoveDomainFree(int32_t d, int32_t pool, int32_t delta);
   // Commit (sign -1) or Release (+1) of a placement's parts.
@@ -168,8 +216,14 @@ class TopoIndex {
   std::vector<Pool> pools_;
   std::vector<std::vector<int32_t>> partition_pools_;
   std::vector<int64_t> partition_free_gpus_;
-  // Per node: free units; bucket links.
+  // Per node: free units (see NodeFree); per node-bucket item (nodes, then
+  // one per domain for a whole free domain): bucket links.
   std::vector<int32_t> node_free_, node_next_, node_prev_;
+  int32_t num_nodes_ = 0;
+  // Per domain: units of each of its nodes; whether its nodes stand in the
+  // node buckets as one item.
+  std::vector<int32_t> domain_node_units_;
+  std::vector<uint8_t> whole_linked_;
   // Per domain: free GPUs (units for CPU domains), pool, bucket links,
   // fully-free-list links.
   std::vector<int32_t> domain_free_, domain_units_, domain_pool_;

@@ -556,8 +556,8 @@ Result<FleetSimResult> SimulateFleet(const Fleet& fleet, AiWorkload* w,
             share.push_back({site, 0.0});
             it = share.end() - 1;
           }
-          it->second += x.units;
-          units += x.units;
+          it->second += static_cast<double>(x.units) * x.nodes;  // a run: nodes x units
+          units += int64_t{x.units} * x.nodes;
         }
         for (auto& [site, g] : share) {
           m.sites.push_back(site);
