@@ -964,6 +964,25 @@ void FleetScheduler::Preempt(JobRef j, Seconds now) {
 }
 
 void FleetScheduler::Withdraw(JobRef j) {
+  const size_t q = QueueIndexOf(j);
+  if (failed_epoch_[q] == epoch_ && queues_[q].count(j) > 0) {
+    // The queue failed at this capacity, but only for the jobs its last pass
+    // tried: without j, one it did not try may fit. A new head (fifo,
+    // priority, easy) is tried from the head; under fairshare and easy the
+    // job that moves into the window of jobs tried (fairshare's first
+    // kBestEffortDepth, easy's head and kBackfillDepth after it) is tried on
+    // its own, as one that joined.
+    if (opts_.policy != FleetQueuePolicy::kFairshare && *queues_[q].begin() == j) {
+      failed_epoch_[q] = 0;
+    } else if (opts_.policy == FleetQueuePolicy::kFairshare || opts_.policy == FleetQueuePolicy::kEasy) {
+      const size_t window = opts_.policy == FleetQueuePolicy::kFairshare ? kBestEffortDepth : 1 + kBackfillDepth;
+      size_t pos = 0;
+      bool inside = false;
+      auto it = queues_[q].begin();
+      for (; it != queues_[q].end() && pos < window; ++it, ++pos) inside = inside || *it == j;
+      if (inside && it != queues_[q].end()) fresh_[q].push_back(*it);
+    }
+  }
   if (Dequeue(j) == 0) return;
   --waiting_;
   if (jobs_[j].gpus > 0) {
@@ -1290,7 +1309,6 @@ void FleetScheduler::SchedulePass(Seconds now) {
   };
   // Fair share is best-effort within a tenant, as Kueue's BestEffortFIFO:
   // if the head does not fit, the next few jobs of the queue may.
-  constexpr int kBestEffortDepth = 16;
   auto try_queue = [&](size_t q) {
     if (queues_[q].empty()) return false;
     if (failed_epoch_[q] == epoch_) {

@@ -345,6 +345,8 @@ class FleetScheduler {
 
   // easy: jobs after the head considered for backfill in one pass.
   static constexpr int kBackfillDepth = 256;
+  // fairshare: jobs of a tenant's queue tried in one pass (best effort).
+  static constexpr int kBestEffortDepth = 16;
 
  private:
   FleetScheduler(const Fleet& fleet, FleetSchedulerOptions o);
