@@ -288,6 +288,9 @@ Status FleetScheduler::SetDedicatedWindow(size_t k, Seconds start, Seconds end) 
   c.end = end;
   windows_.insert({start, 1, k});
   windows_.insert({end, 0, k});
+  // An open cluster whose new window does not hold the present (it starts
+  // later) must close: look at it again at the next ApplyWindows.
+  if (active_[k]) windows_.insert({windows_now_, 1, k});
   return Status::Ok();
 }
 
@@ -317,12 +320,14 @@ Seconds FleetScheduler::NextWindowChange() const {
 }
 
 void FleetScheduler::ApplyWindows(Seconds now, std::vector<WindowChange>* changed) {
+  windows_now_ = std::max(windows_now_, now);
   while (!windows_.empty() && std::get<0>(*windows_.begin()) <= now) {
     const auto [t, open, k] = *windows_.begin();
     windows_.erase(windows_.begin());
+    if (removed_[k]) continue;
     // A window that opens and closes at one time never opens.
     const DedicatedCluster& c = opts_.dedicated[k];
-    const bool active = open == 1 && c.start < c.end && now < c.end;
+    const bool active = open == 1 && c.start < c.end && c.start <= now && now < c.end;
     if (active_[k] != active) {
       SetDedicated(k, active);
       if (changed != nullptr) changed->push_back({k, active});

@@ -469,6 +469,7 @@ class FleetScheduler {
   // not yet applied: (time, 0 closing / 1 opening, cluster).
   std::vector<bool> removed_;
   std::set<std::tuple<Seconds, int, size_t>> windows_;
+  Seconds windows_now_ = INT64_MIN;  // the latest ApplyWindows time
   struct LogEntry {
     JobRef job;
     bool preempt;
