@@ -1507,6 +1507,9 @@ void FleetScheduler::ScheduleEasy(Seconds now) {
   using Shape = std::tuple<int32_t, int64_t, GpuModelMask, TopologyScope, TenantId, bool, bool>;
   std::set<Shape> failed;
   for (JobRef c : candidates) {
+    // A job named twice (fresh_ may hold a ref submitted, withdrawn and
+    // submitted again, or removed and handed out again) starts once.
+    if (run_[c].running || q.count(c) == 0) continue;
     const AiJob& job = jobs_[c];
     const bool ends_in_time = !reservation_.valid || now + job.Walltime() <= reservation_.shadow;
     const Shape shape{job.gpus, job.cpu_milli, job.models, job.topology, job.tenant,
