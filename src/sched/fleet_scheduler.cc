@@ -1320,9 +1320,12 @@ void FleetScheduler::SchedulePass(Seconds now) {
       // Only the jobs that joined since the queue failed can start.
       std::vector<JobRef> fresh;
       fresh.swap(fresh_[q]);
-      for (JobRef f : fresh) {
+      for (size_t i = 0; i < fresh.size(); ++i) {
+        const JobRef f = fresh[i];
         if (!run_[f].running && queues_[q].count(f) &&
             TryStartObserved(f, now)) {
+          // The ones not tried yet stay fresh for the queue's next turn.
+          fresh_[q].insert(fresh_[q].end(), fresh.begin() + static_cast<std::ptrdiff_t>(i) + 1, fresh.end());
           return true;
         }
       }
