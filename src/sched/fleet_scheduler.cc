@@ -1048,17 +1048,32 @@ int64_t FleetScheduler::dedicated_free_gpus(TenantId t) const {
 bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<JobRef>& victims,
                                      const std::vector<int32_t>& pools, bool across) {
   const AiJob& job = jobs_[j];
-  // What if every victim were gone? If the job would still not fit, preempt
-  // nothing. Otherwise preempt the victims on the nodes of that placement.
-  for (JobRef v : victims) index_.Release(run_[v].where);
+  // What if the victims were gone, in their order, until the job fits? If it
+  // would not fit with all of them gone, preempt nothing. Otherwise preempt
+  // those of that prefix on the nodes of the placement it found (so that a
+  // victim later in the order is taken only if the earlier ones do not make
+  // room). A count of the GPUs free in the pools' partitions skips the
+  // search while there cannot be enough.
+  std::vector<int32_t> partitions;
+  for (int32_t pool : pools) partitions.push_back(index_.pool_partition(pool));
+  std::sort(partitions.begin(), partitions.end());
+  partitions.erase(std::unique(partitions.begin(), partitions.end()), partitions.end());
   Placement target;
-  const bool fits = FindIn(job, pools, &target, true, across);
-  for (JobRef v : victims) index_.Commit(run_[v].where);
+  bool fits = false;
+  size_t upto = 0;
+  while (upto < victims.size() && !fits) {
+    index_.Release(run_[victims[upto++]].where);
+    int64_t free = 0;
+    for (int32_t part : partitions) free += index_.free_gpus(part);
+    fits = free >= job.gpus && FindIn(job, pools, &target, true, across);
+  }
+  for (size_t i = 0; i < upto; ++i) index_.Commit(run_[victims[i]].where);
   if (!fits) return false;
   std::vector<int32_t> nodes;
   for (const GangPart& x : target.parts) nodes.push_back(x.node);
   std::sort(nodes.begin(), nodes.end());
-  for (JobRef v : victims) {
+  for (size_t i = 0; i < upto; ++i) {
+    const JobRef v = victims[i];
     bool overlaps = false;
     for (const GangPart& x : run_[v].where.parts) {
       overlaps = overlaps || std::binary_search(nodes.begin(), nodes.end(), x.node);
