@@ -964,6 +964,8 @@ void FleetScheduler::Release(JobRef j) {
 }
 
 void FleetScheduler::Preempt(JobRef j, Seconds now) {
+  if (preempted_in_.size() < jobs_.size()) preempted_in_.resize(jobs_.size(), 0);
+  preempted_in_[j] = pass_;
   Interrupt(j, now);
   LogPreempt(j);
 }
@@ -1045,9 +1047,15 @@ int64_t FleetScheduler::dedicated_free_gpus(TenantId t) const {
   return s;
 }
 
-bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<JobRef>& victims,
+bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<JobRef>& candidates,
                                      const std::vector<int32_t>& pools, bool across) {
   const AiJob& job = jobs_[j];
+  // Jobs already preempted in this pass (and started again) are not victims.
+  std::vector<JobRef> victims;
+  for (JobRef v : candidates) {
+    if (v >= preempted_in_.size() || preempted_in_[v] != pass_) victims.push_back(v);
+  }
+  if (victims.empty()) return false;
   // What if the victims were gone, in their order, until the job fits? If it
   // would not fit with all of them gone, preempt nothing. Otherwise preempt
   // those of that prefix on the nodes of the placement it found (so that a
@@ -1294,6 +1302,7 @@ std::vector<int32_t> FleetScheduler::OwnDedicatedPools(TenantId t, bool skip_hel
 
 void FleetScheduler::Schedule(Seconds now, Decisions* out) {
   pass_log_.clear();
+  ++pass_;
   SchedulePass(now);
   // The net changes, each job once, by ref: the first entry of a job tells
   // whether it ran before the pass (a preemption) or waited (a start).

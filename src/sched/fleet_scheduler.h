@@ -475,6 +475,11 @@ class FleetScheduler {
     bool preempt;
   };
   std::vector<LogEntry> pass_log_;
+  // Passes so far, and the pass in which each job was last preempted: a
+  // job is preempted at most once per pass, so that two mechanisms that
+  // each preempt for the other (priority, reclaim) cannot cycle for ever.
+  uint64_t pass_ = 0;
+  std::vector<uint64_t> preempted_in_;
   TopoIndex index_;
   std::vector<Running> run_;
   std::vector<Queue> queues_;  // fifo, priority: one; fairshare: by tenant
