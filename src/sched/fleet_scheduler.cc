@@ -288,6 +288,9 @@ Status FleetScheduler::SetDedicatedWindow(size_t k, Seconds start, Seconds end) 
   c.end = end;
   windows_.insert({start, 1, k});
   windows_.insert({end, 0, k});
+  // An open cluster whose new window does not hold the present (it starts
+  // later) must close: look at it again at the next ApplyWindows.
+  if (active_[k]) windows_.insert({windows_now_, 1, k});
   return Status::Ok();
 }
 
@@ -317,12 +320,14 @@ Seconds FleetScheduler::NextWindowChange() const {
 }
 
 void FleetScheduler::ApplyWindows(Seconds now, std::vector<WindowChange>* changed) {
+  windows_now_ = std::max(windows_now_, now);
   while (!windows_.empty() && std::get<0>(*windows_.begin()) <= now) {
     const auto [t, open, k] = *windows_.begin();
     windows_.erase(windows_.begin());
+    if (removed_[k]) continue;
     // A window that opens and closes at one time never opens.
     const DedicatedCluster& c = opts_.dedicated[k];
-    const bool active = open == 1 && c.start < c.end && now < c.end;
+    const bool active = open == 1 && c.start < c.end && c.start <= now && now < c.end;
     if (active_[k] != active) {
       SetDedicated(k, active);
       if (changed != nullptr) changed->push_back({k, active});
@@ -998,11 +1003,32 @@ void FleetScheduler::Release(JobRef j) {
 }
 
 void FleetScheduler::Preempt(JobRef j, Seconds now) {
+  if (preempted_in_.size() < jobs_.size()) preempted_in_.resize(jobs_.size(), 0);
+  preempted_in_[j] = pass_;
   Interrupt(j, now);
   LogPreempt(j);
 }
 
 void FleetScheduler::Withdraw(JobRef j) {
+  const size_t q = QueueIndexOf(j);
+  if (failed_epoch_[q] == epoch_ && queues_[q].count(j) > 0) {
+    // The queue failed at this capacity, but only for the jobs its last pass
+    // tried: without j, one it did not try may fit. A new head (fifo,
+    // priority, easy) is tried from the head; under fairshare and easy the
+    // job that moves into the window of jobs tried (fairshare's first
+    // kBestEffortDepth, easy's head and kBackfillDepth after it) is tried on
+    // its own, as one that joined.
+    if (opts_.policy != FleetQueuePolicy::kFairshare && *queues_[q].begin() == j) {
+      failed_epoch_[q] = 0;
+    } else if (opts_.policy == FleetQueuePolicy::kFairshare || opts_.policy == FleetQueuePolicy::kEasy) {
+      const size_t window = opts_.policy == FleetQueuePolicy::kFairshare ? kBestEffortDepth : 1 + kBackfillDepth;
+      size_t pos = 0;
+      bool inside = false;
+      auto it = queues_[q].begin();
+      for (; it != queues_[q].end() && pos < window; ++it, ++pos) inside = inside || *it == j;
+      if (inside && it != queues_[q].end()) fresh_[q].push_back(*it);
+    }
+  }
   if (Dequeue(j) == 0) return;
   --waiting_;
   if (jobs_[j].gpus > 0) {
@@ -1076,18 +1102,39 @@ bool FleetScheduler::Overlaps(const std::vector<NodeRange>& sorted, const GangPa
   return it != sorted.begin() && std::prev(it)->end > x.node;
 }
 
-bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<JobRef>& victims,
+bool FleetScheduler::PreemptAndStart(JobRef j, Seconds now, const std::vector<JobRef>& candidates,
                                      const std::vector<int32_t>& pools, bool across) {
   const AiJob& job = jobs_[j];
-  // What if every victim were gone? If the job would still not fit, preempt
-  // nothing. Otherwise preempt the victims on the nodes of that placement.
-  for (JobRef v : victims) index_.Release(run_[v].where);
+  // Jobs already preempted in this pass (and started again) are not victims.
+  std::vector<JobRef> victims;
+  for (JobRef v : candidates) {
+    if (v >= preempted_in_.size() || preempted_in_[v] != pass_) victims.push_back(v);
+  }
+  if (victims.empty()) return false;
+  // What if the victims were gone, in their order, until the job fits? If it
+  // would not fit with all of them gone, preempt nothing. Otherwise preempt
+  // those of that prefix on the nodes of the placement it found (so that a
+  // victim later in the order is taken only if the earlier ones do not make
+  // room). A count of the GPUs free in the pools' partitions skips the
+  // search while there cannot be enough.
+  std::vector<int32_t> partitions;
+  for (int32_t pool : pools) partitions.push_back(index_.pool_partition(pool));
+  std::sort(partitions.begin(), partitions.end());
+  partitions.erase(std::unique(partitions.begin(), partitions.end()), partitions.end());
   Placement target;
-  const bool fits = FindIn(job, pools, &target, true, across);
-  for (JobRef v : victims) index_.Commit(run_[v].where);
+  bool fits = false;
+  size_t upto = 0;
+  while (upto < victims.size() && !fits) {
+    index_.Release(run_[victims[upto++]].where);
+    int64_t free = 0;
+    for (int32_t part : partitions) free += index_.free_gpus(part);
+    fits = free >= job.gpus && FindIn(job, pools, &target, true, across);
+  }
+  for (size_t i = 0; i < upto; ++i) index_.Commit(run_[victims[i]].where);
   if (!fits) return false;
   const std::vector<NodeRange> nodes = NodeRanges(target);
-  for (JobRef v : victims) {
+  for (size_t i = 0; i < upto; ++i) {
+    const JobRef v = victims[i];
     bool overlaps = false;
     for (const GangPart& x : run_[v].where.parts) overlaps = overlaps || Overlaps(nodes, x);
     if (overlaps) Preempt(v, now);
@@ -1306,6 +1353,7 @@ std::vector<int32_t> FleetScheduler::OwnDedicatedPools(TenantId t, bool skip_hel
 
 void FleetScheduler::Schedule(Seconds now, Decisions* out) {
   pass_log_.clear();
+  ++pass_;
   SchedulePass(now);
   // The net changes, each job once, by ref: the first entry of a job tells
   // whether it ran before the pass (a preemption) or waited (a start).
@@ -1341,16 +1389,18 @@ void FleetScheduler::SchedulePass(Seconds now) {
   };
   // Fair share is best-effort within a tenant, as Kueue's BestEffortFIFO:
   // if the head does not fit, the next few jobs of the queue may.
-  constexpr int kBestEffortDepth = 16;
   auto try_queue = [&](size_t q) {
     if (queues_[q].empty()) return false;
     if (failed_epoch_[q] == epoch_) {
       // Only the jobs that joined since the queue failed can start.
       std::vector<JobRef> fresh;
       fresh.swap(fresh_[q]);
-      for (JobRef f : fresh) {
+      for (size_t i = 0; i < fresh.size(); ++i) {
+        const JobRef f = fresh[i];
         if (!run_[f].running && queues_[q].count(f) &&
             TryStartObserved(f, now)) {
+          // The ones not tried yet stay fresh for the queue's next turn.
+          fresh_[q].insert(fresh_[q].end(), fresh.begin() + static_cast<std::ptrdiff_t>(i) + 1, fresh.end());
           return true;
         }
       }
@@ -1544,6 +1594,9 @@ void FleetScheduler::ScheduleEasy(Seconds now) {
   using Shape = std::tuple<int32_t, int64_t, GpuModelMask, TopologyScope, TenantId, bool, bool>;
   std::set<Shape> failed;
   for (JobRef c : candidates) {
+    // A job named twice (fresh_ may hold a ref submitted, withdrawn and
+    // submitted again, or removed and handed out again) starts once.
+    if (run_[c].running || q.count(c) == 0) continue;
     const AiJob& job = jobs_[c];
     const bool ends_in_time = !reservation_.valid || now + job.Walltime() <= reservation_.shadow;
     const Shape shape{job.gpus, job.cpu_milli, job.models, job.topology, job.tenant,

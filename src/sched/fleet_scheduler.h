@@ -358,6 +358,8 @@ class FleetScheduler {
 
   // easy: jobs after the head considered for backfill in one pass.
   static constexpr int kBackfillDepth = 256;
+  // fairshare: jobs of a tenant's queue tried in one pass (best effort).
+  static constexpr int kBestEffortDepth = 16;
 
  private:
   FleetScheduler(const Fleet& fleet, FleetSchedulerOptions o);
@@ -487,11 +489,17 @@ class FleetScheduler {
   // not yet applied: (time, 0 closing / 1 opening, cluster).
   std::vector<bool> removed_;
   std::set<std::tuple<Seconds, int, size_t>> windows_;
+  Seconds windows_now_ = INT64_MIN;  // the latest ApplyWindows time
   struct LogEntry {
     JobRef job;
     bool preempt;
   };
   std::vector<LogEntry> pass_log_;
+  // Passes so far, and the pass in which each job was last preempted: a
+  // job is preempted at most once per pass, so that two mechanisms that
+  // each preempt for the other (priority, reclaim) cannot cycle for ever.
+  uint64_t pass_ = 0;
+  std::vector<uint64_t> preempted_in_;
   TopoIndex index_;
   std::vector<Running> run_;
   std::vector<Queue> queues_;  // fifo, priority: one; fairshare: by tenant
