@@ -142,9 +142,19 @@ Ref Sub(FleetScheduler& s, const AiJob& j, Seconds now) {
   return r;
 }
 
+// A placement's parts one node each (a part may be a run of `nodes` nodes
+// with `units` on each: a whole domain).
+std::vector<GangPart> Expand(const Placement& p) {
+  std::vector<GangPart> out;
+  for (const GangPart& x : p.parts) {
+    for (int32_t i = 0; i < x.nodes; ++i) out.push_back({x.node + i, x.units, 1});
+  }
+  return out;
+}
+
 std::set<int32_t> DomainsOf(const Fleet& f, const Placement& p) {
   std::set<int32_t> d;
-  for (const GangPart& x : p.parts) d.insert(f.nodes[static_cast<size_t>(x.node)].domain);
+  for (const GangPart& x : Expand(p)) d.insert(f.nodes[static_cast<size_t>(x.node)].domain);
   return d;
 }
 
@@ -154,7 +164,7 @@ int32_t DomainOf(const Fleet& f, const FleetScheduler& s, Ref j) {
 
 int64_t Units(const Placement& p) {
   int64_t u = 0;
-  for (const GangPart& x : p.parts) u += x.units;
+  for (const GangPart& x : Expand(p)) u += x.units;
   return u;
 }
 
@@ -950,7 +960,7 @@ class Driver {
     std::vector<Ref> brute;
     for (Ref j = 0; j < m_.size(); ++j) {
       if (m_[j].st != St::kRunning) continue;
-      for (const GangPart& x : s_->placement(j).parts) {
+      for (const GangPart& x : Expand(s_->placement(j))) {
         if (x.node == n) {
           brute.push_back(j);
           break;
@@ -1135,7 +1145,7 @@ class Driver {
       for (Ref j = 0; j < m_.size(); ++j) {
         if (m_[j].st != St::kRunning) continue;
         std::string w;
-        for (const GangPart& x : s_->placement(j).parts) w += fmt::format(" n{}:{}", x.node, x.units);
+        for (const GangPart& x : Expand(s_->placement(j))) w += fmt::format(" n{}:{}", x.node, x.units);
         const AiJob& a = s_->job(j);
         std::printf("   run %u t%u g%d m%d pre%d prio%d scope%d b%d:%s\n", j, a.tenant, a.gpus, a.gpu_milli,
                     a.preemptible, a.priority, static_cast<int>(a.topology), s_->borrowed_from(j), w.c_str());
@@ -1147,9 +1157,10 @@ class Driver {
   }
 
   static bool SamePlacement(const Placement& a, const Placement& b) {
-    if (a.parts.size() != b.parts.size() || a.pool != b.pool || a.sites != b.sites) return false;
-    for (size_t i = 0; i < a.parts.size(); ++i) {
-      if (a.parts[i].node != b.parts[i].node || a.parts[i].units != b.parts[i].units) return false;
+    const std::vector<GangPart> x = Expand(a), y = Expand(b);
+    if (x.size() != y.size() || a.pool != b.pool || a.sites != b.sites) return false;
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (x[i].node != y[i].node || x[i].units != y[i].units) return false;
     }
     return true;
   }
@@ -1276,7 +1287,7 @@ class Driver {
       const Placement& p = s.placement(j);
       ASSERT_FALSE(p.parts.empty()) << j;
       std::set<int32_t> nodes, domains, blocks, sites, types;
-      for (const GangPart& x : p.parts) {
+      for (const GangPart& x : Expand(p)) {
         ASSERT_GE(x.node, 0);
         ASSERT_LT(static_cast<size_t>(x.node), N);
         const int32_t d = f_.nodes[static_cast<size_t>(x.node)].domain;
@@ -1348,7 +1359,7 @@ class Driver {
         EXPECT_EQ(p.parts.size(), 1u);
         EXPECT_GE(u * 1000, job.cpu_milli);
       }
-      for (const GangPart& x : p.parts) {
+      for (const GangPart& x : Expand(p)) {
         EXPECT_GT(x.units, 0);
         used[static_cast<size_t>(x.node)] += x.units;
         if (f_.node_type(x.node).gpus > 0) busy[static_cast<size_t>(f_.site_of_domain(f_.nodes[static_cast<size_t>(x.node)].domain))] += x.units;
@@ -1843,7 +1854,7 @@ struct RestoreStats {
 };
 
 std::vector<GangPart> Sorted(const Placement& p) {
-  std::vector<GangPart> v = p.parts;
+  std::vector<GangPart> v = Expand(p);
   std::sort(v.begin(), v.end(), [](const GangPart& a, const GangPart& b) {
     return std::tie(a.node, a.units) < std::tie(b.node, b.units);
   });

@@ -80,9 +80,9 @@ TEST(Golden, SmallFleetScenario) {
   auto r = SimulateFleet(*fleet, &*w, o);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(testing::Sha256Hex(FormatFleetJobsCsv(*w, *r)),
-            "34d9f5fd92819d40c1e1ddc05172f5d1918e7f6f014914b6ed1336bc70716b09");
+            "19566c6ae39fd8c2e437fd6cf3734cf51d221db06264a6b070af0cbcf72c26c9");
   EXPECT_EQ(testing::Sha256Hex(FormatTenantsCsv(*r)),
-            "a05c3af6ed8c6e5485a11470ceaf7c5764120b04f71c1c1667c30a4552d0e2d9");
+            "4fbb0a03d137b71d5ea0d1a1753772a91ab80cd07f8c551a9c8e8c43fec07d02");
   // A second run on the same inputs gives the same bytes.
   auto w2 = GenerateAi(g);
   auto r2 = SimulateFleet(*fleet, &*w2, o);
@@ -138,7 +138,7 @@ TEST(Golden, SmallFleetOverTime) {
       EXPECT_GT(v.checks, 1000);
       first = all;
       EXPECT_EQ(testing::Sha256Hex(all),
-                "cef33e6a81321e58128cf024cefaee1f5495508311d443b57b06ee29261a0e73");
+                "a3c6ad2b95b5334ee99163ac39b8a713f8d1d1f145a2c6af915afa0de5096198");
     } else {
       EXPECT_EQ(all, first);
     }
