@@ -74,6 +74,9 @@ struct Domain {
   Seconds online = 0;   // in service from (delivery)
   Seconds retire = -1;  // out of service from; -1: never
   bool spare = false;   // held out of service to stand in for failed nodes
+
+  // Delivered by t and not retired (spares aside).
+  bool InServiceAt(Seconds t) const { return online <= t && (retire < 0 || retire > t); }
 };
 
 struct FleetNode {

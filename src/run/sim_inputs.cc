@@ -242,7 +242,7 @@ Result<SimInputs> BuildSimInputs(const PlanRun& p) {
         }
         for (int32_t x : assigned[i]) {
           const Domain& dom = built->domains[static_cast<size_t>(x)];
-          if (dom.spare || dom.online > at || (dom.retire >= 0 && dom.retire <= at)) continue;
+          if (dom.spare || !dom.InServiceAt(at)) continue;
           ++here[dom.type][built->site_of_domain(x)];
         }
       }

@@ -68,7 +68,7 @@ std::vector<std::vector<int32_t>> DedicatedDomains(const Fleet& fleet,
           fleet.sites[static_cast<size_t>(fleet.site_of_domain(static_cast<int32_t>(i)))].name != d.site) {
         continue;
       }
-      const bool at_start = dom.online <= start && (dom.retire < 0 || dom.retire > start);
+      const bool at_start = dom.InServiceAt(start);
       const bool whole = at_start && (dom.retire < 0 || dom.retire >= end);
       candidates.push_back({whole ? 0 : at_start ? 1 : 2, dom.online, static_cast<int32_t>(i)});
     }

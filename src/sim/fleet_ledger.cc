@@ -122,41 +122,35 @@ void FleetLedger::Started(uint32_t ref, const AiJob& j, int32_t site, bool own_d
   job_rate_[ref] =
       own_dedicated ? 0 : j.gpu_share() * (j.preemptible ? price_spot_[j.tenant] : price_on_demand_[j.tenant]);
   held_since_[ref] = t;
-  tenant_revenue_rate_[j.tenant] += job_rate_[ref];
-  if (++running_of_[j.tenant] > 0) live_.insert(j.tenant);
-  if (shares.empty()) {
-    site_revenue_rate_[static_cast<size_t>(site)] += job_rate_[ref];
-    held_[j.tenant * S_ + static_cast<size_t>(site)] += j.gpu_share();
-    return;
-  }
-  // A multi-site gang: each site its share of the GPUs.
-  for (const auto& [s, share] : shares) {
-    site_revenue_rate_[static_cast<size_t>(s)] += job_rate_[ref] * share;
-    held_[j.tenant * S_ + static_cast<size_t>(s)] += j.gpu_share() * share;
-  }
-  multi_share_[ref] = std::move(shares);
+  if (!shares.empty()) multi_share_[ref] = std::move(shares);
+  AddRates(ref, j, site, +1);
 }
 
 double FleetLedger::Ended(uint32_t ref, const AiJob& j, int32_t site, Seconds t) {
-  const double held = j.gpu_share() * static_cast<double>(t - held_since_[ref]);
-  tenant_revenue_rate_[j.tenant] -= job_rate_[ref];
-  if (--running_of_[j.tenant] > 0) {
+  AddRates(ref, j, site, -1);
+  multi_share_.erase(ref);
+  return j.gpu_share() * static_cast<double>(t - held_since_[ref]);
+}
+
+void FleetLedger::AddRates(uint32_t ref, const AiJob& j, int32_t site, int sign) {
+  tenant_revenue_rate_[j.tenant] += sign * job_rate_[ref];
+  running_of_[j.tenant] += sign;
+  if (running_of_[j.tenant] > 0) {
     live_.insert(j.tenant);
   } else {
     live_.erase(j.tenant);
   }
   auto ms = multi_share_.find(ref);
   if (ms == multi_share_.end()) {
-    site_revenue_rate_[static_cast<size_t>(site)] -= job_rate_[ref];
-    held_[j.tenant * S_ + static_cast<size_t>(site)] -= j.gpu_share();
-    return held;
+    site_revenue_rate_[static_cast<size_t>(site)] += sign * job_rate_[ref];
+    held_[j.tenant * S_ + static_cast<size_t>(site)] += sign * j.gpu_share();
+    return;
   }
+  // A multi-site gang: each site its share of the GPUs.
   for (const auto& [s, share] : ms->second) {
-    site_revenue_rate_[static_cast<size_t>(s)] -= job_rate_[ref] * share;
-    held_[j.tenant * S_ + static_cast<size_t>(s)] -= j.gpu_share() * share;
+    site_revenue_rate_[static_cast<size_t>(s)] += sign * job_rate_[ref] * share;
+    held_[j.tenant * S_ + static_cast<size_t>(s)] += sign * j.gpu_share() * share;
   }
-  multi_share_.erase(ms);
-  return held;
 }
 
 void FleetLedger::UpdateBusy(const FleetScheduler& sched) {

@@ -64,6 +64,9 @@ class FleetLedger {
 
  private:
   double DomainDepreciation(int32_t d) const;
+  // A running attempt's revenue rate, held GPUs per site and tenant
+  // liveness, added (+1) at its start or taken back (-1) at its end.
+  void AddRates(uint32_t ref, const AiJob& j, int32_t site, int sign);
   TimeRow& Row(int64_t b, size_t k);
   Error TooManyRows(Seconds until) const;
   double RowsNeeded(Seconds until) const;
