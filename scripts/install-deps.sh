@@ -10,6 +10,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libcli11-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev zlib1g-dev
   libssl-dev
+  libcpp-httplib-dev libsqlite3-dev sqlite3   # the control plane: HTTP API and its store (rackscale serve)
   libglpk-dev                # the capacity planner's MILP solver (rackscale plan)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # libFuzzer targets (make fuzz)
