@@ -70,6 +70,8 @@ struct JobSubmit {
   std::string request_id;      // <= kMaxNameBytes; printable ASCII
 };
 Decoded<JobSubmit> DecodeJobSubmit(std::string_view body);
+// The submission as a JSON object (every field; DecodeJobSubmit reads it back equal).
+std::string EncodeJobSubmit(const JobSubmit& s);
 
 // PUT /v1/tenants/{name}.
 struct TenantPut {
