@@ -56,6 +56,7 @@ void BuildApp(CLI::App& app, CommandFn* run) {
   RegisterRun(app, run);
   RegisterPlanMerge(app, run);
   RegisterVerify(app, run);
+  RegisterServe(app, run);
 }
 
 int RunCli(int argc, char** argv) {

@@ -42,6 +42,7 @@ void RegisterPlan(CLI::App& app, CommandFn* run);
 void RegisterRun(CLI::App& app, CommandFn* run);
 void RegisterPlanMerge(CLI::App& app, CommandFn* run);
 void RegisterVerify(CLI::App& app, CommandFn* run);
+void RegisterServe(CLI::App& app, CommandFn* run);
 
 // The arguments of `rackscale sim`; `rackscale run` simulates the fleet it
 // plans through the same path.
