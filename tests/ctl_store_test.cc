@@ -1,7 +1,6 @@
 // The SQLite Store: round trips, the event log's queries, refused batches,
 // reopening and migrations, files it must refuse, a writer killed at random
 // moments and a disk that fills up.
-#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/mount.h>
