@@ -53,6 +53,7 @@ struct SimArgs {
   std::string tenants;
   double starve_after_s = 12 * 3600;
   std::string trace;
+  bool replay = false;  // the trace is a control-plane export: replay it on the core, pass by pass
   std::string format = "auto";
   std::string out;
   bool skip_bad_lines = false;
