@@ -1622,12 +1622,16 @@ bool Control::Tick(int64_t now, int64_t now_ms, bool force_pass) {
     core_->ApplyWindows(now, &changed);
     dirty_ = dirty_ || !changed.empty();
   }
-  if (!dirty_ && !force_pass) return false;
+  // A pass after anything changed, and (force_pass) now and then while
+  // jobs wait, for what time alone changes (a head starving). Every pass
+  // is an event, decisions or not: a pass that starts nothing still leaves
+  // the core's memory of what failed (sched/fleet_scheduler.h), and a
+  // replay must run the same passes to decide the same.
+  if (!dirty_ && !(force_pass && core_->waiting() > 0)) return false;
   dirty_ = false;
   Decisions d;
   core_->Schedule(now, &d);
   ++passes_;
-  if (d.changes.empty()) return true;
   decisions_ += static_cast<int64_t>(d.changes.size());
   json started = json::array(), stopped = json::array();
   for (const JobChange& c : d.changes) {
@@ -1637,37 +1641,41 @@ bool Control::Tick(int64_t now, int64_t now_ms, bool force_pass) {
     if (c.stopped) stopped.push_back(it->second);
   }
   Emit(now, "pass", 0, "", "", json{{"started", started}, {"preempted", stopped}}.dump());
+  // Every stop before any start: a job started in this pass may take the
+  // GPUs of one preempted in it (changes come by job ref, not in order).
+  for (const JobChange& c : d.changes) {
+    auto it = ref_job_.find(c.job);
+    if (it == ref_job_.end() || !c.stopped) continue;
+    JobRec& j = jobs_.at(it->second);
+    const int32_t attempt = j.attempt;
+    StopAttempt(j);
+    j.state = JobState::kPending;
+    j.reason = "preempted";
+    j.reported_running = false;
+    LiveEvent& ev = Emit(now, "job.preempted", j.id, j.spec.tenant, "", json{{"attempt", attempt}}.dump());
+    AddKills(j, attempt, opts_.grace_s, nodes_, &ev);
+    PutJobRow(j);
+  }
   std::vector<std::pair<int64_t, int32_t>> dispatch;
   for (const JobChange& c : d.changes) {
     auto it = ref_job_.find(c.job);
-    if (it == ref_job_.end()) continue;
+    if (it == ref_job_.end() || !c.started) continue;
     JobRec& j = jobs_.at(it->second);
-    if (c.stopped) {
-      const int32_t attempt = j.attempt;
-      StopAttempt(j);
-      j.state = JobState::kPending;
-      j.reason = "preempted";
-      j.reported_running = false;
-      LiveEvent& ev = Emit(now, "job.preempted", j.id, j.spec.tenant, "", json{{"attempt", attempt}}.dump());
-      AddKills(j, attempt, opts_.grace_s, nodes_, &ev);
+    dispatch.clear();
+    Started(j, now, &dispatch);
+    json placement = json::array();
+    for (size_t r = 0; r < j.tasks.size(); ++r) {
+      placement.push_back({{"node", nodes_[static_cast<size_t>(j.tasks[r].node)].name}, {"gpus", j.tasks[r].gpus},
+                           {"rank", r}});
     }
-    if (c.started) {
-      dispatch.clear();
-      Started(j, now, &dispatch);
-      json placement = json::array();
-      for (size_t r = 0; r < j.tasks.size(); ++r) {
-        placement.push_back({{"node", nodes_[static_cast<size_t>(j.tasks[r].node)].name}, {"gpus", j.tasks[r].gpus},
-                             {"rank", r}});
-      }
-      json ranks = json::array();
-      for (const auto& [id, rank] : dispatch) ranks.push_back(rank);
-      LiveEvent& ev = Emit(now, "job.started", j.id, j.spec.tenant, "",
-                           json{{"attempt", j.attempt}, {"placement", placement}, {"dispatched", ranks}}.dump());
-      for (const auto& [id, rank] : dispatch) {
-        Dispatch(j, rank, now);
-        ev.ops.push_back({nodes_[static_cast<size_t>(j.tasks[static_cast<size_t>(rank)].node)].agent,
-                          "{\"op\":\"run\",\"task\":" + TaskJson(j, rank) + "}"});
-      }
+    json ranks = json::array();
+    for (const auto& [id, rank] : dispatch) ranks.push_back(rank);
+    LiveEvent& ev = Emit(now, "job.started", j.id, j.spec.tenant, "",
+                         json{{"attempt", j.attempt}, {"placement", placement}, {"dispatched", ranks}}.dump());
+    for (const auto& [id, rank] : dispatch) {
+      Dispatch(j, rank, now);
+      ev.ops.push_back({nodes_[static_cast<size_t>(j.tasks[static_cast<size_t>(rank)].node)].agent,
+                        "{\"op\":\"run\",\"task\":" + TaskJson(j, rank) + "}"});
     }
     PutJobRow(j);
   }

@@ -219,9 +219,9 @@ class Control {
   Reply Metrics(const Principal& p, const std::string& server_metrics) const;
 
   // Time passing: nodes silent past the timeout are lost, jobs past their
-  // time limit fail, dedicated windows open and close, and (if anything
-  // changed since the last pass, or `force`) a scheduling pass runs.
-  // Returns whether a pass ran.
+  // time limit fail, dedicated windows open and close, and a scheduling
+  // pass runs if anything changed since the last one (or `force_pass` and
+  // jobs wait). Every pass is a `pass` event. Returns whether one ran.
   bool Tick(int64_t now, int64_t now_ms, bool force_pass);
   // Every node registered with the agent counts as heard from at now_ms
   // (after a restart, so that live agents are not declared lost).

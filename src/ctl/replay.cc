@@ -397,7 +397,10 @@ Status Replayer::Apply(const ExportedEvent& e, ReplayReport* r) {
     r->power = PowerPolicyName(power_);
     if (started_once_) ++r->restarts;
     started_once_ = true;
-    return Build(e.time);
+    if (Status st = Build(e.time); !st) {
+      return Bad(source_, e.line, "server.started", "rebuilding the core as the server did: " + st.error().ToString());
+    }
+    return Status::Ok();
   }
   if (!core_) return Bad(source_, e.line, "type", "the export must start at seq 1 (a server.started event comes first)");
   if (t == "tenant.set") {

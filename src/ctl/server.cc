@@ -252,9 +252,9 @@ void Server::CoreLoop() {
     const int64_t now_ms = WallMs();
     const int64_t now = now_ms / 1000;
     for (auto& c : turn) c->reply = c->fn(*control_, *store_, now, now_ms);
-    // Time: a pass after every turn that changed something, timeouts and a
-    // forced pass each tick.
-    const bool tick = now_ms - last_tick_ms >= opts_.tick_ms;
+    // Time: a pass after every turn that changed something; while jobs
+    // wait, a pass every --pass-interval even if nothing did.
+    const bool tick = now_ms - last_tick_ms >= opts_.pass_interval_ms;
     if (tick) last_tick_ms = now_ms;
     const int64_t p0 = SteadyUs();
     if (control_->Tick(now, now_ms, tick)) pass_us_sum_ += SteadyUs() - p0;
