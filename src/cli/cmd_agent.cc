@@ -39,13 +39,17 @@ struct AgentArgs {
 
 Error Bad(const std::string& flag, const std::string& message) { return Error::InvalidInput(flag, 0, "", message); }
 
-// Non-empty, at most 255 characters, each in `allowed` or alphanumeric.
-bool Word(const std::string& s, const char* allowed) {
-  if (s.empty() || s.size() > 255) return false;
+// The API's names ([A-Za-z0-9][A-Za-z0-9._-]{0,127}) and addresses
+// ([A-Za-z0-9._:-]{1,255} here: an agent has one).
+bool Word(const std::string& s, const char* allowed, size_t max_bytes) {
+  if (s.empty() || s.size() > max_bytes) return false;
   for (char c : s) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && !std::strchr(allowed, c)) return false;
   }
   return true;
+}
+bool Name(const std::string& s) {
+  return Word(s, "._-", ctl::kMaxNameBytes) && std::isalnum(static_cast<unsigned char>(s[0]));
 }
 
 // The first executable `name` in $PATH, or "".
@@ -91,7 +95,9 @@ int RunAgent(AgentArgs a) {
   if (a.token_file_given) {
     Result<std::string> text = ReadFileMaybeGz(a.token_file, "token");
     if (!text.ok()) return ReportError(text.error());
-    a.token = std::string(Trim(*text));
+    const std::string& t = *text;  // the token, without surrounding white space and line ends
+    const size_t b = t.find_first_not_of(" \t\r\n"), e = t.find_last_not_of(" \t\r\n");
+    a.token = b == std::string::npos ? "" : t.substr(b, e - b + 1);
     token_source = a.token_file;
   } else if (!a.token_given) {
     const char* env = std::getenv("RACKSCALE_TOKEN");
@@ -104,15 +110,15 @@ int RunAgent(AgentArgs a) {
   }
   if (a.emulate == 0) {
     if (!a.node_given) return ReportError(Bad("--node", "required (or --emulate N)"));
-    if (!Word(a.node, "._-")) return ReportError(Bad("--node", fmt::format("expected a node name, got {}", Quote(a.node))));
+    if (!Name(a.node)) return ReportError(Bad("--node", fmt::format("expected a node name, got {}", Quote(a.node))));
   }
-  if (a.gpu_model_given && !Word(a.gpu_model, "._+-")) {
+  if (a.gpu_model_given && !Name(a.gpu_model)) {
     return ReportError(Bad("--gpu-model", fmt::format("expected an accelerator name such as H100, got {}", Quote(a.gpu_model))));
   }
   if (a.gpu_model_given && !a.gpus_given) return ReportError(Bad("--gpu-model", "needs --gpus"));
   if (a.gpus_given && a.gpus > 0 && !a.gpu_model_given) return ReportError(Bad("--gpus", "needs --gpu-model"));
   if (!a.addr_given && a.addr.empty()) return ReportError(Bad("--addr", "the host name is unknown; give --addr"));
-  if (!Word(a.addr, ".:_-[]")) return ReportError(Bad("--addr", fmt::format("expected a host name or address, got {}", Quote(a.addr))));
+  if (!Word(a.addr, "._:-", ctl::kMaxAddrBytes)) return ReportError(Bad("--addr", fmt::format("expected a host name or address, got {}", Quote(a.addr))));
 
   ctl::AgentOptions o;
   o.server = a.server;

@@ -157,7 +157,7 @@ struct Agent::Impl {
 
   Http Call(httplib::Client& c, bool post, const std::string& path, const std::string& body = "") {
     httplib::Result r = post ? c.Post(prefix + path, body, "application/json") : c.Get(prefix + path);
-    if (!r) return Http{0, "", httplib::to_string(r.error())};
+    if (!r) return Http{0, "", httplib::to_string(r.error()) + " error"};
     return Http{r->status, r->body, ""};
   }
 
