@@ -73,6 +73,11 @@ const std::map<std::string, std::vector<std::string>>& FreeForm() {
       {"plan --draws", {"3", "5:3", "a:b", "-1:2", ""}},  // with --monte-carlo: the base adds none, so any misuse
       {"plan-merge dirs", {}},  // directories to read (tests/monte_carlo_test.cc)
       {"verify dir", {}},  // a directory to read: a missing one is an I/O error (exit 1)
+      {"agent --server", {"", "ctl:8080", "ftp://ctl", "http://ctl:0", "http://ctl/a?b"}},
+      {"agent --token", {"", "rsg_123", "not a token"}},
+      {"agent --node", {"", "_n0", "a b", "n/0"}},
+      {"agent --gpu-model", {"", "H 100"}},
+      {"agent --addr", {"", "a b", "[::1]"}},
   };
   return kFreeForm;
 }
@@ -114,6 +119,11 @@ class CliFlags : public ::testing::Test {
         {"run", {Src("scenarios/small.toml"), "--out", "@out", "--no-sim"}, {{"scenario", Src("scenarios/small.toml")}}},
         {"verify", {dir_}, {{"dir", dir_}}},
         {"plan-merge", {"--out", "@out", dir_}, {{"dirs", dir_}}},
+        // Runs until stopped: every case must fail before it reaches the (absent) server.
+        {"agent",
+         {"--server", "http://127.0.0.1:9", "--token", "rsg_" + std::string(64, 'a'), "--node", "east-d0000-n00",
+          "--gpus", "8", "--gpu-model", "H100", "--state-dir", "@out", "--log-dir", dir_ + "/agent-logs"},
+         {}},
     };
   }
 
@@ -223,6 +233,7 @@ TEST_F(CliFlags, TheBaseInvocationsSucceed) {
   int n = 0;
   for (const Command& cmd : Commands()) {
     if (cmd.name == "verify" || cmd.name == "plan-merge") continue;  // need earlier outputs (their own tests)
+    if (cmd.name == "agent") continue;  // runs until stopped (tests/ctl_agent_test.cc)
     const std::string out = dir_ + "/ok-" + std::to_string(++n);
     std::string line = Bin() + " " + cmd.name;
     for (const std::string& a : cmd.args) line += " " + ShellQuote(a == "@out" ? out : a);

@@ -41,7 +41,7 @@ int PrintJsonDocument(const std::string& text) {
 const char* const kAppDescription =
     "rackscale: plan, simulate and operate rack-scale AI fleets.\n"
     "Docs: docs/README.md. Exit codes: 0 ok, 1 I/O or internal failure, "
-    "2 malformed input or bad arguments.";
+    "2 malformed input or bad arguments, 3 the server refused the agent's token (agent).";
 
 void BuildApp(CLI::App& app, CommandFn* run) {
   app.set_version_flag("--version", "rackscale 0.1.0");
@@ -57,6 +57,7 @@ void BuildApp(CLI::App& app, CommandFn* run) {
   RegisterPlanMerge(app, run);
   RegisterVerify(app, run);
   RegisterServe(app, run);
+  RegisterAgent(app, run);
 }
 
 int RunCli(int argc, char** argv) {

@@ -18,6 +18,7 @@ namespace rackscale {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;     // I/O error or internal failure
 inline constexpr int kExitBadInput = 2;    // malformed input or bad arguments
+inline constexpr int kExitServer = 3;      // agent: the server refused the token
 
 using CommandFn = std::function<int()>;
 
@@ -43,6 +44,7 @@ void RegisterRun(CLI::App& app, CommandFn* run);
 void RegisterPlanMerge(CLI::App& app, CommandFn* run);
 void RegisterVerify(CLI::App& app, CommandFn* run);
 void RegisterServe(CLI::App& app, CommandFn* run);
+void RegisterAgent(CLI::App& app, CommandFn* run);
 
 // The arguments of `rackscale sim`; `rackscale run` simulates the fleet it
 // plans through the same path.
