@@ -233,7 +233,8 @@ TEST(CtlApiJobSubmit, RoundTrips) {
            Job(R"("on_node_lost": "fail", "priority": -1000000, "checkpoint_s": 315360000)"),
            Job(R"("on_node_lost": "requeue", "nodes": 8, "topology": "block", "preemptible": true)"),
            Job(R"("name": "ünïcode \"q\" \\ /", "tenant": "t.0_x-y", "gpu_model": "GB200", "request_id": "~ id ~")"),
-           Job(R"("command": ["sh", "-c", "printf 'a\nb'", ""], "env": {"Z": "\u0001", "_": "\ud83d\ude00", "a1": ""})"),
+           Job(R"("command": ["sh", "-c", "printf 'a\nb'", ""],)"
+               R"("env": {"Z": "\u0001", "_": "\ud83d\ude00", "a1": ""})"),
        }) {
     auto a = DecodeJobSubmit(body);
     ASSERT_TRUE(a.ok()) << body << " -> " << a.error.ToJson();
@@ -440,7 +441,9 @@ TEST(CtlApiAgentRegister, AcceptsAndRefuses) {
       {R"({"nodes": [{"name": "n1", "gpus": 8, "gpus": 4}]})", "nodes[0].gpus", "duplicate key"},
   };
   std::string many;
-  for (size_t i = 0; i <= kMaxBatch; ++i) many += (i ? "," : "") + std::string(R"({"name":"n)") + std::to_string(i) + R"(","gpus":1})";
+  for (size_t i = 0; i <= kMaxBatch; ++i) {
+    many += (i ? "," : "") + std::string(R"({"name":"n)") + std::to_string(i) + R"(","gpus":1})";
+  }
   rejects.push_back({R"({"nodes": [)" + many + "]}", "nodes", "more than 10000 entries"});
   CheckTable<AgentRegister>(DecodeAgentRegister, accepts, rejects);
 
@@ -766,10 +769,10 @@ TEST(CtlApiOpenApi, SchemasMatchTheDecoders) {
   EXPECT_EQ(job["env"]["additionalProperties"]["maxLength"], kMaxEnvValueBytes);
   EXPECT_EQ(schemas["Task"]["required"].size(), schemas["Task"]["properties"].size());
   EXPECT_EQ(schemas["TaskRef"]["properties"]["job"]["maximum"], kMaxJobId);
-  for (const char* batch : {"AgentRegister/nodes", "AgentHeartbeat/nodes", "AgentHeartbeat/running", "AgentReport/reports"}) {
-    std::string b = batch;
-    std::string type = b.substr(0, b.find('/')), field = b.substr(b.find('/') + 1);
-    EXPECT_EQ(schemas[type]["properties"][field]["maxItems"], kMaxBatch) << batch;
+  for (const auto& [type, field] : std::vector<std::pair<std::string, std::string>>{
+           {"AgentRegister", "nodes"}, {"AgentHeartbeat", "nodes"}, {"AgentHeartbeat", "running"},
+           {"AgentReport", "reports"}}) {
+    EXPECT_EQ(schemas[type]["properties"][field]["maxItems"], kMaxBatch) << type << "." << field;
   }
 }
 

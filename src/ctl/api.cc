@@ -211,12 +211,15 @@ bool ReadDouble(const Json& v, const std::string& field, double* out, Errors* e)
   return true;
 }
 
+// ASCII only, whatever the locale (<cctype>'s would follow it).
+bool IsAlpha(unsigned char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+
 bool IsName(std::string_view s) {
   if (s.empty() || s.size() > kMaxNameBytes) return false;
   for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
+    auto c = static_cast<unsigned char>(s[i]);
+    if (!IsAlpha(c) && !IsDigit(c) && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
   }
   return true;
 }
@@ -224,9 +227,8 @@ bool IsName(std::string_view s) {
 bool IsEnvName(std::string_view s) {
   if (s.empty() || s.size() > kMaxNameBytes) return false;
   for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
+    auto c = static_cast<unsigned char>(s[i]);
+    if (!IsAlpha(c) && c != '_' && (i == 0 || !IsDigit(c))) return false;
   }
   return true;
 }
@@ -254,26 +256,29 @@ bool CheckString(std::string_view s, const std::string& field, Str kind, size_t 
   }
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
-    bool bad = false;
+    const char* bad = nullptr;  // what the byte is, if refused
     switch (kind) {
+      case Str::kName:
+      case Str::kOptName: break;  // checked above
       case Str::kText:
         // U+0080..U+009F are C2 80..C2 9F in UTF-8.
-        bad = c < 0x20 || c == 0x7f || (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xa0);
+        if (c < 0x20 || c == 0x7f || (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xa0)) {
+          bad = "a control character";
+        }
         break;
-      case Str::kBytes: bad = c == 0; break;
-      case Str::kAscii: bad = c < 0x20 || c > 0x7e; break;
+      case Str::kBytes:
+        if (c == 0) bad = "a NUL byte";
+        break;
+      case Str::kAscii:
+        if (c < 0x20 || c > 0x7e) bad = "a non-printable byte";
+        break;
       case Str::kAddr:
-        bad = !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                c == ':' || c == '-');
+        if (!IsAlpha(c) && !IsDigit(c) && c != '.' && c != '_' && c != ':' && c != '-') {
+          bad = "a byte not in [A-Za-z0-9._:-]";
+        }
         break;
-      default: break;
     }
-    if (bad) {
-      static constexpr const char* kWhat[] = {"", "", "a control character", "a NUL byte", "a non-printable byte",
-                                              "a byte not in [A-Za-z0-9._:-]"};
-      return e->Fail(field, std::string("contains ") + kWhat[static_cast<int>(kind)] + " at byte " +
-                                std::to_string(i));
-    }
+    if (bad) return e->Fail(field, std::string("contains ") + bad + " at byte " + std::to_string(i));
   }
   return true;
 }
@@ -760,7 +765,7 @@ Decoded<int64_t> DecodeIntParam(std::string_view name, std::string_view text, in
   std::string want = "must be a decimal integer in " + Range(lo, hi);
   bool digits = !text.empty() && text.size() <= 20;
   for (size_t i = 0; digits && i < text.size(); ++i) {
-    digits = (text[i] >= '0' && text[i] <= '9') || (i == 0 && text[i] == '-' && lo < 0 && text.size() > 1);
+    digits = IsDigit(text[i]) || (i == 0 && text[i] == '-' && lo < 0 && text.size() > 1);
   }
   int64_t x = 0;
   if (!digits) {
