@@ -182,15 +182,9 @@ Status Server::Reload(int64_t now_ms) {
     ring_first_ = snap->last_seq + 1;
     ring_last_ = snap->last_seq;
   }
-  // Tenants seeded from the file on a new store are changes to commit.
-  if (control_->has_changes()) {
-    std::vector<LiveEvent> live;
-    Batch b = control_->TakeBatch(&live);
-    if (Status st = store_->Commit(b); !st) return st.error();
-    std::lock_guard<std::mutex> lock(ring_mu_);
-    ring_first_ = store_->last_seq() + 1;
-    ring_last_ = store_->last_seq();
-  }
+  // What the new Control emitted while loading (server.started, tenants
+  // seeded on a new store) stays pending: the next commit carries it, and a
+  // failed one leaves it pending for the one after (nothing is skipped).
   return Status::Ok();
 }
 
