@@ -247,6 +247,11 @@ struct Agent::Impl {
     if (it == running.end()) {
       if (auto e = ended.find(ref); e != ended.end()) {
         QueueReport(ref, true, e->second.exit_code, e->second.signal, e->second.log);
+      } else {
+        // Never started here (its run came before this kill, or it was
+        // cancelled before this agent resynchronised): it holds nothing,
+        // and the server waits for its end to give its GPUs again.
+        QueueReport(ref, true, 128 + SIGTERM, SIGTERM, "");
       }
       return;
     }
