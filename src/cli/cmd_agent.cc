@@ -197,7 +197,8 @@ void RegisterAgent(CLI::App& app, CommandFn* run) {
   AddInFile(sub, "--token-file", &args->token_file, "File holding the agent token");
   sub->add_option("--node", args->node, "This node's name in the fleet (SITE-dDDDD-nNN)");
   AddInt(sub, "--gpus", &args->gpus, "GPUs of this node (default: counted by nvidia-smi -q -x; none without it)", 0,
-         1 << 16);
+         1 << 16)
+      ->default_str("");
   sub->add_option("--gpu-model", args->gpu_model,
                   "Their accelerator, as the fleet names it (default: from nvidia-smi)");
   sub->add_option("--addr", args->addr, "Host or address the gang's rank 0 is reached at (default: the host name)");
@@ -210,7 +211,8 @@ void RegisterAgent(CLI::App& app, CommandFn* run) {
   AddInt(sub, "--emulate", &args->emulate,
          "Emulate N nodes of the server's node list instead of one real node: tasks run for their duration_s "
          "and spawn nothing",
-         1, 100000);
+         1, 100000)
+      ->default_str("");
   AddInt(sub, "--node-offset", &args->node_offset, "With --emulate: the index of the first node to claim", 0, 10000000);
   sub->callback([args, sub, run] {
     AgentArgs& a = *args;
