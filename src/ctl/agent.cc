@@ -132,6 +132,7 @@ struct Agent::Impl {
     auto c = std::make_unique<httplib::Client>(origin);
     c->set_bearer_token_auth(o.token);
     c->set_keep_alive(true);
+    c->set_tcp_nodelay(true);
     c->set_connection_timeout(5);
     c->set_read_timeout(read_timeout_s);
     c->set_write_timeout(30);

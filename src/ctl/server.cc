@@ -730,6 +730,7 @@ Status Server::Run(const std::function<void(int port)>& listening) {
   const int threads = opts_.http_threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   http_->set_keep_alive_max_count(100000);
+  http_->set_tcp_nodelay(true);  // small answers go out at once (no 40 ms delayed-ACK stall)
   http_->set_read_timeout(70, 0);
   Routes();
   int bound = port;
