@@ -81,6 +81,7 @@ cq50=$(api "$URL/metrics" | awk '$1 == "rackscale_commit_seconds{quantile=\"0.5\
 cq99=$(api "$URL/metrics" | awk '$1 == "rackscale_commit_seconds{quantile=\"0.99\"}" {print $2}')
 rss=$(awk '/VmHWM/ {print $2}' /proc/$SERVER/status)
 integrity=$(sqlite3 "$T/ctl.db" 'PRAGMA integrity_check')
+cp "$T/load.json" "$OUT.load.json"  # kept if the Slurm side fails
 done_jobs=$(sqlite3 "$T/ctl.db" "select count(*) from jobs where state = 'succeeded'")
 
 # --- Slurm ------------------------------------------------------------------------------
@@ -165,7 +166,8 @@ CONF
     t1=$(date +%s.%N)
     while [ "$(squeue -h -t PD,R,CG,CF -r -o %i | wc -l)" -ne 0 ]; do sleep 0.2; done
     t2=$(date +%s.%N)
-    fails=$(cat "$PEER/fail" 2>/dev/null | wc -l)
+    fails=0
+    [ -f "$PEER/fail" ] && fails=$(wc -l <"$PEER/fail")
     slurm=$(python3 -c "
 import json
 n=$N_SLURM; t0,t1,t2=$t0,$t1,$t2

@@ -38,6 +38,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "ctl/replay.h"
+#include "model/fleet.h"
 #include "test_util.h"
 
 namespace rackscale {
@@ -351,6 +353,24 @@ TEST(CtlE2e, CrashSafety) {
       cursor = page["next_cursor"];
     }
   }
+  // Same core, same answers: the whole event stream, restarts and all,
+  // replayed on a fresh scheduler core decides what the server decided.
+  {
+    auto exp = Retry([&](httplib::Client& c) { return c.Get("/v1/export", {{"Authorization", "Bearer " + admin}}); },
+                     cl.url());
+    ASSERT_TRUE(exp && exp->status == 200);
+    auto fleet = ParseFleetToml(kFleet, "fleet.toml");
+    ASSERT_TRUE(fleet.ok());
+    auto events = ctl::ParseExport(exp->body, "export.jsonl");
+    ASSERT_TRUE(events.ok()) << events.error().ToString();
+    auto replay = ctl::ReplayOnCore(*fleet, *events, "export.jsonl");
+    ASSERT_TRUE(replay.ok()) << replay.error().ToString();
+    EXPECT_EQ(replay->mismatches, 0) << (replay->differences.empty() ? "" : replay->differences[0]);
+    EXPECT_GE(replay->restarts, 50);
+    std::printf("replay: %zu events, %lld passes, %lld decisions, %lld mismatches, %lld restarts\n", events->size(),
+                static_cast<long long>(replay->passes), static_cast<long long>(replay->decisions),
+                static_cast<long long>(replay->mismatches), static_cast<long long>(replay->restarts));
+  }
   for (const auto& [s, n] : states) std::printf("  state %s: %d\n", s.c_str(), n);
   for (const auto& [s, n] : reasons) std::printf("  reason '%s': %d\n", s.c_str(), n);
   cl.StopAgent();
@@ -482,6 +502,175 @@ TEST(CtlE2e, FullDisk) {
     ASSERT_TRUE(g);
     EXPECT_EQ(g->status, 200) << "acknowledged job " << id << " lost";
   }
+  cl.KillServer();
+}
+
+}  // namespace
+}  // namespace rackscale
+
+namespace rackscale {
+namespace {
+
+// Every endpoint, tried with no token, a malformed one, another tenant's,
+// an agent's: each is refused (401, 403, or 404 for another tenant's job,
+// as for one that does not exist), answers with no other tenant's data,
+// and nothing changes (the server's event count stays put).
+TEST(CtlE2e, EveryEndpointKeepsTenantsApart) {
+  const std::string dir = testing::TempDir();
+  Cluster cl(dir);
+  const std::string db = dir + "/ctl.db";
+  ASSERT_TRUE(cl.StartServer(db)) << testing::Slurp(dir + "/server.log");
+  std::string admin = testing::Slurp(db + ".admin-token");
+  while (!admin.empty() && admin.back() == '\n') admin.pop_back();
+  const std::string t0 = CreateToken(cl.url(), admin, {{"role", "tenant"}, {"tenant", "t0"}});
+  const std::string t1 = CreateToken(cl.url(), admin, {{"role", "tenant"}, {"tenant", "t1"}});
+  const std::string ag = CreateToken(cl.url(), admin, {{"role", "agent"}, {"agent", "a0"}});
+  httplib::Client c(cl.url());
+  auto as = [](const std::string& tok) {
+    return tok.empty() ? httplib::Headers{} : httplib::Headers{{"Authorization", "Bearer " + tok}};
+  };
+  // A job of t0's and a node of a0's.
+  auto r = c.Post("/v1/jobs", as(t0), R"({"gpus": 1, "time_limit_s": 60, "command": ["true"]})", "application/json");
+  ASSERT_TRUE(r && r->status == 201);
+  const int64_t job = json::parse(r->body)["id"];
+  r = c.Post("/v1/agent/register", as(ag), R"({"nodes": [{"name": "dc-d0000-n00", "gpus": 8, "gpu_model": "H100"}]})",
+             "application/json");
+  ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "");
+  auto events = [&] {
+    auto m = c.Get("/metrics", as(admin));
+    EXPECT_TRUE(m && m->status == 200);
+    const std::string k = "\nrackscale_events_total ";  // the sample, not its # HELP line
+    const size_t at = m->body.find(k);
+    return std::stoll(m->body.substr(at + k.size()));
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the pass that starts the job
+  const int64_t before = events();
+
+  struct Route {
+    std::string method, path, body;
+    enum Kind { kJob, kTenantRead, kAdmin, kAgent, kAny } kind;
+  };
+  const std::string J = std::to_string(job);
+  const std::vector<Route> routes = {
+      {"GET", "/v1/jobs/" + J, "", Route::kJob},
+      {"GET", "/v1/jobs/" + J + "?fields=state", "", Route::kJob},
+      {"POST", "/v1/jobs/" + J + "/cancel", "", Route::kJob},
+      {"DELETE", "/v1/jobs/" + J, "", Route::kJob},
+      {"GET", "/v1/jobs/" + J + "/events", "", Route::kJob},
+      {"GET", "/v1/jobs", "", Route::kTenantRead},
+      {"GET", "/v1/jobs?tenant=t0", "", Route::kTenantRead},
+      {"GET", "/v1/queue", "", Route::kTenantRead},
+      {"GET", "/v1/watch?since=0&timeout=0", "", Route::kTenantRead},
+      {"GET", "/v1/nodes", "", Route::kAny},
+      {"GET", "/v1/dedicated", "", Route::kTenantRead},
+      {"GET", "/v1/tenants/t0", "", Route::kTenantRead},
+      {"GET", "/v1/tenants", "", Route::kTenantRead},
+      {"PUT", "/v1/tenants/t0", R"({"weight": 5})", Route::kAdmin},
+      {"DELETE", "/v1/tenants/t0", "", Route::kAdmin},
+      {"POST", "/v1/nodes/dc-d0000-n00/drain", "", Route::kAdmin},
+      {"POST", "/v1/nodes/dc-d0000-n00/resume", "", Route::kAdmin},
+      {"POST", "/v1/dedicated", R"({"tenant": "t1", "domain_type": "HGX", "domains": 1, "start": 1, "end": 2})",
+       Route::kAdmin},
+      {"PUT", "/v1/dedicated/1", R"({"start": 1, "end": 2})", Route::kAdmin},
+      {"DELETE", "/v1/dedicated/1", "", Route::kAdmin},
+      {"POST", "/v1/tokens", R"({"role": "admin"})", Route::kAdmin},
+      {"GET", "/v1/tokens", "", Route::kAdmin},
+      {"DELETE", "/v1/tokens/1", "", Route::kAdmin},
+      {"GET", "/v1/export", "", Route::kAdmin},
+      {"GET", "/metrics", "", Route::kAdmin},
+      {"POST", "/v1/agent/register", R"({"nodes": [{"name": "dc-d0001-n00", "gpus": 8}]})", Route::kAgent},
+      {"POST", "/v1/agent/heartbeat", R"({"nodes": ["dc-d0000-n00"]})", Route::kAgent},
+      {"GET", "/v1/agent/tasks", "", Route::kAgent},
+      {"GET", "/v1/agent/watch?since=0&timeout=0", "", Route::kAgent},
+      {"POST", "/v1/agent/report",
+       R"({"reports": [{"job": )" + J + R"(, "attempt": 1, "rank": 0, "state": "exited", "exit_code": 0}]})",
+       Route::kAgent},
+  };
+  auto send = [&](const Route& rt, const httplib::Headers& h) {
+    if (rt.method == "GET") return c.Get(rt.path.c_str(), h);
+    if (rt.method == "DELETE") return c.Delete(rt.path.c_str(), h);
+    if (rt.method == "PUT") return c.Put(rt.path.c_str(), h, rt.body, "application/json");
+    return c.Post(rt.path.c_str(), h, rt.body, "application/json");
+  };
+  const std::string garbage = "rst_" + std::string(64, '0');
+  int checked = 0;
+  for (const Route& rt : routes) {
+    const std::string what = rt.method + " " + rt.path;
+    for (const std::string& tok : {std::string(), std::string("not-a-token"), garbage}) {
+      auto res = send(rt, as(tok));
+      ASSERT_TRUE(res) << what;
+      EXPECT_EQ(res->status, 401) << what << " with token '" << tok << "': " << res->body;
+      ++checked;
+    }
+    // Another tenant.
+    auto res = send(rt, as(t1));
+    ASSERT_TRUE(res) << what;
+    ++checked;
+    switch (rt.kind) {
+      case Route::kJob:
+        EXPECT_EQ(res->status, 404) << what << " as t1: " << res->body;
+        break;
+      case Route::kAdmin:
+      case Route::kAgent:
+        EXPECT_EQ(res->status, 403) << what << " as t1: " << res->body;
+        break;
+      case Route::kTenantRead:
+        EXPECT_TRUE(res->status == 200 || res->status == 403 || res->status == 404) << what << ": " << res->status;
+        EXPECT_EQ(res->body.find("\"t0\""), std::string::npos) << what << " as t1 shows t0: " << res->body;
+        EXPECT_EQ(res->body.find("\"id\":" + J + ","), std::string::npos) << what << " as t1 shows t0's job";
+        break;
+      case Route::kAny:
+        EXPECT_EQ(res->status, 200) << what;
+        break;
+    }
+    // An agent: tenant and admin routes are not its.
+    if (rt.kind != Route::kAgent && rt.kind != Route::kAny) {
+      auto a = send(rt, as(ag));
+      ASSERT_TRUE(a) << what;
+      ++checked;
+      EXPECT_TRUE(a->status == 403 || a->status == 404) << what << " as the agent: " << a->status << " " << a->body;
+    }
+  }
+  EXPECT_EQ(events(), before) << "a refused request changed something";
+  auto mine = c.Get(("/v1/jobs/" + J).c_str(), as(t0));
+  ASSERT_TRUE(mine && mine->status == 200);
+  EXPECT_NE(json::parse(mine->body)["state"], "cancelled");
+
+  // Malformed bodies: refused with the field named, nothing changed.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"{", ""},
+      {R"({"gpus": "8", "time_limit_s": 60})", "gpus"},
+      {R"({"gpus": 1, "time_limit_s": 60, "colour": "red"})", "colour"},
+      {R"({"gpus": -1, "time_limit_s": 60})", "gpus"},
+      {R"({"gpus": 1000000000000, "time_limit_s": 60})", "gpus"},
+      {R"({"gpus": 8, "nodes": 1000000000000, "time_limit_s": 60})", "nodes"},
+      {R"({"gpus": 1, "time_limit_s": 60, "env": {"1X": "y"}})", "env.1X"},
+      {R"({"gpus": 1, "time_limit_s": 60, "command": ["a", 3]})", "command[1]"},
+      {R"({"gpus": 1, "time_limit_s": 60, "gpus": 2})", "gpus"},
+      {R"([1, 2])", ""},
+  };
+  for (const auto& [body, field] : bad) {
+    auto res = c.Post("/v1/jobs", as(t0), body, "application/json");
+    ASSERT_TRUE(res) << body;
+    EXPECT_EQ(res->status, 400) << body << ": " << res->body;
+    json e = json::parse(res->body, nullptr, false);
+    ASSERT_TRUE(e.is_object() && e.contains("error")) << res->body;
+    if (!field.empty()) {
+      EXPECT_EQ(e["error"].value("field", ""), field) << body << ": " << res->body;
+    }
+    ++checked;
+  }
+  auto big = c.Post("/v1/jobs", as(t0), std::string(2 << 20, ' '), "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  auto form = c.Post("/v1/jobs", as(t0), "gpus=1", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 415);
+  auto unknown = c.Get("/v1/jobs?colour=red", as(t0));
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_EQ(events(), before) << "a malformed request changed something";
+  std::printf("isolation: %d refused requests checked over %zu routes\n", checked, routes.size());
   cl.KillServer();
 }
 

@@ -551,6 +551,7 @@ Reply Control::RevokeToken(const Principal& p, int64_t id, int64_t now) {
 
 Reply Control::ListTenants(const Principal& p) const {
   if (p.role == Role::kNone) return Reply::Err(Unauthenticated());
+  if (p.role == Role::kAgent) return Reply::Err(Forbidden("agents have no tenants"));
   json out = json::array();
   for (const auto& [name, t] : tenants_) {
     if (!IsAdmin(p) && !(p.role == Role::kTenant && p.tenant == name)) continue;
