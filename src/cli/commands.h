@@ -17,7 +17,11 @@ namespace rackscale {
 // Exit codes (docs/cli.md).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;     // I/O error or internal failure
-inline constexpr int kExitBadInput = 2;    // malformed input or bad arguments
+inline constexpr int kExitBadInput = 2;    // malformed input or bad arguments (a client's 400)
+// The client commands (job, queue, node, tenant, token) add three.
+inline constexpr int kExitAccess = 3;      // the server cannot be reached, or refused the token (401, 403)
+inline constexpr int kExitNotFound = 4;    // no such job, node, tenant or token (404)
+inline constexpr int kExitConflict = 5;    // the request conflicts with the state (409)
 
 using CommandFn = std::function<int()>;
 
@@ -42,6 +46,9 @@ void RegisterPlan(CLI::App& app, CommandFn* run);
 void RegisterRun(CLI::App& app, CommandFn* run);
 void RegisterPlanMerge(CLI::App& app, CommandFn* run);
 void RegisterVerify(CLI::App& app, CommandFn* run);
+// The clients of `rackscale serve` (cli/cmd_client.cc): job, queue, node,
+// tenant and token.
+void RegisterClients(CLI::App& app, CommandFn* run);
 
 // The arguments of `rackscale sim`; `rackscale run` simulates the fleet it
 // plans through the same path.
