@@ -19,8 +19,8 @@ int ExitCodeForStatus(int status);
 
 // An aligned text table: the header, then one line per row, columns
 // separated by two spaces, no trailing spaces. A column whose cells (not
-// counting the header and empty cells) all look like numbers is aligned
-// right, any other left. Widths count UTF-8 code points. Rows shorter than
+// counting the header and empty cells) all are numbers, elapsed times
+// (FormatElapsed) or "-" is aligned right, any other left. Widths count UTF-8 code points. Rows shorter than
 // the header are padded with empty cells; longer ones are an error of the
 // caller (asserted in debug builds).
 std::string FormatTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);

@@ -59,18 +59,15 @@ size_t Width(const std::string& s) {
   return n;
 }
 
-// Digits with - : . (numbers, elapsed times, ids), or a lone "-".
+// A number ("12", "-5", "2.5"), an elapsed time ("1:02:03", "2-03:04:05")
+// or a lone "-" (none).
 bool LooksNumeric(const std::string& s) {
   if (s == "-") return true;
-  bool digit = false;
-  for (char c : s) {
-    if (c >= '0' && c <= '9') {
-      digit = true;
-    } else if (c != '-' && c != ':' && c != '.') {
-      return false;
-    }
-  }
-  return digit;
+  if (s.empty() || s.find_first_not_of("0123456789-:.") != std::string::npos) return false;
+  if (s.find(':') != std::string::npos) return s.find('.') == std::string::npos && std::isdigit(static_cast<unsigned char>(s[0]));
+  const size_t digits = s[0] == '-' ? 1 : 0;
+  return s.size() > digits && std::isdigit(static_cast<unsigned char>(s[digits])) &&
+         s.find('-', digits) == std::string::npos && s.find('.') == s.rfind('.');
 }
 
 }  // namespace
