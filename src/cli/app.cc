@@ -57,6 +57,7 @@ void BuildApp(CLI::App& app, CommandFn* run) {
   RegisterRun(app, run);
   RegisterPlanMerge(app, run);
   RegisterVerify(app, run);
+  RegisterServe(app, run);
   RegisterClients(app, run);
 }
 

@@ -46,6 +46,7 @@ void RegisterPlan(CLI::App& app, CommandFn* run);
 void RegisterRun(CLI::App& app, CommandFn* run);
 void RegisterPlanMerge(CLI::App& app, CommandFn* run);
 void RegisterVerify(CLI::App& app, CommandFn* run);
+void RegisterServe(CLI::App& app, CommandFn* run);
 // The clients of `rackscale serve` (cli/cmd_client.cc): job, queue, node,
 // tenant and token.
 void RegisterClients(CLI::App& app, CommandFn* run);

@@ -28,6 +28,24 @@ inline constexpr size_t kMaxArgs = 256, kMaxArgBytes = 4096;
 inline constexpr size_t kMaxEnv = 256, kMaxEnvValueBytes = 4096;
 inline constexpr size_t kMaxNameBytes = 128;
 inline constexpr size_t kMaxBatch = 10000;  // entries in one agent register/heartbeat/report
+inline constexpr int32_t kMaxGpus = 1 << 20;      // GPUs (or CPU cores) of one job
+inline constexpr int32_t kMaxNodes = 1 << 16;     // JobSubmit::nodes
+inline constexpr int32_t kMaxNodeGpus = 1024;     // GPUs of one node (indices 0..1023)
+inline constexpr int64_t kMaxJobId = (1LL << 53) - 1;  // exact in every JSON reader
+inline constexpr int64_t kMaxGpuQuota = 1LL << 40;     // TenantPut nominal / borrowing limit
+inline constexpr int64_t kMaxUnixTime = 253402300799;  // 9999-12-31T23:59:59Z
+inline constexpr int32_t kMaxGraceS = 3600;
+inline constexpr size_t kMaxReasonBytes = 1024;
+inline constexpr size_t kMaxAddrBytes = 255;
+inline constexpr size_t kMaxJsonDepth = 32;  // nesting of arrays and objects, refused while parsing
+
+// Strings. A name (tenant, cohort, agent, node, gpu_model, domain_type,
+// site, list-parameter items) matches [A-Za-z0-9][A-Za-z0-9._-]{0,127}. An
+// env name matches [A-Za-z_][A-Za-z0-9_]* and has at most kMaxNameBytes.
+// Free text (job name, drain reason) is valid UTF-8 without control
+// characters. Command entries, env values and log paths hold any UTF-8
+// but NUL. An addr (a host name or an IP address) matches [A-Za-z0-9._:-]*
+// and has at most kMaxAddrBytes; it may be empty.
 
 // An HTTP error as the API answers it: status, code, message, field.
 struct ApiError {
@@ -68,9 +86,13 @@ struct JobSubmit {
   std::map<std::string, std::string> env;    // names [A-Za-z_][A-Za-z0-9_]*
   int64_t duration_s = 0;      // 0..kMaxTimeLimitS: an emulated agent's run time
   std::string request_id;      // <= kMaxNameBytes; printable ASCII
+  bool operator==(const JobSubmit&) const = default;
 };
+// Optional strings may be sent as "" (the same as absent). cpus: 0..kMaxGpus,
+// > 0 only with gpus 0. nodes > 0: gpus is a positive multiple of nodes.
 Decoded<JobSubmit> DecodeJobSubmit(std::string_view body);
-// The submission as a JSON object (every field; DecodeJobSubmit reads it back equal).
+// The request as one JSON object (the server stores it with the job):
+// DecodeJobSubmit(EncodeJobSubmit(s)) == s for every s DecodeJobSubmit gives.
 std::string EncodeJobSubmit(const JobSubmit& s);
 
 // PUT /v1/tenants/{name}.
@@ -78,19 +100,23 @@ struct TenantPut {
   double weight = 1;             // > 0, <= 1e6
   int64_t nominal_gpus = -1;     // -1 or 0..2^40
   std::string cohort;            // empty: none
-  int64_t borrowing_limit_gpus = -1;
+  int64_t borrowing_limit_gpus = -1;  // -1 or 0..2^40
+  bool operator==(const TenantPut&) const = default;
 };
 Decoded<TenantPut> DecodeTenantPut(std::string_view body);
+std::string EncodeTenantPut(const TenantPut& t);  // DecodeTenantPut's inverse, as EncodeJobSubmit
 
 // POST /v1/dedicated and PUT /v1/dedicated/{id} (window only: domain_type
 // etc. must be absent).
 struct DedicatedPost {
-  std::string tenant, domain_type, site;
-  int64_t domains = 0;  // >= 1
-  int64_t start = 0, end = 0;  // Unix s, start < end
+  std::string tenant, domain_type, site;  // site optional (empty: any site)
+  int64_t domains = 0;  // 1..kMaxGpus
+  int64_t start = 0, end = 0;  // Unix s, 0 <= start < end <= kMaxUnixTime
   bool lend = true;
+  bool operator==(const DedicatedPost&) const = default;
 };
 Decoded<DedicatedPost> DecodeDedicatedPost(std::string_view body);
+std::string EncodeDedicatedPost(const DedicatedPost& d);  // DecodeDedicatedPost's inverse, as EncodeJobSubmit
 struct WindowPut {
   int64_t start = 0, end = 0;
 };
@@ -113,36 +139,36 @@ Decoded<DrainPost> DecodeDrainPost(std::string_view body);  // empty body allowe
 // Agents.
 struct NodeInventory {
   std::string name;
-  int32_t gpus = 0;
-  std::string gpu_model;  // empty for CPU nodes
+  int32_t gpus = 0;       // 0..kMaxNodeGpus
+  std::string gpu_model;  // empty for CPU nodes (required empty when gpus is 0)
   std::string addr;       // host or IP the gang's rank 0 is reached at
 };
 struct AgentRegister {
-  std::vector<NodeInventory> nodes;  // 1..kMaxBatch
+  std::vector<NodeInventory> nodes;  // 1..kMaxBatch, distinct names
 };
 Decoded<AgentRegister> DecodeAgentRegister(std::string_view body);
 
 struct TaskRef {
-  int64_t job = 0;
-  int32_t attempt = 0;
-  int32_t rank = 0;
+  int64_t job = 0;      // 1..kMaxJobId
+  int32_t attempt = 0;  // >= 1
+  int32_t rank = 0;     // 0..kMaxGpus-1
   bool operator<(const TaskRef& o) const {
     return job != o.job ? job < o.job : attempt != o.attempt ? attempt < o.attempt : rank < o.rank;
   }
   bool operator==(const TaskRef& o) const { return job == o.job && attempt == o.attempt && rank == o.rank; }
 };
 struct AgentHeartbeat {
-  std::vector<std::string> nodes;  // 0..kMaxBatch
-  std::vector<TaskRef> running;    // 0..kMaxBatch
+  std::vector<std::string> nodes;  // 0..kMaxBatch, distinct (absent: none)
+  std::vector<TaskRef> running;    // 0..kMaxBatch, distinct (absent: none)
 };
 Decoded<AgentHeartbeat> DecodeAgentHeartbeat(std::string_view body);
 
 struct TaskReport {
   TaskRef task;
   std::string state;   // running | exited
-  int32_t exit_code = 0;
-  int32_t signal = 0;
-  std::string log;     // path of its log on the node
+  int32_t exit_code = 0;  // 0..255; 0 while running
+  int32_t signal = 0;     // 0..64; 0 while running
+  std::string log;     // path of its log on the node, <= kMaxArgBytes
 };
 struct AgentReport {
   std::vector<TaskReport> reports;  // 1..kMaxBatch
@@ -164,11 +190,19 @@ struct Task {
   int64_t duration_s = 0;
   int32_t grace_s = 10;
   std::string tenant;
+  bool operator==(const Task&) const = default;
 };
+// Bounds: gpus distinct indices < kMaxNodeGpus; world_size 0..kMaxGpus;
+// nnodes 1..kMaxGpus with rank < nnodes; master_port 1..65535; grace_s
+// 0..kMaxGraceS; duration_s 0..kMaxTimeLimitS; node and tenant are names.
+// Every field is required (EncodeTask writes them all), and
+// DecodeTask(EncodeTask(t)) == t for every t DecodeTask gives.
 std::string EncodeTask(const Task& t);  // one JSON object
 Decoded<Task> DecodeTask(std::string_view json);
 
-// Query parameters: "a,b,c" lists of names, bounded integers.
+// Query parameters: "a,b,c" lists of names, bounded integers. An integer
+// is decimal digits, with a leading '-' only when lo < 0 (never '+'); a
+// list is 1..max_items names separated by ','. The error's field is `name`.
 Decoded<int64_t> DecodeIntParam(std::string_view name, std::string_view text, int64_t lo, int64_t hi);
 Decoded<std::vector<std::string>> DecodeListParam(std::string_view name, std::string_view text,
                                                   size_t max_items);

@@ -411,7 +411,7 @@ Status Control::SeedTenants(const TenantsConfig& cfg, int64_t now) {
     t.borrowing_limit_gpus = s.borrowing_limit;
     Principal admin{Role::kAdmin, "", "", 0};
     Reply r = PutTenant(admin, s.name, t, now);
-    if (r.status >= 300) return Error::InvalidInput("tenants", s.line, "name", r.body);
+    if (r.status >= 300) return Error::InvalidInput("tenants", 0, "tenants[" + s.name + "]", r.body);
   }
   return Status::Ok();
 }

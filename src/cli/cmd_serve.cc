@@ -1,0 +1,114 @@
+// `rackscale serve`: the live control plane (src/ctl/server.h, docs/operate.md).
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "ctl/server.h"
+
+namespace rackscale {
+namespace {
+
+struct ServeArgs {
+  std::string fleet, tenants, db = "rackscale.db", listen = "127.0.0.1:8642", admin_token_file;
+  std::string policy = "fairshare", power = "none";
+  double node_timeout_s = 30, grace_s = 10, tick_s = 0.1;
+  int32_t http_threads = 64;
+  bool quiet = false;
+};
+
+// The database file behind a store URL, for the admin token's default place.
+std::string DbPath(const std::string& url) {
+  std::string p = url;
+  if (p.rfind("sqlite://", 0) == 0) {
+    p = p.substr(9);
+  } else if (p.rfind("sqlite:", 0) == 0) {
+    p = p.substr(7);
+  }
+  return p;
+}
+
+int RunServe(const ServeArgs& a) {
+  ctl::ServerOptions o;
+  o.fleet_path = a.fleet;
+  o.tenants_path = a.tenants;
+  o.db_url = a.db;
+  o.listen = a.listen;
+  o.admin_token_file = a.admin_token_file.empty() ? DbPath(a.db) + ".admin-token" : a.admin_token_file;
+  auto policy = ParseFleetQueuePolicy(a.policy, "--policy");
+  if (!policy.ok()) return ReportError(policy.error());
+  auto power = ParsePowerPolicy(a.power, "--power");
+  if (!power.ok()) return ReportError(power.error());
+  o.control.policy = *policy;
+  o.control.power = *power;
+  o.control.node_timeout_ms = static_cast<int64_t>(a.node_timeout_s * 1000);
+  o.control.grace_s = static_cast<int32_t>(a.grace_s);
+  o.tick_ms = std::max<int64_t>(1, static_cast<int64_t>(a.tick_s * 1000));
+  o.http_threads = a.http_threads;
+  o.quiet = a.quiet;
+  // SIGINT and SIGTERM stop the server through a thread that waits for them
+  // (nothing async-signal-unsafe runs in a handler).
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  auto server = ctl::Server::Create(o);
+  if (!server.ok()) return ReportError(server.error());
+  ctl::Server* s = server->get();
+  std::thread signals([s, set] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    s->Stop();
+  });
+  signals.detach();
+  Status st = s->Run([&](int port) {
+    if (a.quiet) return;
+    std::fprintf(stderr, "rackscale serve: listening on port %d (store %s)\n", port, a.db.c_str());
+    if (!s->bootstrap_admin_token().empty()) {
+      std::fprintf(stderr, "rackscale serve: a new store: the admin token is in %s\n", o.admin_token_file.c_str());
+    }
+  });
+  if (!st) return ReportError(st.error());
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterServe(CLI::App& app, CommandFn* run) {
+  auto a = std::make_shared<ServeArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "serve",
+      "Run the live control plane: an HTTP/JSON API (docs/api.md) over the scheduler core, with its state in a "
+      "SQLite database (WAL, synchronous=FULL, group commit). Agents (rackscale agent) register the fleet's nodes "
+      "and run the tasks it places; tenants submit jobs with rackscale job submit. A new database gets an admin "
+      "token, written to --admin-token-file. SIGINT or SIGTERM stops it; a restart resumes from the database.\n"
+      "Example: rackscale serve --fleet examples/small.toml --tenants examples/tenants-small.toml --db ctl.db");
+  AddInFile(sub, "--fleet", &a->fleet, "Fleet file (docs/cluster.md): the nodes agents may register")->required();
+  AddInFile(sub, "--tenants", &a->tenants, "Tenants file: seeds the tenants, weights and quotas of a new database");
+  sub->add_option("--db", a->db, "Store URL: sqlite:PATH or a path")->capture_default_str();
+  sub->add_option("--listen", a->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
+  sub->add_option("--admin-token-file", a->admin_token_file,
+                  "Where a new database's admin token is written (mode 0600; default: the database path + "
+                  ".admin-token)");
+  AddChoice(sub, "--policy", &a->policy, "Queue policy of the scheduler core", {"fifo", "easy", "fairshare", "priority"});
+  AddChoice(sub, "--power", &a->power, "Site power caps", {"none", "admit", "throttle"});
+  AddDuration(sub, "--node-timeout", &a->node_timeout_s,
+              "A node whose agent is silent this long is lost: its jobs requeue or fail by their policy",
+              DurationUnit::kSeconds, 1, 86400);
+  AddDuration(sub, "--grace", &a->grace_s, "Between SIGTERM and SIGKILL when a task is cancelled or preempted",
+              DurationUnit::kSeconds, 0, 3600);
+  AddDuration(sub, "--tick", &a->tick_s, "How often time-driven work runs (timeouts, time limits, passes)",
+              DurationUnit::kSeconds, 0.001, 60);
+  AddInt(sub, "--http-threads", &a->http_threads, "HTTP worker threads (long polls hold one each)", 4, 4096);
+  sub->add_flag("-q,--quiet", a->quiet, "Print nothing but errors");
+  sub->callback([a, run] { *run = [a] { return RunServe(*a); }; });
+}
+
+}  // namespace rackscale
