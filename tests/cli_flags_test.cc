@@ -75,6 +75,9 @@ const std::map<std::string, std::vector<std::string>>& FreeForm() {
       {"plan --draws", {"3", "5:3", "a:b", "-1:2", ""}},  // with --monte-carlo: the base adds none, so any misuse
       {"plan-merge dirs", {}},  // directories to read (tests/monte_carlo_test.cc)
       {"verify dir", {}},  // a directory to read: a missing one is an I/O error (exit 1)
+      {"serve --db", {}},  // free text: a store URL, checked when opened
+      {"serve --listen", {}},
+      {"serve --admin-token-file", {}},
       // The clients (tests/ctl_client_test.cc): free text is the server's to check (a 400 exits 2).
       {"job submit --gpu-model", {}},
       {"job submit --env", {"NOEQUALS", "1X=2", "=v", "A-B=1", ""}},
@@ -108,9 +111,10 @@ const std::map<std::string, std::vector<std::string>>& FreeForm() {
 // The clients' base invocations name a server that nobody listens on.
 constexpr const char* kNoServer = "http://127.0.0.1:9";
 
-// Commands that need a running server (their own tests: tests/ctl_client_test.cc).
-bool IsClient(const std::string& name) {
-  for (const char* c : {"job ", "queue", "node ", "tenant ", "token "}) {
+// The live control plane's commands: a server, or its clients, which need one
+// (their own tests: tests/ctl_control_test.cc, tests/ctl_client_test.cc).
+bool IsLive(const std::string& name) {
+  for (const char* c : {"serve", "job ", "queue", "node ", "tenant ", "token "}) {
     if (name.rfind(c, 0) == 0) return true;
   }
   return false;
@@ -153,6 +157,7 @@ class CliFlags : public ::testing::Test {
         {"run", {Src("scenarios/small.toml"), "--out", "@out", "--no-sim"}, {{"scenario", Src("scenarios/small.toml")}}},
         {"verify", {dir_}, {{"dir", dir_}}},
         {"plan-merge", {"--out", "@out", dir_}, {{"dirs", dir_}}},
+        {"serve", {"--fleet", Src("examples/small.toml"), "--db", dir_ + "/serve.db", "--listen", "127.0.0.1:0"}, {}},
         // The clients: a server nobody listens on; every bad value is refused before any request.
         {"job submit", {"--server", kNoServer, "--time-limit", "1h"}, {}},
         {"job list", {"--server", kNoServer}, {}},
@@ -287,7 +292,7 @@ TEST_F(CliFlags, TheBaseInvocationsSucceed) {
   int n = 0;
   for (const Command& cmd : Commands()) {
     if (cmd.name == "verify" || cmd.name == "plan-merge") continue;  // need earlier outputs (their own tests)
-    if (IsClient(cmd.name)) continue;  // need a server
+    if (IsLive(cmd.name)) continue;  // a server, or its clients
     const std::string out = dir_ + "/ok-" + std::to_string(++n);
     std::string line = Bin() + " " + cmd.name;
     for (const std::string& a : cmd.args) line += " " + ShellQuote(a == "@out" ? out : a);

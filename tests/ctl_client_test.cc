@@ -6,10 +6,13 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -18,6 +21,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "ctl/client.h"
+#include "ctl/server.h"
 #include "test_util.h"
 
 namespace rackscale {
@@ -572,8 +576,10 @@ TEST_F(CtlClientCli, JobLogsReadsTheReportedPathOrSaysWhereItIs) {
   const std::string& dir = dir_;
   const std::string log = dir + "/agent-log.out";
   Write(log, "step 1 loss 2.5\n");
+  Write(dir + "/agent-log.err", "warning: slow\n");
   std::filesystem::create_directories(dir + "/logs/7");
   Write(dir + "/logs/7/1-0.out", "from the log dir\n");
+  Write(dir + "/logs/7/1-0.err", "stderr from the log dir\n");
   FakeServer fake([&](const httplib::Request& req, httplib::Response& res) {
     json j = Job(req.path == "/v1/jobs/5" ? 5 : 7, req.path == "/v1/jobs/9" ? "pending" : "running");
     if (req.path == "/v1/jobs/5") j["placement"][0]["log"] = log;
@@ -583,11 +589,16 @@ TEST_F(CtlClientCli, JobLogsReadsTheReportedPathOrSaysWhereItIs) {
   std::string out, err;
   ASSERT_EQ(Run("job logs 5 " + conn, &out, &err), 0) << err;
   EXPECT_EQ(out, "step 1 loss 2.5\n");
+  ASSERT_EQ(Run("job logs 5 --err " + conn, &out, &err), 0) << err;
+  EXPECT_EQ(out, "warning: slow\n");
   // Not reported: the agent's layout under --log-dir; without it, where the log is.
   ASSERT_EQ(Run("job logs 7 --log-dir " + dir + "/logs " + conn, &out, &err), 0) << err;
   EXPECT_EQ(out, "from the log dir\n");
-  EXPECT_EQ(Run("job logs 7 " + conn, &out, &err), 1);
-  EXPECT_NE(err.find("ran on node east-d0000-n00"), std::string::npos) << err;
+  ASSERT_EQ(Run("job logs 7 --err --log-dir " + dir + "/logs " + conn, &out, &err), 0) << err;
+  EXPECT_EQ(out, "stderr from the log dir\n");
+  EXPECT_EQ(Run("job logs 7 --log-dir " + dir + "/nowhere " + conn, &out, &err), 1);
+  EXPECT_NE(err.find("ran on node east-d0000-n00, whose agent has not reported"), std::string::npos) << err;
+  EXPECT_NE(err.find(dir + "/nowhere/7/1-0.out is not readable on this host"), std::string::npos) << err;
   EXPECT_NE(err.find("LOG_DIR/7/1-0.out"), std::string::npos) << err;
   EXPECT_EQ(Run("job logs 7 --rank 1 " + conn, &out, &err), 2);
   EXPECT_NE(err.find("--rank 1: job 7 has ranks 0 to 0"), std::string::npos) << err;
@@ -685,6 +696,141 @@ TEST_F(CtlClientCli, EveryClientCommandHasHelpWithAnExample) {
     EXPECT_NE(out.find("Example: rackscale " + std::string(cmd)), std::string::npos) << cmd << ":\n" << out;
     EXPECT_NE(out.find("--server"), std::string::npos) << cmd;
   }
+}
+
+}  // namespace
+}  // namespace rackscale
+
+namespace rackscale {
+namespace {
+
+// examples/tenants-small.toml without its dedicated clusters (rackscale serve
+// does not serve those yet).
+std::string TenantsWithoutDedicated() {
+  std::string out, line;
+  std::istringstream in(testing::Slurp(std::string(RACKSCALE_SOURCE_DIR) + "/examples/tenants-small.toml"));
+  bool skipping = false;
+  while (std::getline(in, line)) {
+    const size_t b = line.find_first_not_of(' ');
+    if (b != std::string::npos && line[b] == '[') skipping = line.find("dedicated") != std::string::npos;
+    if (!skipping) out += line + "\n";
+  }
+  return out;
+}
+
+// The real server in-process (ctl::Server on an ephemeral port, a fresh
+// SQLite store), driven through the binary.
+TEST_F(CtlClientCli, EndToEndWithTheRealServer) {
+  Write(dir_ + "/tenants.toml", TenantsWithoutDedicated());
+  ctl::ServerOptions o;
+  o.fleet_path = std::string(RACKSCALE_SOURCE_DIR) + "/examples/small.toml";
+  o.tenants_path = dir_ + "/tenants.toml";
+  o.db_url = dir_ + "/ctl.db";
+  o.listen = "127.0.0.1:0";
+  o.admin_token_file = dir_ + "/admin.token";
+  o.http_threads = 8;
+  o.quiet = true;
+  Result<std::unique_ptr<ctl::Server>> server = ctl::Server::Create(o);
+  ASSERT_TRUE(server.ok()) << server.error().ToString();
+  std::mutex mu;
+  std::condition_variable cv;
+  int port = 0;
+  std::thread serving([&] {
+    Status st = (*server)->Run([&](int p) {
+      std::lock_guard<std::mutex> lock(mu);
+      port = p;
+      cv.notify_all();
+    });
+    EXPECT_TRUE(st.ok()) << st.error().ToString();
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return port != 0; }));
+  }
+  struct Stopper {
+    ctl::Server* s;
+    std::thread* t;
+    ~Stopper() {
+      s->Stop();
+      t->join();
+    }
+  } stopper{server->get(), &serving};
+  const std::string url = fmt::format("http://127.0.0.1:{}", port);
+  const std::string admin = fmt::format("--server {} --token-file {}/admin.token", url, dir_);
+  std::string out, err;
+
+  // A tenant token through the API with the bootstrap admin token.
+  ASSERT_EQ(Run("token create --role tenant --tenant t0 " + admin, &out, &err), 0) << err;
+  const std::string token = out.substr(0, out.find('\n'));
+  ASSERT_EQ(token.size(), 68u) << out;
+  Write(dir_ + "/home/t0.token", token + "\n");
+  // The tenant's settings from its config file.
+  std::filesystem::create_directories(dir_ + "/home/.config/rackscale");
+  Write(dir_ + "/home/.config/rackscale/config.toml",
+        fmt::format("server = \"{}\"\ntoken_file = \"~/t0.token\"\n", url));
+
+  // Submit, list, show, queue, cancel.
+  ASSERT_EQ(Run("job submit --gpus 8 --time-limit 1h --name e2e --request-id e2e-1 --env EPOCHS=3 -- sleep 1", &out,
+                &err),
+            0)
+      << err;
+  EXPECT_EQ(out, "Submitted job 1\n");
+  ASSERT_EQ(Run("job submit --gpus 8 --time-limit 1h --name e2e --request-id e2e-1 -- sleep 1", &out, &err), 0) << err;
+  EXPECT_EQ(out, "Job 1 was already submitted with request id 'e2e-1'\n");
+  ASSERT_EQ(Run("job list", &out, &err), 0) << err;
+  EXPECT_EQ(out.substr(0, out.find('\n')), "ID  TENANT  NAME  STATE    GPUS  NODES  TIME  REASON");
+  EXPECT_NE(out.find(" 1  t0      e2e   pending     8"), std::string::npos) << out;
+  ASSERT_EQ(Run("job show 1 --json", &out, &err), 0) << err;
+  const json job = json::parse(out);
+  EXPECT_EQ(job["tenant"], "t0");
+  EXPECT_EQ(job["state"], "pending");
+  EXPECT_EQ(job["time_limit_s"], 3600);
+  EXPECT_EQ(job["env"], json({{"EPOCHS", "3"}}));
+  EXPECT_EQ(job["command"], json({"sleep", "1"}));
+  ASSERT_EQ(Run("queue --json", &out, &err), 0) << err;
+  const json queue = json::parse(out);
+  ASSERT_EQ(queue["tenants"].size(), 1u) << out;  // a tenant sees its own line
+  EXPECT_EQ(queue["tenants"][0]["pending"], 1);
+  EXPECT_EQ(queue["jobs"].size(), 1u);
+  ASSERT_EQ(Run("job cancel 1", &out, &err), 0) << err;
+  EXPECT_EQ(out, "Cancelled job 1\n");
+  EXPECT_EQ(Run("job cancel 1", &out, &err), 5);
+  EXPECT_NE(err.find("(HTTP 409 conflict)"), std::string::npos) << err;
+  ASSERT_EQ(Run("job list --state cancelled --fields state,reason", &out, &err), 0) << err;
+  EXPECT_NE(out.find(" 1  cancelled"), std::string::npos) << out;
+
+  // The server's errors: its field and the flag; not found; a role that may not.
+  EXPECT_EQ(Run("job submit --gpus 0 --time-limit 1h -- true", &out, &err), 2);
+  EXPECT_NE(err.find("field 'gpus' (--gpus): "), std::string::npos) << err;
+  EXPECT_NE(err.find("(HTTP 400 invalid_argument)"), std::string::npos) << err;
+  EXPECT_EQ(Run("job submit --gpus 8 -- true", &out, &err), 2);
+  EXPECT_NE(err.find("field 'time_limit_s' (--time-limit): "), std::string::npos) << err;
+  EXPECT_EQ(Run("job show 99", &out, &err), 4);
+  EXPECT_EQ(Run("token list", &out, &err), 3);
+  EXPECT_NE(err.find("(HTTP 403 permission_denied)"), std::string::npos) << err;
+  EXPECT_EQ(Run("job list --token rst_" + std::string(64, '0'), &out, &err), 3);
+  EXPECT_NE(err.find("(HTTP 401 unauthenticated)"), std::string::npos) << err;
+
+  // Admin: nodes, tenants, tokens, export.
+  ASSERT_EQ(Run("node list " + admin, &out, &err), 0) << err;
+  EXPECT_NE(out.find("east-d0000-n00  unknown"), std::string::npos) << out;
+  EXPECT_EQ(Run("node drain east-d0000-n00 " + admin, &out, &err), 5);  // not up: no agent registered it
+  ASSERT_EQ(Run("tenant set t9 --weight 2 --nominal-gpus 16 " + admin, &out, &err), 0) << err;
+  EXPECT_EQ(out, "Tenant t9 created: weight 2.0, nominal GPUs 16, cohort '', borrowing limit -\n");
+  ASSERT_EQ(Run("tenant set t9 --cohort labs " + admin, &out, &err), 0) << err;
+  EXPECT_EQ(out, "Tenant t9 updated: weight 2.0, nominal GPUs 16, cohort 'labs', borrowing limit -\n");
+  ASSERT_EQ(Run("tenant delete t9 " + admin, &out, &err), 0) << err;
+  EXPECT_EQ(Run("tenant show t9 " + admin, &out, &err), 4);
+  ASSERT_EQ(Run("token list " + admin, &out, &err), 0) << err;
+  EXPECT_NE(out.find("  2  tenant  t0"), std::string::npos) << out;
+  ASSERT_EQ(Run("job export " + admin, &out, &err), 0) << err;
+  std::vector<std::string> types;
+  std::istringstream lines(out);
+  for (std::string l; std::getline(lines, l);) types.push_back(json::parse(l)["type"]);
+  EXPECT_NE(std::find(types.begin(), types.end(), "job.submitted"), types.end()) << out;
+  EXPECT_NE(std::find(types.begin(), types.end(), "job.cancelled"), types.end()) << out;
+  ASSERT_EQ(Run("token revoke 2 " + admin, &out, &err), 0) << err;
+  EXPECT_EQ(Run("job list", &out, &err), 3);  // the tenant's token is gone
 }
 
 }  // namespace

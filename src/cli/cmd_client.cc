@@ -720,11 +720,15 @@ void RegisterJobEvents(CLI::App& job, CommandFn* run) {
   sub->callback([a, run] { *run = [a] { return RunEvents(*a); }; });
 }
 
+// The agent's default --log-dir (rackscale agent).
+constexpr const char* kAgentLogDir = "/var/log/rackscale/tasks";
+
 struct LogsArgs {
   Conn conn;
   std::string id;
   int32_t rank = 0;
-  std::string log_dir;
+  bool err = false;
+  std::string log_dir = kAgentLogDir;
 };
 
 // Copies the file at `path` to stdout; false if it cannot be opened.
@@ -749,7 +753,7 @@ int RunLogs(const LogsArgs& a) {
   int rc = kExitOk;
   std::optional<ctl::ApiClient> api = Connect(a.conn, &rc);
   if (!api) return rc;
-  std::optional<ctl::ApiResponse> r = Expect(api->Get(fmt::format("/v1/jobs/{}", a.id)), &rc);
+  std::optional<ctl::ApiResponse> r = Expect(api->Get("/v1/jobs/" + a.id), &rc);
   if (!r) return rc;
   const json& j = r->json;
   const json& placement = Array(j, "placement");
@@ -761,21 +765,23 @@ int RunLogs(const LogsArgs& a) {
   }
   const json& task = placement[static_cast<size_t>(a.rank)];
   const std::string node = Str(task, "node");
+  const char* ext = a.err ? ".err" : ".out";
+  // The path the agent reported (its .out; .err beside it), else the agent's layout under --log-dir.
   std::string path = Str(task, "log");
   const bool reported = !path.empty();
-  const std::string pattern = fmt::format("{}/{}-{}.out", a.id, Int(j, "attempt"), a.rank);
-  if (!reported && !a.log_dir.empty()) path = a.log_dir + "/" + pattern;
-  if (!path.empty() && CopyToStdout(path, &rc)) return rc;
+  if (reported && a.err && EndsWith(path, ".out")) path.replace(path.size() - 4, 4, ".err");
+  const std::string layout = fmt::format("{}/{}-{}{}", a.id, Int(j, "attempt"), a.rank, ext);
+  if (!reported) path = a.log_dir + "/" + layout;
+  if (CopyToStdout(path, &rc)) return rc;
   if (reported) {
     return Fail(fmt::format("job {} rank {} ran on node {}: its log is there at {} (not readable on this host)", a.id,
                             a.rank, node, path),
                 kExitFailure);
   }
-  return Fail(fmt::format("job {} rank {} ran on node {}; its agent has not reported the log's path. The agent "
-                          "writes it on that node to LOG_DIR/{} (LOG_DIR: the agent's --log-dir){}",
-                          a.id, a.rank, node, pattern,
-                          a.log_dir.empty() ? std::string("; --log-dir DIR reads it from a directory shared with it")
-                                            : fmt::format("; {} is not readable here", path)),
+  return Fail(fmt::format("job {} rank {} ran on node {}, whose agent has not reported its log's path; {} is not "
+                          "readable on this host (the agent writes LOG_DIR/{} on its node; --log-dir names LOG_DIR as "
+                          "seen from here)",
+                          a.id, a.rank, node, path, layout),
               kExitFailure);
 }
 
@@ -784,15 +790,18 @@ void RegisterJobLogs(CLI::App& job, CommandFn* run) {
   CLI::App* sub = job.add_subcommand(
       "logs",
       "Print the output of one rank of a job's current (or last) attempt. The agent that runs a task writes its "
-      "output on its node to LOG_DIR/JOB/ATTEMPT-RANK.out and reports the path, which the job's placement "
-      "carries (\"log\"). The file is read when it is readable on this host (the same machine, or a shared file "
-      "system); otherwise the command says on which node it is (exit 1). The server does not ship logs.\n"
-      "Example: rackscale job logs 42 --rank 1");
+      "stdout and stderr on its node to LOG_DIR/JOB/ATTEMPT-RANK.out and .err and reports the .out's path, which "
+      "the job's placement carries (\"log\"); before that, the path is taken from --log-dir. The file is read when "
+      "it is readable on this host (the agent's machine, or a shared file system); otherwise the command says on "
+      "which node it is (exit 1). The server does not carry logs.\n"
+      "Example: rackscale job logs 42 --rank 1 --err");
   AddId(sub, "id", &a->id, "The job's id");
   AddInt(sub, "--rank", &a->rank, "The rank (the placement's index)", 0, 65535);
+  sub->add_flag("--err", a->err, "Print the task's stderr (.err) instead of its stdout (.out)");
   sub->add_option("--log-dir", a->log_dir,
                   "The agents' log directory as seen from this host, for a log whose path the agent has not "
-                  "reported yet");
+                  "reported")
+      ->capture_default_str();
   AddConnFlags(sub, &a->conn, false);
   sub->callback([a, run] { *run = [a] { return RunLogs(*a); }; });
 }
