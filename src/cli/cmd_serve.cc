@@ -16,7 +16,7 @@ namespace rackscale {
 namespace {
 
 struct ServeArgs {
-  std::string fleet, tenants, db = "rackscale.db", listen = "127.0.0.1:8642", admin_token_file;
+  std::string fleet, tenants, db = "rackscale.db", listen = "127.0.0.1:8642", admin_token_file, port_file;
   std::string policy = "fairshare", power = "none";
   double node_timeout_s = 30, grace_s = 10, tick_s = 0.1;
   int32_t http_threads = 64;
@@ -69,6 +69,15 @@ int RunServe(const ServeArgs& a) {
   });
   signals.detach();
   Status st = s->Run([&](int port) {
+    if (!a.port_file.empty()) {
+      // Written whole, then renamed: a reader never sees half a number.
+      const std::string tmp = a.port_file + ".tmp";
+      if (std::FILE* f = std::fopen(tmp.c_str(), "w")) {
+        std::fprintf(f, "%d\n", port);
+        std::fclose(f);
+        std::rename(tmp.c_str(), a.port_file.c_str());
+      }
+    }
     if (a.quiet) return;
     std::fprintf(stderr, "rackscale serve: listening on port %d (store %s)\n", port, a.db.c_str());
     if (!s->bootstrap_admin_token().empty()) {
@@ -94,6 +103,7 @@ void RegisterServe(CLI::App& app, CommandFn* run) {
   AddInFile(sub, "--tenants", &a->tenants, "Tenants file: seeds the tenants, weights and quotas of a new database");
   sub->add_option("--db", a->db, "Store URL: sqlite:PATH or a path")->capture_default_str();
   sub->add_option("--listen", a->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
+  sub->add_option("--port-file", a->port_file, "Write the port listened on to this file once bound (with --listen HOST:0)");
   sub->add_option("--admin-token-file", a->admin_token_file,
                   "Where a new database's admin token is written (mode 0600; default: the database path + "
                   ".admin-token)");
