@@ -188,19 +188,19 @@ TEST(CtlClient, ServerUrls) {
     const char* origin;
     const char* prefix;
   };
-  for (const Good& g : std::vector<Good>{{"http://127.0.0.1:8642", "http://127.0.0.1:8642", ""},
-                                        {"http://ctl", "http://ctl", ""},
-                                        {"https://ctl.example.com/", "https://ctl.example.com", ""},
-                                        {"https://ctl.example.com:443/rackscale/", "https://ctl.example.com:443",
-                                         "/rackscale"},
-                                        {"http://[::1]:8642", "http://[::1]:8642", ""}}) {
+  for (const Good& g :
+       std::vector<Good>{{"http://127.0.0.1:8642", "http://127.0.0.1:8642", ""},
+                         {"http://ctl", "http://ctl", ""},
+                         {"https://ctl.example.com/", "https://ctl.example.com", ""},
+                         {"https://ctl.example.com:443/rackscale/", "https://ctl.example.com:443", "/rackscale"},
+                         {"http://[::1]:8642", "http://[::1]:8642", ""}}) {
     EXPECT_TRUE(ctl::ParseServerUrl(g.url, &origin, &prefix, &why)) << g.url << ": " << why;
     EXPECT_EQ(origin, g.origin) << g.url;
     EXPECT_EQ(prefix, g.prefix) << g.url;
   }
-  for (const char* bad : {"", "127.0.0.1:8642", "ftp://h", "http://", "http://:80", "http://h:", "http://h:0",
-                          "http://h:99999", "http://h:8a", "http://u:p@h", "http://h/x?y=1", "http://h h",
-                          "http://[::1", "http://[zz]:1"}) {
+  for (const char* bad :
+       {"", "127.0.0.1:8642", "ftp://h", "http://", "http://:80", "http://h:", "http://h:0", "http://h:99999",
+        "http://h:8a", "http://u:p@h", "http://h/x?y=1", "http://h h", "http://[::1", "http://[zz]:1"}) {
     EXPECT_FALSE(ctl::ParseServerUrl(bad, &origin, &prefix, &why)) << bad;
     EXPECT_NE(why.find("expected http://HOST[:PORT]"), std::string::npos) << bad << ": " << why;
   }
@@ -315,9 +315,17 @@ void ReplyError(httplib::Response& res, int status, const std::string& code, con
 }
 
 json Job(int64_t id, const std::string& state) {
-  return {{"id", id},          {"name", fmt::format("job-{}", id)}, {"tenant", "t0"},     {"state", state},
-          {"gpus", 8},         {"nodes", 0},                        {"reason", ""},       {"attempt", 1},
-          {"submit_time", 100}, {"start_time", state == "pending" ? 0 : 200},           {"end_time", 0},
+  return {{"id", id},
+          {"name", fmt::format("job-{}", id)},
+          {"tenant", "t0"},
+          {"state", state},
+          {"gpus", 8},
+          {"nodes", 0},
+          {"reason", ""},
+          {"attempt", 1},
+          {"submit_time", 100},
+          {"start_time", state == "pending" ? 0 : 200},
+          {"end_time", 0},
           {"placement", state == "pending" ? json::array()
                                            : json::array({{{"node", "east-d0000-n00"},
                                                            {"gpus", {0, 1, 2, 3, 4, 5, 6, 7}},
@@ -335,8 +343,8 @@ class CtlClientCli : public ::testing::Test {
   }
   int Run(const std::string& args, std::string* out, std::string* err, const std::string& env = "") {
     const std::string cmd = fmt::format(
-        "(env -u RACKSCALE_SERVER -u RACKSCALE_TOKEN -u RACKSCALE_CONFIG HOME={}/home {} {} {} >{}/out 2>{}/err)",
-        dir_, env, RACKSCALE_BIN, args, dir_, dir_);
+        "(env -u RACKSCALE_SERVER -u RACKSCALE_TOKEN -u RACKSCALE_CONFIG HOME={}/home {} {} {} >{}/out 2>{}/err)", dir_,
+        env, RACKSCALE_BIN, args, dir_, dir_);
     std::string ignored;
     const int rc = testing::RunCommand(cmd, &ignored);
     *out = testing::Slurp(dir_ + "/out");
@@ -354,10 +362,10 @@ TEST_F(CtlClientCli, JobSubmitSendsTheFlagsAsTheJsonBody) {
   std::string out, err;
   const std::string conn = fmt::format("--server {} --token {}", fake.url(), kTenant);
   ASSERT_EQ(Run("job submit " + conn +
-                          " --gpus 16 --topology domain --gpu-model H100 --priority -5 --preemptible --time-limit "
-                          "2-00:00:00 --checkpoint 30m --on-node-lost requeue --env EPOCHS=3 --env 'X=a b=c' "
-                          "--duration 90s --name pretrain --request-id r-1 -- python train.py --lr '3e-4'",
-                      &out, &err),
+                    " --gpus 16 --topology domain --gpu-model H100 --priority -5 --preemptible --time-limit "
+                    "2-00:00:00 --checkpoint 30m --on-node-lost requeue --env EPOCHS=3 --env 'X=a b=c' "
+                    "--duration 90s --name pretrain --request-id r-1 -- python train.py --lr '3e-4'",
+                &out, &err),
             0)
       << err;
   EXPECT_EQ(out, "Submitted job 42\n");
@@ -406,13 +414,12 @@ TEST_F(CtlClientCli, ErrorAnswersMapToExitCodesWithTheFieldAndItsFlag) {
       case 403: return ReplyError(res, 403, "permission_denied", "only an admin", "");
       case 404: return ReplyError(res, 404, "not_found", "no job 9", "");
       case 409: return ReplyError(res, 409, "conflict", "more GPUs than the fleet has", "");
-      case 502:
-        res.status = 502;
-        return res.set_content("<html>bad gateway</html>", "text/html");
+      case 502: res.status = 502; return res.set_content("<html>bad gateway</html>", "text/html");
       default: return ReplyError(res, status, "unavailable", "the store refused a commit", "");
     }
   });
-  const std::string submit = fmt::format("job submit --server {} --token {} --time-limit 1h --gpus 1", fake.url(), kTenant);
+  const std::string submit =
+      fmt::format("job submit --server {} --token {} --time-limit 1h --gpus 1", fake.url(), kTenant);
   std::string out, err;
   EXPECT_EQ(Run(submit, &out, &err), 2);
   EXPECT_EQ(err, "rackscale: error: field 'gpus' (--gpus): expected 1 to 1048576 (HTTP 400 invalid_argument)\n");
@@ -509,8 +516,7 @@ TEST_F(CtlClientCli, QueueShowsTenantsThenPendingAndRunningJobs) {
     Reply(res, 200, {{"jobs", {Job(1, "running"), waiting}}});
   });
   std::string out, err;
-  ASSERT_EQ(Run(fmt::format("queue --tenant t0 --server {} --token {}", fake.url(), kAdmin), &out, &err), 0)
-      << err;
+  ASSERT_EQ(Run(fmt::format("queue --tenant t0 --server {} --token {}", fake.url(), kAdmin), &out, &err), 0) << err;
   auto reqs = fake.requests();
   ASSERT_EQ(reqs.size(), 2u);
   EXPECT_EQ(reqs[1].params.find("state")->second, "pending,running");
@@ -538,7 +544,12 @@ TEST_F(CtlClientCli, JobShowCancelEventsAndExport) {
     if (req.path == "/v1/jobs/7/events") {
       return Reply(res, 200,
                    {{"events",
-                     {{{"seq", 3}, {"time", 100}, {"type", "job.submitted"}, {"job", 7}, {"node", ""}, {"data", json::object()}}}}});
+                     {{{"seq", 3},
+                       {"time", 100},
+                       {"type", "job.submitted"},
+                       {"job", 7},
+                       {"node", ""},
+                       {"data", json::object()}}}}});
     }
     if (req.path == "/v1/export") {
       res.set_content("{\"seq\":4}\n{\"seq\":5}\n", "application/x-ndjson");
@@ -563,7 +574,9 @@ TEST_F(CtlClientCli, JobShowCancelEventsAndExport) {
   EXPECT_EQ(out, "Cancelled job 7\n");
   EXPECT_NE(err.find("job 8 already succeeded"), std::string::npos) << err;
   ASSERT_EQ(Run("job events 7 " + conn, &out, &err), 0) << err;
-  EXPECT_EQ(out, "SEQ  TIME                  TYPE           NODE  DATA\n  3  1970-01-01T00:01:40Z  job.submitted        {}\n");
+  EXPECT_EQ(
+      out,
+      "SEQ  TIME                  TYPE           NODE  DATA\n  3  1970-01-01T00:01:40Z  job.submitted        {}\n");
   ASSERT_EQ(Run("job export --since 3 " + conn, &out, &err), 0) << err;
   EXPECT_EQ(out, "{\"seq\":4}\n{\"seq\":5}\n");
   EXPECT_EQ(fake.requests().back().params.find("since")->second, "3");
@@ -611,16 +624,25 @@ TEST_F(CtlClientCli, JobLogsReadsTheReportedPathOrSaysWhereItIs) {
 }
 
 TEST_F(CtlClientCli, NodeTenantAndTokenCommands) {
-  json tenant = {{"name", "t0"}, {"weight", 2}, {"nominal_gpus", 200}, {"cohort", "labs"},
-                 {"borrowing_limit_gpus", -1}, {"gpus_in_use", 8}};
+  json tenant = {
+      {"name", "t0"},    {"weight", 2}, {"nominal_gpus", 200}, {"cohort", "labs"}, {"borrowing_limit_gpus", -1},
+      {"gpus_in_use", 8}};
   FakeServer fake([&](const httplib::Request& req, httplib::Response& res) {
     if (req.path == "/v1/nodes") {
       return Reply(res, 200,
                    {{"nodes",
-                     {{{"name", "east-d0000-n00"}, {"state", "up"}, {"gpus", 8}, {"gpu_model", "H100"},
-                       {"gpus_used", 8}, {"site", "east"}, {"domain_type", "NVL72"}, {"agent", "a1"}, {"reason", ""}}}}});
+                     {{{"name", "east-d0000-n00"},
+                       {"state", "up"},
+                       {"gpus", 8},
+                       {"gpu_model", "H100"},
+                       {"gpus_used", 8},
+                       {"site", "east"},
+                       {"domain_type", "NVL72"},
+                       {"agent", "a1"},
+                       {"reason", ""}}}}});
     }
-    if (req.path == "/v1/nodes/east-d0000-n00/drain") return Reply(res, 200, {{"name", "east-d0000-n00"}, {"state", "draining"}});
+    if (req.path == "/v1/nodes/east-d0000-n00/drain")
+      return Reply(res, 200, {{"name", "east-d0000-n00"}, {"state", "draining"}});
     if (req.path == "/v1/tenants/t0" && req.method == "GET") return Reply(res, 200, tenant);
     if (req.path == "/v1/tenants/new" && req.method == "GET") return ReplyError(res, 404, "not_found", "no tenant", "");
     if (req.path.rfind("/v1/tenants/", 0) == 0 && req.method == "PUT") {
@@ -654,7 +676,7 @@ TEST_F(CtlClientCli, NodeTenantAndTokenCommands) {
   // token create: the token alone on stdout.
   ASSERT_EQ(Run("token create --role tenant --tenant t0 " + conn, &out, &err), 0) << err;
   EXPECT_EQ(out, kTenant + "\n");
-  EXPECT_NE(err.find("Created token 3 (tenant of tenant t0)"), std::string::npos) << err;
+  EXPECT_NE(err.find("Created token 3 (role tenant, tenant t0)"), std::string::npos) << err;
   EXPECT_EQ(json::parse(fake.requests().back().body), json({{"role", "tenant"}, {"tenant", "t0"}}));
   const size_t sent = fake.requests().size();
   EXPECT_EQ(Run("token create --role tenant " + conn, &out, &err), 2);
@@ -664,7 +686,9 @@ TEST_F(CtlClientCli, NodeTenantAndTokenCommands) {
 }
 
 TEST_F(CtlClientCli, TheEnvironmentAndTheConfigFileReachTheCommands) {
-  FakeServer fake([](const httplib::Request&, httplib::Response& res) { Reply(res, 200, {{"tenants", json::array()}}); });
+  FakeServer fake([](const httplib::Request&, httplib::Response& res) {
+    Reply(res, 200, {{"tenants", json::array()}});
+  });
   const std::string& dir = dir_;
   Write(dir + "/c.toml", fmt::format("server = \"{}\"\ntoken_file = \"tok\"\n", fake.url()));
   Write(dir + "/tok", kOther + "\n");
@@ -676,21 +700,21 @@ TEST_F(CtlClientCli, TheEnvironmentAndTheConfigFileReachTheCommands) {
       << err;
   EXPECT_EQ(fake.requests().back().authorization, "Bearer " + kTenant);
   ASSERT_EQ(Run("tenant list --token " + kAdmin, &out, &err,
-                      fmt::format("RACKSCALE_CONFIG={}/c.toml RACKSCALE_TOKEN={}", dir, kTenant)),
+                fmt::format("RACKSCALE_CONFIG={}/c.toml RACKSCALE_TOKEN={}", dir, kTenant)),
             0)
       << err;
   EXPECT_EQ(fake.requests().back().authorization, "Bearer " + kAdmin);
   // RACKSCALE_SERVER over the file's server: nobody listens there.
   EXPECT_EQ(Run("tenant list", &out, &err,
-                      fmt::format("RACKSCALE_CONFIG={}/c.toml RACKSCALE_SERVER=http://127.0.0.1:9", dir)),
+                fmt::format("RACKSCALE_CONFIG={}/c.toml RACKSCALE_SERVER=http://127.0.0.1:9", dir)),
             3);
   EXPECT_NE(err.find("http://127.0.0.1:9"), std::string::npos) << err;
 }
 
 TEST_F(CtlClientCli, EveryClientCommandHasHelpWithAnExample) {
   for (const char* cmd : {"job submit", "job list", "job show", "job cancel", "job events", "job logs", "job export",
-                          "queue", "node list", "node drain", "node resume", "tenant list", "tenant show",
-                          "tenant set", "tenant delete", "token create", "token list", "token revoke"}) {
+                          "queue", "node list", "node drain", "node resume", "tenant list", "tenant show", "tenant set",
+                          "tenant delete", "token create", "token list", "token revoke"}) {
     std::string out, err;
     EXPECT_EQ(Run(std::string(cmd) + " --help", &out, &err), 0) << cmd;
     EXPECT_NE(out.find("Example: rackscale " + std::string(cmd)), std::string::npos) << cmd << ":\n" << out;
@@ -770,9 +794,8 @@ TEST_F(CtlClientCli, EndToEndWithTheRealServer) {
         fmt::format("server = \"{}\"\ntoken_file = \"~/t0.token\"\n", url));
 
   // Submit, list, show, queue, cancel.
-  ASSERT_EQ(Run("job submit --gpus 8 --time-limit 1h --name e2e --request-id e2e-1 --env EPOCHS=3 -- sleep 1", &out,
-                &err),
-            0)
+  ASSERT_EQ(
+      Run("job submit --gpus 8 --time-limit 1h --name e2e --request-id e2e-1 --env EPOCHS=3 -- sleep 1", &out, &err), 0)
       << err;
   EXPECT_EQ(out, "Submitted job 1\n");
   ASSERT_EQ(Run("job submit --gpus 8 --time-limit 1h --name e2e --request-id e2e-1 -- sleep 1", &out, &err), 0) << err;

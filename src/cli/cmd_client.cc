@@ -64,7 +64,8 @@ size_t Width(const std::string& s) {
 bool LooksNumeric(const std::string& s) {
   if (s == "-") return true;
   if (s.empty() || s.find_first_not_of("0123456789-:.") != std::string::npos) return false;
-  if (s.find(':') != std::string::npos) return s.find('.') == std::string::npos && std::isdigit(static_cast<unsigned char>(s[0]));
+  if (s.find(':') != std::string::npos)
+    return s.find('.') == std::string::npos && std::isdigit(static_cast<unsigned char>(s[0]));
   const size_t digits = s[0] == '-' ? 1 : 0;
   return s.size() > digits && std::isdigit(static_cast<unsigned char>(s[digits])) &&
          s.find('-', digits) == std::string::npos && s.find('.') == s.rfind('.');
@@ -359,7 +360,9 @@ std::vector<std::string> JobRow(const json& j, int64_t now) {
           Str(j, "name"),
           Str(j, "state"),
           Str(j, "gpus"),
-          !nodes.empty() ? std::to_string(nodes.size()) : want > 0 ? std::to_string(want) : "",
+          !nodes.empty() ? std::to_string(nodes.size())
+          : want > 0     ? std::to_string(want)
+                         : "",
           FormatElapsed(Elapsed(j, now)),
           Str(j, "reason")};
 }
@@ -504,7 +507,8 @@ void RegisterJobSubmit(CLI::App& job, CommandFn* run) {
           [](std::string& s) -> std::string {
             const size_t eq = s.find('=');
             const std::string name = s.substr(0, eq);
-            const bool ok = eq != std::string::npos && !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+            const bool ok = eq != std::string::npos && !name.empty() &&
+                            !std::isdigit(static_cast<unsigned char>(name[0])) &&
                             name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") ==
                                 std::string::npos;
             return ok ? "" : fmt::format("expected NAME=VALUE with NAME of [A-Za-z_][A-Za-z0-9_]*, got {}", Quote(s));
@@ -602,10 +606,10 @@ struct JobIdArgs {
 
 // The key order of `job show`; other keys follow in the server's order.
 const std::vector<std::string> kShowOrder = {
-    "id",          "name",         "tenant",       "state",       "reason",       "attempt",      "exit_code",
-    "gpus",        "cpus",         "nodes",        "topology",    "gpu_model",    "priority",     "preemptible",
-    "time_limit_s", "checkpoint_s", "on_node_lost", "duration_s", "request_id",   "submit_time",  "start_time",
-    "end_time",    "command",      "env"};
+    "id",         "name",        "tenant",       "state",        "reason",       "attempt",
+    "exit_code",  "gpus",        "cpus",         "nodes",        "topology",     "gpu_model",
+    "priority",   "preemptible", "time_limit_s", "checkpoint_s", "on_node_lost", "duration_s",
+    "request_id", "submit_time", "start_time",   "end_time",     "command",      "env"};
 
 int RunShow(const JobIdArgs& a) {
   int rc = kExitOk;
@@ -865,8 +869,8 @@ int RunQueue(const QueueArgs& a) {
   if (a.conn.json) return PrintJson({{"tenants", tenants}, {"jobs", jobs}});
   std::vector<std::vector<std::string>> rows;
   for (const json& t : tenants) {
-    rows.push_back({Str(t, "tenant"), Str(t, "pending"), Str(t, "running"), Str(t, "gpus_pending"),
-                    Str(t, "gpus_running")});
+    rows.push_back(
+        {Str(t, "tenant"), Str(t, "pending"), Str(t, "running"), Str(t, "gpus_pending"), Str(t, "gpus_running")});
   }
   std::string out = FormatTable({"TENANT", "PENDING", "RUNNING", "GPUS_PENDING", "GPUS_RUNNING"}, rows);
   rows.clear();
@@ -952,10 +956,9 @@ void RegisterNode(CLI::App& app, CommandFn* run) {
   }
   {
     auto a = std::make_shared<NodeArgs>();
-    CLI::App* sub = node->add_subcommand(
-        "resume",
-        "Return a draining or drained node to service (admin).\n"
-        "Example: rackscale node resume east-d0002-n00");
+    CLI::App* sub = node->add_subcommand("resume",
+                                         "Return a draining or drained node to service (admin).\n"
+                                         "Example: rackscale node resume east-d0002-n00");
     sub->add_option("name", a->name, "The node's name")->required()->check(NonEmpty());
     AddConnFlags(sub, &a->conn);
     sub->callback([a, run] { *run = [a] { return RunNodeChange(*a, false); }; });
@@ -1123,8 +1126,8 @@ int RunTokenCreate(const TokenArgs& a) {
   std::optional<ctl::ApiResponse> r = Expect(api->Post("/v1/tokens", body), &rc, &flags);
   if (!r) return rc;
   if (a.conn.json) return PrintJson(r->json);
-  const std::string of = !a.tenant.empty() ? " of tenant " + a.tenant : !a.agent.empty() ? " of agent " + a.agent : "";
-  std::fprintf(stderr, "Created token %s (%s%s); it is shown only this once\n", Str(r->json, "id").c_str(),
+  const std::string of = !a.tenant.empty() ? ", tenant " + a.tenant : !a.agent.empty() ? ", agent " + a.agent : "";
+  std::fprintf(stderr, "Created token %s (role %s%s); it is shown only this once\n", Str(r->json, "id").c_str(),
                a.role.c_str(), of.c_str());
   return Print(Str(r->json, "token") + "\n");
 }
@@ -1138,7 +1141,8 @@ int RunTokenList(const TokenArgs& a) {
   if (a.conn.json) return PrintJson(r->json);
   std::vector<std::vector<std::string>> rows;
   for (const json& t : Array(r->json, "tokens")) {
-    rows.push_back({Str(t, "id"), Str(t, "role"), Str(t, "tenant"), Str(t, "agent"), FormatUnixTime(Int(t, "created"))});
+    rows.push_back(
+        {Str(t, "id"), Str(t, "role"), Str(t, "tenant"), Str(t, "agent"), FormatUnixTime(Int(t, "created"))});
   }
   return Print(FormatTable({"ID", "ROLE", "TENANT", "AGENT", "CREATED"}, rows));
 }
@@ -1171,18 +1175,18 @@ void RegisterToken(CLI::App& app, CommandFn* run) {
   }
   {
     auto a = std::make_shared<TokenArgs>();
-    CLI::App* sub = token->add_subcommand(
-        "list", "List the tokens (ids, roles, tenants, agents, creation times; never the secrets).\n"
-                "Example: rackscale token list");
+    CLI::App* sub =
+        token->add_subcommand("list",
+                              "List the tokens (ids, roles, tenants, agents, creation times; never the secrets).\n"
+                              "Example: rackscale token list");
     AddConnFlags(sub, &a->conn);
     sub->callback([a, run] { *run = [a] { return RunTokenList(*a); }; });
   }
   {
     auto a = std::make_shared<TokenArgs>();
-    CLI::App* sub = token->add_subcommand(
-        "revoke",
-        "Revoke a token by id (the last admin token cannot be revoked: exit 5).\n"
-        "Example: rackscale token revoke 3");
+    CLI::App* sub = token->add_subcommand("revoke",
+                                          "Revoke a token by id (the last admin token cannot be revoked: exit 5).\n"
+                                          "Example: rackscale token revoke 3");
     AddId(sub, "id", &a->id, "The token's id (token list)");
     AddConnFlags(sub, &a->conn);
     sub->callback([a, run] { *run = [a] { return RunTokenRevoke(*a); }; });

@@ -27,8 +27,7 @@ std::string Env(const char* name) {
 }
 
 bool IsHostChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-         c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
 }
 
 // Never throws: bytes that are not UTF-8 become U+FFFD.
@@ -51,6 +50,7 @@ Result<std::string> ReadTokenFile(const std::string& path) {
   }
   const size_t b = text.find_first_not_of(" \t\r\n"), e = text.find_last_not_of(" \t\r\n");
   const std::string token = b == std::string::npos ? std::string() : text.substr(b, e - b + 1);
+  if (token.empty()) return Error::InvalidInput(path, 0, "", "token file is empty");
   if (!WellFormedToken(token)) return Error::InvalidInput(path, 0, "", fmt::format("token file: {}", kTokenShape));
   return token;
 }
@@ -162,7 +162,8 @@ bool ParseServerUrl(std::string_view url, std::string* origin, std::string* pref
     }
   }
   if (has_port) {
-    const bool digits = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos;
+    const bool digits =
+        !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos;
     const std::optional<int64_t> p = digits ? ParseInt(port) : std::nullopt;
     if (!p || *p < 1 || *p > 65535) return bad("the port must be a number from 1 to 65535");
   }
@@ -192,7 +193,8 @@ Result<ClientSettings> ResolveClientSettings(const ClientSources& s) {
     if (!cfg().ok()) return cfg().error();
     const ConfigFile& c = *cfg();
     if (!c.server.empty()) {
-      if (!ParseServerUrl(c.server, &origin, &prefix, &why)) return Error::InvalidInput(c.path, c.server_line, "server", why);
+      if (!ParseServerUrl(c.server, &origin, &prefix, &why))
+        return Error::InvalidInput(c.path, c.server_line, "server", why);
       out.server = c.server;
       out.server_from = c.path;
     } else {
@@ -260,9 +262,9 @@ ApiError ApiResponse::error() const {
   for (char& c : start) {
     if (static_cast<unsigned char>(c) < 0x20) c = ' ';
   }
-  return ApiError{status, fmt::format("http_{}", status),
-                  start.empty() ? std::string("no body") : "answer not in the API's error format: " + std::string(Trim(start)),
-                  ""};
+  return ApiError{
+      status, fmt::format("http_{}", status),
+      start.empty() ? std::string("no body") : "answer not in the API's error format: " + std::string(Trim(start)), ""};
 }
 
 std::string UrlEncode(std::string_view s) {
@@ -346,6 +348,8 @@ Result<ApiResponse> ApiClient::Put(std::string_view path, const nlohmann::json& 
   return Take("PUT", path, http_->Put(Path(path, {}), Dump(body), "application/json"));
 }
 
-Result<ApiResponse> ApiClient::Delete(std::string_view path) { return Take("DELETE", path, http_->Delete(Path(path, {}))); }
+Result<ApiResponse> ApiClient::Delete(std::string_view path) {
+  return Take("DELETE", path, http_->Delete(Path(path, {})));
+}
 
 }  // namespace rackscale::ctl

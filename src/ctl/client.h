@@ -24,7 +24,7 @@
 namespace httplib {
 class Client;
 class Result;
-}
+}  // namespace httplib
 
 namespace rackscale::ctl {
 
@@ -73,9 +73,9 @@ bool ParseServerUrl(std::string_view url, std::string* origin, std::string* pref
 // An HTTP answer from the server.
 struct ApiResponse {
   int status = 0;
-  std::string body;             // as received
+  std::string body;  // as received
   std::string content_type;
-  nlohmann::json json;          // the body parsed when it is JSON, else null
+  nlohmann::json json;  // the body parsed when it is JSON, else null
   bool ok() const { return status >= 200 && status < 300; }
   // For a non-2xx answer: the body's {"error": {"code", "message", "field"}},
   // or, when the body is not in that format (a proxy's page), an error with
