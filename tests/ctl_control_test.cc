@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -334,7 +335,9 @@ TEST_F(ControlTest, DrainKeepsRunningWorkAndTakesNoNewWork) {
   Commit();
   json nodes = json::parse(c_->ListNodes(admin_).body);
   for (const json& n : nodes["nodes"]) {
-    if (n["name"] == node) EXPECT_EQ(n["state"], "drained");
+    if (n["name"] == node) {
+      EXPECT_EQ(n["state"], "drained");
+    }
   }
   // Three nodes up, one of them half used: 8 + 8 + 4 free. A 8-GPU job fits,
   // but the drained node takes none.
@@ -352,6 +355,9 @@ TEST_F(ControlTest, TimeLimitFailsTheJob) {
   const int64_t id = Submit(ta_, 8, 0, false, 60);
   Pass();
   now_ += 61;
+  AgentHeartbeat hb;  // the nodes are alive: it is the limit that ends the job
+  for (int n = 0; n < 4; ++n) hb.nodes.push_back(fmt::format("east-d{:04}-n00", n));
+  ASSERT_EQ(c_->AgentHeartbeat(agent_, hb, now_, now_ * 1000).status, 200);
   std::vector<json> ops = Pass();
   json j = Job(id);
   EXPECT_EQ(j["state"], "failed");

@@ -1,7 +1,6 @@
 // The SQLite Store: round trips, the event log's queries, refused batches,
 // reopening and migrations, files it must refuse, a writer killed at random
 // moments and a disk that fills up.
-#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/mount.h>
@@ -168,6 +167,7 @@ TEST(CtlStore, OpenStoreAcceptsSqliteUrlsAndBarePaths) {
            {"sqlite:" + dir + "/a.db", dir + "/a.db"},
            {"sqlite://" + dir + "/b.db", dir + "/b.db"},  // sqlite:///abs/b.db
            {dir + "/c.db", dir + "/c.db"},
+           {"SQLite:" + dir + "/d:e.db", dir + "/d:e.db"},
        }) {
     std::unique_ptr<Store> s = MustOpen(url);
     ASSERT_NE(s, nullptr);
@@ -189,6 +189,12 @@ TEST(CtlStore, OpenStoreAcceptsSqliteUrlsAndBarePaths) {
   EXPECT_EQ(rel->url(), "sqlite:rel.db");
   EXPECT_EQ(rel2->url(), "sqlite:rel2.db");
   EXPECT_EQ(Query(dir + "/rel2.db", "PRAGMA user_version"), "1");
+  // A colon in a relative name: ./ keeps it from reading as a scheme.
+  ASSERT_EQ(chdir(dir.c_str()), 0);
+  std::unique_ptr<Store> colon = MustOpen("./f:g.db");
+  ASSERT_EQ(chdir(cwd), 0);
+  ASSERT_NE(colon, nullptr);
+  EXPECT_EQ(colon->url(), "sqlite:./f:g.db");
 }
 
 TEST(CtlStore, OpenStoreRefusesOtherSchemesAndMissingFolders) {
@@ -198,6 +204,9 @@ TEST(CtlStore, OpenStoreRefusesOtherSchemesAndMissingFolders) {
   EXPECT_NE(pg.error().ToString().find("unsupported store URL scheme 'postgres'"), std::string::npos)
       << pg.error().ToString();
   EXPECT_EQ(pg.error().ToString().find("secret"), std::string::npos) << "a URL's password must not reach a log";
+  Result<std::unique_ptr<Store>> typo = OpenStore("sqlit:s.db");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.error().ToString().find("unsupported store URL scheme 'sqlit'"), std::string::npos);
 
   EXPECT_FALSE(OpenStore("sqlite:").ok());
   EXPECT_FALSE(OpenStore("").ok());
@@ -430,7 +439,7 @@ TEST(CtlStore, ReopenKeepsEverythingAndTheSchemaVersion) {
             std::string::npos);
 }
 
-TEST(CtlStore, ANewerSchemaIsRefusedAndTheFileLeftAlone) {
+TEST(CtlStore, ANewerOrUnknownSchemaIsRefusedAndTheFileLeftAlone) {
   std::string dir = testing::TempDir();
   std::string path = dir + "/s.db";
   ASSERT_NE(MustOpen(path), nullptr);
@@ -442,6 +451,10 @@ TEST(CtlStore, ANewerSchemaIsRefusedAndTheFileLeftAlone) {
                                               "run a newer rackscale",
                                               path));
   EXPECT_EQ(testing::Slurp(path), bytes);
+  ASSERT_EQ(Query(path, "PRAGMA user_version = -1"), "");
+  s = OpenStore(path);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().ToString(), fmt::format("sqlite:{}: schema version -1 is not one rackscale writes", path));
 }
 
 TEST(CtlStore, AFileThatIsNotADatabaseIsRefused) {

@@ -296,6 +296,33 @@ Status Control::LoadSnapshot(const Snapshot& snap, int64_t now_ms) {
     next_token_ = std::max(next_token_, t.id + 1);
     tokens_[t.id] = std::move(t);
   }
+  // Dedicated clusters before any job is restored into them (windows
+  // applied as of now).
+  for (const StoredRow& r : snap.dedicated) {
+    json o = json::parse(r.body, nullptr, false);
+    if (o.is_discarded() || !o.is_object() || !o.contains("spec")) return bad("dedicated", r.key, "not a row");
+    Decoded<DedicatedPost> spec = DecodeDedicatedPost(o["spec"].dump());
+    if (!spec.ok()) return bad("dedicated", r.key, spec.error.message);
+    DedicatedRec d;
+    d.id = o.value("id", int64_t{0});
+    d.spec = *spec.value;
+    d.domains = o.value("domains", std::vector<int32_t>{});
+    DedicatedCluster c;
+    c.tenant = TenantIdOf(d.spec.tenant);
+    c.domains = d.domains;
+    c.start = d.spec.start;
+    c.end = d.spec.end;
+    c.lend = d.spec.lend;
+    auto k = core_->AddDedicated(c);
+    if (!k.ok()) return bad("dedicated", r.key, k.error().ToString());
+    d.core = *k;
+    next_dedicated_ = std::max(next_dedicated_, d.id + 1);
+    dedicated_[d.id] = std::move(d);
+  }
+  {
+    std::vector<WindowChange> changed;
+    core_->ApplyWindows(now_ms / 1000, &changed);
+  }
   for (const StoredRow& r : snap.nodes) {
     const int32_t n = FindNode(r.key);
     if (n < 0) return bad("nodes", r.key, "the fleet file has no node of that name (was it changed?)");
@@ -412,6 +439,20 @@ Status Control::SeedTenants(const TenantsConfig& cfg, int64_t now) {
     Principal admin{Role::kAdmin, "", "", 0};
     Reply r = PutTenant(admin, s.name, t, now);
     if (r.status >= 300) return Error::InvalidInput("tenants", 0, "tenants[" + s.name + "]", r.body);
+  }
+  // Dedicated clusters: their days count from the store's first start.
+  for (const DedicatedSpec& d : cfg.dedicated) {
+    DedicatedPost post;
+    post.tenant = d.tenant;
+    post.domain_type = d.domain_type;
+    post.site = d.site;
+    post.domains = d.domains;
+    post.start = now + static_cast<int64_t>(std::llround(d.start_day * 86400));
+    post.end = now + static_cast<int64_t>(std::llround(d.end_day * 86400));
+    post.lend = d.lend;
+    Principal admin{Role::kAdmin, "", "", 0};
+    Reply r = CreateDedicated(admin, post, now);
+    if (r.status >= 300) return Error::InvalidInput("tenants", d.line, "dedicated", r.body);
   }
   return Status::Ok();
 }
@@ -585,6 +626,9 @@ Reply Control::DeleteTenant(const Principal& p, const std::string& name, int64_t
   for (int64_t id : active_) {
     if (jobs_.at(id).spec.tenant == name) return Reply::Err(Conflict("tenant '" + name + "' has jobs pending or running"));
   }
+  for (const auto& [id, d] : dedicated_) {
+    if (d.spec.tenant == name) return Reply::Err(Conflict(fmt::format("tenant '{}' holds dedicated cluster {}", name, id)));
+  }
   if (Status st = core_->RemoveTenant(it->second.id); !st) return Reply::Err(Conflict(st.error().message));
   // Its tokens go with it.
   for (auto t = tokens_.begin(); t != tokens_.end();) {
@@ -605,6 +649,124 @@ Reply Control::DeleteTenant(const Principal& p, const std::string& name, int64_t
   Emit(now, "tenant.removed", 0, name, "", "{}");
   tenants_.erase(it);
   return Reply::Json(200, json{{"name", name}, {"removed", true}}.dump());
+}
+
+// ---------------------------------------------------------------------------
+// Dedicated clusters.
+
+void Control::PutDedicatedRow(const DedicatedRec& d, bool erase) {
+  RowChange rc;
+  rc.table = Table::kDedicated;
+  rc.key = std::to_string(d.id);
+  rc.erase = erase;
+  if (!erase) {
+    rc.body = json{{"id", d.id}, {"spec", json::parse(EncodeDedicatedPost(d.spec))}, {"domains", d.domains}}.dump();
+  }
+  batch_.rows.push_back(std::move(rc));
+}
+
+std::string Control::DedicatedJson(const DedicatedRec& d) const {
+  json doms = json::array();
+  for (int32_t dom : d.domains) {
+    const Domain& D = fleet_.domains[static_cast<size_t>(dom)];
+    doms.push_back(nodes_[static_cast<size_t>(D.first_node)].name);
+  }
+  json o = json::parse(EncodeDedicatedPost(d.spec));
+  o["id"] = d.id;
+  o["active"] = core_->dedicated_active(d.core);
+  o["first_nodes"] = std::move(doms);
+  return o.dump();
+}
+
+Reply Control::ListDedicated(const Principal& p) const {
+  if (p.role == Role::kNone) return Reply::Err(Unauthenticated());
+  if (p.role == Role::kAgent) return Reply::Err(Forbidden("agents have no dedicated clusters"));
+  std::string out = "{\"dedicated\":[";
+  bool first = true;
+  for (const auto& [id, d] : dedicated_) {
+    if (!IsAdmin(p) && d.spec.tenant != p.tenant) continue;
+    if (!first) out += ',';
+    first = false;
+    out += DedicatedJson(d);
+  }
+  out += "]}";
+  return Reply::Json(200, std::move(out));
+}
+
+Reply Control::CreateDedicated(const Principal& p, const DedicatedPost& post, int64_t now) {
+  if (p.role == Role::kNone) return Reply::Err(Unauthenticated());
+  if (!IsAdmin(p)) return Reply::Err(Forbidden("only an admin creates dedicated clusters"));
+  if (!tenants_.count(post.tenant)) {
+    return Reply::Err(ApiError{404, "not_found", "no tenant '" + post.tenant + "'", "tenant"});
+  }
+  // The first free domains of the type (in the site, if named), in fleet
+  // order: not in another cluster, not a spare.
+  std::vector<bool> taken(fleet_.domains.size(), false);
+  for (const auto& [id, d] : dedicated_) {
+    for (int32_t dom : d.domains) taken[static_cast<size_t>(dom)] = true;
+  }
+  DedicatedRec d;
+  for (size_t i = 0; i < fleet_.domains.size() && static_cast<int64_t>(d.domains.size()) < post.domains; ++i) {
+    const Domain& dom = fleet_.domains[i];
+    if (taken[i] || dom.spare) continue;
+    if (fleet_.domain_types[static_cast<size_t>(dom.type)].name != post.domain_type) continue;
+    if (!post.site.empty() &&
+        fleet_.sites[static_cast<size_t>(fleet_.site_of_domain(static_cast<int32_t>(i)))].name != post.site) {
+      continue;
+    }
+    d.domains.push_back(static_cast<int32_t>(i));
+  }
+  if (static_cast<int64_t>(d.domains.size()) < post.domains) {
+    return Reply::Err(Conflict(fmt::format("the fleet has {} free {} domains{}; {} asked for", d.domains.size(),
+                                           post.domain_type, post.site.empty() ? "" : " in " + post.site, post.domains),
+                               "domains"));
+  }
+  DedicatedCluster c;
+  c.tenant = TenantIdOf(post.tenant);
+  c.domains = d.domains;
+  c.start = post.start;
+  c.end = post.end;
+  c.lend = post.lend;
+  auto k = core_->AddDedicated(c);
+  if (!k.ok()) return Reply::Err(Conflict(k.error().message));
+  d.id = next_dedicated_++;
+  d.spec = post;
+  d.core = *k;
+  PutDedicatedRow(d, false);
+  Emit(now, "dedicated.set", 0, post.tenant, "", json{{"id", d.id}, {"spec", json::parse(EncodeDedicatedPost(post))},
+                                                       {"domains", d.domains}}.dump());
+  dirty_ = true;
+  auto [it, ok] = dedicated_.emplace(d.id, std::move(d));
+  return Reply::Json(201, DedicatedJson(it->second));
+}
+
+Reply Control::SetDedicatedWindow(const Principal& p, int64_t id, const WindowPut& w, int64_t now) {
+  if (p.role == Role::kNone) return Reply::Err(Unauthenticated());
+  if (!IsAdmin(p)) return Reply::Err(Forbidden("only an admin changes dedicated clusters"));
+  auto it = dedicated_.find(id);
+  if (it == dedicated_.end()) return Reply::Err(NotFound(fmt::format("no dedicated cluster {}", id)));
+  DedicatedRec& d = it->second;
+  if (Status st = core_->SetDedicatedWindow(d.core, w.start, w.end); !st) return Reply::Err(Conflict(st.error().message));
+  d.spec.start = w.start;
+  d.spec.end = w.end;
+  PutDedicatedRow(d, false);
+  Emit(now, "dedicated.set", 0, d.spec.tenant, "", json{{"id", d.id}, {"spec", json::parse(EncodeDedicatedPost(d.spec))},
+                                                        {"domains", d.domains}}.dump());
+  dirty_ = true;
+  return Reply::Json(200, DedicatedJson(d));
+}
+
+Reply Control::DeleteDedicated(const Principal& p, int64_t id, int64_t now) {
+  if (p.role == Role::kNone) return Reply::Err(Unauthenticated());
+  if (!IsAdmin(p)) return Reply::Err(Forbidden("only an admin removes dedicated clusters"));
+  auto it = dedicated_.find(id);
+  if (it == dedicated_.end()) return Reply::Err(NotFound(fmt::format("no dedicated cluster {}", id)));
+  if (Status st = core_->RemoveDedicated(it->second.core); !st) return Reply::Err(Conflict(st.error().message));
+  PutDedicatedRow(it->second, true);
+  Emit(now, "dedicated.removed", 0, it->second.spec.tenant, "", json{{"id", id}}.dump());
+  dedicated_.erase(it);
+  dirty_ = true;
+  return Reply::Json(200, json{{"id", id}, {"removed", true}}.dump());
 }
 
 // ---------------------------------------------------------------------------

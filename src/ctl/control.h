@@ -123,6 +123,15 @@ struct TokenRec {
   int64_t created = 0;
 };
 
+// A dedicated cluster: whole domains of one type given to a tenant for a
+// window (sched/fleet_scheduler.h); `core` is its index in the core.
+struct DedicatedRec {
+  int64_t id = 0;
+  DedicatedPost spec;            // domains: how many were asked for
+  std::vector<int32_t> domains;  // the domains it got
+  size_t core = 0;
+};
+
 struct TenantRec {
   std::string name;
   TenantPut settings;
@@ -185,6 +194,10 @@ class Control {
   Reply GetTenant(const Principal& p, const std::string& name) const;
   Reply PutTenant(const Principal& p, const std::string& name, const TenantPut& t, int64_t now);
   Reply DeleteTenant(const Principal& p, const std::string& name, int64_t now);
+  Reply ListDedicated(const Principal& p) const;
+  Reply CreateDedicated(const Principal& p, const DedicatedPost& d, int64_t now);
+  Reply SetDedicatedWindow(const Principal& p, int64_t id, const WindowPut& w, int64_t now);
+  Reply DeleteDedicated(const Principal& p, int64_t id, int64_t now);
   Reply CreateToken(const Principal& p, const TokenPost& t, int64_t now);
   Reply ListTokens(const Principal& p) const;
   Reply RevokeToken(const Principal& p, int64_t id, int64_t now);
@@ -232,6 +245,8 @@ class Control {
   void PutNodeRow(const NodeRec& n);
   void PutTenantRow(const TenantRec& t);
   void PutTokenRow(const TokenRec& t, bool erase);
+  void PutDedicatedRow(const DedicatedRec& d, bool erase);
+  std::string DedicatedJson(const DedicatedRec& d) const;
 
   std::string JobJson(const JobRec& j, const std::vector<std::string>* fields) const;
   std::string TaskJson(const JobRec& j, int32_t rank) const;
@@ -269,6 +284,8 @@ class Control {
   std::map<std::string, int32_t> cohorts_;
   TenantId hold_tenant_ = 0;
   std::map<int64_t, TokenRec> tokens_;
+  std::map<int64_t, DedicatedRec> dedicated_;
+  int64_t next_dedicated_ = 1;
   std::unordered_map<std::string, int64_t> token_by_hash_;
   int64_t next_job_ = 1, next_token_ = 1;
   int64_t seq_ = 0;

@@ -47,6 +47,15 @@ void SendErr(httplib::Response& res, const ApiError& e) { Send(res, Reply::Err(e
 
 // Query parameters: only those named are allowed, each at most once.
 bool CheckParams(const httplib::Request& req, std::initializer_list<std::string_view> allowed, httplib::Response& res) {
+  // A body is JSON (a form body would otherwise be read as parameters).
+  if (!req.body.empty() || req.has_header("Content-Type")) {
+    const std::string ct = req.get_header_value("Content-Type");
+    if (!ct.empty() && ct.rfind("application/json", 0) != 0) {
+      SendErr(res, ApiError{415, "unsupported_media_type", "request bodies are JSON: Content-Type: application/json",
+                            "Content-Type"});
+      return false;
+    }
+  }
   for (const auto& [k, v] : req.params) {
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
       SendErr(res, ApiError::Invalid(k, "unknown query parameter '" + k + "'"));
@@ -134,10 +143,10 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& o) {
     if (!t.ok()) return t.error();
     s->tenants_ = std::move(*t);
     s->have_tenants_ = true;
-    if (!s->tenants_.dedicated.empty() || !s->tenants_.services.empty()) {
-      return Error::InvalidInput(o.tenants_path, 0, "dedicated",
-                                 "rackscale serve takes tenants, weights and quotas from the file; dedicated clusters "
-                                 "and services are not served yet (remove them from the file)");
+    if (!s->tenants_.services.empty()) {
+      return Error::InvalidInput(o.tenants_path, s->tenants_.services[0].line, "services",
+                                 "rackscale serve does not run inference services (a simulation feature); remove "
+                                 "them from the file");
     }
   }
   auto store = OpenStore(o.db_url);
@@ -627,6 +636,42 @@ void Server::Routes() {
     const std::string token = BearerToken(req), name = req.matches[1].str();
     Send(res, Call([=](Control& c, Store&, int64_t now, int64_t) {
            return c.DeleteTenant(c.Authenticate(token), name, now);
+         }));
+  });
+  s.Get("/v1/dedicated", [this](const Req& req, Res& res) {
+    if (!CheckParams(req, {}, res)) return;
+    const std::string token = BearerToken(req);
+    Send(res, Call([=](Control& c, Store&, int64_t, int64_t) { return c.ListDedicated(c.Authenticate(token)); }));
+  });
+  s.Post("/v1/dedicated", [this](const Req& req, Res& res) {
+    if (!CheckParams(req, {}, res)) return;
+    Decoded<DedicatedPost> d = DecodeDedicatedPost(req.body);
+    if (!d.ok()) return SendErr(res, d.error);
+    const std::string token = BearerToken(req);
+    const DedicatedPost post = *d.value;
+    Send(res, Call([=](Control& c, Store&, int64_t now, int64_t) {
+           return c.CreateDedicated(c.Authenticate(token), post, now);
+         }));
+  });
+  s.Put(R"(/v1/dedicated/([^/]+))", [this](const Req& req, Res& res) {
+    if (!CheckParams(req, {}, res)) return;
+    int64_t id = 0;
+    if (!PathId(req, res, &id)) return;
+    Decoded<WindowPut> d = DecodeWindowPut(req.body);
+    if (!d.ok()) return SendErr(res, d.error);
+    const std::string token = BearerToken(req);
+    const WindowPut w = *d.value;
+    Send(res, Call([=](Control& c, Store&, int64_t now, int64_t) {
+           return c.SetDedicatedWindow(c.Authenticate(token), id, w, now);
+         }));
+  });
+  s.Delete(R"(/v1/dedicated/([^/]+))", [this](const Req& req, Res& res) {
+    if (!CheckParams(req, {}, res)) return;
+    int64_t id = 0;
+    if (!PathId(req, res, &id)) return;
+    const std::string token = BearerToken(req);
+    Send(res, Call([=](Control& c, Store&, int64_t now, int64_t) {
+           return c.DeleteDedicated(c.Authenticate(token), id, now);
          }));
   });
   s.Post("/v1/tokens", [this](const Req& req, Res& res) {

@@ -138,11 +138,13 @@ class SqliteStore final : public Store {
   Status Exec(const char* sql, std::string_view what);
   Result<int64_t> QueryInt(const char* sql, std::string_view what);
   Result<std::string> QueryText(const char* sql, std::string_view what);
-  bool Prepare(const std::string& sql, Stmt* out);
+  // `flags`: SQLITE_PREPARE_PERSISTENT for the statements kept open.
+  bool Prepare(const std::string& sql, Stmt* out, unsigned flags = 0);
   // Rolls back the open transaction, if SQLite has not already done so;
   // a failure to roll back is added to `failure`'s message.
   Error Rollback(Error failure);
-  Error NewerSchema(int64_t version) const;
+  // OK if this binary knows schema `version` (0: a new file).
+  Status KnownVersion(int64_t version) const;
 
   Status Init(const std::string& path);
   Status Migrate(int version);
@@ -181,10 +183,9 @@ Result<std::string> SqliteStore::QueryText(const char* sql, std::string_view wha
   return ColumnText(s.get(), 0);
 }
 
-bool SqliteStore::Prepare(const std::string& sql, Stmt* out) {
+bool SqliteStore::Prepare(const std::string& sql, Stmt* out, unsigned flags) {
   sqlite3_stmt* s = nullptr;
-  int rc = sqlite3_prepare_v3(db_.get(), sql.c_str(), static_cast<int>(sql.size() + 1), SQLITE_PREPARE_PERSISTENT,
-                              &s, nullptr);
+  int rc = sqlite3_prepare_v3(db_.get(), sql.c_str(), static_cast<int>(sql.size() + 1), flags, &s, nullptr);
   out->reset(s);
   return rc == SQLITE_OK;
 }
@@ -199,9 +200,13 @@ Error SqliteStore::Rollback(Error failure) {
   return failure;
 }
 
-Error SqliteStore::NewerSchema(int64_t version) const {
-  return Error::Io(url_, fmt::format("schema version {} is newer than this binary knows ({}); run a newer rackscale",
-                                     version, kSchemaVersion));
+Status SqliteStore::KnownVersion(int64_t version) const {
+  if (version > kSchemaVersion) {
+    return Error::Io(url_, fmt::format("schema version {} is newer than this binary knows ({}); run a newer rackscale",
+                                       version, kSchemaVersion));
+  }
+  if (version < 0) return Error::Io(url_, fmt::format("schema version {} is not one rackscale writes", version));
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path) {
@@ -232,7 +237,7 @@ Status SqliteStore::Init(const std::string& path) {
   // anything is written.
   Result<int64_t> version = QueryInt("PRAGMA user_version", "read the schema version");
   if (!version.ok()) return version.error();
-  if (*version > kSchemaVersion) return NewerSchema(*version);
+  if (Status s = KnownVersion(*version); !s.ok()) return s;
   Result<std::string> mode = QueryText("PRAGMA journal_mode=WAL", "enable WAL");
   if (!mode.ok()) return mode.error();
   if (*mode != "wal") return Error::Io(url_, fmt::format("enable WAL: the journal mode stayed '{}'", *mode));
@@ -256,7 +261,7 @@ Status SqliteStore::Migrate(int version) {
     // Another process may have migrated the file since `version` was read.
     Result<int64_t> now_at = QueryInt("PRAGMA user_version", "read the schema version");
     if (!now_at.ok()) return now_at.error();
-    if (*now_at > kSchemaVersion) return NewerSchema(*now_at);
+    if (Status known = KnownVersion(*now_at); !known.ok()) return known;
     Status s = Exec("CREATE TABLE IF NOT EXISTS migrations(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
                     "create the migrations table");
     for (int v = static_cast<int>(*now_at) + 1; s.ok() && v <= kSchemaVersion; ++v) {
@@ -312,7 +317,7 @@ Status SqliteStore::PrepareAll() {
     entries.push_back({&select_[t], fmt::format("SELECT {1}, {2} FROM {0} ORDER BY {1}", ts.name, ts.key, ts.body)});
   }
   for (Entry& e : entries) {
-    if (!Prepare(e.sql, e.stmt)) return Fail(fmt::format("prepare '{}'", e.sql));
+    if (!Prepare(e.sql, e.stmt, SQLITE_PREPARE_PERSISTENT)) return Fail(fmt::format("prepare '{}'", e.sql));
   }
   return Status::Ok();
 }
@@ -437,15 +442,15 @@ Result<std::string> SqlitePath(const std::string& url) {
   if (n > 0 && n < url.size() && url[n] == ':') {
     std::string scheme = url.substr(0, n);
     for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string_view rest = std::string_view(url).substr(n + 1);
-    bool authority = rest.substr(0, 2) == "//";
-    if (scheme == "sqlite") {
-      path = authority ? rest.substr(2) : rest;
-    } else if (authority) {
+    if (scheme != "sqlite") {
       // Only the scheme is named: the rest of such a URL may hold a password.
       return Error::InvalidInput("store URL", 0, "",
-                                 fmt::format("unsupported store URL scheme '{}' (supported: sqlite:PATH)", scheme));
+                                 fmt::format("unsupported store URL scheme '{}' (supported: sqlite:PATH; a file "
+                                             "whose name has a colon: ./NAME)",
+                                             scheme));
     }
+    std::string_view rest = std::string_view(url).substr(n + 1);
+    path = rest.substr(0, 2) == "//" ? rest.substr(2) : rest;
   }
   if (path.empty()) return Error::InvalidInput("store URL", 0, "", fmt::format("'{}' names no database file", url));
   return path;

@@ -89,9 +89,12 @@ class Store {
 };
 
 // Opens (creating if needed, migrating to the current schema) the store a
-// URL names: "sqlite:PATH", "sqlite://PATH" or a bare PATH. Fails naming the
-// URL and the cause (unwritable folder, not a database, a newer schema
-// than this binary knows).
+// URL names: "sqlite:PATH", "sqlite://PATH" (sqlite:///abs/path is
+// /abs/path) or a bare PATH. Any other "scheme:" prefix is refused naming
+// the scheme only (the rest of a URL may hold a password); a file whose
+// name has a colon is ./NAME. The database's folder must exist. Fails
+// naming the URL and the cause (a missing folder, not a database, a newer
+// schema than this binary knows). TableName(t): t's SQL table ("jobs").
 Result<std::unique_ptr<Store>> OpenStore(const std::string& url);
 
 }  // namespace rackscale::ctl
