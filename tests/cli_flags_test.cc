@@ -78,6 +78,7 @@ const std::map<std::string, std::vector<std::string>>& FreeForm() {
       {"serve --db", {}},  // free text: a store URL, checked when opened
       {"serve --listen", {}},
       {"serve --admin-token-file", {}},
+      {"serve --port-file", {}},
       // The clients (tests/ctl_client_test.cc): free text is the server's to check (a 400 exits 2).
       {"job submit --gpu-model", {}},
       {"job submit --env", {"NOEQUALS", "1X=2", "=v", "A-B=1", ""}},

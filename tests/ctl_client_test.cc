@@ -728,27 +728,12 @@ TEST_F(CtlClientCli, EveryClientCommandHasHelpWithAnExample) {
 namespace rackscale {
 namespace {
 
-// examples/tenants-small.toml without its dedicated clusters (rackscale serve
-// does not serve those yet).
-std::string TenantsWithoutDedicated() {
-  std::string out, line;
-  std::istringstream in(testing::Slurp(std::string(RACKSCALE_SOURCE_DIR) + "/examples/tenants-small.toml"));
-  bool skipping = false;
-  while (std::getline(in, line)) {
-    const size_t b = line.find_first_not_of(' ');
-    if (b != std::string::npos && line[b] == '[') skipping = line.find("dedicated") != std::string::npos;
-    if (!skipping) out += line + "\n";
-  }
-  return out;
-}
-
 // The real server in-process (ctl::Server on an ephemeral port, a fresh
 // SQLite store), driven through the binary.
 TEST_F(CtlClientCli, EndToEndWithTheRealServer) {
-  Write(dir_ + "/tenants.toml", TenantsWithoutDedicated());
   ctl::ServerOptions o;
   o.fleet_path = std::string(RACKSCALE_SOURCE_DIR) + "/examples/small.toml";
-  o.tenants_path = dir_ + "/tenants.toml";
+  o.tenants_path = std::string(RACKSCALE_SOURCE_DIR) + "/examples/tenants-small.toml";
   o.db_url = dir_ + "/ctl.db";
   o.listen = "127.0.0.1:0";
   o.admin_token_file = dir_ + "/admin.token";
@@ -845,7 +830,7 @@ TEST_F(CtlClientCli, EndToEndWithTheRealServer) {
   ASSERT_EQ(Run("tenant delete t9 " + admin, &out, &err), 0) << err;
   EXPECT_EQ(Run("tenant show t9 " + admin, &out, &err), 4);
   ASSERT_EQ(Run("token list " + admin, &out, &err), 0) << err;
-  EXPECT_NE(out.find("  2  tenant  t0"), std::string::npos) << out;
+  EXPECT_NE(out.find(" 2  tenant  t0"), std::string::npos) << out;
   ASSERT_EQ(Run("job export " + admin, &out, &err), 0) << err;
   std::vector<std::string> types;
   std::istringstream lines(out);
