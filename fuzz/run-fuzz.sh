@@ -13,7 +13,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DRACKSCALE_FUZZ=ON -DRACKSCALE_TESTS=ON -DRACKSCALE_BENCH=OFF >/dev/null
 fi
-TARGETS=${FUZZ_TARGETS:-swf philly native_csv trace_auto openb toml ai_csv llm scenario fleet_sim argv fleet_core}
+TARGETS=${FUZZ_TARGETS:-swf philly native_csv trace_auto openb toml ai_csv llm scenario fleet_sim argv fleet_core api}
 cmake --build "$BUILD" -j 2 --target $(for t in $TARGETS; do printf 'fuzz_%s ' "$t"; done)
 mkdir -p "$BUILD/artifacts"
 # Inputs up to 64 KiB: TOML nesting past the 64-level limit and whole small
@@ -25,6 +25,7 @@ for t in $TARGETS; do
     ai_csv) dict=(-dict=fuzz/dict/ai_csv.dict) ;;
     fleet_sim) dict=(-dict=fuzz/dict/toml.dict) ;;
     argv) dict=(-dict=fuzz/dict/argv.dict) ;;
+    api) dict=(-dict=fuzz/dict/json.dict) ;;
   esac
   work="$BUILD/corpus/$t"
   mkdir -p "$work"

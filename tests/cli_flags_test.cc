@@ -105,6 +105,11 @@ const std::map<std::string, std::vector<std::string>>& FreeForm() {
       {"token create --tenant", {}},
       {"token create --agent", {}},
       {"token revoke id", {"abc", "0", ""}},
+      {"agent --server", {"", "ctl:8080", "ftp://ctl", "http://ctl:0", "http://ctl/a?b"}},
+      {"agent --token", {"", "rsg_123", "not a token"}},
+      {"agent --node", {"", "_n0", "a b", "n/0"}},
+      {"agent --gpu-model", {"", "H 100"}},
+      {"agent --addr", {"", "a b", "[::1]"}},
   };
   return kFreeForm;
 }
@@ -178,6 +183,11 @@ class CliFlags : public ::testing::Test {
         {"token create", {"--server", kNoServer, "--role", "admin"}, {}},
         {"token list", {"--server", kNoServer}, {}},
         {"token revoke", {"--server", kNoServer, "1"}, {{"id", "1"}}},
+        // Runs until stopped: every case must fail before it reaches the (absent) server.
+        {"agent",
+         {"--server", "http://127.0.0.1:9", "--token", "rsg_" + std::string(64, 'a'), "--node", "east-d0000-n00",
+          "--gpus", "8", "--gpu-model", "H100", "--state-dir", "@out", "--log-dir", dir_ + "/agent-logs"},
+         {}},
     };
   }
 
@@ -294,6 +304,7 @@ TEST_F(CliFlags, TheBaseInvocationsSucceed) {
   for (const Command& cmd : Commands()) {
     if (cmd.name == "verify" || cmd.name == "plan-merge") continue;  // need earlier outputs (their own tests)
     if (IsLive(cmd.name)) continue;  // a server, or its clients
+    if (cmd.name == "agent") continue;  // runs until stopped (tests/ctl_agent_test.cc)
     const std::string out = dir_ + "/ok-" + std::to_string(++n);
     std::string line = Bin() + " " + cmd.name;
     for (const std::string& a : cmd.args) line += " " + ShellQuote(a == "@out" ? out : a);

@@ -20,7 +20,7 @@ void Write(const std::string& path, const std::string& text) {
 TEST(Cli, HelpOnEveryCommand) {
   std::string out;
   for (const char* cmd : {"--help", "sim --help", "gen --help", "gen flat --help", "gen ai --help",
-                          "pack --help", "cluster --help", "ettr --help", "inference --help"}) {
+                          "pack --help", "cluster --help", "ettr --help", "inference --help", "agent --help"}) {
     EXPECT_EQ(testing::RunCommand(Bin() + " " + cmd, &out), 0) << cmd;
     EXPECT_NE(out.find("Usage"), std::string::npos) << cmd << ": " << out;
   }

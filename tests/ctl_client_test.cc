@@ -211,12 +211,12 @@ TEST(CtlClient, ExitCodesFromHttpStatuses) {
   EXPECT_EQ(ExitCodeForStatus(201), kExitOk);
   EXPECT_EQ(ExitCodeForStatus(400), kExitBadInput);
   EXPECT_EQ(ExitCodeForStatus(413), kExitBadInput);
-  EXPECT_EQ(ExitCodeForStatus(401), kExitAccess);
-  EXPECT_EQ(ExitCodeForStatus(403), kExitAccess);
+  EXPECT_EQ(ExitCodeForStatus(401), kExitServer);
+  EXPECT_EQ(ExitCodeForStatus(403), kExitServer);
   EXPECT_EQ(ExitCodeForStatus(404), kExitNotFound);
   EXPECT_EQ(ExitCodeForStatus(409), kExitConflict);
   for (int s : {405, 410, 500, 502, 503, 302}) EXPECT_EQ(ExitCodeForStatus(s), kExitFailure) << s;
-  EXPECT_EQ(kExitAccess, 3);
+  EXPECT_EQ(kExitServer, 3);
   EXPECT_EQ(kExitNotFound, 4);
   EXPECT_EQ(kExitConflict, 5);
 }

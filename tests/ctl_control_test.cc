@@ -3,7 +3,10 @@
 // reports, cancellation and preemption with GPUs held until the old task
 // is gone, lost nodes, drains, time limits, tenant isolation, and a restart
 // from what the store holds giving the same state and the same decisions.
+#include <cstdlib>
+#include <fstream>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -12,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ctl/control.h"
+#include "ctl/replay.h"
 #include "model/fleet.h"
 
 namespace rackscale::ctl {
@@ -450,6 +454,129 @@ TEST_F(ControlTest, HeartbeatKillsWhatTheServerDoesNotWant) {
   EXPECT_EQ(bad.status, 409);
   EXPECT_EQ(json::parse(bad.body)["error"]["field"], "nodes[0].gpus");
 }
+
+}  // namespace
+}  // namespace rackscale::ctl
+
+namespace rackscale::ctl {
+namespace {
+
+// The events a store holds, as GET /v1/export writes them.
+std::string ExportText(const MemStore& s) {
+  std::string out;
+  for (const StoredEvent& e : s.events) out += Control::EventJson(e) + "\n";
+  return out;
+}
+
+// A random workload through the state machine -- submissions of every
+// size, agents' reports, cancellations, drains and resumes, nodes lost and
+// back, restarts from the store -- then the export replayed on a fresh core:
+// every pass's decisions and every placement must be the server's.
+class ReplayTest : public ControlTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(ReplayTest, RandomHistoryReplaysDecisionForDecision) {
+  policy_ = GetParam() == 0 ? FleetQueuePolicy::kFairshare
+                            : GetParam() == 1 ? FleetQueuePolicy::kPriority : FleetQueuePolicy::kEasy;
+  // Rebuild from an empty store with this policy.
+  store_ = MemStore();
+  Restart();
+  Commit();
+  for (const char* t : {"a", "b"}) ASSERT_EQ(c_->PutTenant(admin_, t, TenantPut{}, now_).status, 201);
+  AgentRegister reg;
+  for (int n = 0; n < 4; ++n) reg.nodes.push_back({fmt::format("east-d{:04}-n00", n), 8, "H100", ""});
+  ASSERT_EQ(c_->AgentRegister(agent_, reg, now_, now_ * 1000).status, 200);
+  Commit();
+  std::mt19937 rng(1234 + GetParam());
+  std::vector<int64_t> ids;
+  int restarts = 0;
+  for (int step = 0; step < 1500; ++step) {
+    now_ += rng() % 3;
+    const int what = static_cast<int>(rng() % 100);
+    if (what < 35) {
+      JobSubmit s;
+      s.gpus = std::vector<int>{1, 2, 4, 8, 16}[rng() % 5];
+      s.time_limit_s = 30 + rng() % 200;
+      s.priority = static_cast<int32_t>(rng() % 3);
+      s.preemptible = rng() % 2;
+      s.checkpoint_s = rng() % 2 ? 60 : 0;
+      Reply r = c_->SubmitJob(rng() % 2 ? ta_ : tb_, s, now_);
+      if (r.status == 201) ids.push_back(json::parse(r.body)["id"]);
+    } else if (what < 70 && !ids.empty()) {
+      // An agent reports on a task of a random job: running, or exited.
+      const int64_t id = ids[rng() % ids.size()];
+      json j = json::parse(c_->GetJob(admin_, id, {}).body);
+      if (j["state"] == "running" && !j["placement"].empty()) {
+        const int rank = static_cast<int>(rng() % j["placement"].size());
+        if (j["placement"][rank]["phase"] != "waiting") {
+          Report(id, j["attempt"], rank, rng() % 3 ? "exited" : "running", rng() % 10 == 0 ? 1 : 0);
+        }
+      }
+      // Stopping tasks of cancelled or preempted attempts exit too.
+      for (size_t x = ids.size() > 40 ? ids.size() - 40 : 0; x < ids.size(); ++x) {
+        const int64_t k = ids[x];
+        json o = json::parse(c_->GetJob(admin_, k, {}).body);
+        if (o["attempt"].get<int>() > 1 || o["state"] == "cancelled" || o["state"] == "failed") {
+          for (int a = 1; a <= o["attempt"].get<int>(); ++a) {
+            AgentReport rep;
+            rep.reports.push_back(TaskReport{TaskRef{k, a, 0}, "exited", 143, 0, ""});
+            rep.reports.push_back(TaskReport{TaskRef{k, a, 1}, "exited", 143, 0, ""});
+            (void)c_->AgentReport(agent_, rep, now_);
+          }
+        }
+      }
+    } else if (what < 78 && !ids.empty()) {
+      (void)c_->CancelJob(admin_, ids[rng() % ids.size()], now_);
+    } else if (what < 82) {
+      const std::string node = fmt::format("east-d{:04}-n00", rng() % 4);
+      if (rng() % 2) {
+        (void)c_->DrainNode(admin_, node, "", now_);
+      } else {
+        (void)c_->ResumeNode(admin_, node, now_);
+      }
+    } else if (what < 85) {
+      // Every node but one heartbeats past the timeout: that one is lost;
+      // later its agent registers it again.
+      const int quiet = static_cast<int>(rng() % 4);
+      now_ += 31;
+      AgentHeartbeat hb;
+      for (int n = 0; n < 4; ++n) {
+        if (n != quiet) hb.nodes.push_back(fmt::format("east-d{:04}-n00", n));
+      }
+      (void)c_->AgentHeartbeat(agent_, hb, now_, now_ * 1000);
+      c_->Tick(now_, now_ * 1000, true);
+      AgentRegister again;
+      again.nodes.push_back({fmt::format("east-d{:04}-n00", quiet), 8, "H100", ""});
+      Commit();
+      now_ += 1;
+      (void)c_->AgentRegister(agent_, again, now_, now_ * 1000);
+    } else if (what < 88) {
+      Commit();
+      Restart();
+      ++restarts;
+    }
+    // Keep every node heard from, then a pass.
+    AgentHeartbeat hb;
+    for (int n = 0; n < 4; ++n) hb.nodes.push_back(fmt::format("east-d{:04}-n00", n));
+    (void)c_->AgentHeartbeat(agent_, hb, now_, now_ * 1000);
+    c_->Tick(now_, now_ * 1000, rng() % 2);
+    Commit();
+  }
+  if (const char* dump = std::getenv("RACKSCALE_DUMP_EXPORT")) std::ofstream(dump) << ExportText(store_);
+  auto events = ParseExport(ExportText(store_), "export.jsonl");
+  ASSERT_TRUE(events.ok()) << events.error().ToString();
+  auto r = ReplayOnCore(fleet_, *events, "export.jsonl");
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_GT(r->decisions, 80);
+  EXPECT_GT(r->restarts, 5);
+  EXPECT_EQ(r->mismatches, 0) << (r->differences.empty() ? "" : r->differences[0]);
+  // And the export is a trace the simulator reads: the jobs that ran.
+  int64_t left_out = 0;
+  auto w = ExportToWorkload(*events, "export.jsonl", &left_out);
+  ASSERT_TRUE(w.ok()) << w.error().ToString();
+  EXPECT_GT(w->jobs.size(), 20u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, ReplayTest, ::testing::Values(0, 1, 2));
 
 }  // namespace
 }  // namespace rackscale::ctl

@@ -13,7 +13,7 @@ namespace rackscale {
 
 // The exit code of a client command whose request got HTTP `status`
 // (docs/cli.md#exit-codes): 2xx kExitOk; 400 and 413 kExitBadInput; 401
-// and 403 kExitAccess; 404 kExitNotFound; 409 kExitConflict; any other
+// and 403 kExitServer; 404 kExitNotFound; 409 kExitConflict; any other
 // status (5xx, 410, ...) kExitFailure.
 int ExitCodeForStatus(int status);
 

@@ -43,7 +43,7 @@ int ExitCodeForStatus(int status) {
     case 400:
     case 413: return kExitBadInput;
     case 401:
-    case 403: return kExitAccess;
+    case 403: return kExitServer;
     case 404: return kExitNotFound;
     case 409: return kExitConflict;
     default: return kExitFailure;
@@ -223,7 +223,7 @@ int ReportApiError(const ctl::ApiResponse& r, const FlagOf* flag_of) {
 // prints why (no answer, an error answer, not JSON), sets *rc, nullopt.
 std::optional<ctl::ApiResponse> Expect(Result<ctl::ApiResponse> r, int* rc, const FlagOf* flag_of = nullptr) {
   if (!r.ok()) {
-    *rc = Fail(r.error().ToString(), kExitAccess);
+    *rc = Fail(r.error().ToString(), kExitServer);
     return std::nullopt;
   }
   if (!r->ok()) {
@@ -672,7 +672,7 @@ int RunCancel(const CancelArgs& a) {
     std::optional<ctl::ApiResponse> r = Expect(api->Post(fmt::format("/v1/jobs/{}/cancel", id), json::object()), &one);
     if (!r) {
       if (first == kExitOk) first = one;
-      if (one == kExitAccess) break;  // the others would fail the same way
+      if (one == kExitServer) break;  // the others would fail the same way
       continue;
     }
     if (a.conn.json) {
@@ -821,7 +821,7 @@ int RunExport(const ExportArgs& a) {
   std::optional<ctl::ApiClient> api = Connect(a.conn, &rc);
   if (!api) return rc;
   Result<ctl::ApiResponse> r = api->Get("/v1/export", {{"since", std::to_string(a.since)}});
-  if (!r.ok()) return Fail(r.error().ToString(), kExitAccess);
+  if (!r.ok()) return Fail(r.error().ToString(), kExitServer);
   if (!r->ok()) return ReportApiError(*r, nullptr);
   if (a.out.empty()) return Print(r->body);
   if (Status st = WriteFile(a.out, r->body); !st) return ReportError(st.error());
@@ -1017,7 +1017,7 @@ int RunTenantSet(const TenantArgs& a, const CLI::App& sub) {
   // a new tenant) so that the flags not given keep their values.
   json body = {{"weight", 1}, {"nominal_gpus", -1}, {"cohort", ""}, {"borrowing_limit_gpus", -1}};
   Result<ctl::ApiResponse> cur = api->Get(path);
-  if (!cur.ok()) return Fail(cur.error().ToString(), kExitAccess);
+  if (!cur.ok()) return Fail(cur.error().ToString(), kExitServer);
   if (cur->ok() && cur->json.is_object()) {
     for (auto& [k, v] : body.items()) {
       if (cur->json.contains(k)) v = cur->json[k];

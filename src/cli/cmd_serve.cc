@@ -18,7 +18,7 @@ namespace {
 struct ServeArgs {
   std::string fleet, tenants, db = "rackscale.db", listen = "127.0.0.1:8642", admin_token_file, port_file;
   std::string policy = "fairshare", power = "none";
-  double node_timeout_s = 30, grace_s = 10, tick_s = 0.1;
+  double node_timeout_s = 30, grace_s = 10, tick_s = 0.1, pass_interval_s = 5;
   int32_t http_threads = 64;
   bool quiet = false;
 };
@@ -50,6 +50,7 @@ int RunServe(const ServeArgs& a) {
   o.control.node_timeout_ms = static_cast<int64_t>(a.node_timeout_s * 1000);
   o.control.grace_s = static_cast<int32_t>(a.grace_s);
   o.tick_ms = std::max<int64_t>(1, static_cast<int64_t>(a.tick_s * 1000));
+  o.pass_interval_ms = std::max<int64_t>(1, static_cast<int64_t>(a.pass_interval_s * 1000));
   o.http_threads = a.http_threads;
   o.quiet = a.quiet;
   // SIGINT and SIGTERM stop the server through a thread that waits for them
@@ -114,8 +115,11 @@ void RegisterServe(CLI::App& app, CommandFn* run) {
               DurationUnit::kSeconds, 1, 86400);
   AddDuration(sub, "--grace", &a->grace_s, "Between SIGTERM and SIGKILL when a task is cancelled or preempted",
               DurationUnit::kSeconds, 0, 3600);
-  AddDuration(sub, "--tick", &a->tick_s, "How often time-driven work runs (timeouts, time limits, passes)",
+  AddDuration(sub, "--tick", &a->tick_s, "How often node timeouts and time limits are checked",
               DurationUnit::kSeconds, 0.001, 60);
+  AddDuration(sub, "--pass-interval", &a->pass_interval_s,
+              "While jobs wait, a scheduling pass this often even if nothing changed (passes also follow every change)",
+              DurationUnit::kSeconds, 0.01, 3600);
   AddInt(sub, "--http-threads", &a->http_threads, "HTTP worker threads (long polls hold one each)", 4, 4096);
   sub->add_flag("-q,--quiet", a->quiet, "Print nothing but errors");
   sub->callback([a, run] { *run = [a] { return RunServe(*a); }; });

@@ -10,6 +10,7 @@
 
 #include "base/file.h"
 #include "cli/commands.h"
+#include "ctl/replay.h"
 #include "cli/flags.h"
 #include "cli/progress.h"
 #include "model/cluster.h"
@@ -150,6 +151,47 @@ int RunShareSim(const SimArgs& a, SharePolicy policy, std::chrono::steady_clock:
   return kExitOk;
 }
 
+// --replay: the export replayed on the scheduler core, each recorded pass
+// compared decision by decision with what the server decided.
+int RunReplay(const SimArgs& a) {
+  if (!a.policy.empty() || !a.fleet_flags_given.empty()) {
+    const std::string f = !a.policy.empty() ? "--policy" : a.fleet_flags_given.front();
+    return ReportError(Error::InvalidInput(
+        f, 0, f.substr(2),
+        "does not apply to --replay: a replay runs the server's own policy; to ask what another policy would have "
+        "done, leave out --replay"));
+  }
+  auto fleet = LoadFleet(a.cluster);
+  if (!fleet) return ReportError(fleet.error());
+  auto text = ReadFileMaybeGz(a.trace, "trace");
+  if (!text) return ReportError(text.error());
+  auto events = ctl::ParseExport(*text, a.trace);
+  if (!events) return ReportError(events.error());
+  auto report = ctl::ReplayOnCore(*fleet, *events, a.trace);
+  if (!report) return ReportError(report.error());
+  auto out = OutputDir::Open(a.out);
+  if (!out) return ReportError(out.error());
+  nlohmann::json summary = {{"policy", report->policy},     {"power", report->power},
+                            {"events", events->size()},     {"passes", report->passes},
+                            {"decisions", report->decisions}, {"mismatches", report->mismatches},
+                            {"restarts", report->restarts}, {"differences", report->differences}};
+  if (Status st = (*out)->Write("replay.csv", "seq,time,job,attempt,nodes\n" + report->placements_csv); !st) {
+    return ReportError(st.error());
+  }
+  if (Status st = (*out)->Write("replay.json", summary.dump(2) + "\n"); !st) return ReportError(st.error());
+  if (Status st = (*out)->Commit(); !st) return ReportError(st.error());
+  if (a.json) {
+    std::printf("%s\n", summary.dump(2).c_str());
+  } else if (!a.quiet) {
+    std::printf("replayed %zu events: %lld passes, %lld decisions, %lld mismatches (%s, %lld restarts)\n",
+                events->size(), static_cast<long long>(report->passes), static_cast<long long>(report->decisions),
+                static_cast<long long>(report->mismatches), report->policy.c_str(),
+                static_cast<long long>(report->restarts));
+    for (const std::string& d : report->differences) std::printf("  %s\n", d.c_str());
+  }
+  return report->mismatches == 0 ? kExitOk : kExitFailure;
+}
+
 int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
   if (a.placement != "topo") {
     auto share = ParseSharePolicy(a.placement, "--placement");
@@ -174,6 +216,7 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
     }
     return RunShareSim(a, *share, t0);
   }
+  if (a.replay) return RunReplay(a);
   auto policy = ParseFleetQueuePolicy(a.policy.empty() ? "fairshare" : a.policy, "--policy");
   if (!policy) return ReportError(policy.error());
   auto fleet = LoadFleet(a.cluster);
@@ -233,7 +276,25 @@ int RunFleetSim(const SimArgs& a, std::chrono::steady_clock::time_point t0) {
                                                        "got '{}'",
                                                        a.format)));
   }
-  auto workload = ReadAiWorkload(a.trace, a.skip_bad_lines, domain_gpus, a.format);
+  // A control plane's event export (rackscale job export) is a trace too:
+  // the jobs that ran, with the runtimes they had (ctl/replay.h).
+  Result<AiWorkload> workload = Error::Io(a.trace, "unread");
+  {
+    auto text = ReadFileMaybeGz(a.trace, "trace");
+    if (!text) return ReportError(text.error());
+    if (ctl::LooksLikeExport(*text)) {
+      auto events = ctl::ParseExport(*text, a.trace);
+      if (!events) return ReportError(events.error());
+      int64_t left_out = 0;
+      workload = ctl::ExportToWorkload(*events, a.trace, &left_out);
+      if (workload && left_out > 0 && !a.quiet) {
+        std::fprintf(stderr, "rackscale: %s: %lld jobs that never ran or had not ended are left out\n",
+                     a.trace.c_str(), static_cast<long long>(left_out));
+      }
+    } else {
+      workload = ReadAiWorkload(a.trace, a.skip_bad_lines, domain_gpus, a.format);
+    }
+  }
   if (!workload) return ReportError(workload.error());
   ReportSkipped(workload->bad_lines, workload->bad_line_errors);
   auto out = OutputDir::Open(a.out);
@@ -400,7 +461,14 @@ void RegisterSim(CLI::App& app, CommandFn* run) {
   AddDuration(sub, "--starve-after", &args->starve_after_s,
               "Fleet fairshare: a waiting head is served first after this long", DurationUnit::kHours, 0,
               366.0 * 86400);
-  AddInFile(sub, "--trace", &args->trace, "Workload trace (plain or .gz)")->required();
+  AddInFile(sub, "--trace", &args->trace,
+            "Workload trace (plain or .gz); on a fleet also a control plane's event export (rackscale job export): "
+            "the jobs that ran, with their runtimes")
+      ->required();
+  sub->add_flag("--replay", args->replay,
+                "The trace is a control plane's export from seq 1: replay it on the scheduler core at the server's "
+                "own pass times and check every decision equals the server's (writes replay.csv, replay.json; exit 1 "
+                "on a difference)");
   AddChoice(sub, "--format", &args->format, "Trace format: swf, philly, csv (native) or auto (from name and header)",
             {"auto", "swf", "philly", "csv"});
   AddOutDir(sub, "--out", &args->out, "Output directory (created if missing)")->required();

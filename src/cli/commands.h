@@ -18,8 +18,9 @@ namespace rackscale {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;     // I/O error or internal failure
 inline constexpr int kExitBadInput = 2;    // malformed input or bad arguments (a client's 400)
-// The client commands (job, queue, node, tenant, token) add three.
-inline constexpr int kExitAccess = 3;      // the server cannot be reached, or refused the token (401, 403)
+// rackscale agent, and the clients of rackscale serve (job, queue, node, tenant, token):
+inline constexpr int kExitServer = 3;      // the server refused the token (401, 403); clients: or cannot be reached
+// The clients only:
 inline constexpr int kExitNotFound = 4;    // no such job, node, tenant or token (404)
 inline constexpr int kExitConflict = 5;    // the request conflicts with the state (409)
 
@@ -47,6 +48,7 @@ void RegisterRun(CLI::App& app, CommandFn* run);
 void RegisterPlanMerge(CLI::App& app, CommandFn* run);
 void RegisterVerify(CLI::App& app, CommandFn* run);
 void RegisterServe(CLI::App& app, CommandFn* run);
+void RegisterAgent(CLI::App& app, CommandFn* run);
 // The clients of `rackscale serve` (cli/cmd_client.cc): job, queue, node,
 // tenant and token.
 void RegisterClients(CLI::App& app, CommandFn* run);
@@ -60,6 +62,7 @@ struct SimArgs {
   std::string tenants;
   double starve_after_s = 12 * 3600;
   std::string trace;
+  bool replay = false;  // the trace is a control-plane export: replay it on the core, pass by pass
   std::string format = "auto";
   std::string out;
   bool skip_bad_lines = false;

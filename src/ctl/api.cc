@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/text.h"
+
 namespace rackscale::ctl {
 namespace {
 
@@ -19,7 +21,8 @@ using OrderedJson = nlohmann::ordered_json;
 constexpr size_t kMaxArrayItems = kMaxBatch;
 constexpr size_t kMaxObjectMembers = kMaxEnv;
 
-// Bytes safe to quote in a message or a field path: printable ASCII as is,
+// Bytes safe in a field path or a long message (base/text.h's Quote
+// quotes short values): printable ASCII as is,
 // any other byte as \xNN; longer input is cut at `shown` bytes with "...".
 std::string Printable(std::string_view s, size_t shown = 64) {
   constexpr char kHex[] = "0123456789abcdef";
@@ -87,7 +90,7 @@ class DomBuilder {
   bool end_array() { return Close(); }
   bool key(Json::string_t& k) {
     Json* object = stack_.back();
-    if (object->contains(k)) return errors_->Fail(Member(paths_.back(), k), "duplicate key '" + Printable(k) + "'");
+    if (object->contains(k)) return errors_->Fail(Member(paths_.back(), k), "duplicate key " + Quote(k));
     if (object->size() >= kMaxObjectMembers) {
       return errors_->Fail(paths_.back(), "more than " + std::to_string(kMaxObjectMembers) + " members");
     }
@@ -165,28 +168,26 @@ bool Parse(std::string_view text, Json* out, Errors* errors) {
 
 // ---- Values ----------------------------------------------------------------------------------------------------
 
+// JSON's integers: nlohmann gives non-negative ones as unsigned, negative ones as signed, and
+// anything with a fraction or an exponent (3.0, 1e3) as a float.
 bool ReadInt(const Json& v, const std::string& field, int64_t lo, int64_t hi, int64_t* out, Errors* e) {
+  std::string range = "(must be " + Range(lo, hi) + ")";
+  int64_t x = 0;
   if (v.is_number_unsigned()) {
     uint64_t u = v.get<uint64_t>();
-    if (hi < 0 || u > static_cast<uint64_t>(hi)) {
-      return e->Fail(field, "out of range: " + std::to_string(u) + " (must be " + Range(lo, hi) + ")");
-    }
-    *out = static_cast<int64_t>(u);
+    if (u > static_cast<uint64_t>(INT64_MAX)) return e->Fail(field, "out of range: " + std::to_string(u) + " " + range);
+    x = static_cast<int64_t>(u);
   } else if (v.is_number_integer()) {
-    int64_t x = v.get<int64_t>();
-    if (x < lo || x > hi) {
-      return e->Fail(field, "out of range: " + std::to_string(x) + " (must be " + Range(lo, hi) + ")");
-    }
-    *out = x;
+    x = v.get<int64_t>();
   } else if (v.is_number_float()) {
-    // An integer literal beyond uint64 / int64 arrives as a float too (see DomBuilder).
-    double d = v.get<double>();
-    if (std::abs(d) >= 0x1p63) return e->Fail(field, "out of range: " + v.dump() + " (must be " + Range(lo, hi) + ")");
-    return e->Fail(field, "must be an integer in " + Range(lo, hi) + " (no fraction, no exponent), not " +
-                              v.dump());
+    // An integer literal beyond uint64 / int64 arrives as a float too.
+    if (std::abs(v.get<double>()) >= 0x1p63) return e->Fail(field, "out of range: " + v.dump() + " " + range);
+    return e->Fail(field, "must be an integer in " + Range(lo, hi) + " (no fraction, no exponent), not " + v.dump());
   } else {
     return e->Fail(field, "must be an integer in " + Range(lo, hi) + ", not " + std::string(v.type_name()));
   }
+  if (x < lo || x > hi) return e->Fail(field, "out of range: " + std::to_string(x) + " " + range);
+  *out = x;
   return true;
 }
 
@@ -210,12 +211,15 @@ bool ReadDouble(const Json& v, const std::string& field, double* out, Errors* e)
   return true;
 }
 
+// ASCII only, whatever the locale (<cctype>'s would follow it).
+bool IsAlpha(unsigned char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+
 bool IsName(std::string_view s) {
   if (s.empty() || s.size() > kMaxNameBytes) return false;
   for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
+    auto c = static_cast<unsigned char>(s[i]);
+    if (!IsAlpha(c) && !IsDigit(c) && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
   }
   return true;
 }
@@ -223,9 +227,8 @@ bool IsName(std::string_view s) {
 bool IsEnvName(std::string_view s) {
   if (s.empty() || s.size() > kMaxNameBytes) return false;
   for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
+    auto c = static_cast<unsigned char>(s[i]);
+    if (!IsAlpha(c) && c != '_' && (i == 0 || !IsDigit(c))) return false;
   }
   return true;
 }
@@ -245,7 +248,7 @@ constexpr char kNameRule[] = "must be a name: [A-Za-z0-9][A-Za-z0-9._-]{0,127}";
 
 bool CheckString(std::string_view s, const std::string& field, Str kind, size_t max_bytes, Errors* e) {
   if (kind == Str::kName || (kind == Str::kOptName && !s.empty())) {
-    return IsName(s) ? true : e->Fail(field, std::string(kNameRule) + ", not '" + Printable(s) + "'");
+    return IsName(s) ? true : e->Fail(field, std::string(kNameRule) + ", not " + Quote(s));
   }
   if (s.size() > max_bytes) {
     return e->Fail(field, "too long: " + std::to_string(s.size()) + " bytes (at most " + std::to_string(max_bytes) +
@@ -253,26 +256,29 @@ bool CheckString(std::string_view s, const std::string& field, Str kind, size_t 
   }
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
-    bool bad = false;
+    const char* bad = nullptr;  // what the byte is, if refused
     switch (kind) {
+      case Str::kName:
+      case Str::kOptName: break;  // checked above
       case Str::kText:
         // U+0080..U+009F are C2 80..C2 9F in UTF-8.
-        bad = c < 0x20 || c == 0x7f || (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xa0);
+        if (c < 0x20 || c == 0x7f || (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xa0)) {
+          bad = "a control character";
+        }
         break;
-      case Str::kBytes: bad = c == 0; break;
-      case Str::kAscii: bad = c < 0x20 || c > 0x7e; break;
+      case Str::kBytes:
+        if (c == 0) bad = "a NUL byte";
+        break;
+      case Str::kAscii:
+        if (c < 0x20 || c > 0x7e) bad = "a non-printable byte";
+        break;
       case Str::kAddr:
-        bad = !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                c == ':' || c == '-');
+        if (!IsAlpha(c) && !IsDigit(c) && c != '.' && c != '_' && c != ':' && c != '-') {
+          bad = "a byte not in [A-Za-z0-9._:-]";
+        }
         break;
-      default: break;
     }
-    if (bad) {
-      static constexpr const char* kWhat[] = {"", "", "a control character", "a NUL byte", "a non-printable byte",
-                                              "a byte not in [A-Za-z0-9._:-]"};
-      return e->Fail(field, std::string("contains ") + kWhat[static_cast<int>(kind)] + " at byte " +
-                                std::to_string(i));
-    }
+    if (bad) return e->Fail(field, std::string("contains ") + bad + " at byte " + std::to_string(i));
   }
   return true;
 }
@@ -297,7 +303,7 @@ bool ReadEnum(const Json& v, const std::string& field, std::initializer_list<std
       return true;
     }
   }
-  return e->Fail(field, "must be one of " + list + ", not '" + Printable(s) + "'");
+  return e->Fail(field, "must be one of " + list + ", not " + Quote(s));
 }
 
 // Calls item(value, path) for each entry of an array of min..max entries.
@@ -337,7 +343,7 @@ bool ReadEnv(const Json& v, const std::string& field, std::map<std::string, std:
     std::string path = Member(field, name);
     if (!IsEnvName(name)) {
       return e->Fail(path, "env name must match [A-Za-z_][A-Za-z0-9_]* (at most " + std::to_string(kMaxNameBytes) +
-                               " bytes), not '" + Printable(name) + "'");
+                               " bytes), not " + Quote(name));
     }
     if (!ReadString(value, path, Str::kBytes, kMaxEnvValueBytes, &env[name], e)) return false;
   }
@@ -362,7 +368,7 @@ class ObjectReader {
       bool found = false;
       for (std::string_view k : known) found = found || k == key;
       if (!found) {
-        e_->Fail(Member(path_, key), "unknown field '" + Printable(key) + "'");
+        e_->Fail(Member(path_, key), "unknown field " + Quote(key));
         return;
       }
     }
@@ -642,7 +648,7 @@ Decoded<AgentRegister> DecodeAgentRegister(std::string_view body) {
     o.String("addr", Str::kAddr, kMaxAddrBytes, &n.addr);
     if (!o.ok()) return false;
     if (n.gpus == 0 && !n.gpu_model.empty()) return o.Fail("gpu_model", "must be empty on a node without GPUs");
-    if (!seen.insert(n.name).second) return o.Fail("name", "duplicate node '" + n.name + "'");
+    if (!seen.insert(n.name).second) return o.Fail("name", "duplicate node " + Quote(n.name));
     a.nodes.push_back(std::move(n));
     return true;
   });
@@ -659,7 +665,7 @@ Decoded<AgentHeartbeat> DecodeAgentHeartbeat(std::string_view body) {
   r.Array("nodes", 0, kMaxBatch, false, [&](const Json& v, const std::string& path) {
     std::string name;
     if (!ReadString(v, path, Str::kName, kMaxNameBytes, &name, &e)) return false;
-    if (!nodes.insert(name).second) return e.Fail(path, "duplicate node '" + name + "'");
+    if (!nodes.insert(name).second) return e.Fail(path, "duplicate node " + Quote(name));
     h.nodes.push_back(std::move(name));
     return true;
   });
@@ -759,11 +765,11 @@ Decoded<int64_t> DecodeIntParam(std::string_view name, std::string_view text, in
   std::string want = "must be a decimal integer in " + Range(lo, hi);
   bool digits = !text.empty() && text.size() <= 20;
   for (size_t i = 0; digits && i < text.size(); ++i) {
-    digits = (text[i] >= '0' && text[i] <= '9') || (i == 0 && text[i] == '-' && lo < 0 && text.size() > 1);
+    digits = IsDigit(text[i]) || (i == 0 && text[i] == '-' && lo < 0 && text.size() > 1);
   }
   int64_t x = 0;
   if (!digits) {
-    e.Fail(field, want + ", not '" + Printable(text) + "'");
+    e.Fail(field, want + ", not " + Quote(text));
   } else if (std::from_chars(text.data(), text.data() + text.size(), x).ec != std::errc() || x < lo || x > hi) {
     e.Fail(field, "out of range: " + std::string(text) + " (" + want + ")");
   }
@@ -781,7 +787,7 @@ Decoded<std::vector<std::string>> DecodeListParam(std::string_view name, std::st
     if (items.size() == max_items) {
       e.Fail(field, "too many items (at most " + std::to_string(max_items) + ")");
     } else if (!IsName(item)) {
-      e.Fail(field, "item " + std::to_string(items.size() + 1) + " " + kNameRule + ", not '" + Printable(item) + "'");
+      e.Fail(field, "item " + std::to_string(items.size() + 1) + " " + kNameRule + ", not " + Quote(item));
     } else {
       items.emplace_back(item);
     }

@@ -10,7 +10,6 @@ namespace {
 
 using json = nlohmann::json;
 constexpr uint32_t kNoRef = UINT32_MAX;
-constexpr const char* kHoldTenant = "_hold";  // API names cannot start with '_'
 
 ApiError NotFound(std::string what) { return ApiError{404, "not_found", std::move(what), ""}; }
 ApiError Forbidden(std::string what) { return ApiError{403, "permission_denied", std::move(what), ""}; }
@@ -100,21 +99,15 @@ Result<std::unique_ptr<Control>> Control::Create(const Fleet& fleet, const Contr
   // node's within its domain). Every node starts down: it takes work once
   // its agent registers it.
   c->nodes_.resize(fleet.nodes.size());
-  std::vector<int32_t> first_domain_of_site(fleet.sites.size(), -1);
-  for (size_t d = 0; d < fleet.domains.size(); ++d) {
-    const size_t s = static_cast<size_t>(fleet.site_of_domain(static_cast<int32_t>(d)));
-    if (first_domain_of_site[s] < 0) first_domain_of_site[s] = static_cast<int32_t>(d);
-    const Domain& dom = fleet.domains[d];
-    for (int32_t k = 0; k < dom.num_nodes; ++k) {
-      const int32_t n = dom.first_node + k;
-      NodeRec& rec = c->nodes_[static_cast<size_t>(n)];
-      rec.name = fmt::format("{}-d{:04}-n{:02}", fleet.sites[s].name, static_cast<int32_t>(d) - first_domain_of_site[s], k);
-      const int32_t gpus = fleet.node_type(n).gpus;
-      rec.occupied.assign(static_cast<size_t>(gpus), 0);
-      rec.assigned.assign(static_cast<size_t>(gpus), 0);
-      c->node_index_.emplace(rec.name, n);
-      c->core_->SetNodeDown(n, true);
-    }
+  std::vector<std::string> names = NodeNames(fleet);
+  for (size_t n = 0; n < fleet.nodes.size(); ++n) {
+    NodeRec& rec = c->nodes_[n];
+    rec.name = std::move(names[n]);
+    const int32_t gpus = fleet.node_type(static_cast<int32_t>(n)).gpus;
+    rec.occupied.assign(static_cast<size_t>(gpus), 0);
+    rec.assigned.assign(static_cast<size_t>(gpus), 0);
+    c->node_index_.emplace(rec.name, static_cast<int32_t>(n));
+    c->core_->SetNodeDown(static_cast<int32_t>(n), true);
   }
   if (Status st = c->LoadSnapshot(snap, now_ms); !st) return st.error();
   if (tenants_seed != nullptr && c->tenants_.empty()) {
@@ -422,6 +415,10 @@ Status Control::LoadSnapshot(const Snapshot& snap, int64_t now_ms) {
     t = std::max<Seconds>(t, j.submit_time);
     core_->Submit(j.ref, t);
   }
+  // The core was rebuilt here: a replay of the event stream rebuilds its
+  // own the same way at this event (ctl/replay.h).
+  Emit(now_ms / 1000, "server.started", 0, "", "",
+       json{{"policy", FleetQueuePolicyName(opts_.policy)}, {"power", PowerPolicyName(opts_.power)}}.dump());
   for (size_t n = 0; n < nodes_.size(); ++n) {
     if (nodes_[n].state == NodeState::kDraining) UpdateHold(static_cast<int32_t>(n), now_ms / 1000);
   }
@@ -463,17 +460,7 @@ Status Control::SeedTenants(const TenantsConfig& cfg, int64_t now) {
 TenantId Control::TenantIdOf(const std::string& name) { return dir_.Resolve(name); }
 
 void Control::ApplyTenantSettings(const TenantRec& t) {
-  TenantSettings s;
-  s.weight = t.settings.weight;
-  s.quota.nominal_gpus = t.settings.nominal_gpus;
-  s.quota.borrowing_limit = t.settings.borrowing_limit_gpus;
-  if (!t.settings.cohort.empty()) {
-    s.quota.cohort = cohorts_.emplace(t.settings.cohort, static_cast<int32_t>(cohorts_.size())).first->second;
-  }
-  std::vector<TenantSettings> ranks(dir_.size());
-  RankByName(dir_, &ranks);
-  s.rank = ranks[t.id].rank;
-  core_->SetTenant(t.id, s);
+  core_->SetTenant(t.id, CoreTenantOf(t.settings, t.id, dir_, &cohorts_));
 }
 
 Principal Control::Authenticate(std::string_view token) const {
@@ -772,26 +759,70 @@ Reply Control::DeleteDedicated(const Principal& p, int64_t id, int64_t now) {
 // ---------------------------------------------------------------------------
 // Jobs.
 
-AiJob Control::CoreJob(const JobRec& j, int64_t now) const {
+AiJob CoreJobOf(const Fleet& fleet, const JobSubmit& spec, int64_t id, TenantId tenant, int64_t submit) {
   AiJob a;
-  a.id = j.id;
-  a.tenant = j.tid;
-  a.submit = now;
-  a.runtime = j.spec.time_limit_s;
-  a.requested = j.spec.time_limit_s;
-  a.gpus = j.spec.gpus;
-  a.cpu_milli = int64_t{j.spec.cpus} * 1000;
-  a.topology = ScopeOf(j.spec.topology);
-  if (j.spec.nodes == 1) a.topology = TopologyScope::kNode;
-  if (!j.spec.gpu_model.empty()) {
-    std::optional<GpuModelId> m = fleet_.models.Find(j.spec.gpu_model);
+  a.id = id;
+  a.tenant = tenant;
+  a.submit = submit;
+  a.runtime = spec.time_limit_s;
+  a.requested = spec.time_limit_s;
+  a.gpus = spec.gpus;
+  a.cpu_milli = int64_t{spec.cpus} * 1000;
+  a.topology = ScopeOf(spec.topology);
+  if (spec.nodes == 1) a.topology = TopologyScope::kNode;
+  if (!spec.gpu_model.empty()) {
+    std::optional<GpuModelId> m = fleet.models.Find(spec.gpu_model);
     a.models = m ? GpuModelMask{1} << *m : 0;
   }
-  a.priority = j.spec.priority;
-  a.preemptible = j.spec.preemptible;
-  a.checkpoint = j.spec.checkpoint_s > 0 ? static_cast<double>(j.spec.checkpoint_s) : kCheckpointNone;
+  a.priority = spec.priority;
+  a.preemptible = spec.preemptible;
+  a.checkpoint = spec.checkpoint_s > 0 ? static_cast<double>(spec.checkpoint_s) : kCheckpointNone;
   return a;
 }
+
+AiJob HoldJobOf(TenantId hold_tenant, int32_t gpus, int64_t now) {
+  AiJob hold;
+  hold.id = -1;
+  hold.tenant = hold_tenant;
+  hold.submit = now;
+  hold.runtime = kMaxTimeLimitS;
+  hold.gpus = gpus;
+  hold.topology = TopologyScope::kNode;
+  hold.priority = kMaxPriority;
+  return hold;
+}
+
+TenantSettings CoreTenantOf(const TenantPut& put, TenantId id, const TenantDirectory& dir,
+                            std::map<std::string, int32_t>* cohorts) {
+  TenantSettings s;
+  s.weight = put.weight;
+  s.quota.nominal_gpus = put.nominal_gpus;
+  s.quota.borrowing_limit = put.borrowing_limit_gpus;
+  if (!put.cohort.empty()) {
+    s.quota.cohort = cohorts->emplace(put.cohort, static_cast<int32_t>(cohorts->size())).first->second;
+  }
+  std::vector<TenantSettings> ranks(dir.size());
+  RankByName(dir, &ranks);
+  s.rank = ranks[id].rank;
+  return s;
+}
+
+std::vector<std::string> NodeNames(const Fleet& fleet) {
+  std::vector<std::string> names(fleet.nodes.size());
+  std::vector<int32_t> first_domain_of_site(fleet.sites.size(), -1);
+  for (size_t d = 0; d < fleet.domains.size(); ++d) {
+    const size_t s = static_cast<size_t>(fleet.site_of_domain(static_cast<int32_t>(d)));
+    if (first_domain_of_site[s] < 0) first_domain_of_site[s] = static_cast<int32_t>(d);
+    const Domain& dom = fleet.domains[d];
+    for (int32_t k = 0; k < dom.num_nodes; ++k) {
+      names[static_cast<size_t>(dom.first_node + k)] =
+          fmt::format("{}-d{:04}-n{:02}", fleet.sites[s].name, static_cast<int32_t>(d) - first_domain_of_site[s], k);
+    }
+  }
+  return names;
+}
+
+AiJob Control::CoreJob(const JobRec& j, int64_t now) const { return CoreJobOf(fleet_, j.spec, j.id, j.tid, now); }
 
 bool Control::CanSee(const Principal& p, const JobRec& j) const {
   return p.role == Role::kAdmin || (p.role == Role::kTenant && p.tenant == j.spec.tenant);
@@ -842,8 +873,7 @@ Reply Control::SubmitJob(const Principal& p, JobSubmit spec, int64_t now) {
   auto [it, ok] = jobs_.emplace(id, std::move(j));
   PutJobRow(it->second);
   Emit(now, "job.submitted", id, it->second.spec.tenant, "",
-       json{{"gpus", it->second.spec.gpus}, {"cpus", it->second.spec.cpus}, {"priority", it->second.spec.priority}}
-           .dump());
+       json{{"spec", json::parse(EncodeJobSubmit(it->second.spec))}}.dump());
   dirty_ = true;
   return Reply::Json(201, JobJson(it->second, nullptr));
 }
@@ -1174,32 +1204,33 @@ int32_t Control::FreeGpus(int32_t n) const {
 // nothing of a tenant runs there it is drained (down in the core).
 void Control::UpdateHold(int32_t n, int64_t now) {
   NodeRec& rec = nodes_[static_cast<size_t>(n)];
+  const int32_t had = rec.hold_gpus;
   if (rec.hold != kNoRef) {
     if (core_->running(rec.hold)) core_->Finish(rec.hold, now);
     (void)core_->RemoveJob(rec.hold);
     rec.hold = kNoRef;
     rec.hold_gpus = 0;
   }
+  // The hold as the core sees it, for a replay (emitted when it changes).
+  auto held = [&](int32_t gpus) {
+    if (gpus != 0 || had != 0) Emit(now, "node.hold", 0, "", rec.name, json{{"gpus", gpus}}.dump());
+  };
   const int32_t free = FreeGpus(n);
   const bool busy = free < static_cast<int32_t>(rec.assigned.size()) ||
                     (fleet_.node_type(n).gpus == 0 && !core_->JobsOnNode(n).empty());
   if (!busy) {
+    held(0);
     core_->SetNodeDown(n, true);
     rec.state = NodeState::kDrained;
     PutNodeRow(rec);
     Emit(now, "node.drained", 0, "", rec.name, json{{"reason", rec.reason}}.dump());
     return;
   }
-  if (free == 0) return;
-  AiJob hold;
-  hold.id = -1;
-  hold.tenant = hold_tenant_;
-  hold.submit = now;
-  hold.runtime = kMaxTimeLimitS;
-  hold.gpus = free;
-  hold.topology = TopologyScope::kNode;
-  hold.priority = kMaxPriority;
-  rec.hold = core_->AddJob(hold);
+  if (free == 0) {
+    held(0);
+    return;
+  }
+  rec.hold = core_->AddJob(HoldJobOf(hold_tenant_, free, now));
   Placement where;
   where.parts.push_back(GangPart{n, free});
   if (Status st = core_->Restore(rec.hold, where, now); !st) {
@@ -1207,9 +1238,11 @@ void Control::UpdateHold(int32_t n, int64_t now) {
     // drains only as its jobs end (new work may still land there).
     (void)core_->RemoveJob(rec.hold);
     rec.hold = kNoRef;
+    held(0);
     return;
   }
   rec.hold_gpus = free;
+  held(free);
 }
 
 void Control::NodeLost(int32_t n, int64_t now, const std::string& why) {
@@ -1234,6 +1267,8 @@ void Control::NodeLost(int32_t n, int64_t now, const std::string& why) {
     if (core_->running(rec.hold)) core_->Finish(rec.hold, now);
     (void)core_->RemoveJob(rec.hold);
     rec.hold = kNoRef;
+    rec.hold_gpus = 0;
+    Emit(now, "node.hold", 0, "", rec.name, json{{"gpus", 0}}.dump());
   }
   for (int64_t id : jobs) {
     JobRec& j = jobs_.at(id);
@@ -1329,6 +1364,8 @@ Reply Control::ResumeNode(const Principal& p, const std::string& name, int64_t n
     if (core_->running(rec.hold)) core_->Finish(rec.hold, now);
     (void)core_->RemoveJob(rec.hold);
     rec.hold = kNoRef;
+    rec.hold_gpus = 0;
+    Emit(now, "node.hold", 0, "", rec.name, json{{"gpus", 0}}.dump());
   }
   rec.state = NodeState::kUp;
   rec.reason.clear();
@@ -1585,12 +1622,16 @@ bool Control::Tick(int64_t now, int64_t now_ms, bool force_pass) {
     core_->ApplyWindows(now, &changed);
     dirty_ = dirty_ || !changed.empty();
   }
-  if (!dirty_ && !force_pass) return false;
+  // A pass after anything changed, and (force_pass) now and then while
+  // jobs wait, for what time alone changes (a head starving). Every pass
+  // is an event, decisions or not: a pass that starts nothing still leaves
+  // the core's memory of what failed (sched/fleet_scheduler.h), and a
+  // replay must run the same passes to decide the same.
+  if (!dirty_ && !(force_pass && core_->waiting() > 0)) return false;
   dirty_ = false;
   Decisions d;
   core_->Schedule(now, &d);
   ++passes_;
-  if (d.changes.empty()) return true;
   decisions_ += static_cast<int64_t>(d.changes.size());
   json started = json::array(), stopped = json::array();
   for (const JobChange& c : d.changes) {
@@ -1600,37 +1641,41 @@ bool Control::Tick(int64_t now, int64_t now_ms, bool force_pass) {
     if (c.stopped) stopped.push_back(it->second);
   }
   Emit(now, "pass", 0, "", "", json{{"started", started}, {"preempted", stopped}}.dump());
+  // Every stop before any start: a job started in this pass may take the
+  // GPUs of one preempted in it (changes come by job ref, not in order).
+  for (const JobChange& c : d.changes) {
+    auto it = ref_job_.find(c.job);
+    if (it == ref_job_.end() || !c.stopped) continue;
+    JobRec& j = jobs_.at(it->second);
+    const int32_t attempt = j.attempt;
+    StopAttempt(j);
+    j.state = JobState::kPending;
+    j.reason = "preempted";
+    j.reported_running = false;
+    LiveEvent& ev = Emit(now, "job.preempted", j.id, j.spec.tenant, "", json{{"attempt", attempt}}.dump());
+    AddKills(j, attempt, opts_.grace_s, nodes_, &ev);
+    PutJobRow(j);
+  }
   std::vector<std::pair<int64_t, int32_t>> dispatch;
   for (const JobChange& c : d.changes) {
     auto it = ref_job_.find(c.job);
-    if (it == ref_job_.end()) continue;
+    if (it == ref_job_.end() || !c.started) continue;
     JobRec& j = jobs_.at(it->second);
-    if (c.stopped) {
-      const int32_t attempt = j.attempt;
-      StopAttempt(j);
-      j.state = JobState::kPending;
-      j.reason = "preempted";
-      j.reported_running = false;
-      LiveEvent& ev = Emit(now, "job.preempted", j.id, j.spec.tenant, "", json{{"attempt", attempt}}.dump());
-      AddKills(j, attempt, opts_.grace_s, nodes_, &ev);
+    dispatch.clear();
+    Started(j, now, &dispatch);
+    json placement = json::array();
+    for (size_t r = 0; r < j.tasks.size(); ++r) {
+      placement.push_back({{"node", nodes_[static_cast<size_t>(j.tasks[r].node)].name}, {"gpus", j.tasks[r].gpus},
+                           {"rank", r}});
     }
-    if (c.started) {
-      dispatch.clear();
-      Started(j, now, &dispatch);
-      json placement = json::array();
-      for (size_t r = 0; r < j.tasks.size(); ++r) {
-        placement.push_back({{"node", nodes_[static_cast<size_t>(j.tasks[r].node)].name}, {"gpus", j.tasks[r].gpus},
-                             {"rank", r}});
-      }
-      json ranks = json::array();
-      for (const auto& [id, rank] : dispatch) ranks.push_back(rank);
-      LiveEvent& ev = Emit(now, "job.started", j.id, j.spec.tenant, "",
-                           json{{"attempt", j.attempt}, {"placement", placement}, {"dispatched", ranks}}.dump());
-      for (const auto& [id, rank] : dispatch) {
-        Dispatch(j, rank, now);
-        ev.ops.push_back({nodes_[static_cast<size_t>(j.tasks[static_cast<size_t>(rank)].node)].agent,
-                          "{\"op\":\"run\",\"task\":" + TaskJson(j, rank) + "}"});
-      }
+    json ranks = json::array();
+    for (const auto& [id, rank] : dispatch) ranks.push_back(rank);
+    LiveEvent& ev = Emit(now, "job.started", j.id, j.spec.tenant, "",
+                         json{{"attempt", j.attempt}, {"placement", placement}, {"dispatched", ranks}}.dump());
+    for (const auto& [id, rank] : dispatch) {
+      Dispatch(j, rank, now);
+      ev.ops.push_back({nodes_[static_cast<size_t>(j.tasks[static_cast<size_t>(rank)].node)].agent,
+                        "{\"op\":\"run\",\"task\":" + TaskJson(j, rank) + "}"});
     }
     PutJobRow(j);
   }

@@ -158,6 +158,21 @@ struct ControlOptions {
   int32_t master_port = 29500;
 };
 
+// How the control plane puts its things in the core's terms; the replay of
+// an exported event stream (ctl/replay.h) uses the same functions.
+AiJob CoreJobOf(const Fleet& fleet, const JobSubmit& spec, int64_t id, TenantId tenant, int64_t submit);
+// The job that holds a draining node's free GPUs.
+AiJob HoldJobOf(TenantId hold_tenant, int32_t gpus, int64_t now);
+// A tenant's core settings: cohorts numbered in order of first use
+// (`cohorts` grows), the rank of its name among all names of `dir`.
+TenantSettings CoreTenantOf(const TenantPut& put, TenantId id, const TenantDirectory& dir,
+                            std::map<std::string, int32_t>* cohorts);
+// The internal tenant of holds (API names cannot start with '_').
+inline constexpr const char* kHoldTenant = "_hold";
+// A node's name: SITE-dDDDD-nNN (the domain's index within its site, the
+// node's within its domain), for every node of the fleet in order.
+std::vector<std::string> NodeNames(const Fleet& fleet);
+
 class Control {
  public:
   // A state over `fleet` (kept by reference: it must outlive Control) from
@@ -204,9 +219,9 @@ class Control {
   Reply Metrics(const Principal& p, const std::string& server_metrics) const;
 
   // Time passing: nodes silent past the timeout are lost, jobs past their
-  // time limit fail, dedicated windows open and close, and (if anything
-  // changed since the last pass, or `force`) a scheduling pass runs.
-  // Returns whether a pass ran.
+  // time limit fail, dedicated windows open and close, and a scheduling
+  // pass runs if anything changed since the last one (or `force_pass` and
+  // jobs wait). Every pass is a `pass` event. Returns whether one ran.
   bool Tick(int64_t now, int64_t now_ms, bool force_pass);
   // Every node registered with the agent counts as heard from at now_ms
   // (after a restart, so that live agents are not declared lost).

@@ -182,15 +182,9 @@ Status Server::Reload(int64_t now_ms) {
     ring_first_ = snap->last_seq + 1;
     ring_last_ = snap->last_seq;
   }
-  // Tenants seeded from the file on a new store are changes to commit.
-  if (control_->has_changes()) {
-    std::vector<LiveEvent> live;
-    Batch b = control_->TakeBatch(&live);
-    if (Status st = store_->Commit(b); !st) return st.error();
-    std::lock_guard<std::mutex> lock(ring_mu_);
-    ring_first_ = store_->last_seq() + 1;
-    ring_last_ = store_->last_seq();
-  }
+  // What the new Control emitted while loading (server.started, tenants
+  // seeded on a new store) stays pending: the next commit carries it, and a
+  // failed one leaves it pending for the one after (nothing is skipped).
   return Status::Ok();
 }
 
@@ -252,9 +246,9 @@ void Server::CoreLoop() {
     const int64_t now_ms = WallMs();
     const int64_t now = now_ms / 1000;
     for (auto& c : turn) c->reply = c->fn(*control_, *store_, now, now_ms);
-    // Time: a pass after every turn that changed something, timeouts and a
-    // forced pass each tick.
-    const bool tick = now_ms - last_tick_ms >= opts_.tick_ms;
+    // Time: a pass after every turn that changed something; while jobs
+    // wait, a pass every --pass-interval even if nothing did.
+    const bool tick = now_ms - last_tick_ms >= opts_.pass_interval_ms;
     if (tick) last_tick_ms = now_ms;
     const int64_t p0 = SteadyUs();
     if (control_->Tick(now, now_ms, tick)) pass_us_sum_ += SteadyUs() - p0;

@@ -47,7 +47,8 @@ struct ServerOptions {
   std::string admin_token_file;  // where a new store's first admin token is written
   ControlOptions control;
   int http_threads = 64;
-  int64_t tick_ms = 100;          // node timeouts, time limits, periodic passes
+  int64_t tick_ms = 100;          // node timeouts and time limits are checked this often
+  int64_t pass_interval_ms = 5000;  // a pass this often while jobs wait, even if nothing changed
   size_t ring_events = 1 << 18;   // events kept in memory for watchers
   bool quiet = false;
 };
