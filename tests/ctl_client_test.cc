@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <httplib.h>
+#include <signal.h>
+#include <sys/types.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -322,7 +324,7 @@ json Job(int64_t id, const std::string& state) {
           {"gpus", 8},
           {"nodes", 0},
           {"reason", ""},
-          {"attempt", 1},
+          {"attempt", state == "pending" ? 0 : 1},
           {"submit_time", 100},
           {"start_time", state == "pending" ? 0 : 200},
           {"end_time", 0},
@@ -593,9 +595,30 @@ TEST_F(CtlClientCli, JobLogsReadsTheReportedPathOrSaysWhereItIs) {
   std::filesystem::create_directories(dir + "/logs/7");
   Write(dir + "/logs/7/1-0.out", "from the log dir\n");
   Write(dir + "/logs/7/1-0.err", "stderr from the log dir\n");
+  std::filesystem::create_directories(dir + "/logs/11");
+  Write(dir + "/logs/11/2-1.out", "attempt 2, rank 1\n");
+  // Job 5 runs and its agent reported the log; job 7 runs, not reported; job 9 never started; job 11 ended
+  // (its placement cleared, as the server does) after two attempts.
   FakeServer fake([&](const httplib::Request& req, httplib::Response& res) {
-    json j = Job(req.path == "/v1/jobs/5" ? 5 : 7, req.path == "/v1/jobs/9" ? "pending" : "running");
-    if (req.path == "/v1/jobs/5") j["placement"][0]["log"] = log;
+    if (req.path == "/v1/jobs/11/events") {
+      json events = json::array();
+      for (int attempt : {1, 2}) {
+        events.push_back({{"type", "job.started"},
+                          {"data",
+                           {{"attempt", attempt},
+                            {"placement",
+                             {{{"node", "east-d0000-n00"}, {"gpus", {0}}, {"rank", 0}},
+                              {{"node", fmt::format("east-d0001-n0{}", attempt)}, {"gpus", {0}}, {"rank", 1}}}}}}});
+      }
+      return Reply(res, 200, {{"events", events}});
+    }
+    const int64_t id = std::stoll(req.path.substr(9));
+    json j = Job(id, id == 9 ? "pending" : id == 11 ? "succeeded" : "running");
+    if (id == 5) j["placement"][0]["log"] = log;
+    if (id == 11) {
+      j["attempt"] = 2;
+      j["placement"] = json::array();
+    }
     Reply(res, 200, j);
   });
   const std::string conn = fmt::format("--server {} --token {}", fake.url(), kAdmin);
@@ -616,7 +639,15 @@ TEST_F(CtlClientCli, JobLogsReadsTheReportedPathOrSaysWhereItIs) {
   EXPECT_EQ(Run("job logs 7 --rank 1 " + conn, &out, &err), 2);
   EXPECT_NE(err.find("--rank 1: job 7 has ranks 0 to 0"), std::string::npos) << err;
   EXPECT_EQ(Run("job logs 9 " + conn, &out, &err), 1);
-  EXPECT_NE(err.find("has no tasks yet"), std::string::npos) << err;
+  EXPECT_NE(err.find("job 9 is pending and has not started: no logs"), std::string::npos) << err;
+  // An ended job: its attempts' placements from their job.started events.
+  ASSERT_EQ(Run("job logs 11 --rank 1 --log-dir " + dir + "/logs " + conn, &out, &err), 0) << err;
+  EXPECT_EQ(out, "attempt 2, rank 1\n");
+  EXPECT_EQ(Run("job logs 11 --rank 1 --attempt 1 --log-dir " + dir + "/logs " + conn, &out, &err), 1);
+  EXPECT_NE(err.find("job 11 rank 1 ran on node east-d0001-n01"), std::string::npos) << err;
+  EXPECT_NE(err.find(dir + "/logs/11/1-1.out is not readable"), std::string::npos) << err;
+  EXPECT_EQ(Run("job logs 11 --attempt 3 " + conn, &out, &err), 2);
+  EXPECT_NE(err.find("--attempt 3: job 11 has attempts 1 to 2"), std::string::npos) << err;
   // Reported but not readable here.
   std::filesystem::remove(log);
   EXPECT_EQ(Run("job logs 5 " + conn, &out, &err), 1);
@@ -837,6 +868,49 @@ TEST_F(CtlClientCli, EndToEndWithTheRealServer) {
   for (std::string l; std::getline(lines, l);) types.push_back(json::parse(l)["type"]);
   EXPECT_NE(std::find(types.begin(), types.end(), "job.submitted"), types.end()) << out;
   EXPECT_NE(std::find(types.begin(), types.end(), "job.cancelled"), types.end()) << out;
+
+  // A real agent on one node runs a job; its output is read back with job logs.
+  ASSERT_EQ(Run("token create --role agent --agent a1 " + admin, &out, &err), 0) << err;
+  Write(dir_ + "/agent.token", out);
+  std::string pid_text;
+  ASSERT_EQ(testing::RunCommand(fmt::format("{} agent --server {} --token-file {}/agent.token --node east-d0000-n00 "
+                                            "--gpus 4 --gpu-model GB200 --state-dir {}/agent-state --log-dir "
+                                            "{}/agent-logs --heartbeat 0.2 >{}/agent.out 2>&1 </dev/null & echo $!",
+                                            RACKSCALE_BIN, url, dir_, dir_, dir_, dir_),
+                                &pid_text),
+            0);
+  struct Killer {
+    pid_t pid;
+    ~Killer() { ::kill(pid, SIGTERM); }
+  } killer{static_cast<pid_t>(std::stol(pid_text))};
+  ASSERT_EQ(Run("job submit --gpus 4 --time-limit 1h --name hello -- sh -c 'echo hello; echo oops >&2'", &out, &err), 0)
+      << err;
+  ASSERT_EQ(out, "Submitted job 2\n");
+  json ran;
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(Run("job show 2 --json", &out, &err), 0) << err;
+    ran = json::parse(out);
+    if (ran["state"] != "pending" && ran["state"] != "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(ran["state"], "succeeded") << ran.dump() << "\n" << testing::Slurp(dir_ + "/agent.out");
+  EXPECT_EQ(ran["exit_code"], 0);
+  ASSERT_EQ(Run("job logs 2 --log-dir " + dir_ + "/agent-logs", &out, &err), 0) << err;
+  EXPECT_EQ(out, "hello\n");
+  ASSERT_EQ(Run("job logs 2 --err --log-dir " + dir_ + "/agent-logs", &out, &err), 0) << err;
+  EXPECT_EQ(out, "oops\n");
+  EXPECT_EQ(Run("job logs 2 --log-dir " + dir_ + "/elsewhere", &out, &err), 1);
+  EXPECT_NE(err.find("job 2 rank 0 ran on node east-d0000-n00"), std::string::npos) << err;
+  // The node is up now: drain and resume it.
+  ASSERT_EQ(Run("node drain east-d0000-n00 --reason maintenance " + admin, &out, &err), 0) << err;
+  EXPECT_NE(out.find("Node east-d0000-n00 is drain"), std::string::npos) << out;
+  ASSERT_EQ(Run("node list --json " + admin, &out, &err), 0) << err;
+  for (const json& n : json::parse(out)["nodes"]) {
+    if (n["name"] == "east-d0000-n00") EXPECT_EQ(n["reason"], "maintenance");
+  }
+  ASSERT_EQ(Run("node resume east-d0000-n00 " + admin, &out, &err), 0) << err;
+  EXPECT_EQ(out, "Node east-d0000-n00 is up\n");
+
   ASSERT_EQ(Run("token revoke 2 " + admin, &out, &err), 0) << err;
   EXPECT_EQ(Run("job list", &out, &err), 3);  // the tenant's token is gone
 }

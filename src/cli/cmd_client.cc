@@ -731,6 +731,7 @@ struct LogsArgs {
   Conn conn;
   std::string id;
   int32_t rank = 0;
+  int32_t attempt = 0;  // 0: the last
   bool err = false;
   std::string log_dir = kAgentLogDir;
 };
@@ -760,9 +761,29 @@ int RunLogs(const LogsArgs& a) {
   std::optional<ctl::ApiResponse> r = Expect(api->Get("/v1/jobs/" + a.id), &rc);
   if (!r) return rc;
   const json& j = r->json;
-  const json& placement = Array(j, "placement");
-  if (placement.empty()) {
-    return Fail(fmt::format("job {} is {} and has no tasks yet: no logs", a.id, Str(j, "state")), kExitFailure);
+  const int64_t last = Int(j, "attempt");
+  const int64_t attempt = a.attempt > 0 ? a.attempt : last;
+  if (last == 0) {
+    return Fail(fmt::format("job {} is {} and has not started: no logs", a.id, Str(j, "state")), kExitFailure);
+  }
+  if (attempt > last)
+    return Fail(fmt::format("--attempt {}: job {} has attempts 1 to {}", attempt, a.id, last), kExitBadInput);
+  // The running attempt's placement is in the job; an ended one's (the
+  // server clears it) in the attempt's job.started event.
+  json placement = Array(j, "placement");
+  if (attempt != last || placement.empty()) {
+    std::optional<ctl::ApiResponse> ev = Expect(api->Get("/v1/jobs/" + a.id + "/events"), &rc);
+    if (!ev) return rc;
+    placement = json::array();
+    for (const json& e : Array(ev->json, "events")) {
+      const json& data = e.contains("data") ? e["data"] : json();
+      if (Str(e, "type") == "job.started" && data.is_object() && Int(data, "attempt") == attempt) {
+        placement = Array(data, "placement");
+      }
+    }
+    if (placement.empty()) {
+      return Fail(fmt::format("job {}: no placement of attempt {} in its events", a.id, attempt), kExitFailure);
+    }
   }
   if (static_cast<size_t>(a.rank) >= placement.size()) {
     return Fail(fmt::format("--rank {}: job {} has ranks 0 to {}", a.rank, a.id, placement.size() - 1), kExitBadInput);
@@ -774,7 +795,7 @@ int RunLogs(const LogsArgs& a) {
   std::string path = Str(task, "log");
   const bool reported = !path.empty();
   if (reported && a.err && EndsWith(path, ".out")) path.replace(path.size() - 4, 4, ".err");
-  const std::string layout = fmt::format("{}/{}-{}{}", a.id, Int(j, "attempt"), a.rank, ext);
+  const std::string layout = fmt::format("{}/{}-{}{}", a.id, attempt, a.rank, ext);
   if (!reported) path = a.log_dir + "/" + layout;
   if (CopyToStdout(path, &rc)) return rc;
   if (reported) {
@@ -793,14 +814,16 @@ void RegisterJobLogs(CLI::App& job, CommandFn* run) {
   auto a = std::make_shared<LogsArgs>();
   CLI::App* sub = job.add_subcommand(
       "logs",
-      "Print the output of one rank of a job's current (or last) attempt. The agent that runs a task writes its "
-      "stdout and stderr on its node to LOG_DIR/JOB/ATTEMPT-RANK.out and .err and reports the .out's path, which "
-      "the job's placement carries (\"log\"); before that, the path is taken from --log-dir. The file is read when "
+      "Print the output of one rank of one attempt of a job (by default its current or last one). The agent that "
+      "runs a task writes its stdout and stderr on its node to LOG_DIR/JOB/ATTEMPT-RANK.out and .err and reports "
+      "the .out's path, which the running job's placement carries (\"log\"); otherwise (not reported yet, or an "
+      "ended attempt, whose node comes from its job.started event) the path is --log-dir's. The file is read when "
       "it is readable on this host (the agent's machine, or a shared file system); otherwise the command says on "
       "which node it is (exit 1). The server does not carry logs.\n"
       "Example: rackscale job logs 42 --rank 1 --err");
   AddId(sub, "id", &a->id, "The job's id");
   AddInt(sub, "--rank", &a->rank, "The rank (the placement's index)", 0, 65535);
+  AddInt(sub, "--attempt", &a->attempt, "The attempt (0: the last one)", 0, 1000000);
   sub->add_flag("--err", a->err, "Print the task's stderr (.err) instead of its stdout (.out)");
   sub->add_option("--log-dir", a->log_dir,
                   "The agents' log directory as seen from this host, for a log whose path the agent has not "
