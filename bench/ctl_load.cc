@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
     threads.emplace_back([&, c] {
       httplib::Client cli(a.server);
       cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);
       cli.set_read_timeout(60, 0);
       const std::string auth = "Bearer " + a.tokens[static_cast<size_t>(c) % a.tokens.size()];
       httplib::Headers h = {{"Authorization", auth}};

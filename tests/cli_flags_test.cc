@@ -75,10 +75,10 @@ const std::map<std::string, std::vector<std::string>>& FreeForm() {
       {"plan --draws", {"3", "5:3", "a:b", "-1:2", ""}},  // with --monte-carlo: the base adds none, so any misuse
       {"plan-merge dirs", {}},  // directories to read (tests/monte_carlo_test.cc)
       {"verify dir", {}},  // a directory to read: a missing one is an I/O error (exit 1)
-      {"serve --db", {}},  // free text: a store URL, checked when opened
-      {"serve --listen", {}},
-      {"serve --admin-token-file", {}},
-      {"serve --port-file", {}},
+      {"serve --db", {"", "postgres://h/db", "/nonexistent-dir/ctl.db", "@dir"}},
+      {"serve --listen", {"", "8642", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:65536", "127.0.0.1:-1"}},
+      {"serve --admin-token-file", {"/nonexistent-dir/token", "@dir"}},
+      {"serve --port-file", {"/nonexistent-dir/port", "@dir"}},
       // The clients (tests/ctl_client_test.cc): free text is the server's to check (a 400 exits 2).
       {"job submit --gpu-model", {}},
       {"job submit --env", {"NOEQUALS", "1X=2", "=v", "A-B=1", ""}},
@@ -163,7 +163,6 @@ class CliFlags : public ::testing::Test {
         {"run", {Src("scenarios/small.toml"), "--out", "@out", "--no-sim"}, {{"scenario", Src("scenarios/small.toml")}}},
         {"verify", {dir_}, {{"dir", dir_}}},
         {"plan-merge", {"--out", "@out", dir_}, {{"dirs", dir_}}},
-        {"serve", {"--fleet", Src("examples/small.toml"), "--db", dir_ + "/serve.db", "--listen", "127.0.0.1:0"}, {}},
         // The clients: a server nobody listens on; every bad value is refused before any request.
         {"job submit", {"--server", kNoServer, "--time-limit", "1h"}, {}},
         {"job list", {"--server", kNoServer}, {}},
@@ -184,6 +183,11 @@ class CliFlags : public ::testing::Test {
         {"token list", {"--server", kNoServer}, {}},
         {"token revoke", {"--server", kNoServer, "1"}, {{"id", "1"}}},
         // Runs until stopped: every case must fail before it reaches the (absent) server.
+        // Serves until stopped: likewise, every case must fail before it listens.
+        {"serve",
+         {"--fleet", Src("examples/small.toml"), "--db", dir_ + "/serve.db", "--listen", "127.0.0.1:0",
+          "--admin-token-file", dir_ + "/serve.token"},
+         {}},
         {"agent",
          {"--server", "http://127.0.0.1:9", "--token", "rsg_" + std::string(64, 'a'), "--node", "east-d0000-n00",
           "--gpus", "8", "--gpu-model", "H100", "--state-dir", "@out", "--log-dir", dir_ + "/agent-logs"},
@@ -390,7 +394,7 @@ TEST_F(CliFlags, UntrustedFilesAreRefusedBeforeParsing) {
                                     "/b1 2>&1",
                                 &text),
             2);
-  EXPECT_NE(text.find(binary_ + ": not a CSV file: binary data"), std::string::npos) << text;
+  EXPECT_NE(text.find(binary_ + ": not a trace file: binary data"), std::string::npos) << text;
   EXPECT_EQ(testing::RunCommand(Bin() + " cluster " + binary_ + " 2>&1", &text), 2);
   EXPECT_NE(text.find("not a CSV file"), std::string::npos) << text;  // not .toml: read as an openb node list
   const std::string bin_toml = dir_ + "/random.toml";

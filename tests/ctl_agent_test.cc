@@ -1,6 +1,9 @@
 // The agent: the task runner (real tasks as child processes), its journal
 // and state file, and the agent's loop against an in-process fake server.
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -12,12 +15,8 @@
 #include <fstream>
 #include <functional>
 #include <mutex>
-#include <thread>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "ctl/agent.h"
 #include "ctl/task_runner.h"
@@ -123,9 +122,11 @@ TEST_F(CtlTaskRunner, EnvironmentLogsAndDescriptors) {
                      "echo \"$CUDA_VISIBLE_DEVICES|$RACKSCALE_JOB_ID|$RACKSCALE_ATTEMPT|$RACKSCALE_RANK|"
                      "$RACKSCALE_NNODES|$RACKSCALE_WORLD_SIZE|$RACKSCALE_TENANT|$MASTER_ADDR|$MASTER_PORT|"
                      "$NODE_RANK|$NNODES|$WORLD_SIZE|$EPOCHS|$RACKSCALE_TEST_INHERITED\"; "
-                     "test -e /proc/$$/fd/" + std::to_string(leak) + " && echo leaked; "
-                     "readlink /proc/$$/fd/0; echo oops >&2; "
-                     "test $(cut -d' ' -f5 /proc/$$/stat) -eq $$ && echo own-group",
+                     "test -e /proc/$$/fd/" +
+                         std::to_string(leak) +
+                         " && echo leaked; "
+                         "readlink /proc/$$/fd/0; echo oops >&2; "
+                         "test $(cut -d' ' -f5 /proc/$$/stat) -eq $$ && echo own-group",
                      {2, 5});
   t.env = {{"EPOCHS", "3"}, {"CUDA_VISIBLE_DEVICES", "0,1,2,3"}};  // the task cannot widen its GPUs
   auto log = runner_->Start(t);
@@ -159,7 +160,8 @@ TEST_F(CtlTaskRunner, ExitCodesAndSignals) {
   const Task killed = ShellTask(2, 0, "kill -9 $$");
   Task missing = ShellTask(3, 0, "");
   missing.command = {"rackscale-no-such-command"};
-  for (const Task* t : std::initializer_list<const Task*>{&three, &killed, &missing}) ASSERT_TRUE(runner_->Start(*t).ok());
+  for (const Task* t : std::initializer_list<const Task*>{&three, &killed, &missing})
+    ASSERT_TRUE(runner_->Start(*t).ok());
   EXPECT_FALSE(runner_->Start(three).ok());  // already running (or not yet reaped)
   TaskExit e = WaitExit(three.ref);
   EXPECT_EQ(e.exit_code, 3);
@@ -242,8 +244,9 @@ TEST_F(CtlTaskRunner, JournalRecordsEveryStartAndEnd) {
   }
   EXPECT_EQ(starts.size(), 2u);
   EXPECT_EQ(ends.size(), 2u);
-  EXPECT_EQ(testing::Slurp(state_ + "/journal.jsonl").rfind(R"({"ev":"start","job":7,"attempt":1,"rank":0,"node":"east-)", 0),
-            0u);
+  EXPECT_EQ(
+      testing::Slurp(state_ + "/journal.jsonl").rfind(R"({"ev":"start","job":7,"attempt":1,"rank":0,"node":"east-)", 0),
+      0u);
 
   // A torn last line (a crash mid-write) is skipped; the ends are remembered.
   std::ofstream(state_ + "/journal.jsonl", std::ios::app) << R"({"ev":"start","job":9,"att)";
@@ -267,7 +270,7 @@ TEST_F(CtlTaskRunner, AdoptsTasksOfAPreviousAgent) {
     auto j = Journal::Open(state_);
     TaskRunner r(state_, logs_, j->get());
     const bool ok = r.Start(survivor).ok() && r.Start(dies).ok() && r.Start(gone).ok();
-    std::this_thread::sleep_for(milliseconds(200));  // `gone` has exited, not reaped: still recorded
+    std::this_thread::sleep_for(milliseconds(100));  // `gone` has exited, not reaped: still recorded
     ::_exit(ok ? 0 : 1);
   }
   int status = 0;
@@ -316,7 +319,7 @@ TEST_F(CtlTaskRunner, AReusedPidIsNotAdopted) {
   ::setpgid(other, other);
   const TaskRef ref{5, 2, 0};
   ASSERT_TRUE(journal_->Append(JournalRecord{true, ref, "n0", {0}, UnixMillis(), 0, 0}).ok());
-  nlohmann::json task = {{"job", 5},   {"attempt", 2},      {"rank", 0},       {"node", "n0"},   {"gpus", {0}},
+  nlohmann::json task = {{"job", 5},     {"attempt", 2},  {"rank", 0},        {"node", "n0"},  {"gpus", {0}},
                          {"pid", other}, {"pgid", other}, {"start_ticks", 1}, {"start_ms", 0}, {"log", "x"}};
   std::ofstream(state_ + "/tasks.json") << nlohmann::json{{"tasks", {task}}}.dump();
   Reopen();
@@ -363,8 +366,9 @@ class FakeServer {
       std::lock_guard<std::mutex> l(mu);
       if (status_override == 409) {
         res.status = 409;
-        res.set_content(R"({"error": {"code": "conflict", "message": "8 GPUs in the fleet", "field": "nodes[0].gpus"}})",
-                        "application/json");
+        res.set_content(
+            R"({"error": {"code": "conflict", "message": "8 GPUs in the fleet", "field": "nodes[0].gpus"}})",
+            "application/json");
         return;
       }
       const Decoded<AgentRegister> d = DecodeAgentRegister(req.body);
@@ -406,7 +410,8 @@ class FakeServer {
       std::lock_guard<std::mutex> l(mu);
       heartbeats.push_back(*d.value);
       Json kill = Json::array();
-      for (const TaskRef& r : heartbeat_kill) kill.push_back(Json{{"job", r.job}, {"attempt", r.attempt}, {"rank", r.rank}});
+      for (const TaskRef& r : heartbeat_kill)
+        kill.push_back(Json{{"job", r.job}, {"attempt", r.attempt}, {"rank", r.rank}});
       res.set_content(Json{{"kill", kill}}.dump(), "application/json");
       cv.notify_all();
     });
@@ -577,8 +582,8 @@ class CtlAgent : public ::testing::Test {
 TEST_F(CtlAgent, EmulatedNodesRegisterReconcileRunAndKill) {
   FakeServer srv(token_);
   for (int i = 0; i < 4; ++i) {
-    srv.nodes.push_back(Json{{"name", fmt::format("east-d0000-n0{}", i)}, {"gpus", 8}, {"gpu_model", "H100"},
-                             {"state", "unknown"}});
+    srv.nodes.push_back(
+        Json{{"name", fmt::format("east-d0000-n0{}", i)}, {"gpus", 8}, {"gpu_model", "H100"}, {"state", "unknown"}});
   }
   const Task wanted = EmulatedTask(1, "east-d0000-n01", 30);
   srv.tasks = {wanted};
@@ -596,8 +601,7 @@ TEST_F(CtlAgent, EmulatedNodesRegisterReconcileRunAndKill) {
   ASSERT_TRUE(srv.WaitFor([&] { return !srv.registers.empty(); }));
   {
     std::lock_guard<std::mutex> l(srv.mu);
-    EXPECT_EQ(srv.registers[0],
-              Json::parse(R"({"nodes": [
+    EXPECT_EQ(srv.registers[0], Json::parse(R"({"nodes": [
                 {"name": "east-d0000-n01", "gpus": 8, "gpu_model": "H100", "addr": "10.9.8.7"},
                 {"name": "east-d0000-n02", "gpus": 8, "gpu_model": "H100", "addr": "10.9.8.7"}]})"));
   }
@@ -642,6 +646,41 @@ TEST_F(CtlAgent, EmulatedNodesRegisterReconcileRunAndKill) {
                       {wanted.ref, "SE"}, {stale, "SE"}, {short_task.ref, "SE"}, {long_task.ref, "SE"}}));
 }
 
+// A restarted agent over the same state dir: a task open in the journal goes
+// on until its start + duration (it is not started again); a task that
+// ended, which the server still lists (its report was lost), has its exit
+// reported again and is not run again.
+TEST_F(CtlAgent, ARestartedEmulatedAgentResumesAndNeverRunsATaskTwice) {
+  FakeServer srv(token_);
+  srv.nodes.push_back(Json{{"name", "east-d0000-n00"}, {"gpus", 8}, {"gpu_model", "H100"}});
+  const Task open = EmulatedTask(10, "east-d0000-n00", 1), done = EmulatedTask(11, "east-d0000-n00", 1);
+  srv.tasks = {open, done};
+  ASSERT_TRUE(MakePrivateDirs(dir_ + "/state").ok());
+  const int64_t start = UnixMillis() - 500;
+  {
+    std::ofstream j(dir_ + "/state/journal.jsonl");
+    j << Journal::Encode(JournalRecord{true, open.ref, open.node, open.gpus, start, 0, 0}) << "\n";
+    j << Journal::Encode(JournalRecord{true, done.ref, done.node, done.gpus, start - 2000, 0, 0}) << "\n";
+    j << Journal::Encode(JournalRecord{false, done.ref, done.node, done.gpus, start - 1000, 3, 0}) << "\n";
+  }
+  AgentOptions o = Options(srv.url());
+  o.emulate = 1;
+  o.addr = "10.9.8.7";
+  AgentThread agent(o);
+  ASSERT_TRUE(srv.WaitFor([&] { return srv.Reported(open.ref, "exited 0/0") && srv.Reported(done.ref, "exited 3/0"); }))
+      << agent.Log();
+  EXPECT_LT(UnixMillis() - start, 1900);  // ended at its start + 1 s, not 1 s after the restart
+  EXPECT_EQ(agent.Stop(), AgentEnd::kStopped);
+  {
+    std::lock_guard<std::mutex> l(srv.mu);
+    EXPECT_EQ(srv.ReportsOf(open.ref), (std::vector<std::string>{"running", "exited 0/0"}));
+    EXPECT_EQ(srv.ReportsOf(done.ref), (std::vector<std::string>{"exited 3/0"}));
+  }
+  std::map<TaskRef, std::string> seen;
+  for (const JournalRecord& r : JournalLines()) seen[r.ref] += r.start ? "S" : "E";
+  EXPECT_EQ(seen, (std::map<TaskRef, std::string>{{open.ref, "SE"}, {done.ref, "SE"}}));
+}
+
 TEST_F(CtlAgent, RealNodeAdoptsKillsWhatTheServerDoesNotWantAndRunsTasks) {
   FakeServer srv(token_);
   // A previous agent's task, still running.
@@ -679,7 +718,7 @@ TEST_F(CtlAgent, RetriesWhileTheServerIsDownAndResyncs) {
   AgentOptions o = Options("http://127.0.0.1:" + std::to_string(port));
   o.node = NodeInventory{"east-d0000-n00", 0, "", "10.0.0.5"};
   AgentThread agent(o);
-  std::this_thread::sleep_for(milliseconds(300));
+  std::this_thread::sleep_for(milliseconds(150));
   const Task t = ShellTask(7, 0, "exit 0");
   {
     FakeServer srv(token_, port);
@@ -747,12 +786,12 @@ TEST(CtlAgentParse, NvidiaSmiXml) {
   ASSERT_TRUE(ParseNvidiaSmiXml(xml, &gpus, &model));
   EXPECT_EQ(gpus, 2);
   EXPECT_EQ(model, "H100");
-  ASSERT_TRUE(ParseNvidiaSmiXml("<gpu id=\"1\"><product_name>NVIDIA A100-SXM4-80GB</product_name></gpu>", &gpus,
-                                &model));
+  ASSERT_TRUE(
+      ParseNvidiaSmiXml("<gpu id=\"1\"><product_name>NVIDIA A100-SXM4-80GB</product_name></gpu>", &gpus, &model));
   EXPECT_EQ(gpus, 1);
   EXPECT_EQ(model, "A100");
-  ASSERT_TRUE(ParseNvidiaSmiXml("<gpu id=\"1\"><product_name>Tesla V100-SXM2-16GB</product_name></gpu>", &gpus,
-                                &model));
+  ASSERT_TRUE(
+      ParseNvidiaSmiXml("<gpu id=\"1\"><product_name>Tesla V100-SXM2-16GB</product_name></gpu>", &gpus, &model));
   EXPECT_EQ(model, "V100");
   EXPECT_FALSE(ParseNvidiaSmiXml("<nvidia_smi_log><attached_gpus>0</attached_gpus></nvidia_smi_log>", &gpus, &model));
   EXPECT_FALSE(ParseNvidiaSmiXml("", &gpus, &model));

@@ -493,7 +493,8 @@ TEST(CtlApiAgentReport, AcceptsAndRefuses) {
       {R"({"reports": [)" + report(R"("state": "running")") + "]}",
        R"({"reports": [)" + report(R"("state": "exited", "exit_code": 255, "signal": 9, "log": "/var/log/j 42.log")") +
            "]}",
-       R"({"reports": [)" + report(R"("state": "running", "exit_code": 0, "signal": 0)") + "]}"},
+       R"({"reports": [)" + report(R"("state": "running", "exit_code": 0, "signal": 0)") + "]}",
+       R"({"reports": [)" + report(R"("state": "exited", "exit_code": -1)") + "]}"},
       {
           {"{}", "reports", "required"},
           {R"({"reports": []})", "reports", "must have 1..10000 entries, not 0"},
@@ -503,9 +504,9 @@ TEST(CtlApiAgentReport, AcceptsAndRefuses) {
                report(R"("state": "exited")") + R"(, {"job": 1, "attempt": 1, "rank": 1.0, "state": "exited"}]})",
            "reports[3].rank", "must be an integer"},
           {R"({"reports": [)" + report(R"("state": "exited", "exit_code": 256)") + "]}", "reports[0].exit_code",
-           "must be 0..255"},
-          {R"({"reports": [)" + report(R"("state": "exited", "exit_code": -1)") + "]}", "reports[0].exit_code",
-           "out of range"},
+           "must be -1..255"},
+          {R"({"reports": [)" + report(R"("state": "exited", "exit_code": -2)") + "]}", "reports[0].exit_code",
+           "must be -1..255"},
           {R"({"reports": [)" + report(R"("state": "exited", "signal": 65)") + "]}", "reports[0].signal",
            "must be 0..64"},
           {R"({"reports": [)" + report(R"("state": "running", "exit_code": 1)") + "]}", "reports[0].exit_code",

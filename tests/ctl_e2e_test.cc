@@ -212,9 +212,12 @@ TEST(CtlE2e, CrashSafety) {
       std::mt19937 rng(7 + k);
       const std::string tok = k % 2 ? t1 : t0;
       for (int i = 0; !stop; ++i) {
-        const json body = {{"gpus", 1 + static_cast<int>(rng() % 8)},
+        // About 60 submissions a second from the three clients, each of 1-4
+        // GPUs for 0-1 s: the 128 GPUs keep up, so every job ends soon
+        // after the last restart.
+        const json body = {{"gpus", 1 + static_cast<int>(rng() % 4)},
                            {"time_limit_s", 600},
-                           {"duration_s", static_cast<int>(rng() % 3)},
+                           {"duration_s", static_cast<int>(rng() % 2)},
                            {"command", {"true"}},
                            {"request_id", fmt::format("c{}-{}", k, i)}};
         int64_t id = 0;
@@ -242,7 +245,7 @@ TEST(CtlE2e, CrashSafety) {
                           "application/json");
           if (r && r->status == 200) ++cancels;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
     });
   }
@@ -298,17 +301,19 @@ TEST(CtlE2e, CrashSafety) {
   EXPECT_EQ(missing_total, 0) << "acknowledged submissions lost across restarts";
   EXPECT_GT(acks.load(), 100) << "too little traffic to mean anything";
 
-  // Convergence: every job ends within a bound (durations are at most 2 s;
+  // Convergence: every job ends within a bound (durations are at most 1 s;
   // a node lost with the agent's death times out in 5 s).
-  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  const auto deadline = Clock::now() + std::chrono::seconds(90);
   int64_t open = -1;
   while (Clock::now() < deadline) {
     auto r = Retry([&](httplib::Client& c) { return c.Get("/v1/queue", {{"Authorization", "Bearer " + admin}}); },
                    cl.url());
+    ASSERT_TRUE(r && r->status == 200) << "the server stopped answering after the last restart";
     open = 0;
-    if (r && r->status == 200) {
-      for (const json& t : json::parse(r->body)["tenants"]) open += t["pending"].get<int64_t>() + t["running"].get<int64_t>();
-    }
+    // (The parsed document is a named value: a range-for over a member of a
+    // temporary iterates freed memory before C++23.)
+    const json q = json::parse(r->body);
+    for (const json& t : q["tenants"]) open += t["pending"].get<int64_t>() + t["running"].get<int64_t>();
     if (open == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -319,10 +324,35 @@ TEST(CtlE2e, CrashSafety) {
     auto r = Retry([&](httplib::Client& c) { return c.Get("/v1/nodes", {{"Authorization", "Bearer " + admin}}); },
                    cl.url());
     ASSERT_TRUE(r && r->status == 200);
-    for (const json& n : json::parse(r->body)["nodes"]) {
+    const json nodes = json::parse(r->body);
+    for (const json& n : nodes["nodes"]) {
       EXPECT_EQ(n["gpus_used"], 0) << n.dump();
     }
   }
+  // How the jobs ended, for the record.
+  std::map<std::string, int> states, reasons;
+  {
+    std::string cursor = "0";
+    for (;;) {
+      auto r = Retry(
+          [&](httplib::Client& c) {
+            return c.Get("/v1/jobs?limit=1000&fields=state,reason&cursor=" + cursor,
+                         {{"Authorization", "Bearer " + admin}});
+          },
+          cl.url());
+      ASSERT_TRUE(r && r->status == 200);
+      json page = json::parse(r->body);
+      for (const json& j : page["jobs"]) {
+        ++states[j["state"].get<std::string>()];
+        std::string why = j["reason"].get<std::string>();
+        ++reasons[why.substr(0, why.find_first_of("0123456789"))];
+      }
+      if (!page.contains("next_cursor")) break;
+      cursor = page["next_cursor"];
+    }
+  }
+  for (const auto& [s, n] : states) std::printf("  state %s: %d\n", s.c_str(), n);
+  for (const auto& [s, n] : reasons) std::printf("  reason '%s': %d\n", s.c_str(), n);
   cl.StopAgent();
   cl.KillServer();
 

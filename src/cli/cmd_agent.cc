@@ -1,5 +1,6 @@
 // `rackscale agent`: the node agent of the control plane (ctl/agent.h,
 // docs/operate.md "The agent").
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,8 +13,6 @@
 #include <memory>
 #include <sstream>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "base/file.h"
 #include "base/text.h"
@@ -32,8 +31,8 @@ struct AgentArgs {
   double heartbeat_s = 5;
   int32_t emulate = 0, node_offset = 0;
   // Set by the parse callback.
-  bool token_given = false, token_file_given = false, gpus_given = false, gpu_model_given = false,
-       node_given = false, addr_given = false;
+  bool token_given = false, token_file_given = false, gpus_given = false, gpu_model_given = false, node_given = false,
+       addr_given = false;
   std::string not_applying;
 };
 
@@ -113,12 +112,14 @@ int RunAgent(AgentArgs a) {
     if (!Name(a.node)) return ReportError(Bad("--node", fmt::format("expected a node name, got {}", Quote(a.node))));
   }
   if (a.gpu_model_given && !Name(a.gpu_model)) {
-    return ReportError(Bad("--gpu-model", fmt::format("expected an accelerator name such as H100, got {}", Quote(a.gpu_model))));
+    return ReportError(
+        Bad("--gpu-model", fmt::format("expected an accelerator name such as H100, got {}", Quote(a.gpu_model))));
   }
   if (a.gpu_model_given && !a.gpus_given) return ReportError(Bad("--gpu-model", "needs --gpus"));
   if (a.gpus_given && a.gpus > 0 && !a.gpu_model_given) return ReportError(Bad("--gpus", "needs --gpu-model"));
   if (!a.addr_given && a.addr.empty()) return ReportError(Bad("--addr", "the host name is unknown; give --addr"));
-  if (!Word(a.addr, "._:-", ctl::kMaxAddrBytes)) return ReportError(Bad("--addr", fmt::format("expected a host name or address, got {}", Quote(a.addr))));
+  if (!Word(a.addr, "._:-", ctl::kMaxAddrBytes))
+    return ReportError(Bad("--addr", fmt::format("expected a host name or address, got {}", Quote(a.addr))));
 
   ctl::AgentOptions o;
   o.server = a.server;
@@ -190,13 +191,16 @@ void RegisterAgent(CLI::App& app, CommandFn* run) {
       "--node east-d0002-n00");
   sub->add_option("--server", args->server, "The server's URL, http://HOST:PORT (or $RACKSCALE_SERVER)")
       ->envname("RACKSCALE_SERVER");
-  sub->add_option("--token", args->token, "The agent token, rsg_... (or $RACKSCALE_TOKEN; --token-file keeps it "
-                                          "out of the process list)");
+  sub->add_option("--token", args->token,
+                  "The agent token, rsg_... (or $RACKSCALE_TOKEN; --token-file keeps it "
+                  "out of the process list)");
   AddInFile(sub, "--token-file", &args->token_file, "File holding the agent token");
   sub->add_option("--node", args->node, "This node's name in the fleet (SITE-dDDDD-nNN)");
   AddInt(sub, "--gpus", &args->gpus, "GPUs of this node (default: counted by nvidia-smi -q -x; none without it)", 0,
-         1 << 16);
-  sub->add_option("--gpu-model", args->gpu_model, "Their accelerator, as the fleet names it (default: from nvidia-smi)");
+         1 << 16)
+      ->default_str("");
+  sub->add_option("--gpu-model", args->gpu_model,
+                  "Their accelerator, as the fleet names it (default: from nvidia-smi)");
   sub->add_option("--addr", args->addr, "Host or address the gang's rank 0 is reached at (default: the host name)");
   AddOutDir(sub, "--state-dir", &args->state_dir, "Where the agent keeps tasks.json and journal.jsonl")
       ->default_str(args->state_dir);
@@ -207,9 +211,9 @@ void RegisterAgent(CLI::App& app, CommandFn* run) {
   AddInt(sub, "--emulate", &args->emulate,
          "Emulate N nodes of the server's node list instead of one real node: tasks run for their duration_s "
          "and spawn nothing",
-         1, 100000);
-  AddInt(sub, "--node-offset", &args->node_offset, "With --emulate: the index of the first node to claim", 0,
-         10000000);
+         1, 100000)
+      ->default_str("");
+  AddInt(sub, "--node-offset", &args->node_offset, "With --emulate: the index of the first node to claim", 0, 10000000);
   sub->callback([args, sub, run] {
     AgentArgs& a = *args;
     a.token_given = sub->count("--token") > 0;

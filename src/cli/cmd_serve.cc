@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "base/text.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "ctl/server.h"
@@ -41,6 +42,34 @@ int RunServe(const ServeArgs& a) {
   o.db_url = a.db;
   o.listen = a.listen;
   o.admin_token_file = a.admin_token_file.empty() ? DbPath(a.db) + ".admin-token" : a.admin_token_file;
+  // Everything a flag names is checked before the store is opened (which
+  // creates it): nothing is written for a command that cannot run.
+  {
+    std::string host;
+    int port = 0;
+    if (!ctl::ParseListen(a.listen, &host, &port)) {
+      return ReportError(Error::InvalidInput("--listen", 0, "listen",
+                                             "expected HOST:PORT (PORT 0..65535; 0: any free port), got " +
+                                                 Quote(a.listen)));
+    }
+    const std::string db = DbPath(a.db);
+    if (a.db.empty() || (a.db.find("://") != std::string::npos && a.db.rfind("sqlite://", 0) != 0)) {
+      return ReportError(Error::InvalidInput(
+          "--db", 0, "db", "expected sqlite:PATH or a path to a database file, got " + Quote(a.db)));
+    }
+    for (const auto& [flag, path] : {std::pair<const char*, std::string>{"--db", db},
+                                     {"--admin-token-file", o.admin_token_file},
+                                     {"--port-file", a.port_file}}) {
+      if (path.empty()) continue;
+      const std::filesystem::path p(path);
+      const std::filesystem::path dir = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
+      std::error_code ec;
+      if (!std::filesystem::is_directory(dir, ec) || std::filesystem::is_directory(p, ec)) {
+        return ReportError(Error::InvalidInput(flag, 0, flag + 2,
+                                               "expected a file in an existing folder, got " + Quote(path)));
+      }
+    }
+  }
   auto policy = ParseFleetQueuePolicy(a.policy, "--policy");
   if (!policy.ok()) return ReportError(policy.error());
   auto power = ParsePowerPolicy(a.power, "--power");

@@ -1,6 +1,8 @@
 // The node agent (ctl/agent.h).
 #include "ctl/agent.h"
 
+#include <fmt/format.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -10,15 +12,12 @@
 #include <cstdio>
 #include <deque>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <queue>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
-
-#include <fmt/format.h>
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "ctl/task_runner.h"
 
@@ -30,10 +29,10 @@ using std::chrono::milliseconds;
 
 constexpr size_t kReportBatch = 1000;
 constexpr milliseconds kReportGather{10};
-constexpr int64_t kPollMs = 100;           // TaskRunner::Poll while real tasks run
-constexpr int64_t kEndedKeepMs = 180000;   // an acknowledged end is remembered this long
+constexpr int64_t kPollMs = 100;                // TaskRunner::Poll while real tasks run
+constexpr int64_t kEndedKeepMs = 180000;        // an acknowledged end is remembered this long
 constexpr int64_t kAfterFirstSync = INT64_MAX;  // Ended::acked_ms of ends read from the journal
-constexpr int32_t kCannotStart = 127;      // the exit code of a task that could not be started
+constexpr int32_t kCannotStart = 127;           // the exit code of a task that could not be started
 
 struct RefHash {
   size_t operator()(const TaskRef& r) const {
@@ -103,17 +102,11 @@ struct Agent::Impl {
 
   void RequestStop() {
     stop = true;
-    {
-      std::lock_guard<std::mutex> l(wake_mu);
-    }
+    { std::lock_guard<std::mutex> l(wake_mu); }
     wake_cv.notify_all();
-    {
-      std::lock_guard<std::mutex> l(mu);
-    }
+    { std::lock_guard<std::mutex> l(mu); }
     tick_cv.notify_all();
-    {
-      std::lock_guard<std::mutex> l(rmu);
-    }
+    { std::lock_guard<std::mutex> l(rmu); }
     rcv.notify_all();
   }
 
@@ -139,6 +132,7 @@ struct Agent::Impl {
     auto c = std::make_unique<httplib::Client>(origin);
     c->set_bearer_token_auth(o.token);
     c->set_keep_alive(true);
+    c->set_tcp_nodelay(true);
     c->set_connection_timeout(5);
     c->set_read_timeout(read_timeout_s);
     c->set_write_timeout(30);
@@ -207,7 +201,7 @@ struct Agent::Impl {
       Log(fmt::format("task {} is for node '{}', which this agent does not hold: ignored", RefText(t.ref), t.node));
       return;
     }
-    if (running.count(t.ref)) return;  // idempotent
+    if (running.count(t.ref)) return;                    // idempotent
     if (auto e = ended.find(t.ref); e != ended.end()) {  // ran already: the server has not heard
       QueueReport(t.ref, true, e->second.exit_code, e->second.signal, e->second.log);
       return;
@@ -247,6 +241,11 @@ struct Agent::Impl {
     if (it == running.end()) {
       if (auto e = ended.find(ref); e != ended.end()) {
         QueueReport(ref, true, e->second.exit_code, e->second.signal, e->second.log);
+      } else {
+        // Never started here (its run came before this kill, or it was
+        // cancelled before this agent resynchronised): it holds nothing,
+        // and the server waits for its end to give its GPUs again.
+        QueueReport(ref, true, 128 + SIGTERM, SIGTERM, "");
       }
       return;
     }
@@ -325,6 +324,16 @@ struct Agent::Impl {
     }
   }
 
+  // The server answered these reports: their ends may be forgotten in a while.
+  void Answered(std::vector<TaskReport>::const_iterator from, std::vector<TaskReport>::const_iterator to) {
+    const int64_t now = UnixMillis();
+    std::lock_guard<std::mutex> l(mu);
+    for (; from != to; ++from) {
+      auto e = ended.find(from->task);
+      if (from->state == "exited" && e != ended.end() && e->second.acked_ms < 0) e->second.acked_ms = now;
+    }
+  }
+
   std::string ReportBody(const std::vector<TaskReport>& batch) {
     Json reps = Json::array();
     for (const TaskReport& r : batch) {
@@ -358,12 +367,6 @@ struct Agent::Impl {
       if (r.ok()) {
         backoff.Reset();
         drop_n = batch.size();
-        const int64_t now = UnixMillis();
-        std::lock_guard<std::mutex> l(mu);
-        for (const TaskReport& rep : batch) {
-          auto e = ended.find(rep.task);
-          if (rep.state == "exited" && e != ended.end() && e->second.acked_ms < 0) e->second.acked_ms = now;
-        }
       } else if (r.auth()) {
         Fatal(AgentEnd::kAuthRefused, "the server refused the agent's token: " + r.Why());
         break;
@@ -372,15 +375,17 @@ struct Agent::Impl {
         const std::string field = r.ErrorPart("field");
         size_t bad = 0;
         const bool one = std::sscanf(field.c_str(), "reports[%zu]", &bad) == 1 && bad < batch.size();
-        Log(fmt::format("the server refused {}: {}", one ? "the report of task " + RefText(batch[bad].task)
-                                                         : fmt::format("{} reports", batch.size()),
-                        r.Why()));
+        Log(fmt::format(
+            "the server refused {}: {}",
+            one ? "the report of task " + RefText(batch[bad].task) : fmt::format("{} reports", batch.size()), r.Why()));
         drop_at = one ? bad : 0;
         drop_n = one ? 1 : batch.size();
       } else if (!backoff.Wait(this)) {
         break;
       }
-      if (drop_n > 0) {
+      if (drop_n > 0) {  // answered: acknowledged, or refused for good
+        Answered(batch.begin() + static_cast<ptrdiff_t>(drop_at),
+                 batch.begin() + static_cast<ptrdiff_t>(drop_at + drop_n));
         std::lock_guard<std::mutex> l(rmu);
         reports.erase(reports.begin() + static_cast<ptrdiff_t>(drop_at),
                       reports.begin() + static_cast<ptrdiff_t>(drop_at + drop_n));
@@ -481,8 +486,8 @@ struct Agent::Impl {
       if (!cursor.empty()) continue;
       const size_t from = static_cast<size_t>(o.node_offset), want = static_cast<size_t>(o.emulate);
       if (all.size() < from + want) {
-        Fatal(AgentEnd::kBadInput, fmt::format("the fleet has {} nodes: cannot emulate {} from index {}", all.size(),
-                                               want, from));
+        Fatal(AgentEnd::kBadInput,
+              fmt::format("the fleet has {} nodes: cannot emulate {} from index {}", all.size(), want, from));
         return false;
       }
       nodes.assign(all.begin() + static_cast<ptrdiff_t>(from), all.begin() + static_cast<ptrdiff_t>(from + want));
@@ -584,14 +589,18 @@ struct Agent::Impl {
     }
     std::lock_guard<std::mutex> l(mu);
     for (const Json& ch : j["changes"]) {
-      const std::string op = ch.is_object() && ch.contains("op") && ch["op"].is_string() ? ch["op"].get<std::string>() : "";
+      const std::string op =
+          ch.is_object() && ch.contains("op") && ch["op"].is_string() ? ch["op"].get<std::string>() : "";
       TaskRef ref;
       if (op == "run" && ch.contains("task")) {
         for (const Task& t : DecodeTasks(Json::array({ch["task"]}))) ApplyRun(t);
       } else if (op == "kill" && RefFromJson(ch, &ref)) {
-        const int32_t grace = ch.contains("grace_s") && ch["grace_s"].is_number_integer() ? ch["grace_s"].get<int32_t>()
-                              : running.count(ref) ? running.at(ref).grace_s
-                                                   : 10;
+        int32_t grace = 10;
+        if (ch.contains("grace_s") && ch["grace_s"].is_number_integer()) {
+          grace = ch["grace_s"].get<int32_t>();
+        } else if (auto it = running.find(ref); it != running.end()) {
+          grace = it->second.grace_s;
+        }
         ApplyKill(ref, grace);
       } else {
         Log("watch: a change this agent does not know: " + ch.dump().substr(0, 200) + ": resynchronising");

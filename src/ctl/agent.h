@@ -17,6 +17,10 @@
 // goes on, an unlisted one is killed. A task that ended but whose report the
 // server may not have received (the journal's last ends) is never run
 // again: when the server still lists it, the agent reports its exit instead.
+// A `run` of a task that runs is a no-op; a `kill` of a task that does not
+// run here is one too (of one that ended, its exit is reported again). A
+// task that cannot be started at all (its logs cannot be created, fork
+// fails) is reported exited 127 at once.
 //
 // Threads. Run() holds the session: register, full resynchronisation (GET
 // /v1/agent/tasks), then the long-poll watch; it re-registers and resyncs
@@ -45,7 +49,7 @@ struct AgentOptions {
   NodeInventory node;   // real mode: the one node
   int32_t emulate = 0;  // > 0: emulate this many nodes of the server's list
   int32_t node_offset = 0;
-  std::string addr;     // emulated nodes' address
+  std::string addr;  // emulated nodes' address
   std::string state_dir, log_dir;
   double heartbeat_s = 5;
   int32_t watch_timeout_s = 30;  // the long poll's `timeout`

@@ -692,7 +692,7 @@ Decoded<AgentReport> DecodeAgentReport(std::string_view body) {
     ObjectReader o(v, path, {"job", "attempt", "rank", "state", "exit_code", "signal", "log"}, &e);
     ReadTaskRef(o, &t.task);
     o.Enum("state", {"running", "exited"}, &t.state, true);
-    o.Int("exit_code", 0, 255, &t.exit_code);
+    o.Int("exit_code", -1, 255, &t.exit_code);  // -1: ended, status unknown (an adopted task)
     o.Int("signal", 0, 64, &t.signal);
     o.String("log", Str::kBytes, kMaxArgBytes, &t.log);
     if (!o.ok()) return false;

@@ -166,7 +166,7 @@ Decoded<AgentHeartbeat> DecodeAgentHeartbeat(std::string_view body);
 struct TaskReport {
   TaskRef task;
   std::string state;   // running | exited
-  int32_t exit_code = 0;  // 0..255; 0 while running
+  int32_t exit_code = 0;  // 0..255, or -1: ended with its status unknown (a task adopted after a restart); 0 while running
   int32_t signal = 0;     // 0..64; 0 while running
   std::string log;     // path of its log on the node, <= kMaxArgBytes
 };

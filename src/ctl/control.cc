@@ -177,7 +177,8 @@ void Control::PutJobRow(const JobRec& j) {
     stopping.push_back({{"attempt", s.attempt},
                         {"rank", s.rank},
                         {"node", nodes_[static_cast<size_t>(s.node)].name},
-                        {"gpus", s.gpus}});
+                        {"gpus", s.gpus},
+                        {"since", s.since}});
   }
   json row = {{"id", j.id},
               {"spec", json::parse(EncodeJobSubmit(j.spec))},
@@ -371,6 +372,7 @@ Status Control::LoadSnapshot(const Snapshot& snap, int64_t now_ms) {
       s.node = FindNode(t.value("node", std::string()));
       if (s.node < 0) return bad("jobs", r.key, "a stopping task's node is not in the fleet");
       s.gpus = t.value("gpus", std::vector<int32_t>{});
+      s.since = t.value("since", int64_t{0});
       j.stopping.push_back(std::move(s));
     }
     j.tid = TenantIdOf(j.spec.tenant);
@@ -1018,7 +1020,7 @@ void Control::FinishInCore(JobRec& j) {
   dirty_ = true;
 }
 
-void Control::StopAttempt(JobRec& j) {
+void Control::StopAttempt(JobRec& j, int64_t now) {
   std::set<int32_t> nodes;
   for (size_t rank = 0; rank < j.tasks.size(); ++rank) {
     TaskRec& t = j.tasks[rank];
@@ -1035,7 +1037,7 @@ void Control::StopAttempt(JobRec& j) {
           if (n.occupied[static_cast<size_t>(g)] == j.id) n.occupied[static_cast<size_t>(g)] = 0;
         }
       } else {
-        j.stopping.push_back(StoppingTask{j.attempt, static_cast<int32_t>(rank), t.node, t.gpus});
+        j.stopping.push_back(StoppingTask{j.attempt, static_cast<int32_t>(rank), t.node, t.gpus, now});
       }
     }
   }
@@ -1060,7 +1062,7 @@ void Control::EndJob(JobRec& j, JobState s, int64_t now, std::string reason, con
   const int32_t attempt = j.attempt;
   std::set<int32_t> touched;
   for (const TaskRec& t : j.tasks) touched.insert(t.node);
-  StopAttempt(j);
+  StopAttempt(j, now);
   j.state = s;
   j.end_time = now;
   j.reason = std::move(reason);
@@ -1079,7 +1081,7 @@ void Control::EndJob(JobRec& j, JobState s, int64_t now, std::string reason, con
 
 void Control::Requeue(JobRec& j, int64_t now, std::string reason, const char* type) {
   const int32_t attempt = j.attempt;
-  StopAttempt(j);
+  StopAttempt(j, now);
   core_->Interrupt(j.ref, now);
   j.state = JobState::kPending;
   j.reason = std::move(reason);
@@ -1462,6 +1464,33 @@ Reply Control::AgentHeartbeat(const Principal& p, const ctl::AgentHeartbeat& h, 
       if (node < 0) unwanted_unknown = true;
     }
   }
+  // A stopping task its agent does not run, well after it was told to stop
+  // (its kill was lost: the agent restarted before it saw it), holds its
+  // GPUs no longer. The margin covers a run still on its way to the agent.
+  std::set<TaskRef> running(h.running.begin(), h.running.end());
+  for (int32_t n : mine) {
+    NodeRec& rec = nodes_[static_cast<size_t>(n)];
+    std::set<int64_t> holders;
+    for (int64_t o : rec.occupied) {
+      if (o > 0) holders.insert(o);
+    }
+    bool freed = false;
+    for (int64_t id : holders) {
+      JobRec& j = jobs_.at(id);
+      const size_t before = j.stopping.size();
+      std::erase_if(j.stopping, [&](const StoppingTask& s) {
+        const bool gone = s.node == n && !running.count(TaskRef{id, s.attempt, s.rank}) &&
+                          now - s.since > opts_.grace_s + kStoppingMarginS;
+        if (gone) ReleaseGpus(n, id, s.gpus);
+        return gone;
+      });
+      if (j.stopping.size() != before) {
+        freed = true;
+        PutJobRow(j);
+      }
+    }
+    if (freed) TryDispatch(n, now);
+  }
   for (int32_t n : mine) {
     NodeRec& rec = nodes_[static_cast<size_t>(n)];
     rec.last_heartbeat_ms = now_ms;
@@ -1648,7 +1677,7 @@ bool Control::Tick(int64_t now, int64_t now_ms, bool force_pass) {
     if (it == ref_job_.end() || !c.stopped) continue;
     JobRec& j = jobs_.at(it->second);
     const int32_t attempt = j.attempt;
-    StopAttempt(j);
+    StopAttempt(j, now);
     j.state = JobState::kPending;
     j.reason = "preempted";
     j.reported_running = false;

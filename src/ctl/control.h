@@ -81,6 +81,7 @@ struct TaskRec {
 struct StoppingTask {
   int32_t attempt = 0, rank = 0, node = -1;
   std::vector<int32_t> gpus;
+  int64_t since = 0;  // when it was told to stop
 };
 
 struct JobRec {
@@ -149,6 +150,9 @@ struct LiveEvent {
   };
   std::vector<AgentOp> ops;
 };
+
+// A stopping task its agent does not list this long past its grace is gone.
+inline constexpr int64_t kStoppingMarginS = 10;
 
 struct ControlOptions {
   FleetQueuePolicy policy = FleetQueuePolicy::kFairshare;
@@ -273,7 +277,7 @@ class Control {
 
   // Job transitions.
   void Started(JobRec& j, int64_t now, std::vector<std::pair<int64_t, int32_t>>* dispatch);
-  void StopAttempt(JobRec& j);  // the current attempt's tasks become stopping; kill ops
+  void StopAttempt(JobRec& j, int64_t now);  // the current attempt's tasks become stopping; kill ops
   void EndJob(JobRec& j, JobState s, int64_t now, std::string reason, const char* type);
   void Requeue(JobRec& j, int64_t now, std::string reason, const char* type);
   void TryDispatch(int32_t node, int64_t now);

@@ -106,7 +106,9 @@ bool PathId(const httplib::Request& req, httplib::Response& res, int64_t* id) {
   return true;
 }
 
-bool SplitListen(const std::string& listen, std::string* host, int* port) {
+}  // namespace
+
+bool ParseListen(const std::string& listen, std::string* host, int* port) {
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return false;
   *host = listen.substr(0, colon);
@@ -116,6 +118,8 @@ bool SplitListen(const std::string& listen, std::string* host, int* port) {
   *port = std::stoi(p);
   return *port <= 65535;
 }
+
+namespace {
 
 Status WriteSecretFile(const std::string& path, const std::string& secret) {
   const std::string tmp = path + ".tmp";
@@ -719,13 +723,14 @@ void Server::Routes() {
 Status Server::Run(const std::function<void(int port)>& listening) {
   std::string host;
   int port = 0;
-  if (!SplitListen(opts_.listen, &host, &port)) {
+  if (!ParseListen(opts_.listen, &host, &port)) {
     return Error::InvalidInput("--listen", 0, "listen", "'" + opts_.listen + "' is not HOST:PORT");
   }
   http_ = std::make_unique<httplib::Server>();
   const int threads = opts_.http_threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   http_->set_keep_alive_max_count(100000);
+  http_->set_tcp_nodelay(true);  // small answers go out at once (no 40 ms delayed-ACK stall)
   http_->set_read_timeout(70, 0);
   Routes();
   int bound = port;

@@ -39,6 +39,10 @@ class Server;
 
 namespace rackscale::ctl {
 
+// "HOST:PORT" (HOST may be empty: every address; PORT 0..65535, 0: any
+// free port). False if it is not that.
+bool ParseListen(const std::string& listen, std::string* host, int* port);
+
 struct ServerOptions {
   std::string fleet_path;
   std::string tenants_path;     // seeds the tenants of a new store

@@ -2,6 +2,7 @@
 #include "ctl/task_runner.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -12,10 +13,8 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
-#include <sstream>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 extern char** environ;
 
@@ -126,8 +125,8 @@ void WriteAll(int fd, const char* s, size_t n) {
 
 // The child's side of Start, between fork and exec: async-signal-safe calls
 // only (everything it needs was prepared before the fork).
-[[noreturn]] void Child(int gate, int in, int out, int err, const char* path, char* const argv[],
-                        char* const envp[], const std::string& exec_error) {
+[[noreturn]] void Child(int gate, int in, int out, int err, const char* path, char* const argv[], char* const envp[],
+                        const std::string& exec_error) {
   ::setpgid(0, 0);
   struct sigaction dfl;
   std::memset(&dfl, 0, sizeof dfl);
@@ -301,9 +300,15 @@ Status TaskRunner::SaveState() const {
   Json tasks = Json::array();
   for (const auto& [ref, p] : tasks_) {
     if (p.gone) continue;
-    tasks.push_back(Json{{"job", ref.job},     {"attempt", ref.attempt},         {"rank", ref.rank},
-                         {"node", p.node},     {"gpus", p.gpus},                 {"pid", p.pid},
-                         {"pgid", p.pid},      {"start_ticks", p.start_ticks},   {"start_ms", p.start_ms},
+    tasks.push_back(Json{{"job", ref.job},
+                         {"attempt", ref.attempt},
+                         {"rank", ref.rank},
+                         {"node", p.node},
+                         {"gpus", p.gpus},
+                         {"pid", p.pid},
+                         {"pgid", p.pid},
+                         {"start_ticks", p.start_ticks},
+                         {"start_ms", p.start_ms},
                          {"log", p.log}});
   }
   return WriteDurably(state_dir_, "tasks.json", Json{{"tasks", tasks}}.dump(1) + "\n");

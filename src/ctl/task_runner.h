@@ -157,12 +157,12 @@ class TaskRunner {
   struct Proc {
     std::string node;
     std::vector<int32_t> gpus;
-    int pid = 0;                  // also the process group
-    uint64_t start_ticks = 0;     // field 22 of /proc/PID/stat
+    int pid = 0;               // also the process group
+    uint64_t start_ticks = 0;  // field 22 of /proc/PID/stat
     int64_t start_ms = 0;
     std::string log;
-    bool adopted = false;         // not our child: watched through /proc
-    bool gone = false;            // adopted and found dead
+    bool adopted = false;           // not our child: watched through /proc
+    bool gone = false;              // adopted and found dead
     int64_t kill_deadline_ms = -1;  // monotonic ms of the SIGKILL; -1: not killed
   };
   Status SaveState() const;
