@@ -41,7 +41,8 @@ int PrintJsonDocument(const std::string& text) {
 const char* const kAppDescription =
     "rackscale: plan, simulate and operate rack-scale AI fleets.\n"
     "Docs: docs/README.md. Exit codes: 0 ok, 1 I/O or internal failure, "
-    "2 malformed input or bad arguments, 3 the server refused the agent's token (agent).";
+    "2 malformed input or bad arguments, 3 the server refused the token (agent; for the clients of rackscale serve, "
+    "job, queue, node, tenant and token, also: it cannot be reached), 4 not found and 5 conflict (the clients).";
 
 void BuildApp(CLI::App& app, CommandFn* run) {
   app.set_version_flag("--version", "rackscale 0.1.0");
@@ -58,6 +59,7 @@ void BuildApp(CLI::App& app, CommandFn* run) {
   RegisterVerify(app, run);
   RegisterServe(app, run);
   RegisterAgent(app, run);
+  RegisterClients(app, run);
 }
 
 int RunCli(int argc, char** argv) {

@@ -17,8 +17,12 @@ namespace rackscale {
 // Exit codes (docs/cli.md).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;     // I/O error or internal failure
-inline constexpr int kExitBadInput = 2;    // malformed input or bad arguments
-inline constexpr int kExitServer = 3;      // agent: the server refused the token
+inline constexpr int kExitBadInput = 2;    // malformed input or bad arguments (a client's 400)
+// rackscale agent, and the clients of rackscale serve (job, queue, node, tenant, token):
+inline constexpr int kExitServer = 3;      // the server refused the token (401, 403); clients: or cannot be reached
+// The clients only:
+inline constexpr int kExitNotFound = 4;    // no such job, node, tenant or token (404)
+inline constexpr int kExitConflict = 5;    // the request conflicts with the state (409)
 
 using CommandFn = std::function<int()>;
 
@@ -45,6 +49,9 @@ void RegisterPlanMerge(CLI::App& app, CommandFn* run);
 void RegisterVerify(CLI::App& app, CommandFn* run);
 void RegisterServe(CLI::App& app, CommandFn* run);
 void RegisterAgent(CLI::App& app, CommandFn* run);
+// The clients of `rackscale serve` (cli/cmd_client.cc): job, queue, node,
+// tenant and token.
+void RegisterClients(CLI::App& app, CommandFn* run);
 
 // The arguments of `rackscale sim`; `rackscale run` simulates the fleet it
 // plans through the same path.

@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "ctl/client.h"
+#include "ctl/tokens.h"
+
 namespace rackscale {
 namespace {
 
@@ -186,6 +189,29 @@ CLI::Option* AddOutFile(CLI::App* app, const std::string& name, std::string* v, 
       },
       ""));
   o->type_name(kFlagOutFile);
+  return o;
+}
+
+CLI::Option* AddServerUrl(CLI::App* app, const std::string& name, std::string* v, const std::string& help) {
+  CLI::Option* o = app->add_option(name, *v, help);
+  o->check(CLI::Validator(
+      [](std::string& s) -> std::string {
+        std::string origin, prefix, why;
+        return ctl::ParseServerUrl(s, &origin, &prefix, &why) ? "" : why;
+      },
+      ""));
+  o->type_name(kFlagUrl);
+  return o;
+}
+
+CLI::Option* AddToken(CLI::App* app, const std::string& name, std::string* v, const std::string& help) {
+  CLI::Option* o = app->add_option(name, *v, help);
+  o->check(CLI::Validator(
+      [](std::string& s) -> std::string {
+        return ctl::WellFormedToken(s) ? "" : "not a rackscale token (rsa_, rst_ or rsg_ followed by 64 hex digits)";
+      },
+      ""));
+  o->type_name(kFlagToken);
   return o;
 }
 

@@ -6,7 +6,7 @@
 // number belongs, nan, inf, out-of-range values, fractions where a count
 // belongs, negative seeds. The range is appended to the option's help text,
 // so `--help` documents it. The option's type name records its class
-// (NUMBER, INT, SEED, DURATION, CHOICE, FILE, DIR, OUTFILE); tests/cli_flags_test.cc
+// (NUMBER, INT, SEED, DURATION, CHOICE, FILE, DIR, OUTFILE, URL, TOKEN); tests/cli_flags_test.cc
 // walks every subcommand's options by class and feeds each class its bad
 // values.
 #pragma once
@@ -30,6 +30,8 @@ inline constexpr const char* kFlagInFile = "FILE";
 inline constexpr const char* kFlagOutDir = "DIR";
 inline constexpr const char* kFlagOutFile = "OUTFILE";
 inline constexpr const char* kFlagChoice = "CHOICE";
+inline constexpr const char* kFlagUrl = "URL";
+inline constexpr const char* kFlagToken = "TOKEN";
 
 // A finite number in [lo, hi]. `unit` (e.g. "hours") goes into the help text.
 CLI::Option* AddNumber(CLI::App* app, const std::string& name, double* v, const std::string& help, double lo,
@@ -62,6 +64,13 @@ CLI::Option* AddChoice(CLI::App* app, const std::string& name, std::string* v, c
 CLI::Option* AddInFile(CLI::App* app, const std::string& name, std::string* v, const std::string& help);
 CLI::Option* AddOutDir(CLI::App* app, const std::string& name, std::string* v, const std::string& help);
 CLI::Option* AddOutFile(CLI::App* app, const std::string& name, std::string* v, const std::string& help);
+
+// A server URL (ctl::ParseServerUrl): http://HOST[:PORT][/PREFIX] or https://...
+CLI::Option* AddServerUrl(CLI::App* app, const std::string& name, std::string* v, const std::string& help);
+
+// A bearer token of the control plane (ctl::WellFormedToken). The value is
+// never echoed in an error.
+CLI::Option* AddToken(CLI::App* app, const std::string& name, std::string* v, const std::string& help);
 
 // "36h" for 129600 seconds: the shortest exact form with the largest unit.
 std::string FormatDuration(double seconds);
