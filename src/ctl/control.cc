@@ -888,7 +888,8 @@ std::string Control::JobJson(const JobRec& j, const std::vector<std::string>* fi
     placement.push_back({{"node", nodes_[static_cast<size_t>(t.node)].name},
                          {"gpus", t.gpus},
                          {"rank", r},
-                         {"phase", PhaseName(t.phase)}});
+                         {"phase", PhaseName(t.phase)},
+                         {"log", t.log}});
   }
   json o = json::parse(EncodeJobSubmit(j.spec));
   o["id"] = j.id;
@@ -1063,7 +1064,11 @@ void Control::EndJob(JobRec& j, JobState s, int64_t now, std::string reason, con
   const int32_t attempt = j.attempt;
   std::set<int32_t> touched;
   for (const TaskRec& t : j.tasks) touched.insert(t.node);
+  // An ended job keeps its last attempt's placement (where it ran, its
+  // logs) for people; nothing of it is held any more.
+  std::vector<TaskRec> last = j.tasks;
   StopAttempt(j, now);
+  j.tasks = std::move(last);
   j.state = s;
   j.end_time = now;
   j.reason = std::move(reason);
