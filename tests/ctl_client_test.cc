@@ -899,6 +899,11 @@ TEST_F(CtlClientCli, EndToEndWithTheRealServer) {
   EXPECT_EQ(out, "hello\n");
   ASSERT_EQ(Run("job logs 2 --err --log-dir " + dir_ + "/agent-logs", &out, &err), 0) << err;
   EXPECT_EQ(out, "oops\n");
+  // The path the agent reported comes first; with that file gone, the
+  // client says where the log is.
+  ASSERT_EQ(Run("job logs 2 --log-dir " + dir_ + "/elsewhere", &out, &err), 0) << err;
+  EXPECT_EQ(out, "hello\n");
+  std::filesystem::remove(dir_ + "/agent-logs/2/1-0.out");
   EXPECT_EQ(Run("job logs 2 --log-dir " + dir_ + "/elsewhere", &out, &err), 1);
   EXPECT_NE(err.find("job 2 rank 0 ran on node east-d0000-n00"), std::string::npos) << err;
   // The node is up now: drain and resume it.
