@@ -14,7 +14,7 @@ packages=(
   libglpk-dev                # the capacity planner's MILP solver (rackscale plan)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # libFuzzer targets (make fuzz)
-  mawk time                  # bench/run-bench.sh: the text-pass baseline, /usr/bin/time
+  mawk time curl             # bench/run-bench.sh: the text-pass baseline, /usr/bin/time; bench/ctl-vs-slurm.sh: curl
   python3 jq                 # scripts/doc-samples.py (ctest doc_samples) and the jq samples it runs
   chromium                   # headless browser for the HTML report tests (tests/browser.cc)
   slurm-wlm munge            # tests/slurm/mc_array_test.sh: Monte-Carlo slices on a real Slurm array

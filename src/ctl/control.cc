@@ -148,13 +148,16 @@ LiveEvent& Control::Emit(int64_t now, std::string type, int64_t job, std::string
 }
 
 std::string Control::EventJson(const StoredEvent& e) {
-  json o = {{"seq", e.seq}, {"time", e.time}, {"type", e.type}};
-  if (e.job != 0) o["job"] = e.job;
-  if (!e.tenant.empty()) o["tenant"] = e.tenant;
-  if (!e.node.empty()) o["node"] = e.node;
-  json d = json::parse(e.data, nullptr, false);
-  o["data"] = d.is_discarded() ? json::object() : d;
-  return o.dump();
+  // By concatenation: `data` is already a JSON object's text (the server
+  // made it); names are escaped as JSON strings.
+  std::string o = fmt::format("{{\"seq\":{},\"time\":{},\"type\":{}", e.seq, e.time, json(e.type).dump());
+  if (e.job != 0) o += fmt::format(",\"job\":{}", e.job);
+  if (!e.tenant.empty()) o += ",\"tenant\":" + json(e.tenant).dump();
+  if (!e.node.empty()) o += ",\"node\":" + json(e.node).dump();
+  o += ",\"data\":";
+  o += e.data.empty() ? "{}" : e.data;
+  o += '}';
+  return o;
 }
 
 bool Control::Visible(const Principal& p, const StoredEvent& e) {
@@ -181,7 +184,6 @@ void Control::PutJobRow(const JobRec& j) {
                         {"since", s.since}});
   }
   json row = {{"id", j.id},
-              {"spec", json::parse(EncodeJobSubmit(j.spec))},
               {"state", JobStateName(j.state)},
               {"attempt", j.attempt},
               {"submit_time", j.submit_time},
@@ -196,6 +198,7 @@ void Control::PutJobRow(const JobRec& j) {
   rc.table = Table::kJob;
   rc.key = std::to_string(j.id);
   rc.body = row.dump();
+  rc.body.insert(1, "\"spec\":" + j.spec_json + ",");
   rc.tenant = j.spec.tenant;
   rc.state = JobStateName(j.state);
   rc.request_id = j.spec.request_id;
@@ -344,6 +347,7 @@ Status Control::LoadSnapshot(const Snapshot& snap, int64_t now_ms) {
     Decoded<JobSubmit> spec = DecodeJobSubmit(o["spec"].dump());
     if (!spec.ok()) return bad("jobs", r.key, "spec: " + spec.error.message + " (" + spec.error.field + ")");
     j.spec = std::move(*spec.value);
+    j.spec_json = EncodeJobSubmit(j.spec);
     if (!ParseJobState(o.value("state", std::string()), &j.state)) return bad("jobs", r.key, "bad state");
     j.attempt = o.value("attempt", 0);
     j.submit_time = o.value("submit_time", int64_t{0});
@@ -860,6 +864,7 @@ Reply Control::SubmitJob(const Principal& p, JobSubmit spec, int64_t now) {
   JobRec j;
   j.id = next_job_;
   j.spec = std::move(spec);
+  j.spec_json = EncodeJobSubmit(j.spec);
   j.tid = TenantIdOf(j.spec.tenant);
   j.submit_time = now;
   const AiJob a = CoreJob(j, now);
@@ -876,7 +881,7 @@ Reply Control::SubmitJob(const Principal& p, JobSubmit spec, int64_t now) {
   auto [it, ok] = jobs_.emplace(id, std::move(j));
   PutJobRow(it->second);
   Emit(now, "job.submitted", id, it->second.spec.tenant, "",
-       json{{"spec", json::parse(EncodeJobSubmit(it->second.spec))}}.dump());
+       "{\"spec\":" + it->second.spec_json + "}");
   dirty_ = true;
   return Reply::Json(201, JobJson(it->second, nullptr));
 }
@@ -891,16 +896,27 @@ std::string Control::JobJson(const JobRec& j, const std::vector<std::string>* fi
                          {"phase", PhaseName(t.phase)},
                          {"log", t.log}});
   }
-  json o = json::parse(EncodeJobSubmit(j.spec));
-  o["id"] = j.id;
-  o["state"] = JobStateName(j.state);
-  o["submit_time"] = j.submit_time;
-  o["start_time"] = j.start_time;
-  o["end_time"] = j.end_time;
-  o["attempt"] = j.attempt;
-  o["exit_code"] = j.has_exit ? json(j.exit_code) : json(nullptr);
-  o["reason"] = j.reason;
-  o["placement"] = std::move(placement);
+  json o = {{"id", j.id},
+            {"state", JobStateName(j.state)},
+            {"submit_time", j.submit_time},
+            {"start_time", j.start_time},
+            {"end_time", j.end_time},
+            {"attempt", j.attempt},
+            {"exit_code", j.has_exit ? json(j.exit_code) : json(nullptr)},
+            {"reason", j.reason},
+            {"placement", std::move(placement)}};
+  if (fields == nullptr || fields->empty()) {
+    // The submission's fields and the job's (no name in common), spliced.
+    std::string out = j.spec_json;
+    out.pop_back();
+    out += ',';
+    out += o.dump().substr(1);
+    return out;
+  }
+  {
+    json spec = json::parse(j.spec_json);
+    for (auto it = spec.begin(); it != spec.end(); ++it) o[it.key()] = it.value();
+  }
   if (fields != nullptr && !fields->empty()) {
     json f = {{"id", j.id}};
     for (const std::string& k : *fields) {

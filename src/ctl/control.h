@@ -87,6 +87,7 @@ struct StoppingTask {
 struct JobRec {
   int64_t id = 0;
   JobSubmit spec;
+  std::string spec_json;  // EncodeJobSubmit(spec), made once: rows, events and answers splice it in
   JobState state = JobState::kPending;
   int32_t attempt = 0;  // starts so far; the current attempt while running
   int64_t submit_time = 0, start_time = 0, end_time = 0;
