@@ -379,6 +379,18 @@ Status Control::LoadSnapshot(const Snapshot& snap, int64_t now_ms) {
       s.since = t.value("since", int64_t{0});
       j.stopping.push_back(std::move(s));
     }
+    // GPU indices from the row index per-node tables: check them first.
+    auto gpus_fit = [&](int32_t node, const std::vector<int32_t>& gpus) {
+      const size_t n = nodes_[static_cast<size_t>(node)].occupied.size();
+      return std::all_of(gpus.begin(), gpus.end(), [&](int32_t g) { return g >= 0 && static_cast<size_t>(g) < n; });
+    };
+    for (const TaskRec& t : j.tasks) {
+      if (!gpus_fit(t.node, t.gpus)) return bad("jobs", r.key, "a task's GPU index is not on its node");
+    }
+    for (const StoppingTask& st : j.stopping) {
+      if (!gpus_fit(st.node, st.gpus)) return bad("jobs", r.key, "a stopping task's GPU index is not on its node");
+    }
+    if (j.id < 1) return bad("jobs", r.key, "bad id");
     j.tid = TenantIdOf(j.spec.tenant);
     next_job_ = std::max(next_job_, j.id + 1);
     if (!j.spec.request_id.empty()) request_ids_[{j.spec.tenant, j.spec.request_id}] = j.id;
