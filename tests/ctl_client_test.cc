@@ -910,9 +910,15 @@ TEST_F(CtlClientCli, EndToEndWithTheRealServer) {
   ASSERT_EQ(Run("node drain east-d0000-n00 --reason maintenance " + admin, &out, &err), 0) << err;
   EXPECT_NE(out.find("Node east-d0000-n00 is drain"), std::string::npos) << out;
   ASSERT_EQ(Run("node list --json " + admin, &out, &err), 0) << err;
-  for (const json& n : json::parse(out)["nodes"]) {
-    if (n["name"] == "east-d0000-n00") EXPECT_EQ(n["reason"], "maintenance");
+  const json listed = json::parse(out);  // named: a range-for over a temporary's member reads freed memory
+  int seen = 0;
+  for (const json& n : listed["nodes"]) {
+    if (n["name"] == "east-d0000-n00") {
+      EXPECT_EQ(n["reason"], "maintenance");
+      ++seen;
+    }
   }
+  EXPECT_EQ(seen, 1);
   ASSERT_EQ(Run("node resume east-d0000-n00 " + admin, &out, &err), 0) << err;
   EXPECT_EQ(out, "Node east-d0000-n00 is up\n");
 
