@@ -156,7 +156,7 @@ void ReportCase(std::string_view body) {
   for (const TaskReport& r : d.value->reports) {
     CheckRef(r.task);
     Check(r.state == "exited" || (r.state == "running" && r.exit_code == 0 && r.signal == 0));
-    Check(r.exit_code >= 0 && r.exit_code <= 255 && r.signal >= 0 && r.signal <= 64);
+    Check(r.exit_code >= -1 && r.exit_code <= 255 && r.signal >= 0 && r.signal <= 64);
     Check(r.log.size() <= kMaxArgBytes && NoNul(r.log));
   }
 }
