@@ -323,6 +323,42 @@ std::string Server::ServerMetrics() const {
   return out;
 }
 
+Principal Server::WhoIs(const std::string& token) {
+  Principal p;
+  Call([&](Control& c, Store&, int64_t, int64_t) {
+    p = c.Authenticate(token);
+    return Reply{};
+  });
+  return p;
+}
+
+Server::RingAnswer Server::PollRing(int64_t since, int64_t timeout_s, const char* key, int max, std::string* out,
+                                    const std::function<void(const LiveEvent&, const Add&)>& take) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  std::unique_lock<std::mutex> lock(ring_mu_);
+  for (;;) {
+    if (since > ring_last_) return RingAnswer::kBeyond;
+    if (since + 1 < ring_first_) return RingAnswer::kOlder;
+    *out = fmt::format("{{\"{}\":[", key);
+    int64_t last = since;
+    int n = 0;
+    const Add add = [&](const std::string& item) {
+      if (n++ > 0) *out += ',';
+      *out += item;
+    };
+    for (size_t i = static_cast<size_t>(since + 1 - ring_first_); i < ring_.size() && n < max; ++i) {
+      last = ring_[i].ev.seq;
+      take(ring_[i], add);
+    }
+    if (n > 0 || std::chrono::steady_clock::now() >= deadline || stop_) {
+      *out += fmt::format("],\"seq\":{}}}", last);
+      return RingAnswer::kOk;
+    }
+    since = last;
+    ring_cv_.wait_until(lock, deadline);
+  }
+}
+
 void Server::Routes() {
   httplib::Server& s = *http_;
   using Req = httplib::Request;
@@ -435,69 +471,39 @@ void Server::Routes() {
 
   // The event stream.
   s.Get("/v1/watch", [this](const Req& req, Res& res) {
-    if (!CheckParams(req, {"since", "timeout"}, res)) return;
     int64_t since = 0, timeout = 0;
-    if (!IntParam(req, "since", 0, INT64_MAX, 0, &since, res) || !IntParam(req, "timeout", 0, 60, 30, &timeout, res)) {
+    if (!CheckParams(req, {"since", "timeout"}, res) || !IntParam(req, "since", 0, INT64_MAX, 0, &since, res) ||
+        !IntParam(req, "timeout", 0, 60, 30, &timeout, res)) {
       return;
     }
-    const std::string token = BearerToken(req);
-    Principal p;
-    {
-      Reply who = Call([&](Control& c, Store&, int64_t, int64_t) {
-        p = c.Authenticate(token);
-        return Reply{};
-      });
-    }
+    const Principal p = WhoIs(BearerToken(req));
     if (p.role == Role::kNone) return SendErr(res, ApiError{401, "unauthenticated", "a valid bearer token is required", ""});
     if (p.role == Role::kAgent) return SendErr(res, ApiError{403, "permission_denied", "agents watch /v1/agent/watch", ""});
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
-    for (;;) {
-      std::unique_lock<std::mutex> lock(ring_mu_);
-      if (since > ring_last_) {
-        return SendErr(res, ApiError{410, "gone", fmt::format("seq {} is beyond the last event {}", since, ring_last_),
-                                     "since"});
-      }
-      if (since + 1 < ring_first_) {
-        // Older than the ring: from the store, in the core thread.
-        lock.unlock();
-        Send(res, Call([=](Control&, Store& store, int64_t, int64_t) {
-               auto evs = store.EventsSince(since, 1000);
-               if (!evs.ok()) return Reply::Err(ApiError{503, "unavailable", evs.error().ToString(), ""});
-               std::string out = "{\"events\":[";
-               bool first = true;
-               int64_t last = since;
-               for (const StoredEvent& e : *evs) {
-                 last = e.seq;
-                 if (!Control::Visible(p, e)) continue;
-                 if (!first) out += ',';
-                 first = false;
-                 out += Control::EventJson(e);
-               }
-               out += fmt::format("],\"seq\":{}}}", last);
-               return Reply::Json(200, std::move(out));
-             }));
-        return;
-      }
-      std::string out = "{\"events\":[";
-      bool first = true;
-      int64_t last = since;
-      int n = 0;
-      for (size_t i = static_cast<size_t>(since + 1 - ring_first_); i < ring_.size() && n < 1000; ++i) {
-        const LiveEvent& e = ring_[i];
-        last = e.ev.seq;
-        if (!Control::Visible(p, e.ev)) continue;
-        if (!first) out += ',';
-        first = false;
-        out += e.json;
-        ++n;
-      }
-      if (n > 0 || std::chrono::steady_clock::now() >= deadline || stop_) {
-        out += fmt::format("],\"seq\":{}}}", last);
-        return Send(res, Reply::Json(200, std::move(out)));
-      }
-      since = last;
-      ring_cv_.wait_until(lock, deadline);
+    std::string out;
+    const RingAnswer a = PollRing(since, timeout, "events", 1000, &out, [&](const LiveEvent& e, const auto& add) {
+      if (Control::Visible(p, e.ev)) add(e.json);
+    });
+    if (a == RingAnswer::kBeyond) {
+      return SendErr(res, ApiError{410, "gone", fmt::format("seq {} is beyond the last event", since), "since"});
     }
+    if (a == RingAnswer::kOk) return Send(res, Reply::Json(200, std::move(out)));
+    // Older than the ring: from the store, in the core thread.
+    Send(res, Call([=](Control&, Store& store, int64_t, int64_t) {
+           auto evs = store.EventsSince(since, 1000);
+           if (!evs.ok()) return Reply::Err(ApiError{503, "unavailable", evs.error().ToString(), ""});
+           std::string out = "{\"events\":[";
+           bool first = true;
+           int64_t last = since;
+           for (const StoredEvent& e : *evs) {
+             last = e.seq;
+             if (!Control::Visible(p, e)) continue;
+             if (!first) out += ',';
+             first = false;
+             out += Control::EventJson(e);
+           }
+           out += fmt::format("],\"seq\":{}}}", last);
+           return Reply::Json(200, std::move(out));
+         }));
   });
 
   // Nodes.
@@ -558,51 +564,28 @@ void Server::Routes() {
          }));
   });
   s.Get("/v1/agent/watch", [this](const Req& req, Res& res) {
-    if (!CheckParams(req, {"since", "timeout"}, res)) return;
     int64_t since = 0, timeout = 0;
-    if (!IntParam(req, "since", 0, INT64_MAX, 0, &since, res) || !IntParam(req, "timeout", 0, 60, 30, &timeout, res)) {
+    if (!CheckParams(req, {"since", "timeout"}, res) || !IntParam(req, "since", 0, INT64_MAX, 0, &since, res) ||
+        !IntParam(req, "timeout", 0, 60, 30, &timeout, res)) {
       return;
     }
-    const std::string token = BearerToken(req);
-    Principal p;
-    Call([&](Control& c, Store&, int64_t, int64_t) {
-      p = c.Authenticate(token);
-      return Reply{};
-    });
+    const Principal p = WhoIs(BearerToken(req));
     if (p.role == Role::kNone) return SendErr(res, ApiError{401, "unauthenticated", "a valid bearer token is required", ""});
     if (p.role != Role::kAgent) return SendErr(res, ApiError{403, "permission_denied", "only an agent token", ""});
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
-    std::unique_lock<std::mutex> lock(ring_mu_);
-    for (;;) {
-      if (since > ring_last_ || since + 1 < ring_first_) {
-        return SendErr(res, ApiError{410, "gone",
-                                     fmt::format("seq {} is outside the retained events ({}..{}): resynchronise with "
-                                                 "GET /v1/agent/tasks",
-                                                 since, ring_first_, ring_last_),
-                                     "since"});
+    std::string out;
+    const RingAnswer a = PollRing(since, timeout, "changes", 5000, &out, [&](const LiveEvent& e, const auto& add) {
+      for (const LiveEvent::AgentOp& op : e.ops) {
+        if (op.agent == p.agent) add(op.json);
       }
-      std::string out = "{\"changes\":[";
-      bool first = true;
-      int64_t last = since;
-      int n = 0;
-      for (size_t i = static_cast<size_t>(since + 1 - ring_first_); i < ring_.size() && n < 5000; ++i) {
-        const LiveEvent& e = ring_[i];
-        last = e.ev.seq;
-        for (const LiveEvent::AgentOp& op : e.ops) {
-          if (op.agent != p.agent) continue;
-          if (!first) out += ',';
-          first = false;
-          out += op.json;
-          ++n;
-        }
-      }
-      if (n > 0 || std::chrono::steady_clock::now() >= deadline || stop_) {
-        out += fmt::format("],\"seq\":{}}}", last);
-        return Send(res, Reply::Json(200, std::move(out)));
-      }
-      since = last;
-      ring_cv_.wait_until(lock, deadline);
+    });
+    if (a != RingAnswer::kOk) {
+      return SendErr(res, ApiError{410, "gone",
+                                   fmt::format("seq {} is outside the retained events: resynchronise with "
+                                               "GET /v1/agent/tasks",
+                                               since),
+                                   "since"});
     }
+    Send(res, Reply::Json(200, std::move(out)));
   });
 
   // Admin.

@@ -80,6 +80,17 @@ class Server {
   void CoreLoop();
   void Publish(std::vector<LiveEvent>&& events);
   void Routes();
+  // Who a bearer token is (asked of the core thread, which owns the tokens).
+  Principal WhoIs(const std::string& token);
+  // A long poll on the published events after `since`: waits (up to
+  // timeout_s) until `take` adds an item for the caller from at least one of
+  // them, or the time is up, and writes {"KEY":[items],"seq":LAST SCANNED}
+  // (at most `max` items). kBeyond / kOlder: `since` is past the last event,
+  // or older than the ring keeps (nothing written).
+  enum class RingAnswer { kOk, kBeyond, kOlder };
+  using Add = std::function<void(const std::string&)>;
+  RingAnswer PollRing(int64_t since, int64_t timeout_s, const char* key, int max, std::string* out,
+                      const std::function<void(const LiveEvent&, const Add&)>& take);
   Status Reload(int64_t now_ms);
   std::string ServerMetrics() const;
 
@@ -97,7 +108,7 @@ class Server {
   std::condition_variable cv_;       // core thread: commands arrived
   std::condition_variable done_cv_;  // requesters: a turn finished
   std::vector<std::shared_ptr<Command>> queue_;
-  bool stop_ = false;
+  std::atomic<bool> stop_{false};  // read by long polls under ring_mu_, not mu_
   std::thread core_;
 
   // Published (committed) events.
