@@ -31,6 +31,8 @@ Status CheckHardwareList(const std::vector<int32_t>& list, size_t n, const std::
 
 Status Validate(const PlanInput& in) {
   if (in.months < 1 || in.months > 1200) return Bad("months", "expected 1 to 1200 months");
+  if (in.monthly_months < 0) return Bad("monthly_months", "expected >= 0");
+  if (in.quarterly_months < 0) return Bad("quarterly_months", "expected >= 0");
   if (in.sites.empty()) return Bad("sites", "expected at least one site");
   if (in.hardware.empty()) return Bad("hardware", "expected at least one hardware type");
   for (size_t s = 0; s < in.sites.size(); ++s) {
@@ -159,6 +161,21 @@ struct Model {
   std::vector<double> disc;                          // [t], and disc[T] for the horizon
   std::vector<double> flow;                          // [t] other cash flow
   double peak_gpus = 0;
+  // The time axis (PlanInput::monthly_months): period p is the months
+  // [pa[p], pa[p + 1]); pm[t] is month t's period; start[t] whether month t
+  // begins a period (domains and phases enter service only then).
+  int P = 0;
+  std::vector<int> pa, pm;
+  std::vector<char> start;
+  int A(int p) const { return pa[static_cast<size_t>(p)]; }
+  int E(int p) const { return pa[static_cast<size_t>(p) + 1]; }
+  bool Start(int t) const { return t >= T || start[static_cast<size_t>(t)] != 0; }
+  // Discount factors summed over period p's months.
+  double DiscSum(int p) const {
+    double sum = 0;
+    for (int t = A(p); t < E(p); ++t) sum += disc[static_cast<size_t>(t)];
+    return sum;
+  }
 };
 
 Model Normalize(const PlanInput& in) {
@@ -206,6 +223,32 @@ Model Normalize(const PlanInput& in) {
     for (const auto& g : m.contracted) need += static_cast<double>(g[t]);
     m.peak_gpus = std::max(m.peak_gpus, need);
   }
+  // The time axis: months, then quarters, then years, each split where a
+  // contract's GPUs change (so that they are the same in all its months).
+  m.start.assign(T, 0);
+  const int64_t by_month = in.monthly_months;
+  const int64_t by_quarter = by_month + static_cast<int64_t>(in.quarterly_months);
+  int64_t next = 0;
+  for (size_t t = 0; t < T; ++t) {
+    const auto i = static_cast<int64_t>(t);
+    bool begins = i == next;
+    for (const auto& g : m.contracted) begins = begins || (t > 0 && g[t] != g[t - 1]);
+    if (!begins) continue;
+    m.start[t] = 1;
+    next = i + (i < by_month ? 1 : i < by_quarter ? 3 : 12);
+    if (i < by_month) {
+      next = std::min(next, by_month);
+    } else if (i < by_quarter) {
+      next = std::min(next, by_quarter);
+    }
+  }
+  m.pm.assign(T, 0);
+  for (size_t t = 0; t < T; ++t) {
+    if (m.start[t]) m.pa.push_back(static_cast<int>(t));
+    m.pm[t] = static_cast<int>(m.pa.size()) - 1;
+  }
+  m.P = static_cast<int>(m.pa.size());
+  m.pa.push_back(m.T);
   return m;
 }
 
@@ -219,19 +262,23 @@ double BookShare(int from, int life, int T) {
 
 enum class Stage { kNpv, kPayroll };
 
+// The program's columns. The decisions (phases P, orders X) are by the month
+// they are made in, and so are the cash balance and its breach; the states
+// (Y, Z, I, M) and who the GPUs serve (A, O, the shortfall) are by period
+// (Model::pa: months, or quarters and years later on).
 struct Columns {
   std::vector<int> phases, cum, fleet, orders, installed, mw, assign, od, shortc, cash, breach;
   int roles = 0;
-  // Index helpers over the flat vectors.
-  int T = 0, S = 0, H = 0;
+  // Index helpers over the flat vectors: t a month, p a period.
+  int T = 0, S = 0, H = 0, NP = 0;
   int P(int s, int t) const { return phases[static_cast<size_t>(s * T + t)]; }
-  int Y(int s, int t) const { return cum[static_cast<size_t>(s * T + t)]; }
+  int Y(int s, int p) const { return cum[static_cast<size_t>(s * NP + p)]; }
   int X(int h, int s, int t) const { return orders[static_cast<size_t>((h * S + s) * T + t)]; }
-  int I(int h, int s, int t) const { return installed[static_cast<size_t>((h * S + s) * T + t)]; }
-  int M(int s, int t) const { return mw[static_cast<size_t>(s * T + t)]; }
-  int A(int c, int h, int t) const { return assign[static_cast<size_t>((c * H + h) * T + t)]; }
-  int O(int h, int t) const { return od[static_cast<size_t>(h * T + t)]; }
-  int Sh(int c, int t) const { return shortc[static_cast<size_t>(c * T + t)]; }
+  int I(int h, int s, int p) const { return installed[static_cast<size_t>((h * S + s) * NP + p)]; }
+  int M(int s, int p) const { return mw[static_cast<size_t>(s * NP + p)]; }
+  int A(int c, int h, int p) const { return assign[static_cast<size_t>((c * H + h) * NP + p)]; }
+  int O(int h, int p) const { return od[static_cast<size_t>(h * NP + p)]; }
+  int Sh(int c, int p) const { return shortc[static_cast<size_t>(c * NP + p)]; }
 };
 
 struct Built {
@@ -280,14 +327,29 @@ double MwUsed(const PlanInput& in, const PlanSite& site, const OrdersOf& orders_
 
 void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
   const PlanInput& in = *m.in;
-  const int T = m.T, S = m.S, H = m.H, C = m.C;
+  const int T = m.T, S = m.S, H = m.H, C = m.C, NP = m.P;
   Columns& c = b.col;
   c.T = T;
   c.S = S;
   c.H = H;
+  c.NP = NP;
   const bool npv = stage == Stage::kNpv;
   auto d = [&](int t) { return m.disc[static_cast<size_t>(t)]; };
   const double dT = m.disc[static_cast<size_t>(T)];
+  // Month t's orders of h come into service on a period's first month
+  // (Model::Start), and are the ones a state row counts; the others are
+  // fixed at 0 (every month is a period's first when the program is monthly).
+  auto order_ok = [&](int h, int t) { return m.Start(t + in.hardware[static_cast<size_t>(h)].lead_months); };
+  auto phase_ok = [&](int s, int t) { return m.Start(t + in.sites[static_cast<size_t>(s)].lead_months); };
+  // The orders of h that retire (leave service) in months [from, to).
+  auto retiring = [&](int h, int from, int to, auto&& each) {
+    const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
+    if (hw.life_months <= 0) return;
+    const int shift = hw.lead_months + hw.life_months;
+    for (int tau = std::max(0, from - shift); tau < to - shift; ++tau) {
+      if (order_ok(h, tau)) each(tau, tau + shift);
+    }
+  };
   // Phases and orders pay at order time and leave book value at the horizon.
   c.phases.resize(static_cast<size_t>(S * T));
   for (int s = 0; s < S; ++s) {
@@ -295,49 +357,61 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
     const double cost = site.mw_per_phase * site.usd_per_mw;
     const int life = static_cast<int>(std::lround(site.life_years * 12));
     for (int t = 0; t < T; ++t) {
-      const bool may = t >= site.earliest_month && site.mw_per_phase > 0 && t + site.lead_months < T;
+      const bool may = t >= site.earliest_month && site.mw_per_phase > 0 && t + site.lead_months < T && phase_ok(s, t);
       const double obj = cost * (d(t) - dT * BookShare(t + site.lead_months, life, T));
       c.phases[static_cast<size_t>(s * T + t)] = lp.AddColumn(npv ? obj : 0, may ? site.max_phases : 0, false);
     }
   }
-  // The integers are the phases started by each month, Y[s][t] (cumulative,
-  // 0 ... max_phases); the phases started in month t are Y[t] - Y[t-1] >= 0.
-  // The same program, but branching on Y[t] <= k or >= k + 1 moves the
+  // The integers are the phases started by each period's end, Y[s][p]
+  // (cumulative, 0 ... max_phases); the phases started in a month are the
+  // P >= 0 of the row Y[p] - Y[p-1] = sum of P over p's months.
+  // The same program, but branching on Y[p] <= k or >= k + 1 moves the
   // whole power history of a site at once, where the monthly counts (which
   // the relaxation spreads as small fractions over many months, following
   // the demand's growth) would need a branch per month.
-  c.cum.resize(static_cast<size_t>(S * T));
+  c.cum.resize(static_cast<size_t>(S * NP));
   for (int s = 0; s < S; ++s) {
     const PlanSite& site = in.sites[static_cast<size_t>(s)];
-    for (int t = 0; t < T; ++t) {
+    for (int p = 0; p < NP; ++p) {
       const int y = lp.AddColumn(0, site.max_phases, true);
-      c.cum[static_cast<size_t>(s * T + t)] = y;
-      std::vector<std::pair<int, double>> terms{{y, 1.0}, {c.P(s, t), -1.0}};
-      if (t > 0) terms.push_back({c.Y(s, t - 1), -1.0});
+      c.cum[static_cast<size_t>(s * NP + p)] = y;
+      std::vector<std::pair<int, double>> terms{{y, 1.0}};
+      for (int t = m.A(p); t < m.E(p); ++t) {
+        if (phase_ok(s, t)) terms.push_back({c.P(s, t), -1.0});
+      }
+      if (p > 0) terms.push_back({c.Y(s, p - 1), -1.0});
       b.defines.push_back({y, lp.AddRow(terms, GLP_FX, 0.0)});
     }
   }
-  // The fleet's phases in service in each month, Z[t] = sum_s Y[s][t -
-  // lead_s] (integer, implied by the Y, so the same program and the same
-  // relaxation): a branch Z[t] <= k or >= k + 1 moves every site's power at
-  // once, where a branch on one site's Y lets the relaxation take the same
-  // fraction of a phase at another site (the default scenario: proved within
-  // 0.5% in 20 nodes, where 100 nodes on the Y alone left 1.6-2.0%). Every
-  // month with a site whose phases may be in service, even one alone:
-  // leaving those out took 72 nodes.
-  c.fleet.assign(static_cast<size_t>(T), 0);
-  for (int t = 0; t < T; ++t) {
+  // The fleet's phases in service in each period, Z[p] = sum_s (phases of s
+  // started by its first month less lead_s) (integer, implied by the Y, so
+  // the same program and the same relaxation): a branch Z[p] <= k or >= k +
+  // 1 moves every site's power at once, where a branch on one site's Y lets
+  // the relaxation take the same fraction of a phase at another site (the
+  // default scenario: proved within 0.5% in 20 nodes, where 100 nodes on the
+  // Y alone left 1.6-2.0%). Every period with a site whose phases may be in
+  // service, even one alone: leaving those out took 72 nodes.
+  c.fleet.assign(static_cast<size_t>(NP), 0);
+  for (int p = 0; p < NP; ++p) {
     std::vector<std::pair<int, double>> terms;
     double most = 0;
     for (int s = 0; s < S; ++s) {
-      const int o = t - in.sites[static_cast<size_t>(s)].lead_months;
+      const int o = m.A(p) - in.sites[static_cast<size_t>(s)].lead_months;
       if (o < 0 || in.sites[static_cast<size_t>(s)].max_phases == 0) continue;
-      terms.push_back({c.Y(s, o), -1.0});
+      const int q = m.pm[static_cast<size_t>(o)];
+      if (o == m.E(q) - 1) {
+        terms.push_back({c.Y(s, q), -1.0});
+      } else {
+        if (q > 0) terms.push_back({c.Y(s, q - 1), -1.0});
+        for (int t = m.A(q); t <= o; ++t) {
+          if (phase_ok(s, t)) terms.push_back({c.P(s, t), -1.0});
+        }
+      }
       most += in.sites[static_cast<size_t>(s)].max_phases;
     }
     if (terms.empty()) continue;
     const int z = lp.AddColumn(0, most, true);
-    c.fleet[static_cast<size_t>(t)] = z;
+    c.fleet[static_cast<size_t>(p)] = z;
     terms.push_back({z, 1.0});
     b.defines.push_back({z, lp.AddRow(terms, GLP_FX, 0.0)});
   }
@@ -348,113 +422,135 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
     const double most = std::ceil(m.peak_gpus / hw.gpus_per_domain);
     for (int s = 0; s < S; ++s) {
       for (int t = 0; t < T; ++t) {
-        const bool useful = t >= hw.first_order_month && t + hw.lead_months < T;
+        const bool useful = t >= hw.first_order_month && t + hw.lead_months < T && order_ok(h, t);
         const double obj =
             hw.usd_per_domain * (d(t) - dT * BookShare(t + hw.lead_months, hw.life_months, T));
         c.orders[static_cast<size_t>((h * S + s) * T + t)] = lp.AddColumn(npv ? obj : 0, useful ? most : 0, in.integer_orders);
       }
     }
   }
-  // Domains in service (energy is paid on them) and MW in service: state
-  // columns defined from the month before keep the matrix sparse.
-  c.installed.resize(static_cast<size_t>(H * S * T));
+  // Domains in service for the whole period (energy is paid on them, GPUs
+  // serve from them) and MW in service: state columns defined from the
+  // period before keep the matrix sparse. A domain that retires within a
+  // period (never within a month) is not in I then; its power and its energy
+  // in the months it still serves are counted on its order below.
+  c.installed.resize(static_cast<size_t>(H * S * NP));
   for (int h = 0; h < H; ++h) {
     const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
     for (int s = 0; s < S; ++s) {
       const double energy = EnergyPerDomainMonth(hw, in.sites[static_cast<size_t>(s)]);
-      for (int t = 0; t < T; ++t) {
-        const int col = lp.AddColumn(npv ? energy * d(t) : 0, -1, false);
-        c.installed[static_cast<size_t>((h * S + s) * T + t)] = col;
+      for (int p = 0; p < NP; ++p) {
+        const int col = lp.AddColumn(npv ? energy * m.DiscSum(p) : 0, -1, false);
+        c.installed[static_cast<size_t>((h * S + s) * NP + p)] = col;
         std::vector<std::pair<int, double>> terms{{col, 1.0}};
-        if (t > 0) terms.push_back({c.I(h, s, t - 1), -1.0});
-        const int o = t - hw.lead_months;
+        if (p > 0) terms.push_back({c.I(h, s, p - 1), -1.0});
+        const int o = m.A(p) - hw.lead_months;
         if (o >= 0) terms.push_back({c.X(h, s, o), -1.0});
-        if (hw.life_months > 0 && o - hw.life_months >= 0) terms.push_back({c.X(h, s, o - hw.life_months), 1.0});
+        retiring(h, m.A(p), m.E(p), [&](int tau, int gone) {
+          terms.push_back({c.X(h, s, tau), 1.0});
+          if (!npv || gone == m.A(p)) return;
+          double serves = 0;  // the months [A(p), gone) it still serves
+          for (int t = m.A(p); t < gone; ++t) serves += d(t);
+          const int x = c.X(h, s, tau);
+          glp_set_obj_coef(lp.get(), x, glp_get_obj_coef(lp.get(), x) + energy * serves);
+        });
         b.defines.push_back({col, lp.AddRow(terms, GLP_FX, 0.0)});
       }
     }
   }
-  c.mw.resize(static_cast<size_t>(S * T));
+  c.mw.resize(static_cast<size_t>(S * NP));
   for (int s = 0; s < S; ++s) {
     const PlanSite& site = in.sites[static_cast<size_t>(s)];
-    for (int t = 0; t < T; ++t) {
+    for (int p = 0; p < NP; ++p) {
       const int col = lp.AddColumn(0, -1, false);
-      c.mw[static_cast<size_t>(s * T + t)] = col;
+      c.mw[static_cast<size_t>(s * NP + p)] = col;
       std::vector<std::pair<int, double>> terms{{col, 1.0}};
-      if (t > 0) terms.push_back({c.M(s, t - 1), -1.0});
-      const int o = t - site.lead_months;
+      if (p > 0) terms.push_back({c.M(s, p - 1), -1.0});
+      const int o = m.A(p) - site.lead_months;
       if (o >= 0) terms.push_back({c.P(s, o), -site.mw_per_phase});
-      b.defines.push_back({col, lp.AddRow(terms, GLP_FX, t == 0 ? site.initial_mw : 0.0)});
+      b.defines.push_back({col, lp.AddRow(terms, GLP_FX, p == 0 ? site.initial_mw : 0.0)});
     }
   }
-  // Who the GPUs serve: contracts (on the hardware each allows) and
-  // on-demand demand; revenue is earned on both.
-  c.assign.assign(static_cast<size_t>(C * H * T), 0);
-  c.shortc.resize(static_cast<size_t>(C * T));
+  // Who the GPUs serve, the same in each month of a period: contracts (on
+  // the hardware each allows; a contract's GPUs are the same in all of a
+  // period's months, Normalize) and on-demand demand (up to its least in the
+  // period); revenue is earned on both.
+  c.assign.assign(static_cast<size_t>(C * H * NP), 0);
+  c.shortc.resize(static_cast<size_t>(C * NP));
   const double w_short = static_cast<double>(in.payroll.max_roles) + 1;
   for (int k = 0; k < C; ++k) {
     const PlanContract& ct = m.contracts[static_cast<size_t>(k)];
     for (int h = 0; h < H; ++h) {
       if (!m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) continue;
-      for (int t = 0; t < T; ++t) {
-        const double cap = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)]);
-        c.assign[static_cast<size_t>((k * H + h) * T + t)] =
-            lp.AddColumn(npv ? -ct.usd_per_gpu_month * d(t) : 0, cap, false);
+      for (int p = 0; p < NP; ++p) {
+        const double cap = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(m.A(p))]);
+        c.assign[static_cast<size_t>((k * H + h) * NP + p)] =
+            lp.AddColumn(npv ? -ct.usd_per_gpu_month * m.DiscSum(p) : 0, cap, false);
       }
     }
-    for (int t = 0; t < T; ++t) {
-      const double need = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)]);
-      const int col = lp.AddColumn(npv ? ct.penalty_usd_per_gpu_month * d(t) : w_short, need, false);
-      c.shortc[static_cast<size_t>(k * T + t)] = col;
+    for (int p = 0; p < NP; ++p) {
+      const double need = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(m.A(p))]);
+      const double months = m.E(p) - m.A(p);
+      const int col = lp.AddColumn(npv ? ct.penalty_usd_per_gpu_month * m.DiscSum(p) : w_short * months, need, false);
+      c.shortc[static_cast<size_t>(k * NP + p)] = col;
       std::vector<std::pair<int, double>> terms{{col, 1.0}};
       for (int h = 0; h < H; ++h) {
-        if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) terms.push_back({c.A(k, h, t), 1.0});
+        if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) terms.push_back({c.A(k, h, p), 1.0});
       }
       b.defines.push_back({col, lp.AddRow(terms, GLP_FX, need)});
     }
   }
-  c.od.assign(static_cast<size_t>(H * T), 0);
+  c.od.assign(static_cast<size_t>(H * NP), 0);
   const bool has_od = std::any_of(m.demand.begin(), m.demand.end(), [](double g) { return g > 0; });
+  std::vector<double> least(static_cast<size_t>(NP), 0.0);  // on-demand demand, its least in each period
+  for (int p = 0; p < NP; ++p) {
+    least[static_cast<size_t>(p)] = *std::min_element(m.demand.begin() + m.A(p), m.demand.begin() + m.E(p));
+  }
   if (has_od) {
     for (int h = 0; h < H; ++h) {
       if (!m.od_allowed[static_cast<size_t>(h)]) continue;
-      for (int t = 0; t < T; ++t) {
-        c.od[static_cast<size_t>(h * T + t)] =
-            lp.AddColumn(npv ? -in.on_demand.usd_per_gpu_month * d(t) : 0, m.demand[static_cast<size_t>(t)], false);
+      for (int p = 0; p < NP; ++p) {
+        c.od[static_cast<size_t>(h * NP + p)] =
+            lp.AddColumn(npv ? -in.on_demand.usd_per_gpu_month * m.DiscSum(p) : 0, least[static_cast<size_t>(p)], false);
       }
     }
-    for (int t = 0; t < T; ++t) {
+    for (int p = 0; p < NP; ++p) {
       std::vector<std::pair<int, double>> terms;
       for (int h = 0; h < H; ++h) {
-        if (m.od_allowed[static_cast<size_t>(h)]) terms.push_back({c.O(h, t), 1.0});
+        if (m.od_allowed[static_cast<size_t>(h)]) terms.push_back({c.O(h, p), 1.0});
       }
-      lp.AddRow(terms, GLP_UP, m.demand[static_cast<size_t>(t)]);
+      lp.AddRow(terms, GLP_UP, least[static_cast<size_t>(p)]);
     }
   }
   for (int h = 0; h < H; ++h) {
     const double g = in.hardware[static_cast<size_t>(h)].gpus_per_domain;
-    for (int t = 0; t < T; ++t) {
+    for (int p = 0; p < NP; ++p) {
       std::vector<std::pair<int, double>> terms;
       for (int k = 0; k < C; ++k) {
-        if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) terms.push_back({c.A(k, h, t), 1.0});
+        if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) terms.push_back({c.A(k, h, p), 1.0});
       }
-      if (has_od && m.od_allowed[static_cast<size_t>(h)]) terms.push_back({c.O(h, t), 1.0});
+      if (has_od && m.od_allowed[static_cast<size_t>(h)]) terms.push_back({c.O(h, p), 1.0});
       if (terms.empty()) continue;
-      for (int s = 0; s < S; ++s) terms.push_back({c.I(h, s, t), -g});
+      for (int s = 0; s < S; ++s) terms.push_back({c.I(h, s, p), -g});
       lp.AddRow(terms, GLP_UP, 0.0);
     }
   }
-  // Power at each site, each month.
-  b.power_row.assign(static_cast<size_t>(S), std::vector<int>(static_cast<size_t>(T)));
+  // Power at each site, each period: the domains in service at its first
+  // month (none arrive later in it), those retiring within it included.
+  b.power_row.assign(static_cast<size_t>(S), std::vector<int>(static_cast<size_t>(NP)));
   for (int s = 0; s < S; ++s) {
     const PlanSite& site = in.sites[static_cast<size_t>(s)];
-    for (int t = 0; t < T; ++t) {
+    for (int p = 0; p < NP; ++p) {
       std::vector<std::pair<int, double>> terms;
-      for (int h = 0; h < H; ++h) terms.push_back({c.I(h, s, t), MwPerDomain(in.hardware[static_cast<size_t>(h)], site)});
-      terms.push_back({c.M(s, t), -1.0});
-      b.power_row[static_cast<size_t>(s)][static_cast<size_t>(t)] = lp.AddRow(terms, GLP_UP, 0.0);
+      for (int h = 0; h < H; ++h) {
+        const double mw = MwPerDomain(in.hardware[static_cast<size_t>(h)], site);
+        terms.push_back({c.I(h, s, p), mw});
+        retiring(h, m.A(p) + 1, m.E(p), [&](int tau, int) { terms.push_back({c.X(h, s, tau), mw}); });
+      }
+      terms.push_back({c.M(s, p), -1.0});
+      b.power_row[static_cast<size_t>(s)][static_cast<size_t>(p)] = lp.AddRow(terms, GLP_UP, 0.0);
     }
-    // At most max_phases: the bound of Y[s][T-1].
+    // At most max_phases: the bound of Y[s][P-1].
   }
   // Capex limits.
   for (const PlanCapexLimit& l : m.limits) {
@@ -478,6 +574,7 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
     c.breach.resize(static_cast<size_t>(T));
     b.floor_row.resize(static_cast<size_t>(T));
     for (int t = 0; t < T; ++t) {
+      const int p = m.pm[static_cast<size_t>(t)];
       const int col = lp.AddColumn(0, 0, false, /*free=*/true);
       c.cash[static_cast<size_t>(t)] = col;
       // C(t) - C(t-1) + capex + energy - revenue (- roles x saving + roles x severance) = flow
@@ -490,19 +587,23 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
           const PlanHardware& hw = in.hardware[static_cast<size_t>(h)];
           terms.push_back({c.X(h, s, t), hw.usd_per_domain});
           const double e = EnergyPerDomainMonth(hw, site);
-          if (e > 0) terms.push_back({c.I(h, s, t), e});
+          if (e > 0) {
+            terms.push_back({c.I(h, s, p), e});
+            // Retiring later in the period: still in service this month.
+            retiring(h, t + 1, m.E(p), [&](int tau, int) { terms.push_back({c.X(h, s, tau), e}); });
+          }
         }
       }
       for (int k = 0; k < C; ++k) {
         for (int h = 0; h < H; ++h) {
           if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)] && m.contracts[static_cast<size_t>(k)].usd_per_gpu_month > 0) {
-            terms.push_back({c.A(k, h, t), -m.contracts[static_cast<size_t>(k)].usd_per_gpu_month});
+            terms.push_back({c.A(k, h, p), -m.contracts[static_cast<size_t>(k)].usd_per_gpu_month});
           }
         }
       }
       if (has_od && in.on_demand.usd_per_gpu_month > 0) {
         for (int h = 0; h < H; ++h) {
-          if (m.od_allowed[static_cast<size_t>(h)]) terms.push_back({c.O(h, t), -in.on_demand.usd_per_gpu_month});
+          if (m.od_allowed[static_cast<size_t>(h)]) terms.push_back({c.O(h, p), -in.on_demand.usd_per_gpu_month});
         }
       }
       if (in.payroll.free) {
@@ -712,13 +813,15 @@ void OfferRounded(Heuristic* heur, bool phases_up) {
   const Model& m = *heur->m;
   const Columns& c = heur->b->col;
   const PlanInput& in = *m.in;
-  const int T = m.T, S = m.S, H = m.H, C = m.C;
+  const int T = m.T, S = m.S, H = m.H, C = m.C, NP = m.P;
   const int n = glp_get_num_cols(lpp);
   std::vector<double> x(static_cast<size_t>(n) + 1, 0.0);
   auto lpv = [&](int col) { return glp_get_col_prim(lpp, col); };
   auto set = [&](int col, double v) { x[static_cast<size_t>(col)] = v; };
-  std::vector<double> gpus(static_cast<size_t>(H * T), 0.0);
+  // GPUs in service for the whole of each period ([h][p]); capex and energy by month.
+  std::vector<double> gpus(static_cast<size_t>(H * NP), 0.0);
   std::vector<double> capex(static_cast<size_t>(T), 0.0), energy(static_cast<size_t>(T), 0.0);
+  std::vector<std::vector<double>> started_by(static_cast<size_t>(S), std::vector<double>(static_cast<size_t>(T)));
   for (int s = 0; s < S; ++s) {
     const PlanSite& site = in.sites[static_cast<size_t>(s)];
     std::vector<double> mw(static_cast<size_t>(T));
@@ -729,12 +832,14 @@ void OfferRounded(Heuristic* heur, bool phases_up) {
       const double whole = phases_up ? std::ceil(lp_cum - 1e-6) : std::floor(lp_cum + 1e-6);
       const double p = std::clamp(whole - started, 0.0, std::max(0.0, glp_get_col_ub(lpp, c.P(s, t))));
       started += p;
+      started_by[static_cast<size_t>(s)][static_cast<size_t>(t)] = started;
       set(c.P(s, t), p);
-      set(c.Y(s, t), started);
       capex[static_cast<size_t>(t)] += p * site.mw_per_phase * site.usd_per_mw;
       if (t - site.lead_months >= 0) level += x[static_cast<size_t>(c.P(s, t - site.lead_months))] * site.mw_per_phase;
       mw[static_cast<size_t>(t)] = level;
-      set(c.M(s, t), level);
+      const int q = m.pm[static_cast<size_t>(t)];
+      if (t == m.E(q) - 1) set(c.Y(s, q), started);
+      if (t == m.A(q)) set(c.M(s, q), level);
     }
     std::vector<std::vector<int64_t>> ord(static_cast<size_t>(H), std::vector<int64_t>(static_cast<size_t>(T)));
     for (int h = 0; h < H; ++h) {
@@ -770,37 +875,44 @@ void OfferRounded(Heuristic* heur, bool phases_up) {
         const int arrive = t - hw.lead_months;
         if (arrive >= 0) inst += ord[static_cast<size_t>(h)][static_cast<size_t>(arrive)];
         if (hw.life_months > 0 && arrive - hw.life_months >= 0) inst -= ord[static_cast<size_t>(h)][static_cast<size_t>(arrive - hw.life_months)];
-        set(c.I(h, s, t), static_cast<double>(inst));
-        gpus[static_cast<size_t>(h * T + t)] += static_cast<double>(inst * hw.gpus_per_domain);
+        // In service for the whole period: at its last month (domains arrive
+        // only on a period's first).
+        const int q = m.pm[static_cast<size_t>(t)];
+        if (t == m.E(q) - 1) {
+          set(c.I(h, s, q), static_cast<double>(inst));
+          gpus[static_cast<size_t>(h * NP + q)] += static_cast<double>(inst * hw.gpus_per_domain);
+        }
         energy[static_cast<size_t>(t)] += static_cast<double>(inst) * EnergyPerDomainMonth(hw, site);
       }
     }
   }
   std::vector<double> revenue(static_cast<size_t>(T), 0.0);
-  for (int t = 0; t < T; ++t) {
+  for (int q = 0; q < NP; ++q) {
     std::vector<double> left(static_cast<size_t>(H));
-    for (int h = 0; h < H; ++h) left[static_cast<size_t>(h)] = gpus[static_cast<size_t>(h * T + t)];
+    for (int h = 0; h < H; ++h) left[static_cast<size_t>(h)] = gpus[static_cast<size_t>(h * NP + q)];
+    double earned = 0;  // in each of the period's months
     for (int k = 0; k < C; ++k) {
-      double need = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(t)]);
+      double need = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(m.A(q))]);
       for (int h = 0; h < H; ++h) {
         if (!m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) continue;
         const double take = std::min(need, left[static_cast<size_t>(h)]);
-        set(c.A(k, h, t), take);
+        set(c.A(k, h, q), take);
         left[static_cast<size_t>(h)] -= take;
         need -= take;
-        revenue[static_cast<size_t>(t)] += take * m.contracts[static_cast<size_t>(k)].usd_per_gpu_month;
+        earned += take * m.contracts[static_cast<size_t>(k)].usd_per_gpu_month;
       }
-      set(c.Sh(k, t), need);
+      set(c.Sh(k, q), need);
     }
-    double want = m.demand[static_cast<size_t>(t)];
+    double want = *std::min_element(m.demand.begin() + m.A(q), m.demand.begin() + m.E(q));
     for (int h = 0; h < H; ++h) {
-      const int col = c.O(h, t);
+      const int col = c.O(h, q);
       if (col == 0) continue;
       const double take = std::min(want, left[static_cast<size_t>(h)]);
       set(col, take);
       want -= take;
-      revenue[static_cast<size_t>(t)] += take * in.on_demand.usd_per_gpu_month;
+      earned += take * in.on_demand.usd_per_gpu_month;
     }
+    for (int t = m.A(q); t < m.E(q); ++t) revenue[static_cast<size_t>(t)] = earned;
   }
   if (in.cash.enabled) {
     double roles = 0;
@@ -820,14 +932,14 @@ void OfferRounded(Heuristic* heur, bool phases_up) {
       set(c.breach[static_cast<size_t>(t)], std::max(0.0, in.cash.min_usd - bal));
     }
   }
-  for (int t = 0; t < T; ++t) {
-    if (c.fleet[static_cast<size_t>(t)] == 0) continue;
+  for (int q = 0; q < NP; ++q) {
+    if (c.fleet[static_cast<size_t>(q)] == 0) continue;
     double z = 0;
     for (int s = 0; s < S; ++s) {
-      const int o = t - in.sites[static_cast<size_t>(s)].lead_months;
-      if (o >= 0 && in.sites[static_cast<size_t>(s)].max_phases > 0) z += x[static_cast<size_t>(c.Y(s, o))];
+      const int o = m.A(q) - in.sites[static_cast<size_t>(s)].lead_months;
+      if (o >= 0 && in.sites[static_cast<size_t>(s)].max_phases > 0) z += started_by[static_cast<size_t>(s)][static_cast<size_t>(o)];
     }
-    set(c.fleet[static_cast<size_t>(t)], z);
+    set(c.fleet[static_cast<size_t>(q)], z);
   }
   Offer(heur, x);
 }
@@ -1028,7 +1140,7 @@ Result<Solved> Solve(const Model& m, Lp& lp, const Built& b, std::chrono::steady
     std::fprintf(stderr, "root LP %.6e in %.3f s; phases started by month (cumulative), every 6th month:\n", r.root_bound, r.root_lp_s);
     for (int s = 0; s < m.S; ++s) {
       std::fprintf(stderr, "  site %d:", s);
-      for (int t = 0; t < m.T; t += 6) std::fprintf(stderr, " %.3f", glp_get_col_prim(lp.get(), b.col.Y(s, t)));
+      for (int t = 0; t < m.T; t += 6) std::fprintf(stderr, " %.3f", glp_get_col_prim(lp.get(), b.col.Y(s, m.pm[static_cast<size_t>(t)])));
       std::fprintf(stderr, "\n");
     }
   }
@@ -1317,11 +1429,12 @@ Served ProgramServed(const Model& m, const Built& b, const Lp& p) {
   out.contract.assign(static_cast<size_t>(m.C), std::vector<double>(static_cast<size_t>(m.T), 0));
   out.on_demand.assign(static_cast<size_t>(m.T), 0);
   for (int t = 0; t < m.T; ++t) {
+    const int q = m.pm[static_cast<size_t>(t)];  // the same in each month of its period
     for (int h = 0; h < m.H; ++h) {
       for (int k = 0; k < m.C; ++k) {
-        if (b.col.A(k, h, t) != 0) out.contract[static_cast<size_t>(k)][static_cast<size_t>(t)] += std::max(0.0, p.Val(b.col.A(k, h, t)));
+        if (b.col.A(k, h, q) != 0) out.contract[static_cast<size_t>(k)][static_cast<size_t>(t)] += std::max(0.0, p.Val(b.col.A(k, h, q)));
       }
-      if (b.col.O(h, t) != 0) out.on_demand[static_cast<size_t>(t)] += std::max(0.0, p.Val(b.col.O(h, t)));
+      if (b.col.O(h, q) != 0) out.on_demand[static_cast<size_t>(t)] += std::max(0.0, p.Val(b.col.O(h, q)));
     }
   }
   return out;
@@ -1357,6 +1470,12 @@ Result<WholeOrders> SolveWholeOrders(const PlanInput& in, const PlanResult& r,
 }
 
 }  // namespace
+
+std::vector<int32_t> PlanPeriods(const PlanInput& in) {
+  if (!Validate(in)) return {};
+  const Model m = Normalize(in);
+  return std::vector<int32_t>(m.pa.begin(), m.pa.end());
+}
 
 Result<PlanResult> SolvePlan(const PlanInput& in) {
   if (Status st = Validate(in); !st) return st.error();
@@ -1622,7 +1741,7 @@ Result<PlanResult> SolvePlan(const PlanInput& in) {
       // Only where the solver's own plan met the contracts: a shortfall it
       // chose (lead time, power, cash, cost) is the plan's, not rounding's.
       double solver_short = 0;
-      for (int k = 0; k < C; ++k) solver_short += p.Val(c.Sh(k, t));
+      for (int k = 0; k < C; ++k) solver_short += p.Val(c.Sh(k, m.pm[static_cast<size_t>(t)]));
       if (solver_short > 0.5) continue;
       for (int guard = 0; guard < 64; ++guard) {
         double need = 0, have = 0;

@@ -134,7 +134,25 @@ struct PlanInput {
   // never worse than the base plan's phases would be under its inputs.
   std::vector<std::vector<int64_t>> hint_phases;
   double mip_gap = 1e-4;                   // stop when proved within this of the optimum
+  // The program's time resolution: month by month for the first
+  // monthly_months, then by quarter for quarterly_months, then by year
+  // (the defaults: month by month throughout). In a quarter or a year,
+  // domains and power phases come into service only on its first month
+  // (they are ordered lead time before it), GPUs serve the same contracts
+  // and on-demand demand in each of its months (a contract's step starts a
+  // period of its own), and a domain retiring within it is counted in
+  // service for power until its end; the cash balance, the floor and the
+  // capex limits stay monthly. Every such plan is a monthly plan, checked
+  // month by month (CheckPlan); the search proves it near the optimum of
+  // this coarser program, not of the monthly one.
+  int32_t monthly_months = INT32_MAX;
+  int32_t quarterly_months = INT32_MAX;
 };
+
+// The first month of each period of the program's time axis (the last entry
+// is `in.months`): every month until monthly_months, then quarters, then
+// years, split wherever a contract's GPUs change.
+std::vector<int32_t> PlanPeriods(const PlanInput& in);
 
 // Why a contract falls short in a month: the constraints that bind then.
 struct PlanShortfall {
