@@ -225,9 +225,19 @@ void Print(const PlanInput& in) {
   }
 }
 
-TEST(PlanProperty, EveryPlanOfRandomSmallProgramsPassesTheCheck) {
-  // RACKSCALE_PLAN_PROGRAMS=N: N programs instead (a longer soak).
-  const int kScenarios = std::getenv("RACKSCALE_PLAN_PROGRAMS") != nullptr ? std::atoi(std::getenv("RACKSCALE_PLAN_PROGRAMS")) : 500;
+// A coarser time axis for the program (PlanInput::monthly_months): months,
+// then quarters, then years, at random points.
+PlanInput Coarse(PlanInput in, uint64_t seed) {
+  Rng g(seed ^ 0xc0a55e);
+  in.monthly_months = g.Int(0, in.months / 2);
+  in.quarterly_months = g.Chance(0.3) ? INT32_MAX : g.Int(0, in.months / 2);
+  return in;
+}
+
+// kScenarios random programs from seed `first` on, each planned and re-planned
+// (Varied), every plan checked month by month (CheckPlan); coarse: on a
+// coarser time axis (Coarse).
+void Property(int kScenarios, uint64_t first, bool coarse) {
   const auto t0 = std::chrono::steady_clock::now();
   int plans = 0, errors = 0, breaches = 0, replaced = 0, short_plans = 0, with_orders = 0;
   double served_share = 0;
@@ -288,9 +298,17 @@ TEST(PlanProperty, EveryPlanOfRandomSmallProgramsPassesTheCheck) {
   // RACKSCALE_PLAN_SEED=N: that program alone (with RACKSCALE_PLAN_DEBUG=1, the solver's log).
   const char* only = std::getenv("RACKSCALE_PLAN_SEED");
   for (int i = 0; i < kScenarios; ++i) {
-    const uint64_t seed = only != nullptr ? std::strtoull(only, nullptr, 10) : 1000 + static_cast<uint64_t>(i);
+    const uint64_t seed = only != nullptr ? std::strtoull(only, nullptr, 10) : first + static_cast<uint64_t>(i);
     if (only != nullptr && i > 0) break;
-    const PlanInput in = RandomInput(seed);
+    const PlanInput in = coarse ? Coarse(RandomInput(seed), seed) : RandomInput(seed);
+    if (coarse) {
+      // Periods: strictly increasing from month 0 to the horizon.
+      const std::vector<int32_t> axis = PlanPeriods(in);
+      ASSERT_GE(axis.size(), 2u);
+      EXPECT_EQ(axis.front(), 0);
+      EXPECT_EQ(axis.back(), in.months);
+      for (size_t p = 1; p < axis.size(); ++p) EXPECT_LT(axis[p - 1], axis[p]);
+    }
     if (only != nullptr) Print(in);
     auto base = check(in, "seed " + std::to_string(seed));
     if (base) check(Varied(in, *base, seed), "seed " + std::to_string(seed) + " re-planned");
@@ -298,10 +316,10 @@ TEST(PlanProperty, EveryPlanOfRandomSmallProgramsPassesTheCheck) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::string by;
   for (const auto& [k, n] : failed) by += " " + k + "=" + std::to_string(n);
-  std::printf("[ property ] %d programs, %d plans checked by %lld comparisons (%d ordering domains, %d replacing "
+  std::printf("[ property ] %s%d programs, %d plans checked by %lld comparisons (%d ordering domains, %d replacing "
               "retired ones, %d short in some month, %.0f%% of contracted GPU-months served, %d below the floor where "
               "the search's plan was too), %d solve errors, failures:%s; %.1f s\n",
-              kScenarios, plans, static_cast<long long>(checks), with_orders, replaced, short_plans,
+              coarse ? "coarse time axis: " : "", kScenarios, plans, static_cast<long long>(checks), with_orders, replaced, short_plans,
               plans > 0 ? 100 * served_share / plans : 0.0, breaches, errors, by.empty() ? " none" : by.c_str(), secs);
   std::printf("[ property ] short contract months by what binds:");
   for (const auto& [k, n] : why) std::printf(" %s %d", k.c_str(), n);
@@ -310,6 +328,19 @@ TEST(PlanProperty, EveryPlanOfRandomSmallProgramsPassesTheCheck) {
     EXPECT_EQ(plans, 2 * kScenarios);
     EXPECT_GT(replaced, kScenarios / 2);  // the generator exercises replacements
   }
+}
+
+TEST(PlanProperty, EveryPlanOfRandomSmallProgramsPassesTheCheck) {
+  // RACKSCALE_PLAN_PROGRAMS=N: N programs instead (a longer soak).
+  const int n = std::getenv("RACKSCALE_PLAN_PROGRAMS") != nullptr ? std::atoi(std::getenv("RACKSCALE_PLAN_PROGRAMS")) : 500;
+  Property(n, 1000, false);
+}
+
+// The same on coarser time axes: a plan by quarters and years is still a
+// monthly plan, and must keep every constraint in every month.
+TEST(PlanProperty, EveryPlanOnACoarserTimeAxisPassesTheMonthlyCheck) {
+  const int n = std::getenv("RACKSCALE_PLAN_PROGRAMS") != nullptr ? std::atoi(std::getenv("RACKSCALE_PLAN_PROGRAMS")) : 300;
+  Property(n, 50000, true);
 }
 
 // The default scenario with the contract at 1.25x and 1.75x: rounding the

@@ -126,16 +126,23 @@ class Lp {
     return j;
   }
   // sum coef x col  <=  (upper) / >= (lower) / = (fixed)
+  // A column named twice (an order that pays and, on a coarse time axis,
+  // also draws energy in its month) is one term, at its first place.
   int AddRow(const std::vector<std::pair<int, double>>& terms, int type, double bound) {
     const int i = glp_add_rows(p_, 1);
     glp_set_row_bnds(p_, i, type, bound, bound);
-    std::vector<int> idx(terms.size() + 1);
-    std::vector<double> val(terms.size() + 1);
-    for (size_t k = 0; k < terms.size(); ++k) {
-      idx[k + 1] = terms[k].first;
-      val[k + 1] = terms[k].second;
+    std::vector<int> idx(1);
+    std::vector<double> val(1);
+    for (const auto& [col, coef] : terms) {
+      const auto at = std::find(idx.begin() + 1, idx.end(), col);
+      if (at != idx.end()) {
+        val[static_cast<size_t>(at - idx.begin())] += coef;
+        continue;
+      }
+      idx.push_back(col);
+      val.push_back(coef);
     }
-    glp_set_mat_row(p_, i, static_cast<int>(terms.size()), idx.data(), val.data());
+    glp_set_mat_row(p_, i, static_cast<int>(idx.size()) - 1, idx.data(), val.data());
     return i;
   }
   glp_prob* get() { return p_; }
