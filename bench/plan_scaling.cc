@@ -23,6 +23,8 @@
 //
 // Usage: rackscale_plan_scaling [--reps N] [--node-limit K] [--time-limit S]
 //        [--only months|sites|default] [--scenario FILE] [--variants 'A;B']
+// A variant "axis:M,Q" plans on a coarser time axis: by month for M months,
+// by quarter for Q, then by year (PlanInput::monthly_months).
 // PLAN_SCALING_MPS_DIR=DIR writes each case's program to DIR/m<months>s<sites>.mps.
 // Times are medians of N runs (interleaved: each rep runs every case once);
 // gaps are the same on every run that the node limit (not the time) stops.
@@ -131,8 +133,8 @@ int Main(int argc, char** argv) {
       only = v;
     } else if (a == "--variants" && v) {
       // Options side by side, ';'-separated: RACKSCALE_PLAN_IOCP values (the
-      // search's), "lp:" and RACKSCALE_PLAN_SMCP values (the root LP's), "-":
-      // the defaults.
+      // search's), "lp:" and RACKSCALE_PLAN_SMCP values (the root LP's),
+      // "axis:M,Q" (monthly_months M, quarterly_months Q), "-": the defaults.
       variants.clear();
       std::string all = v;
       size_t at = 0;
@@ -174,11 +176,18 @@ int Main(int argc, char** argv) {
   for (int r = 0; r < reps; ++r) {
     for (Row& row : rows) {
       if (!row.error.empty()) continue;
-      const PlanInput in = Scaled(*sc, row.c, node_limit, time_limit_s);
+      PlanInput in = Scaled(*sc, row.c, node_limit, time_limit_s);
+      // "axis:M,Q": the program by month for M months, by quarter for Q, then by year.
+      if (row.variant.rfind("axis:", 0) == 0) {
+        in.monthly_months = std::atoi(row.variant.c_str() + 5);
+        const char* q = std::strchr(row.variant.c_str(), ',');
+        if (q != nullptr) in.quarterly_months = std::atoi(q + 1);
+      }
       // A variant: RACKSCALE_PLAN_IOCP's value, or "lp:" and RACKSCALE_PLAN_SMCP's.
       unsetenv("RACKSCALE_PLAN_IOCP");
       unsetenv("RACKSCALE_PLAN_SMCP");
-      if (row.variant.rfind("lp:", 0) == 0) {
+      if (row.variant.rfind("axis:", 0) == 0) {
+      } else if (row.variant.rfind("lp:", 0) == 0) {
         setenv("RACKSCALE_PLAN_SMCP", row.variant.c_str() + 3, 1);
       } else if (!row.variant.empty()) {
         setenv("RACKSCALE_PLAN_IOCP", row.variant.c_str(), 1);

@@ -339,7 +339,7 @@ TEST(PlanProperty, EveryPlanOfRandomSmallProgramsPassesTheCheck) {
 // The same on coarser time axes: a plan by quarters and years is still a
 // monthly plan, and must keep every constraint in every month.
 TEST(PlanProperty, EveryPlanOnACoarserTimeAxisPassesTheMonthlyCheck) {
-  const int n = std::getenv("RACKSCALE_PLAN_PROGRAMS") != nullptr ? std::atoi(std::getenv("RACKSCALE_PLAN_PROGRAMS")) : 300;
+  const int n = std::getenv("RACKSCALE_PLAN_PROGRAMS") != nullptr ? std::atoi(std::getenv("RACKSCALE_PLAN_PROGRAMS")) : 500;
   Property(n, 50000, true);
 }
 

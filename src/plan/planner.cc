@@ -183,6 +183,15 @@ struct Model {
     for (int t = A(p); t < E(p); ++t) sum += disc[static_cast<size_t>(t)];
     return sum;
   }
+  // On-demand demand in period p: its mean over the months, each weighted
+  // by its discount factor (so that its revenue is the months' own when
+  // demand is served in full); the month's own in a one-month period.
+  double Demand(int p) const {
+    if (E(p) - A(p) == 1) return demand[static_cast<size_t>(A(p))];
+    double sum = 0;
+    for (int t = A(p); t < E(p); ++t) sum += disc[static_cast<size_t>(t)] * demand[static_cast<size_t>(t)];
+    return sum / DiscSum(p);
+  }
 };
 
 Model Normalize(const PlanInput& in) {
@@ -274,7 +283,7 @@ enum class Stage { kNpv, kPayroll };
 // (Y, Z, I, M) and who the GPUs serve (A, O, the shortfall) are by period
 // (Model::pa: months, or quarters and years later on).
 struct Columns {
-  std::vector<int> phases, cum, fleet, orders, installed, mw, assign, od, shortc, cash, breach;
+  std::vector<int> phases, cum, fleet, orders, installed, mw, assign, od, od_more, shortc, cash, breach;
   int roles = 0;
   // Index helpers over the flat vectors: t a month, p a period.
   int T = 0, S = 0, H = 0, NP = 0;
@@ -285,6 +294,9 @@ struct Columns {
   int M(int s, int p) const { return mw[static_cast<size_t>(s * NP + p)]; }
   int A(int c, int h, int p) const { return assign[static_cast<size_t>((c * H + h) * NP + p)]; }
   int O(int h, int p) const { return od[static_cast<size_t>(h * NP + p)]; }
+  // On-demand GPUs served above a longer period's least month, up to its
+  // mean (Model::Demand): revenue in the objective, not in the cash rows.
+  int O2(int h, int p) const { return od_more[static_cast<size_t>(h * NP + p)]; }
   int Sh(int c, int p) const { return shortc[static_cast<size_t>(c * NP + p)]; }
 };
 
@@ -480,8 +492,9 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
   }
   // Who the GPUs serve, the same in each month of a period: contracts (on
   // the hardware each allows; a contract's GPUs are the same in all of a
-  // period's months, Normalize) and on-demand demand (up to its least in the
-  // period); revenue is earned on both.
+  // period's months, Normalize) and on-demand demand (its discounted mean
+  // over the period: the plan serves each month's own, Derive); revenue is
+  // earned on both.
   c.assign.assign(static_cast<size_t>(C * H * NP), 0);
   c.shortc.resize(static_cast<size_t>(C * NP));
   const double w_short = static_cast<double>(in.payroll.max_roles) + 1;
@@ -508,10 +521,17 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
     }
   }
   c.od.assign(static_cast<size_t>(H * NP), 0);
+  c.od_more.assign(static_cast<size_t>(H * NP), 0);
   const bool has_od = std::any_of(m.demand.begin(), m.demand.end(), [](double g) { return g > 0; });
-  std::vector<double> least(static_cast<size_t>(NP), 0.0);  // on-demand demand, its least in each period
+  // On-demand demand in a period: each of its months at least its least
+  // (least), on average its mean (Model::Demand). The cash balance counts
+  // only the least (so that no month's cash is counted on revenue that
+  // month's demand cannot pay), the objective up to the mean; the plan
+  // serves each month's own demand (Derive).
+  std::vector<double> least(static_cast<size_t>(NP), 0.0), more(static_cast<size_t>(NP), 0.0);
   for (int p = 0; p < NP; ++p) {
     least[static_cast<size_t>(p)] = *std::min_element(m.demand.begin() + m.A(p), m.demand.begin() + m.E(p));
+    if (m.E(p) - m.A(p) > 1) more[static_cast<size_t>(p)] = std::max(0.0, m.Demand(p) - least[static_cast<size_t>(p)]);
   }
   if (has_od) {
     for (int h = 0; h < H; ++h) {
@@ -528,6 +548,17 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
       }
       lp.AddRow(terms, GLP_UP, least[static_cast<size_t>(p)]);
     }
+    for (int p = 0; p < NP; ++p) {
+      if (more[static_cast<size_t>(p)] <= 0) continue;
+      std::vector<std::pair<int, double>> terms;
+      for (int h = 0; h < H; ++h) {
+        if (!m.od_allowed[static_cast<size_t>(h)]) continue;
+        const int col = lp.AddColumn(npv ? -in.on_demand.usd_per_gpu_month * m.DiscSum(p) : 0, more[static_cast<size_t>(p)], false);
+        c.od_more[static_cast<size_t>(h * NP + p)] = col;
+        terms.push_back({col, 1.0});
+      }
+      lp.AddRow(terms, GLP_UP, more[static_cast<size_t>(p)]);
+    }
   }
   for (int h = 0; h < H; ++h) {
     const double g = in.hardware[static_cast<size_t>(h)].gpus_per_domain;
@@ -537,6 +568,7 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
         if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) terms.push_back({c.A(k, h, p), 1.0});
       }
       if (has_od && m.od_allowed[static_cast<size_t>(h)]) terms.push_back({c.O(h, p), 1.0});
+      if (c.O2(h, p) != 0) terms.push_back({c.O2(h, p), 1.0});
       if (terms.empty()) continue;
       for (int s = 0; s < S; ++s) terms.push_back({c.I(h, s, p), -g});
       lp.AddRow(terms, GLP_UP, 0.0);
@@ -910,14 +942,26 @@ void OfferRounded(Heuristic* heur, bool phases_up) {
       }
       set(c.Sh(k, q), need);
     }
-    double want = *std::min_element(m.demand.begin() + m.A(q), m.demand.begin() + m.E(q));
+    const double least = *std::min_element(m.demand.begin() + m.A(q), m.demand.begin() + m.E(q));  // in every month
+    double want = least;
     for (int h = 0; h < H; ++h) {
       const int col = c.O(h, q);
       if (col == 0) continue;
       const double take = std::min(want, left[static_cast<size_t>(h)]);
       set(col, take);
+      left[static_cast<size_t>(h)] -= take;
       want -= take;
       earned += take * in.on_demand.usd_per_gpu_month;
+    }
+    // Up to the period's mean: in the objective, not in the cash (Build).
+    double more = m.E(q) - m.A(q) > 1 ? std::max(0.0, m.Demand(q) - least) : 0.0;
+    for (int h = 0; h < H; ++h) {
+      const int col = c.O2(h, q);
+      if (col == 0) continue;
+      const double take = std::min(more, left[static_cast<size_t>(h)]);
+      set(col, take);
+      left[static_cast<size_t>(h)] -= take;
+      more -= take;
     }
     for (int t = m.A(q); t < m.E(q); ++t) revenue[static_cast<size_t>(t)] = earned;
   }
@@ -1442,6 +1486,11 @@ Served ProgramServed(const Model& m, const Built& b, const Lp& p) {
         if (b.col.A(k, h, q) != 0) out.contract[static_cast<size_t>(k)][static_cast<size_t>(t)] += std::max(0.0, p.Val(b.col.A(k, h, q)));
       }
       if (b.col.O(h, q) != 0) out.on_demand[static_cast<size_t>(t)] += std::max(0.0, p.Val(b.col.O(h, q)));
+      if (b.col.O2(h, q) != 0) out.on_demand[static_cast<size_t>(t)] += std::max(0.0, p.Val(b.col.O2(h, q)));
+    }
+    // A period's mean demand: no more than the month's own.
+    if (m.E(q) - m.A(q) > 1) {
+      out.on_demand[static_cast<size_t>(t)] = std::min(out.on_demand[static_cast<size_t>(t)], m.demand[static_cast<size_t>(t)]);
     }
   }
   return out;

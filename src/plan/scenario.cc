@@ -128,7 +128,11 @@ class ScenarioParser {
     RS_TRY(limit, r.Duration("time_limit_s", false, 10, 0.1, 86400, DurationUnit::kSeconds));
     RS_TRY(gap, r.Number("mip_gap", false, 0.002, 0, 1));
     RS_TRY(nodes, r.Int("node_limit", false, 0, 0, int64_t{1} << 40));
+    RS_TRY(by_month, r.Int("monthly_months", false, INT32_MAX, 0, 1200));
+    RS_TRY(by_quarter, r.Int("quarterly_months", false, INT32_MAX, 0, 1200));
     if (Status st = r.CheckUnknown(); !st) return st;
+    s.monthly_months = static_cast<int32_t>(by_month);
+    s.quarterly_months = static_cast<int32_t>(by_quarter);
     s.name = name;
     s.description = desc;
     s.months = static_cast<int32_t>(months);
@@ -696,6 +700,8 @@ PlanInput ToPlanInput(const Scenario& s, const PlanOptions& o) {
   in.time_limit_s = o.time_limit_s > 0 ? o.time_limit_s : s.time_limit_s;
   in.mip_gap = s.mip_gap;
   in.node_limit = s.node_limit;
+  in.monthly_months = s.monthly_months;
+  in.quarterly_months = s.quarterly_months;
   return in;
 }
 

@@ -114,6 +114,10 @@ struct Scenario {
   double time_limit_s = 10;
   double mip_gap = 0.002;
   int64_t node_limit = 0;  // branch-and-bound nodes per solve (0: none)
+  // The program's time axis (PlanInput::monthly_months): by month for the
+  // first monthly_months, by quarter for quarterly_months, then by year.
+  int32_t monthly_months = INT32_MAX;
+  int32_t quarterly_months = INT32_MAX;
   std::vector<WorkforceGroup> groups;
   std::vector<LayoffWave> layoffs;
   FinanceSpec finance;

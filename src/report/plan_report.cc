@@ -163,6 +163,23 @@ nlohmann::ordered_json MonthOrNull(const Scenario& s, int64_t t) {
   return t >= 0 ? nlohmann::ordered_json(s.MonthName(static_cast<int32_t>(t))) : nlohmann::ordered_json(nullptr);
 }
 
+// The program's time axis in words, or "" when it is month by month.
+std::string TimeAxis(const PlanRun& p) {
+  const Scenario& s = Sc(p);
+  const std::vector<int32_t> axis = PlanPeriods(p.input);
+  if (axis.size() < 2 || static_cast<int32_t>(axis.size()) - 1 == s.months) return "";
+  const int64_t by_month = std::min<int64_t>(p.input.monthly_months, s.months);
+  const int64_t by_quarter = std::min<int64_t>(by_month + p.input.quarterly_months, s.months);
+  std::vector<std::string> parts;
+  auto to = [&](int64_t end) { return s.MonthName(static_cast<int32_t>(end - 1)); };
+  if (by_month > 0) parts.push_back("by month to " + to(by_month));
+  if (by_quarter > by_month) parts.push_back("by quarter to " + to(by_quarter));
+  if (by_quarter < s.months) parts.push_back("by year to " + to(s.months));
+  std::string o;
+  for (const std::string& part : parts) o += (o.empty() ? "" : ", then ") + part;
+  return fmt::format("{} ({} periods; a contract's step starts one)", o, axis.size() - 1);
+}
+
 nlohmann::ordered_json PlanSummaryJson(const PlanRun& p, bool timing) {
   const Scenario& s = Sc(p);
   const PlanResult& r = p.result;
@@ -181,6 +198,13 @@ nlohmann::ordered_json PlanSummaryJson(const PlanRun& p, bool timing) {
                  {"columns", r.columns},
                  {"rows", r.rows},
                  {"integer_columns", r.integer_columns}};
+  if (const std::string axis = TimeAxis(p); !axis.empty()) {
+    // Only on a coarser time axis than months (PlanInput::monthly_months).
+    j["solver"]["time_axis"] = {{"periods", PlanPeriods(p.input).size() - 1},
+                                {"monthly_months", std::min(p.input.monthly_months, s.months)},
+                                {"quarterly_months", std::min<int64_t>(p.input.quarterly_months, s.months)},
+                                {"text", axis}};
+  }
   if (timing) j["solver"]["wall_seconds"] = p.wall_seconds;
   j["discount_rate"] = p.input.discount_rate;
   j["npv_usd"] = npv.total;
@@ -255,6 +279,7 @@ std::string FormatPlanHuman(const PlanRun& p) {
                    r.optimal ? fmt::format("proved within {:.2g}% of the optimum", std::max(r.gap, 1e-9) * 100)
                              : fmt::format("best plan when the {} stopped the search ({} nodes), at most {:.2f}% from optimal",
                                            r.stopped_by, r.nodes, r.gap * 100));
+  if (const std::string axis = TimeAxis(p); !axis.empty()) o += fmt::format("  time axis    {}\n", axis);
   o += fmt::format("  NPV          {} at {:.1f}%/yr: the plan {} (revenue {}, capex {}, energy {}, book value left {}) + payroll saved net of severance {}\n",
                    Money(TotalNpv(p)), p.input.discount_rate * 100, Money(r.npv_usd), Money(r.revenue_usd), Money(r.capex_usd),
                    Money(r.energy_usd), Money(r.residual_usd), Money(PayrollNpv(p)));
