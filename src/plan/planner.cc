@@ -183,6 +183,16 @@ struct Model {
     for (int t = A(p); t < E(p); ++t) sum += disc[static_cast<size_t>(t)];
     return sum;
   }
+  // The least price a GPU of type h earns, of all it may serve ([h]).
+  std::vector<double> cheapest_use;
+  // What a GPU of type h serving at price `own` in period p adds to the
+  // cash balance of each of its months: `own` in a one-month period; in a
+  // longer one, the least price of all that h may serve (the plan's serving,
+  // Derive, month by month and by worth, may share h out otherwise than the
+  // program did, but never pays less than that for a GPU it serves).
+  double CashPrice(int p, int h, double own) const {
+    return E(p) - A(p) == 1 ? own : std::min(own, cheapest_use[static_cast<size_t>(h)]);
+  }
   // On-demand demand in period p: its mean over the months, each weighted
   // by its discount factor (so that its revenue is the months' own when
   // demand is served in full); the month's own in a one-month period.
@@ -239,6 +249,15 @@ Model Normalize(const PlanInput& in) {
     for (const auto& g : m.contracted) need += static_cast<double>(g[t]);
     m.peak_gpus = std::max(m.peak_gpus, need);
   }
+  const bool has_od = std::any_of(m.demand.begin(), m.demand.end(), [](double g) { return g > 0; });
+  m.cheapest_use.assign(static_cast<size_t>(m.H), 1e300);
+  for (int h = 0; h < m.H; ++h) {
+    double& v = m.cheapest_use[static_cast<size_t>(h)];
+    for (int k = 0; k < m.C; ++k) {
+      if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) v = std::min(v, m.contracts[static_cast<size_t>(k)].usd_per_gpu_month);
+    }
+    if (has_od && m.od_allowed[static_cast<size_t>(h)]) v = std::min(v, in.on_demand.usd_per_gpu_month);
+  }
   // The time axis: months, then quarters, then years, each split where a
   // contract's GPUs change (so that they are the same in all its months).
   m.start.assign(T, 0);
@@ -283,7 +302,7 @@ enum class Stage { kNpv, kPayroll };
 // (Y, Z, I, M) and who the GPUs serve (A, O, the shortfall) are by period
 // (Model::pa: months, or quarters and years later on).
 struct Columns {
-  std::vector<int> phases, cum, fleet, orders, installed, mw, assign, od, od_more, shortc, cash, breach;
+  std::vector<int> phases, cum, fleet, orders, installed, mw, assign, assign_more, od, od_more, shortc, cash, breach;
   int roles = 0;
   // Index helpers over the flat vectors: t a month, p a period.
   int T = 0, S = 0, H = 0, NP = 0;
@@ -294,6 +313,11 @@ struct Columns {
   int M(int s, int p) const { return mw[static_cast<size_t>(s * NP + p)]; }
   int A(int c, int h, int p) const { return assign[static_cast<size_t>((c * H + h) * NP + p)]; }
   int O(int h, int p) const { return od[static_cast<size_t>(h * NP + p)]; }
+  // In a period of more than one month, GPUs serving a contract above what
+  // the domains in service all through it can (A), up to their mean over its
+  // months (domains retiring within it count for the months they serve):
+  // revenue in the objective, not in the cash rows.
+  int A2(int c, int h, int p) const { return assign_more[static_cast<size_t>((c * H + h) * NP + p)]; }
   // On-demand GPUs served above a longer period's least month, up to its
   // mean (Model::Demand): revenue in the objective, not in the cash rows.
   int O2(int h, int p) const { return od_more[static_cast<size_t>(h * NP + p)]; }
@@ -496,6 +520,7 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
   // over the period: the plan serves each month's own, Derive); revenue is
   // earned on both.
   c.assign.assign(static_cast<size_t>(C * H * NP), 0);
+  c.assign_more.assign(static_cast<size_t>(C * H * NP), 0);
   c.shortc.resize(static_cast<size_t>(C * NP));
   const double w_short = static_cast<double>(in.payroll.max_roles) + 1;
   for (int k = 0; k < C; ++k) {
@@ -506,6 +531,10 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
         const double cap = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(m.A(p))]);
         c.assign[static_cast<size_t>((k * H + h) * NP + p)] =
             lp.AddColumn(npv ? -ct.usd_per_gpu_month * m.DiscSum(p) : 0, cap, false);
+        if (m.E(p) - m.A(p) > 1) {
+          c.assign_more[static_cast<size_t>((k * H + h) * NP + p)] =
+              lp.AddColumn(npv ? -ct.usd_per_gpu_month * m.DiscSum(p) : 0, cap, false);
+        }
       }
     }
     for (int p = 0; p < NP; ++p) {
@@ -516,6 +545,7 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
       std::vector<std::pair<int, double>> terms{{col, 1.0}};
       for (int h = 0; h < H; ++h) {
         if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) terms.push_back({c.A(k, h, p), 1.0});
+        if (c.A2(k, h, p) != 0) terms.push_back({c.A2(k, h, p), 1.0});
       }
       b.defines.push_back({col, lp.AddRow(terms, GLP_FX, need)});
     }
@@ -560,6 +590,9 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
       lp.AddRow(terms, GLP_UP, more[static_cast<size_t>(p)]);
     }
   }
+  // GPUs served within the domains in service: all through the period (A,
+  // O: in every one of its months), and on average over its months (A2, O2:
+  // the domains retiring within it for the months they serve).
   for (int h = 0; h < H; ++h) {
     const double g = in.hardware[static_cast<size_t>(h)].gpus_per_domain;
     for (int p = 0; p < NP; ++p) {
@@ -568,9 +601,23 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
         if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) terms.push_back({c.A(k, h, p), 1.0});
       }
       if (has_od && m.od_allowed[static_cast<size_t>(h)]) terms.push_back({c.O(h, p), 1.0});
-      if (c.O2(h, p) != 0) terms.push_back({c.O2(h, p), 1.0});
       if (terms.empty()) continue;
+      const size_t served = terms.size();
       for (int s = 0; s < S; ++s) terms.push_back({c.I(h, s, p), -g});
+      lp.AddRow(terms, GLP_UP, 0.0);
+      const int months = m.E(p) - m.A(p);
+      if (months == 1) continue;
+      terms.resize(served);
+      for (int k = 0; k < C; ++k) {
+        if (c.A2(k, h, p) != 0) terms.push_back({c.A2(k, h, p), 1.0});
+      }
+      if (c.O2(h, p) != 0) terms.push_back({c.O2(h, p), 1.0});
+      for (int s = 0; s < S; ++s) {
+        terms.push_back({c.I(h, s, p), -g});
+        retiring(h, m.A(p) + 1, m.E(p), [&](int tau, int gone) {
+          terms.push_back({c.X(h, s, tau), -g * (gone - m.A(p)) / months});
+        });
+      }
       lp.AddRow(terms, GLP_UP, 0.0);
     }
   }
@@ -633,16 +680,23 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
           }
         }
       }
+      // Revenue. In a period of more than one month, the plan's serving
+      // (Derive: by worth, month by month) may share a type's GPUs out
+      // otherwise than the program's A and O did, so each of them counts
+      // at the least price of anyone the type serves.
+      auto price = [&](int h, double own) { return m.CashPrice(p, h, own); };
       for (int k = 0; k < C; ++k) {
         for (int h = 0; h < H; ++h) {
           if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)] && m.contracts[static_cast<size_t>(k)].usd_per_gpu_month > 0) {
-            terms.push_back({c.A(k, h, p), -m.contracts[static_cast<size_t>(k)].usd_per_gpu_month});
+            const double v = price(h, m.contracts[static_cast<size_t>(k)].usd_per_gpu_month);
+            if (v > 0) terms.push_back({c.A(k, h, p), -v});
           }
         }
       }
       if (has_od && in.on_demand.usd_per_gpu_month > 0) {
         for (int h = 0; h < H; ++h) {
-          if (m.od_allowed[static_cast<size_t>(h)]) terms.push_back({c.O(h, p), -in.on_demand.usd_per_gpu_month});
+          const double v = price(h, in.on_demand.usd_per_gpu_month);
+          if (m.od_allowed[static_cast<size_t>(h)] && v > 0) terms.push_back({c.O(h, p), -v});
         }
       }
       if (in.payroll.free) {
@@ -858,7 +912,7 @@ void OfferRounded(Heuristic* heur, bool phases_up) {
   auto lpv = [&](int col) { return glp_get_col_prim(lpp, col); };
   auto set = [&](int col, double v) { x[static_cast<size_t>(col)] = v; };
   // GPUs in service for the whole of each period ([h][p]); capex and energy by month.
-  std::vector<double> gpus(static_cast<size_t>(H * NP), 0.0);
+  std::vector<double> gpus(static_cast<size_t>(H * NP), 0.0), mean_gpus(static_cast<size_t>(H * NP), 0.0);
   std::vector<double> capex(static_cast<size_t>(T), 0.0), energy(static_cast<size_t>(T), 0.0);
   std::vector<std::vector<double>> started_by(static_cast<size_t>(S), std::vector<double>(static_cast<size_t>(T)));
   for (int s = 0; s < S; ++s) {
@@ -921,6 +975,7 @@ void OfferRounded(Heuristic* heur, bool phases_up) {
           set(c.I(h, s, q), static_cast<double>(inst));
           gpus[static_cast<size_t>(h * NP + q)] += static_cast<double>(inst * hw.gpus_per_domain);
         }
+        mean_gpus[static_cast<size_t>(h * NP + q)] += static_cast<double>(inst * hw.gpus_per_domain) / (m.E(q) - m.A(q));
         energy[static_cast<size_t>(t)] += static_cast<double>(inst) * EnergyPerDomainMonth(hw, site);
       }
     }
@@ -930,6 +985,7 @@ void OfferRounded(Heuristic* heur, bool phases_up) {
     std::vector<double> left(static_cast<size_t>(H));
     for (int h = 0; h < H; ++h) left[static_cast<size_t>(h)] = gpus[static_cast<size_t>(h * NP + q)];
     double earned = 0;  // in each of the period's months
+    std::vector<double> need_left(static_cast<size_t>(C));
     for (int k = 0; k < C; ++k) {
       double need = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(m.A(q))]);
       for (int h = 0; h < H; ++h) {
@@ -938,9 +994,11 @@ void OfferRounded(Heuristic* heur, bool phases_up) {
         set(c.A(k, h, q), take);
         left[static_cast<size_t>(h)] -= take;
         need -= take;
-        earned += take * m.contracts[static_cast<size_t>(k)].usd_per_gpu_month;
+        if (m.contracts[static_cast<size_t>(k)].usd_per_gpu_month > 0) {
+          earned += take * m.CashPrice(q, h, m.contracts[static_cast<size_t>(k)].usd_per_gpu_month);
+        }
       }
-      set(c.Sh(k, q), need);
+      need_left[static_cast<size_t>(k)] = need;
     }
     const double least = *std::min_element(m.demand.begin() + m.A(q), m.demand.begin() + m.E(q));  // in every month
     double want = least;
@@ -951,9 +1009,26 @@ void OfferRounded(Heuristic* heur, bool phases_up) {
       set(col, take);
       left[static_cast<size_t>(h)] -= take;
       want -= take;
-      earned += take * in.on_demand.usd_per_gpu_month;
+      if (in.on_demand.usd_per_gpu_month > 0) earned += take * m.CashPrice(q, h, in.on_demand.usd_per_gpu_month);
     }
-    // Up to the period's mean: in the objective, not in the cash (Build).
+    // Up to the mean GPUs and demand over the period: in the objective, not
+    // in the cash (Build).
+    for (int h = 0; h < H; ++h) {
+      const size_t i = static_cast<size_t>(h * NP + q);
+      left[static_cast<size_t>(h)] += std::max(0.0, mean_gpus[i] - gpus[i]);
+    }
+    for (int k = 0; k < C; ++k) {
+      double& need = need_left[static_cast<size_t>(k)];
+      for (int h = 0; h < H; ++h) {
+        const int col = c.A2(k, h, q);
+        if (col == 0) continue;
+        const double take = std::min(need, left[static_cast<size_t>(h)]);
+        set(col, take);
+        left[static_cast<size_t>(h)] -= take;
+        need -= take;
+      }
+      set(c.Sh(k, q), need);
+    }
     double more = m.E(q) - m.A(q) > 1 ? std::max(0.0, m.Demand(q) - least) : 0.0;
     for (int h = 0; h < H; ++h) {
       const int col = c.O2(h, q);
@@ -1307,12 +1382,17 @@ void Derive(const Model& m, PlanResult& r, const Served* given = nullptr) {
     const size_t u = static_cast<size_t>(t);
     for (int h = 0; h < H; ++h) left[static_cast<size_t>(h)] = gpus_by_type[static_cast<size_t>(h)][u];
     for (int q : consumers) {
-      if (given != nullptr) {
-        (q == od_q ? r.on_demand_served[u] : r.contract_served[static_cast<size_t>(q)][u]) =
-            q == od_q ? given->on_demand[u] : given->contract[static_cast<size_t>(q)][u];
+      const double as_given = given == nullptr ? 0.0 : q == od_q ? given->on_demand[u] : given->contract[static_cast<size_t>(q)][u];
+      const int period = m.pm[u];
+      if (given != nullptr && m.E(period) - m.A(period) == 1) {
+        (q == od_q ? r.on_demand_served[u] : r.contract_served[static_cast<size_t>(q)][u]) = as_given;
         continue;
       }
-      double need = q == od_q ? m.demand[u] : static_cast<double>(m.contracted[static_cast<size_t>(q)][u]);
+      // Derived; or as given in a longer period, within the month's own GPUs
+      // (the program's serving there is a mean over its months).
+      double need = given != nullptr ? as_given
+                    : q == od_q      ? m.demand[u]
+                                     : static_cast<double>(m.contracted[static_cast<size_t>(q)][u]);
       double served = 0;
       for (int h : type_order[static_cast<size_t>(q)]) {
         const double take = std::min(need, left[static_cast<size_t>(h)]);
@@ -1484,6 +1564,7 @@ Served ProgramServed(const Model& m, const Built& b, const Lp& p) {
     for (int h = 0; h < m.H; ++h) {
       for (int k = 0; k < m.C; ++k) {
         if (b.col.A(k, h, q) != 0) out.contract[static_cast<size_t>(k)][static_cast<size_t>(t)] += std::max(0.0, p.Val(b.col.A(k, h, q)));
+        if (b.col.A2(k, h, q) != 0) out.contract[static_cast<size_t>(k)][static_cast<size_t>(t)] += std::max(0.0, p.Val(b.col.A2(k, h, q)));
       }
       if (b.col.O(h, q) != 0) out.on_demand[static_cast<size_t>(t)] += std::max(0.0, p.Val(b.col.O(h, q)));
       if (b.col.O2(h, q) != 0) out.on_demand[static_cast<size_t>(t)] += std::max(0.0, p.Val(b.col.O2(h, q)));
