@@ -167,6 +167,85 @@ TEST(Planner, InputErrorsNameTheField) {
 }
 
 // ---------------------------------------------------------------------------
+// The time axis (PlanInput::monthly_months): months, then quarters, then
+// years, a period split where a contract's GPUs change.
+TEST(PlanTimeAxis, PeriodsAreMonthsThenQuartersThenYearsSplitAtAContractStep) {
+  std::vector<int64_t> gpus(15, 0);
+  gpus.push_back(8);  // from month 15 on (the last value holds)
+  PlanInput in = OneSite(30, gpus);
+  in.monthly_months = 4;
+  in.quarterly_months = 9;
+  // Months 0-3; quarters from 4 (the third cut short at 13); years from 13,
+  // split at the contract's step in month 15 (the next year starts there).
+  EXPECT_EQ(PlanPeriods(in), (std::vector<int32_t>{0, 1, 2, 3, 4, 7, 10, 13, 15, 27, 30}));
+  in.monthly_months = INT32_MAX;  // the default: every month
+  EXPECT_EQ(PlanPeriods(in).size(), 31u);
+  in.monthly_months = -1;
+  EXPECT_EQ(SolvePlan(in).error().field, "monthly_months");
+}
+
+// On-demand demand of 8 GPUs from month 4, worth far more than a domain;
+// every month 1.1 times cheaper than the one before (no book value, no
+// energy). Month by month the domain is ordered in month 2, in service in
+// month 4, just in time. By quarter (0, 3, 6, 9), domains come into service
+// only on a quarter's first month: ordered in month 1, in service from month
+// 3, a month before the demand (month 6 would lose months 4 and 5).
+TEST(PlanTimeAxis, DomainsComeIntoServiceOnAPeriodsFirstMonth) {
+  PlanInput in = OneSite(12, {});
+  in.discount_rate = 2.1384283767210004;  // 1.1^12 - 1: month t counts 1.1^-t
+  in.on_demand.gpus = {0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8};
+  in.on_demand.usd_per_gpu_month = 100;
+  auto monthly = SolvePlan(in);
+  ASSERT_TRUE(monthly.ok()) << monthly.error().ToString();
+  EXPECT_EQ(monthly->domains_ordered[0][0], (std::vector<int64_t>{0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  in.monthly_months = 0;
+  ASSERT_EQ(PlanPeriods(in), (std::vector<int32_t>{0, 3, 6, 9, 12}));
+  auto quarterly = SolvePlan(in);
+  ASSERT_TRUE(quarterly.ok()) << quarterly.error().ToString();
+  EXPECT_EQ(quarterly->domains_ordered[0][0], (std::vector<int64_t>{0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(quarterly->gpus_in_service[3], 8);
+  // Each month's own demand is served (none in month 3), not a period's mean.
+  EXPECT_EQ(quarterly->on_demand_served[3], 0);
+  EXPECT_EQ(quarterly->on_demand_served[4], 8);
+  EXPECT_TRUE(CheckPlan(in, *quarterly));
+}
+
+// Room for one 100-kW domain (0.1 MW); a 4-month life, a month's lead; a
+// contract of 8 GPUs from month 1 to 11. Month by month: ordered in months
+// 0, 4 and 8, each in service the month the one before retires: never
+// short. By quarter (the contract's step at month 1 starts the quarters
+// there: 0, 1, 4, 7, 10): the first domain retires in month 5, inside the
+// quarter from 4, and is counted for power to its end, so the next can come
+// into service only in month 7 (short in 5 and 6), and the one after only at
+// the horizon (short in 11).
+TEST(PlanTimeAxis, ADomainRetiringWithinAPeriodHoldsItsPowerToThePeriodsEnd) {
+  PlanInput in = OneSite(12, {});
+  in.required_gpus.clear();
+  in.sites[0].initial_mw = 0.1;
+  in.hardware[0].lead_months = 1;
+  in.hardware[0].life_months = 4;
+  PlanContract c;
+  c.name = "c";
+  c.contracted_gpus = {0, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8};
+  c.usd_per_gpu_month = 10;
+  c.penalty_usd_per_gpu_month = 1000;
+  in.contracts = {c};
+  auto monthly = SolvePlan(in);
+  ASSERT_TRUE(monthly.ok()) << monthly.error().ToString();
+  EXPECT_EQ(monthly->domains_ordered[0][0], (std::vector<int64_t>{1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0}));
+  EXPECT_TRUE(monthly->shortfalls.empty());
+  in.monthly_months = 0;
+  ASSERT_EQ(PlanPeriods(in), (std::vector<int32_t>{0, 1, 4, 7, 10, 12}));
+  auto quarterly = SolvePlan(in);
+  ASSERT_TRUE(quarterly.ok()) << quarterly.error().ToString();
+  EXPECT_EQ(quarterly->domains_ordered[0][0], (std::vector<int64_t>{1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0}));
+  std::vector<int32_t> short_months;
+  for (const PlanShortfall& f : quarterly->shortfalls) short_months.push_back(f.month);
+  EXPECT_EQ(short_months, (std::vector<int32_t>{5, 6, 11}));
+  EXPECT_TRUE(CheckPlan(in, *quarterly));
+}
+
+// ---------------------------------------------------------------------------
 // Money (docs/planner.md, "Money"), each convention pinned by a case worked
 // by hand. A discount rate of 1.1^12 - 1 makes the monthly factor exactly
 // 1.1: month t counts 1.1^-t.

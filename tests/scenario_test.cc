@@ -9,6 +9,8 @@
 #include <map>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "browser.h"
 #include "plan/plan_run.h"
 #include "plan/planner.h"
@@ -72,6 +74,8 @@ TEST(Scenario, ErrorsNameTheKeyPathAndLine) {
       {"  count = 100", "  count = 5000", "workforce.layoffs[0].count", "count = 5000", "has 2000 left"},
       {"lead_months = 9", "lead_months = -1", "sites[1].lead_months", "lead_months = -1", "[0, 240]"},
       {"busy_watts = 700", "busy_watts = \"700\"", "accelerators.H200.busy_watts", "\"700\"", "number"},
+      {"months = 24", "months = 24\nmonthly_months = -1", "scenario.monthly_months", "monthly_months = -1", "[0, 1200]"},
+      {"months = 24", "months = 24\nquarterly_months = 1.5", "scenario.quarterly_months", "quarterly_months = 1.5", "integer"},
   };
   for (const Case& c : cases) {
     const std::string text = SmallWith(c.from, c.to);
@@ -173,6 +177,33 @@ TEST(ScenarioGolden, SmallPlanSummary) {
   // Byte-identical on a rerun.
   ASSERT_EQ(testing::RunCommand(cmd, &out), 0) << out;
   EXPECT_EQ(Slurp(dir + "/plan.json"), got);
+}
+
+// A coarser time axis from the scenario: said in the summary and in
+// plan.json, and the plan still passes the month-by-month check.
+TEST(Scenario, TheTimeAxisIsTheScenariosAndIsReported) {
+  const std::string dir = testing::TempDir() + "/plan-small-axis";
+  const std::string file = dir + ".toml";
+  {
+    std::ofstream(file) << SmallWith("months = 24", "months = 24\nmonthly_months = 6\nquarterly_months = 6");
+  }
+  std::string out;
+  ASSERT_EQ(testing::RunCommand(std::string(RACKSCALE_BIN) + " plan " + file + " --no-timing --out " + dir, &out), 0) << out;
+  EXPECT_NE(out.find("time axis    by month to 2026-06, then by quarter to 2026-12, then by year to 2027-12"), std::string::npos) << out;
+  const auto j = nlohmann::json::parse(Slurp(dir + "/plan.json"));
+  EXPECT_EQ(j["solver"]["time_axis"]["monthly_months"], 6);
+  EXPECT_EQ(j["solver"]["time_axis"]["quarterly_months"], 6);
+  const auto s = ParseScenario(Slurp(file), file);
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  const PlanInput in = ToPlanInput(*s, PlanOptions{});
+  EXPECT_EQ(in.monthly_months, 6);
+  EXPECT_EQ(j["solver"]["time_axis"]["periods"], PlanPeriods(in).size() - 1);
+  EXPECT_LT(PlanPeriods(in).size() - 1, 24u);
+  // Month by month (no keys): nothing said.
+  const std::string monthly = testing::TempDir() + "/plan-small-monthly";
+  ASSERT_EQ(testing::RunCommand(std::string(RACKSCALE_BIN) + " plan " + RACKSCALE_SOURCE_DIR + "/scenarios/small.toml --no-timing --out " + monthly, &out), 0) << out;
+  EXPECT_EQ(out.find("time axis"), std::string::npos) << out;
+  EXPECT_FALSE(nlohmann::json::parse(Slurp(monthly + "/plan.json"))["solver"].contains("time_axis"));
 }
 
 TEST(ScenarioCli, BadScenarioExitsTwoWithTheKey) {
