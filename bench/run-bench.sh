@@ -239,9 +239,11 @@ if [ "${PLAN:-1}" = 1 ]; then
     echo "plan micro-benchmarks: skipped (no $BUILD/bench/rackscale_bench)"
   fi
   # How the program grows: the default scenario scaled to 24-144 months and
-  # 1-24 sites (root LP time, root and proved gaps, fitted exponents).
+  # 1-24 sites (root LP time, root and proved gaps, fitted exponents), on each
+  # time axis side by side: by month, by quarter, and by month 2 years, by
+  # quarter 2 years, then by year (docs/planner.md, How it grows).
   if [ "${PLAN_SCALING:-1}" = 1 ] && [ -x "$BUILD/bench/rackscale_plan_scaling" ]; then
-    "$BUILD/bench/rackscale_plan_scaling" --reps "${PLAN_SCALING_REPS:-3}"
+    "$BUILD/bench/rackscale_plan_scaling" --reps "${PLAN_SCALING_REPS:-3}" --variants '-;axis:0,1000;axis:24,24'
   fi
   /usr/bin/time -f "%e %M" -o "$WORK/t" "$BIN" run scenarios/reallocation-2025.toml --out "$WORK/run" -q
   echo "run: rackscale run scenarios/reallocation-2025.toml: $(cut -d' ' -f1 "$WORK/t") s wall, peak $(cut -d' ' -f2 "$WORK/t") KB"
