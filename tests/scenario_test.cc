@@ -199,6 +199,11 @@ TEST(Scenario, TheTimeAxisIsTheScenariosAndIsReported) {
   EXPECT_EQ(in.monthly_months, 6);
   EXPECT_EQ(j["solver"]["time_axis"]["periods"], PlanPeriods(in).size() - 1);
   EXPECT_LT(PlanPeriods(in).size() - 1, 24u);
+  // The run's report says what the proof is of.
+  const std::string run = dir + "-run";
+  ASSERT_EQ(testing::RunCommand(std::string(RACKSCALE_BIN) + " run " + file + " -q --out " + run, &out), 0) << out;
+  const std::string html = Slurp(run + "/report.html");
+  EXPECT_NE(html.find("of the optimum of a program planned by month to 2026-06, then by quarter to 2026-12"), std::string::npos);
   // Month by month (no keys): nothing said.
   const std::string monthly = testing::TempDir() + "/plan-small-monthly";
   ASSERT_EQ(testing::RunCommand(std::string(RACKSCALE_BIN) + " plan " + RACKSCALE_SOURCE_DIR + "/scenarios/small.toml --no-timing --out " + monthly, &out), 0) << out;

@@ -163,8 +163,7 @@ nlohmann::ordered_json MonthOrNull(const Scenario& s, int64_t t) {
   return t >= 0 ? nlohmann::ordered_json(s.MonthName(static_cast<int32_t>(t))) : nlohmann::ordered_json(nullptr);
 }
 
-// The program's time axis in words, or "" when it is month by month.
-std::string TimeAxis(const PlanRun& p) {
+std::string PlanTimeAxisText(const PlanRun& p) {
   const Scenario& s = Sc(p);
   const std::vector<int32_t> axis = PlanPeriods(p.input);
   if (axis.size() < 2 || static_cast<int32_t>(axis.size()) - 1 == s.months) return "";
@@ -198,7 +197,7 @@ nlohmann::ordered_json PlanSummaryJson(const PlanRun& p, bool timing) {
                  {"columns", r.columns},
                  {"rows", r.rows},
                  {"integer_columns", r.integer_columns}};
-  if (const std::string axis = TimeAxis(p); !axis.empty()) {
+  if (const std::string axis = PlanTimeAxisText(p); !axis.empty()) {
     // Only on a coarser time axis than months (PlanInput::monthly_months).
     j["solver"]["time_axis"] = {{"periods", PlanPeriods(p.input).size() - 1},
                                 {"monthly_months", std::min(p.input.monthly_months, s.months)},
@@ -279,7 +278,7 @@ std::string FormatPlanHuman(const PlanRun& p) {
                    r.optimal ? fmt::format("proved within {:.2g}% of the optimum", std::max(r.gap, 1e-9) * 100)
                              : fmt::format("best plan when the {} stopped the search ({} nodes), at most {:.2f}% from optimal",
                                            r.stopped_by, r.nodes, r.gap * 100));
-  if (const std::string axis = TimeAxis(p); !axis.empty()) o += fmt::format("  time axis    {}\n", axis);
+  if (const std::string axis = PlanTimeAxisText(p); !axis.empty()) o += fmt::format("  time axis    {}\n", axis);
   o += fmt::format("  NPV          {} at {:.1f}%/yr: the plan {} (revenue {}, capex {}, energy {}, book value left {}) + payroll saved net of severance {}\n",
                    Money(TotalNpv(p)), p.input.discount_rate * 100, Money(r.npv_usd), Money(r.revenue_usd), Money(r.capex_usd),
                    Money(r.energy_usd), Money(r.residual_usd), Money(PayrollNpv(p)));

@@ -33,6 +33,9 @@ std::string FormatPlanOrdersCsv(const PlanRun& p);
 nlohmann::ordered_json PlanSummaryJson(const PlanRun& p, bool timing);
 std::string FormatPlanSummaryJson(const PlanRun& p, bool timing);
 std::string FormatPlanHuman(const PlanRun& p);
+// The program's time axis in words ("by quarter to 2033-09 (33 periods; ...)"),
+// or "" when it is month by month (PlanInput::monthly_months).
+std::string PlanTimeAxisText(const PlanRun& p);
 
 std::string FormatLaborCsv(const std::vector<LaborRow>& rows);
 // sensitivity.csv: one row per re-plan (docs/outputs.md).
