@@ -2,7 +2,9 @@
 // figures the issue asks for come from bench/run-bench.sh, which times the
 // CLI side by side with a plain awk pass over the same input and output.
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <tuple>
@@ -11,6 +13,7 @@
 #include "plan/scenario.h"
 
 #include "base/random.h"
+#include "ctl/control.h"
 #include "report/writers.h"
 #include "model/fleet.h"
 #include "sched/end_index.h"
@@ -220,3 +223,62 @@ BENCHMARK(BM_Plan8Years6Sites4Types)->Unit(benchmark::kMillisecond)->Iterations(
 // scenarios/small.toml: 2 years, 2 sites, 2 hardware types, one contract.
 static void BM_PlanSmallScenario(benchmark::State& state) { PlanScenario(state, "small.toml"); }
 BENCHMARK(BM_PlanSmallScenario)->Unit(benchmark::kMillisecond)->Iterations(5);
+
+// The control plane's core turn when nothing changed (ctl/control.h): the
+// server calls Tick once per group commit, so its cost in the fleet's size
+// bounds the turn rate of a large fleet. Every node registered and heartbeating
+// within the timeout; one Tick per millisecond of server time.
+static void BM_ControlTickIdle(benchmark::State& state) {
+  const int64_t nodes = state.range(0);
+  const std::string toml = fmt::format(R"(
+[accelerators.H100]
+busy_watts = 700
+[nodes.hgx]
+cpu_milli = 192000
+memory_mib = 1000
+gpus = 8
+accelerator = "H100"
+[domains.HGX]
+node = "hgx"
+nodes = 1
+[[sites]]
+name = "east"
+  [[sites.pools]]
+  domain = "HGX"
+  count = {}
+)", nodes);
+  auto fleet = rackscale::ParseFleetToml(toml, "bench.toml");
+  if (!fleet.ok()) {
+    state.SkipWithError(fleet.error().ToString().c_str());
+    return;
+  }
+  rackscale::ctl::ControlOptions o;
+  o.node_timeout_ms = 30000;
+  int64_t now_ms = 1'000'000;
+  auto c = rackscale::ctl::Control::Create(*fleet, o, rackscale::ctl::Snapshot{}, nullptr, now_ms);
+  if (!c.ok()) {
+    state.SkipWithError(c.error().ToString().c_str());
+    return;
+  }
+  const rackscale::ctl::Principal agent{rackscale::ctl::Role::kAgent, "", "ag", 1};
+  const std::vector<std::string> names = rackscale::ctl::NodeNames(*fleet);
+  for (size_t at = 0; at < names.size(); at += rackscale::ctl::kMaxBatch) {
+    rackscale::ctl::AgentRegister reg;
+    for (size_t i = at; i < std::min(names.size(), at + rackscale::ctl::kMaxBatch); ++i) reg.nodes.push_back({names[i], 8, "H100", ""});
+    (*c)->AgentRegister(agent, reg, now_ms / 1000, now_ms);
+  }
+  (*c)->Tick(now_ms / 1000, now_ms, false);
+  std::vector<rackscale::ctl::LiveEvent> live;
+  (*c)->TakeBatch(&live);
+  int64_t ticks = 0;
+  for (auto _ : state) {
+    ++now_ms;  // within every node's timeout for the first 30,000 ticks
+    if (++ticks % 20000 == 0) {
+      state.PauseTiming();
+      (*c)->TouchAllNodes(now_ms);  // every node heartbeats (not timed)
+      state.ResumeTiming();
+    }
+    benchmark::DoNotOptimize((*c)->Tick(now_ms / 1000, now_ms, false));
+  }
+}
+BENCHMARK(BM_ControlTickIdle)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kNanosecond);

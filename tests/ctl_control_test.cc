@@ -325,6 +325,50 @@ TEST_F(ControlTest, LostNodeRequeuesCheckpointedWorkAndFailsTheRest) {
   EXPECT_EQ(Job(ckpt)["state"], "running");
 }
 
+// Tick scans the nodes only once the clock passes the earliest heartbeat
+// deadline it knows of; a node is still lost on the first tick past its own
+// (last heartbeat + 30 s), whatever moved the others', and a drained node
+// whose agent fell silent is lost on the first tick after it is resumed.
+TEST_F(ControlTest, ASilentNodeIsLostOnTheFirstTickPastItsDeadline) {
+  auto state = [&](const std::string& name) {
+    const json all = json::parse(c_->ListNodes(admin_).body);
+    for (const json& n : all["nodes"]) {
+      if (n["name"] == name) return n["state"].get<std::string>();
+    }
+    return std::string("?");
+  };
+  auto beat = [&](std::vector<std::string> names, int64_t ms) {
+    AgentHeartbeat hb;
+    hb.nodes = std::move(names);
+    ASSERT_EQ(c_->AgentHeartbeat(agent_, hb, ms / 1000, ms).status, 200);
+  };
+  const std::string n0 = "east-d0000-n00", n1 = "east-d0001-n00", n2 = "east-d0002-n00", n3 = "east-d0003-n00";
+  const int64_t t0 = now_ * 1000;  // every node's last heartbeat (SetUp)
+  ASSERT_EQ(c_->DrainNode(admin_, n3, "maintenance", now_).status, 200);  // idle: drained at once
+  c_->Tick(now_, t0 + 1, false);
+  ASSERT_EQ(state(n3), "drained");
+  beat({n0, n1, n2}, t0 + 20000);  // n3 is silent from here on
+  beat({n1, n2}, t0 + 25000);
+  c_->Tick(now_, t0 + 30001, false);  // n0's deadline is t0 + 50000
+  EXPECT_EQ(state(n0), "up");
+  c_->Tick(now_, t0 + 50000, false);
+  EXPECT_EQ(state(n0), "up");
+  c_->Tick(now_, t0 + 50001, false);  // the first tick past it
+  EXPECT_EQ(state(n0), "lost");
+  EXPECT_EQ(state(n1), "up");  // until t0 + 55000
+  beat({n1, n2}, t0 + 54000);  // both move on to t0 + 84000
+  c_->Tick(now_, t0 + 60000, false);
+  EXPECT_EQ(state(n1), "up");
+  // n3's agent has been silent since t0: resumed, it is past its deadline.
+  ASSERT_EQ(c_->ResumeNode(admin_, n3, now_).status, 200);
+  c_->Tick(now_, t0 + 60001, false);
+  EXPECT_EQ(state(n3), "lost");
+  EXPECT_EQ(state(n1), "up");
+  c_->Tick(now_, t0 + 84001, false);
+  EXPECT_EQ(state(n1), "lost");
+  EXPECT_EQ(state(n2), "lost");
+}
+
 TEST_F(ControlTest, DrainKeepsRunningWorkAndTakesNoNewWork) {
   const int64_t id = Submit(ta_, 4);
   Pass();

@@ -335,6 +335,7 @@ Status Control::LoadSnapshot(const Snapshot& snap, int64_t now_ms) {
     rec.addr = o.value("addr", std::string());
     rec.reason = o.value("reason", std::string());
     rec.last_heartbeat_ms = now_ms;  // a restart is not the agent's silence
+    Watch(rec);
     if (rec.state == NodeState::kUp || rec.state == NodeState::kDraining) core_->SetNodeDown(n, false);
   }
   // Jobs in id (= submission) order, so the core's queues keep their order.
@@ -1337,6 +1338,7 @@ void Control::NodeLost(int32_t n, int64_t now, const std::string& why) {
 void Control::NodeUp(int32_t n, int64_t now) {
   NodeRec& rec = nodes_[static_cast<size_t>(n)];
   rec.state = NodeState::kUp;
+  Watch(rec);
   rec.reason.clear();
   core_->SetNodeDown(n, false);
   PutNodeRow(rec);
@@ -1380,6 +1382,7 @@ Reply Control::DrainNode(const Principal& p, const std::string& name, const std:
     return Reply::Err(Conflict(fmt::format("node {} is {}, not up", name, NodeStateName(rec.state))));
   }
   rec.state = NodeState::kDraining;
+  Watch(rec);
   rec.reason = reason.empty() ? "drained by an admin" : reason;
   PutNodeRow(rec);
   Emit(now, "node.draining", 0, "", rec.name, json{{"reason", rec.reason}}.dump());
@@ -1404,6 +1407,7 @@ Reply Control::ResumeNode(const Principal& p, const std::string& name, int64_t n
     Emit(now, "node.hold", 0, "", rec.name, json{{"gpus", 0}}.dump());
   }
   rec.state = NodeState::kUp;
+  Watch(rec);
   rec.reason.clear();
   core_->SetNodeDown(n, false);
   PutNodeRow(rec);
@@ -1449,6 +1453,7 @@ Reply Control::AgentRegister(const Principal& p, const ctl::AgentRegister& r, in
     rec.agent = p.agent;
     rec.addr = inv.addr;
     rec.last_heartbeat_ms = now_ms;
+    Watch(rec);
     if (rec.state == NodeState::kUnknown || rec.state == NodeState::kLost) {
       Emit(now, "node.registered", 0, "", rec.name, json{{"agent", p.agent}, {"addr", inv.addr}}.dump());
       NodeUp(n, now);
@@ -1528,6 +1533,7 @@ Reply Control::AgentHeartbeat(const Principal& p, const ctl::AgentHeartbeat& h, 
   for (int32_t n : mine) {
     NodeRec& rec = nodes_[static_cast<size_t>(n)];
     rec.last_heartbeat_ms = now_ms;
+    Watch(rec);
     // A lost node comes back once it runs nothing the server does not know.
     if (rec.state == NodeState::kLost && !unwanted_unknown) NodeUp(n, now);
   }
@@ -1658,20 +1664,30 @@ Reply Control::AgentReport(const Principal& p, const ctl::AgentReport& r, int64_
 }
 
 void Control::TouchAllNodes(int64_t now_ms) {
-  for (NodeRec& n : nodes_) n.last_heartbeat_ms = now_ms;
+  for (NodeRec& n : nodes_) {
+    n.last_heartbeat_ms = now_ms;
+    Watch(n);
+  }
 }
 
 // ---------------------------------------------------------------------------
 // Time.
 
 bool Control::Tick(int64_t now, int64_t now_ms, bool force_pass) {
-  for (size_t n = 0; n < nodes_.size(); ++n) {
-    NodeRec& rec = nodes_[n];
-    if ((rec.state == NodeState::kUp || rec.state == NodeState::kDraining) &&
-        now_ms - rec.last_heartbeat_ms > opts_.node_timeout_ms) {
-      NodeLost(static_cast<int32_t>(n), now,
-               fmt::format("no heartbeat for {} s", (now_ms - rec.last_heartbeat_ms) / 1000));
+  // Silent nodes: none can be past its deadline before heartbeat_check_ms_.
+  if (now_ms > heartbeat_check_ms_) {
+    int64_t next = INT64_MAX;
+    for (size_t n = 0; n < nodes_.size(); ++n) {
+      NodeRec& rec = nodes_[n];
+      if (rec.state != NodeState::kUp && rec.state != NodeState::kDraining) continue;
+      if (now_ms - rec.last_heartbeat_ms > opts_.node_timeout_ms) {
+        NodeLost(static_cast<int32_t>(n), now,
+                 fmt::format("no heartbeat for {} s", (now_ms - rec.last_heartbeat_ms) / 1000));
+      } else {
+        next = std::min(next, rec.last_heartbeat_ms + opts_.node_timeout_ms);
+      }
     }
+    heartbeat_check_ms_ = next;
   }
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     const int64_t id = deadlines_.begin()->second;
