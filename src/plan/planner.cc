@@ -176,6 +176,7 @@ struct Model {
   std::vector<char> start;
   int A(int p) const { return pa[static_cast<size_t>(p)]; }
   int E(int p) const { return pa[static_cast<size_t>(p) + 1]; }
+  int Months(int p) const { return E(p) - A(p); }
   bool Start(int t) const { return t >= T || start[static_cast<size_t>(t)] != 0; }
   // Discount factors summed over period p's months.
   double DiscSum(int p) const {
@@ -191,17 +192,22 @@ struct Model {
   // Derive, month by month and by worth, may share h out otherwise than the
   // program did, but never pays less than that for a GPU it serves).
   double CashPrice(int p, int h, double own) const {
-    return E(p) - A(p) == 1 ? own : std::min(own, cheapest_use[static_cast<size_t>(h)]);
+    return Months(p) == 1 ? own : std::min(own, cheapest_use[static_cast<size_t>(h)]);
   }
   // On-demand demand in period p: its mean over the months, each weighted
   // by its discount factor (so that its revenue is the months' own when
   // demand is served in full); the month's own in a one-month period.
   double Demand(int p) const {
-    if (E(p) - A(p) == 1) return demand[static_cast<size_t>(A(p))];
+    if (Months(p) == 1) return demand[static_cast<size_t>(A(p))];
     double sum = 0;
     for (int t = A(p); t < E(p); ++t) sum += disc[static_cast<size_t>(t)] * demand[static_cast<size_t>(t)];
     return sum / DiscSum(p);
   }
+  // On-demand demand in every month of period p (its least month), and
+  // what its mean (Demand) adds to that in a longer period.
+  double LeastDemand(int p) const { return *std::min_element(demand.begin() + A(p), demand.begin() + E(p)); }
+  double DemandAboveLeast(int p) const { return Months(p) > 1 ? std::max(0.0, Demand(p) - LeastDemand(p)) : 0.0; }
+  bool has_od = false;  // any on-demand demand at all
 };
 
 Model Normalize(const PlanInput& in) {
@@ -249,14 +255,14 @@ Model Normalize(const PlanInput& in) {
     for (const auto& g : m.contracted) need += static_cast<double>(g[t]);
     m.peak_gpus = std::max(m.peak_gpus, need);
   }
-  const bool has_od = std::any_of(m.demand.begin(), m.demand.end(), [](double g) { return g > 0; });
+  m.has_od = std::any_of(m.demand.begin(), m.demand.end(), [](double g) { return g > 0; });
   m.cheapest_use.assign(static_cast<size_t>(m.H), 1e300);
   for (int h = 0; h < m.H; ++h) {
     double& v = m.cheapest_use[static_cast<size_t>(h)];
     for (int k = 0; k < m.C; ++k) {
       if (m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) v = std::min(v, m.contracts[static_cast<size_t>(k)].usd_per_gpu_month);
     }
-    if (has_od && m.od_allowed[static_cast<size_t>(h)]) v = std::min(v, in.on_demand.usd_per_gpu_month);
+    if (m.has_od && m.od_allowed[static_cast<size_t>(h)]) v = std::min(v, in.on_demand.usd_per_gpu_month);
   }
   // The time axis: months, then quarters, then years, each split where a
   // contract's GPUs change (so that they are the same in all its months).
@@ -531,7 +537,7 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
         const double cap = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(m.A(p))]);
         c.assign[static_cast<size_t>((k * H + h) * NP + p)] =
             lp.AddColumn(npv ? -ct.usd_per_gpu_month * m.DiscSum(p) : 0, cap, false);
-        if (m.E(p) - m.A(p) > 1) {
+        if (m.Months(p) > 1) {
           c.assign_more[static_cast<size_t>((k * H + h) * NP + p)] =
               lp.AddColumn(npv ? -ct.usd_per_gpu_month * m.DiscSum(p) : 0, cap, false);
         }
@@ -539,8 +545,7 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
     }
     for (int p = 0; p < NP; ++p) {
       const double need = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(m.A(p))]);
-      const double months = m.E(p) - m.A(p);
-      const int col = lp.AddColumn(npv ? ct.penalty_usd_per_gpu_month * m.DiscSum(p) : w_short * months, need, false);
+      const int col = lp.AddColumn(npv ? ct.penalty_usd_per_gpu_month * m.DiscSum(p) : w_short * m.Months(p), need, false);
       c.shortc[static_cast<size_t>(k * NP + p)] = col;
       std::vector<std::pair<int, double>> terms{{col, 1.0}};
       for (int h = 0; h < H; ++h) {
@@ -552,23 +557,18 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
   }
   c.od.assign(static_cast<size_t>(H * NP), 0);
   c.od_more.assign(static_cast<size_t>(H * NP), 0);
-  const bool has_od = std::any_of(m.demand.begin(), m.demand.end(), [](double g) { return g > 0; });
+  const bool has_od = m.has_od;
   // On-demand demand in a period: each of its months at least its least
-  // (least), on average its mean (Model::Demand). The cash balance counts
-  // only the least (so that no month's cash is counted on revenue that
-  // month's demand cannot pay), the objective up to the mean; the plan
-  // serves each month's own demand (Derive).
-  std::vector<double> least(static_cast<size_t>(NP), 0.0), more(static_cast<size_t>(NP), 0.0);
-  for (int p = 0; p < NP; ++p) {
-    least[static_cast<size_t>(p)] = *std::min_element(m.demand.begin() + m.A(p), m.demand.begin() + m.E(p));
-    if (m.E(p) - m.A(p) > 1) more[static_cast<size_t>(p)] = std::max(0.0, m.Demand(p) - least[static_cast<size_t>(p)]);
-  }
+  // (Model::LeastDemand), on average its mean (Model::Demand). The cash
+  // balance counts only the least (so that no month's cash is counted on
+  // revenue that month's demand cannot pay), the objective up to the mean;
+  // the plan serves each month's own demand (Derive).
   if (has_od) {
     for (int h = 0; h < H; ++h) {
       if (!m.od_allowed[static_cast<size_t>(h)]) continue;
       for (int p = 0; p < NP; ++p) {
         c.od[static_cast<size_t>(h * NP + p)] =
-            lp.AddColumn(npv ? -in.on_demand.usd_per_gpu_month * m.DiscSum(p) : 0, least[static_cast<size_t>(p)], false);
+            lp.AddColumn(npv ? -in.on_demand.usd_per_gpu_month * m.DiscSum(p) : 0, m.LeastDemand(p), false);
       }
     }
     for (int p = 0; p < NP; ++p) {
@@ -576,18 +576,19 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
       for (int h = 0; h < H; ++h) {
         if (m.od_allowed[static_cast<size_t>(h)]) terms.push_back({c.O(h, p), 1.0});
       }
-      lp.AddRow(terms, GLP_UP, least[static_cast<size_t>(p)]);
+      lp.AddRow(terms, GLP_UP, m.LeastDemand(p));
     }
     for (int p = 0; p < NP; ++p) {
-      if (more[static_cast<size_t>(p)] <= 0) continue;
+      const double more = m.DemandAboveLeast(p);
+      if (more <= 0) continue;
       std::vector<std::pair<int, double>> terms;
       for (int h = 0; h < H; ++h) {
         if (!m.od_allowed[static_cast<size_t>(h)]) continue;
-        const int col = lp.AddColumn(npv ? -in.on_demand.usd_per_gpu_month * m.DiscSum(p) : 0, more[static_cast<size_t>(p)], false);
+        const int col = lp.AddColumn(npv ? -in.on_demand.usd_per_gpu_month * m.DiscSum(p) : 0, more, false);
         c.od_more[static_cast<size_t>(h * NP + p)] = col;
         terms.push_back({col, 1.0});
       }
-      lp.AddRow(terms, GLP_UP, more[static_cast<size_t>(p)]);
+      lp.AddRow(terms, GLP_UP, more);
     }
   }
   // GPUs served within the domains in service: all through the period (A,
@@ -605,7 +606,7 @@ void Build(const Model& m, Stage stage, Lp& lp, Built& b) {
       const size_t served = terms.size();
       for (int s = 0; s < S; ++s) terms.push_back({c.I(h, s, p), -g});
       lp.AddRow(terms, GLP_UP, 0.0);
-      const int months = m.E(p) - m.A(p);
+      const int months = m.Months(p);
       if (months == 1) continue;
       terms.resize(served);
       for (int k = 0; k < C; ++k) {
@@ -975,7 +976,7 @@ void OfferRounded(Heuristic* heur, bool phases_up) {
           set(c.I(h, s, q), static_cast<double>(inst));
           gpus[static_cast<size_t>(h * NP + q)] += static_cast<double>(inst * hw.gpus_per_domain);
         }
-        mean_gpus[static_cast<size_t>(h * NP + q)] += static_cast<double>(inst * hw.gpus_per_domain) / (m.E(q) - m.A(q));
+        mean_gpus[static_cast<size_t>(h * NP + q)] += static_cast<double>(inst * hw.gpus_per_domain) / m.Months(q);
         energy[static_cast<size_t>(t)] += static_cast<double>(inst) * EnergyPerDomainMonth(hw, site);
       }
     }
@@ -984,31 +985,28 @@ void OfferRounded(Heuristic* heur, bool phases_up) {
   for (int q = 0; q < NP; ++q) {
     std::vector<double> left(static_cast<size_t>(H));
     for (int h = 0; h < H; ++h) left[static_cast<size_t>(h)] = gpus[static_cast<size_t>(h * NP + q)];
-    double earned = 0;  // in each of the period's months
-    std::vector<double> need_left(static_cast<size_t>(C));
-    for (int k = 0; k < C; ++k) {
-      double need = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(m.A(q))]);
-      for (int h = 0; h < H; ++h) {
-        if (!m.allowed[static_cast<size_t>(k)][static_cast<size_t>(h)]) continue;
-        const double take = std::min(need, left[static_cast<size_t>(h)]);
-        set(c.A(k, h, q), take);
-        left[static_cast<size_t>(h)] -= take;
-        need -= take;
-        if (m.contracts[static_cast<size_t>(k)].usd_per_gpu_month > 0) {
-          earned += take * m.CashPrice(q, h, m.contracts[static_cast<size_t>(k)].usd_per_gpu_month);
-        }
-      }
-      need_left[static_cast<size_t>(k)] = need;
-    }
-    const double least = *std::min_element(m.demand.begin() + m.A(q), m.demand.begin() + m.E(q));  // in every month
-    double want = least;
-    for (int h = 0; h < H; ++h) {
-      const int col = c.O(h, q);
-      if (col == 0) continue;
+    // Column col (0: none) takes what it can of `want` from type h's GPUs left.
+    auto give = [&](int col, int h, double& want) {
+      if (col == 0) return 0.0;
       const double take = std::min(want, left[static_cast<size_t>(h)]);
       set(col, take);
       left[static_cast<size_t>(h)] -= take;
       want -= take;
+      return take;
+    };
+    double earned = 0;  // in each of the period's months
+    std::vector<double> need(static_cast<size_t>(C));
+    for (int k = 0; k < C; ++k) {
+      need[static_cast<size_t>(k)] = static_cast<double>(m.contracted[static_cast<size_t>(k)][static_cast<size_t>(m.A(q))]);
+      const double price = m.contracts[static_cast<size_t>(k)].usd_per_gpu_month;
+      for (int h = 0; h < H; ++h) {
+        const double take = give(c.A(k, h, q), h, need[static_cast<size_t>(k)]);
+        if (price > 0) earned += take * m.CashPrice(q, h, price);
+      }
+    }
+    double want = m.LeastDemand(q);  // in every month
+    for (int h = 0; h < H; ++h) {
+      const double take = give(c.O(h, q), h, want);
       if (in.on_demand.usd_per_gpu_month > 0) earned += take * m.CashPrice(q, h, in.on_demand.usd_per_gpu_month);
     }
     // Up to the mean GPUs and demand over the period: in the objective, not
@@ -1018,26 +1016,11 @@ void OfferRounded(Heuristic* heur, bool phases_up) {
       left[static_cast<size_t>(h)] += std::max(0.0, mean_gpus[i] - gpus[i]);
     }
     for (int k = 0; k < C; ++k) {
-      double& need = need_left[static_cast<size_t>(k)];
-      for (int h = 0; h < H; ++h) {
-        const int col = c.A2(k, h, q);
-        if (col == 0) continue;
-        const double take = std::min(need, left[static_cast<size_t>(h)]);
-        set(col, take);
-        left[static_cast<size_t>(h)] -= take;
-        need -= take;
-      }
-      set(c.Sh(k, q), need);
+      for (int h = 0; h < H; ++h) give(c.A2(k, h, q), h, need[static_cast<size_t>(k)]);
+      set(c.Sh(k, q), need[static_cast<size_t>(k)]);
     }
-    double more = m.E(q) - m.A(q) > 1 ? std::max(0.0, m.Demand(q) - least) : 0.0;
-    for (int h = 0; h < H; ++h) {
-      const int col = c.O2(h, q);
-      if (col == 0) continue;
-      const double take = std::min(more, left[static_cast<size_t>(h)]);
-      set(col, take);
-      left[static_cast<size_t>(h)] -= take;
-      more -= take;
-    }
+    double more = m.DemandAboveLeast(q);
+    for (int h = 0; h < H; ++h) give(c.O2(h, q), h, more);
     for (int t = m.A(q); t < m.E(q); ++t) revenue[static_cast<size_t>(t)] = earned;
   }
   if (in.cash.enabled) {
@@ -1384,7 +1367,7 @@ void Derive(const Model& m, PlanResult& r, const Served* given = nullptr) {
     for (int q : consumers) {
       const double as_given = given == nullptr ? 0.0 : q == od_q ? given->on_demand[u] : given->contract[static_cast<size_t>(q)][u];
       const int period = m.pm[u];
-      if (given != nullptr && m.E(period) - m.A(period) == 1) {
+      if (given != nullptr && m.Months(period) == 1) {
         (q == od_q ? r.on_demand_served[u] : r.contract_served[static_cast<size_t>(q)][u]) = as_given;
         continue;
       }
@@ -1570,7 +1553,7 @@ Served ProgramServed(const Model& m, const Built& b, const Lp& p) {
       if (b.col.O2(h, q) != 0) out.on_demand[static_cast<size_t>(t)] += std::max(0.0, p.Val(b.col.O2(h, q)));
     }
     // A period's mean demand: no more than the month's own.
-    if (m.E(q) - m.A(q) > 1) {
+    if (m.Months(q) > 1) {
       out.on_demand[static_cast<size_t>(t)] = std::min(out.on_demand[static_cast<size_t>(t)], m.demand[static_cast<size_t>(t)]);
     }
   }
