@@ -334,8 +334,7 @@ Status Control::LoadSnapshot(const Snapshot& snap, int64_t now_ms) {
     rec.agent = o.value("agent", std::string());
     rec.addr = o.value("addr", std::string());
     rec.reason = o.value("reason", std::string());
-    rec.last_heartbeat_ms = now_ms;  // a restart is not the agent's silence
-    Watch(rec);
+    Heard(rec, now_ms);  // a restart is not the agent's silence
     if (rec.state == NodeState::kUp || rec.state == NodeState::kDraining) core_->SetNodeDown(n, false);
   }
   // Jobs in id (= submission) order, so the core's queues keep their order.
@@ -1452,8 +1451,7 @@ Reply Control::AgentRegister(const Principal& p, const ctl::AgentRegister& r, in
     const bool changed = rec.agent != p.agent || rec.addr != inv.addr;
     rec.agent = p.agent;
     rec.addr = inv.addr;
-    rec.last_heartbeat_ms = now_ms;
-    Watch(rec);
+    Heard(rec, now_ms);
     if (rec.state == NodeState::kUnknown || rec.state == NodeState::kLost) {
       Emit(now, "node.registered", 0, "", rec.name, json{{"agent", p.agent}, {"addr", inv.addr}}.dump());
       NodeUp(n, now);
@@ -1532,8 +1530,7 @@ Reply Control::AgentHeartbeat(const Principal& p, const ctl::AgentHeartbeat& h, 
   }
   for (int32_t n : mine) {
     NodeRec& rec = nodes_[static_cast<size_t>(n)];
-    rec.last_heartbeat_ms = now_ms;
-    Watch(rec);
+    Heard(rec, now_ms);
     // A lost node comes back once it runs nothing the server does not know.
     if (rec.state == NodeState::kLost && !unwanted_unknown) NodeUp(n, now);
   }
@@ -1664,10 +1661,7 @@ Reply Control::AgentReport(const Principal& p, const ctl::AgentReport& r, int64_
 }
 
 void Control::TouchAllNodes(int64_t now_ms) {
-  for (NodeRec& n : nodes_) {
-    n.last_heartbeat_ms = now_ms;
-    Watch(n);
-  }
+  for (NodeRec& n : nodes_) Heard(n, now_ms);
 }
 
 // ---------------------------------------------------------------------------

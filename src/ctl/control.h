@@ -320,6 +320,11 @@ class Control {
   void Watch(const NodeRec& rec) {
     heartbeat_check_ms_ = std::min(heartbeat_check_ms_, rec.last_heartbeat_ms + opts_.node_timeout_ms);
   }
+  // The node's agent was heard from at now_ms.
+  void Heard(NodeRec& rec, int64_t now_ms) {
+    rec.last_heartbeat_ms = now_ms;
+    Watch(rec);
+  }
   Batch batch_;
   std::vector<LiveEvent> live_;
   std::map<std::string, size_t> job_row_index_;  // dedupe row puts within a batch

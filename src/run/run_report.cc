@@ -186,13 +186,14 @@ void AddInBrief(const RunResult& run, const PlanFigures& f, HtmlReport& rep) {
         Count(static_cast<double>(f.roles_cut)), Money(f.payroll_saved_per_year), Money(f.severance_usd), Count(gpus), hw));
   }
   const NpvBreakdown npv = BreakDownNpv(p);
+  const std::string axis = PlanTimeAxisText(p);
   brief.paragraphs.push_back(fmt::format(
       "NPV at {:.1f}% a year: {} ({} from the plan, {} of payroll saved net of severance). {}", p.input.discount_rate * 100,
       Money(npv.total), Money(r.npv_usd), Money(npv.payroll_saved - npv.severance),
       (r.optimal ? fmt::format("The plan is proved within {:.2g}% of the optimum", std::max(r.gap, 1e-9) * 100)
                  : fmt::format("The plan is the best the search found before its {} ({} nodes); it is at most {:.1f}% from the optimum",
                                r.stopped_by, r.nodes, r.gap * 100)) +
-          (PlanTimeAxisText(p).empty() ? std::string(".") : " of a program planned " + PlanTimeAxisText(p) + ".")));
+          (axis.empty() ? std::string(".") : " of a program planned " + axis + ".")));
   if (run.sim) {
     const FleetSummary& fs = run.sim->summary;
     brief.paragraphs.push_back(fmt::format(
@@ -209,6 +210,7 @@ void AddPlan(const RunResult& run, const PlanFigures& f, HtmlReport& rep) {
   const Scenario& s = *p.scenario;
   const PlanResult& r = p.result;
   const PlanInput& in = p.input;
+  const std::string axis = PlanTimeAxisText(p);
   HtmlSection plan;
   plan.title = "The plan";
   plan.paragraphs.push_back(fmt::format(
@@ -216,7 +218,7 @@ void AddPlan(const RunResult& run, const PlanFigures& f, HtmlReport& rep) {
       "phases at each site and how many domains of each hardware type to order, to serve the contracts by their deadlines and "
       "on-demand demand, maximising NPV at {:.1f}%/yr under the capex limits and the cash floor. Month by month: plan.csv, "
       "plan_sites.csv, plan_orders.csv.",
-      PlanTimeAxisText(p).empty() ? std::string("monthly mixed-integer program") : "mixed-integer program planned " + PlanTimeAxisText(p),
+      axis.empty() ? std::string("monthly mixed-integer program") : "mixed-integer program planned " + axis,
       Count(static_cast<double>(r.columns)), Count(static_cast<double>(r.integer_columns)), Count(static_cast<double>(r.rows)),
       r.optimal ? fmt::format("proved within {:.2g}% of the optimum", std::max(r.gap, 1e-9) * 100)
                 : fmt::format("the best plan found before the {} stopped the search, at most {:.2f}% from optimal", r.stopped_by, r.gap * 100),
